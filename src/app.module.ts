@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AdminExceptionFilter } from './common/http/admin-exception.filter';
+import { ConfigModule } from './config/config.module';
+import type { ConfigService } from './config/config.service';
+import { CoordinationModule } from './infra/coordination/coordination.module';
+import { CryptoModule } from './infra/crypto/crypto.module';
+import { DatabaseModule } from './infra/database/database.module';
+import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
+import { UsersModule } from './modules/users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ConfigService): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ScheduleModule.forRoot(),
+        CryptoModule,
+        DatabaseModule,
+        CoordinationModule,
+        MetricsModule,
+        UsersModule,
+        AuthModule,
+        HealthModule,
+        AdminUiModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AdminExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,126 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from './app.module';
+import { requestContextMiddleware } from './common/http/request-context.middleware';
+import { appLogger, NestPinoLogger, setLogLevel } from './common/logging/app-logger';
+import { loadEnvironment } from './config/config.loader';
+import { ConfigService } from './config/config.service';
+import { MetricsService } from './modules/metrics/metrics.service';
+import { UsersService, type CreatedAdmin } from './modules/users/users.service';
+
+export interface RunningServer {
+  app: NestExpressApplication;
+  config: ConfigService;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Builds the Nest application for a validated configuration (no listening yet). */
+export async function createApp(config: ConfigService): Promise<NestExpressApplication> {
+  setLogLevel(config.env.LOG_LEVEL);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    // Relay routes read raw request bytes themselves; only the admin API parses JSON.
+    bodyParser: false,
+    logger: new NestPinoLogger(),
+    abortOnError: false,
+  });
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestContextMiddleware(app.get(MetricsService)));
+  app.use('/admin/api', express.json({ limit: '2mb' }));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  return app;
+}
+
+/** Starts Switchyard: validates the environment, migrates, bootstraps the admin, listens. */
+export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const config = new ConfigService(loadEnvironment(env));
+  const app = await createApp(config);
+  const admin = await app
+    .get(UsersService)
+    .bootstrapAdmin(config.env.ADMIN_USERNAME, config.env.ADMIN_PASSWORD);
+  await app.listen(config.env.PORT, config.env.HOST);
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const url = config.env.PUBLIC_URL ?? `http://localhost:${port}`;
+  appLogger.info(
+    {
+      port,
+      database: config.databaseEngine,
+      coordination: config.redisMode === 'none' ? 'local' : `redis-${config.redisMode}`,
+      instanceId: config.instanceId,
+    },
+    'switchyard listening',
+  );
+  if (config.env.PRINT_BANNER) printBanner(url, config, admin);
+  return { app, config, url, port, close: () => app.close() };
+}
+
+/**
+ * SIGTERM / SIGINT: stop accepting, let in-flight work finish within SHUTDOWN_TIMEOUT_MS, run the
+ * modules' shutdown hooks (flush, release this instance's leases, close pools), exit 0. A second
+ * signal or the timeout forces exit 1.
+ */
+export function installSignalHandlers(server: RunningServer): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      appLogger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    closing = true;
+    appLogger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      appLogger.error({ timeoutMs: server.config.env.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
+      process.exit(1);
+    }, server.config.env.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    server.app.getHttpServer().closeIdleConnections?.();
+    server
+      .close()
+      .then(() => {
+        appLogger.info('shutdown complete');
+        appLogger.flush();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        appLogger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/**
+ * Login instructions go to stdout as plain text, not into the JSON log, so a generated password
+ * is shown once on the console and never stored in a log pipeline that parses JSON lines.
+ */
+function printBanner(url: string, config: ConfigService, admin: CreatedAdmin | undefined): void {
+  const lines = [
+    '',
+    '  Switchyard is running',
+    `  Admin UI:   ${url}/admin`,
+    `  Relay API:  ${url}  (Anthropic: ${url}/v1/messages)`,
+    `  Database:   ${config.databaseEngine === 'sqlite' ? config.sqliteFile : 'PostgreSQL'}`,
+  ];
+  if (admin?.generatedPassword !== undefined) {
+    lines.push(
+      `  Log in as:  ${admin.username} / ${admin.generatedPassword}`,
+      '              (generated now and shown only once: store it in your password manager)',
+    );
+  } else if (admin !== undefined) {
+    lines.push(`  Log in as:  ${admin.username} with the ADMIN_PASSWORD you configured`);
+  } else {
+    lines.push(
+      `  Log in as:  ${config.env.ADMIN_USERNAME} with the password set at first start`,
+      '              forgot it? `npx switchyard admin reset-password`',
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+}

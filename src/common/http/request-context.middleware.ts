@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { appLogger } from 'src/common/logging/app-logger';
+import { requestContext } from 'src/common/logging/request-context';
+import type { MetricsService } from 'src/modules/metrics/metrics.service';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (the caller's `x-request-id` when well-formed), echoes it, runs the
+ * request inside a log context, and on finish records metrics and one access-log line.
+ */
+export function requestContextMiddleware(metrics: MetricsService) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const incoming = req.headers['x-request-id'];
+    const requestId =
+      typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    const done = (): void => {
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeOf(req);
+      metrics.observeHttp(req.method, route, res.statusCode, seconds);
+      requestContext.run({ requestId }, () => {
+        appLogger.info(
+          {
+            method: req.method,
+            route,
+            status: res.statusCode,
+            ms: Math.round(seconds * 1000),
+            aborted: !res.writableFinished,
+          },
+          'request',
+        );
+      });
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    requestContext.run({ requestId }, next);
+  };
+}
+
+function routeOf(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched';
+}

@@ -1,0 +1,78 @@
+import type { LoggerService } from '@nestjs/common';
+import pino, { type Logger } from 'pino';
+import { currentRequestId } from './request-context';
+
+/**
+ * One structured JSON logger for the process. Every line written inside a request carries its
+ * request id (from AsyncLocalStorage), so a request can be followed across modules.
+ */
+export const appLogger: Logger = pino({
+  level: 'info',
+  base: { service: 'switchyard' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+  mixin: () => {
+    const requestId = currentRequestId();
+    return requestId === undefined ? {} : { requestId };
+  },
+  // Defence in depth: these fields never reach a log line even if someone logs a whole object.
+  redact: {
+    paths: [
+      'password',
+      '*.password',
+      'authorization',
+      '*.authorization',
+      'headers.authorization',
+      'headers["x-api-key"]',
+      'apiKey',
+      '*.apiKey',
+      'accessToken',
+      '*.accessToken',
+      'refreshToken',
+      '*.refreshToken',
+    ],
+    censor: '[redacted]',
+  },
+});
+
+export function setLogLevel(level: string): void {
+  appLogger.level = level;
+}
+
+function messageOf(message: unknown): { msg: string; obj?: object } {
+  if (message instanceof Error) return { msg: message.message, obj: { err: message } };
+  if (typeof message === 'object' && message !== null) return { msg: '', obj: message };
+  return { msg: String(message) };
+}
+
+/** Nest's LoggerService over the same pino instance, so framework lines are JSON too. */
+export class NestPinoLogger implements LoggerService {
+  // Nest's own "log" lines (module wiring, route mapping) are start-up chatter: debug level.
+  log(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+  error(message: unknown, trace?: string, context?: string): void {
+    const { msg, obj } = messageOf(message);
+    appLogger.error({ ...obj, context, trace }, msg);
+  }
+  warn(message: unknown, context?: string): void {
+    this.write('warn', message, context);
+  }
+  debug(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.write('trace', message, context);
+  }
+  fatal(message: unknown, context?: string): void {
+    this.write('fatal', message, context);
+  }
+  private write(
+    level: 'info' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    context?: string,
+  ): void {
+    const { msg, obj } = messageOf(message);
+    appLogger[level]({ ...obj, context }, msg);
+  }
+}

@@ -1,0 +1,329 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { Sensitive } from './sensitive.decorator';
+
+const toBool = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  value === '' ? undefined : value;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** host:port[,host:port...] */
+const HOST_PORT_LIST = /^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/;
+
+/**
+ * Every environment variable Switchyard reads, with its default. `.env.example` documents the same
+ * list; test/config/env-example.spec.ts keeps the two in step.
+ */
+export class EnvironmentSchema {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Public base URL used in printed links; defaults to http://localhost:PORT. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'PUBLIC_URL must be an http(s) URL' })
+  PUBLIC_URL?: string;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** Where the SQLite file, the generated secrets file and other local state live. */
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  /** PostgreSQL connection string; when empty, SQLite under DATA_DIR is used. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, {
+    message: 'DATABASE_URL must look like postgres://user:pass@host:5432/dbname',
+  })
+  @Sensitive()
+  DATABASE_URL?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  /** Redis (standalone). When no Redis variable is set, coordination is in-process. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must look like redis://host:6379/0' })
+  @Sensitive()
+  REDIS_URL?: string;
+
+  /** Redis Sentinel: host:port,host:port plus REDIS_SENTINEL_NAME. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: 'REDIS_SENTINELS must be host:port[,host:port...]' })
+  REDIS_SENTINELS?: string;
+
+  @ValidateIf((o: EnvironmentSchema) => o.REDIS_SENTINELS !== undefined)
+  @IsString()
+  @MinLength(1, { message: 'REDIS_SENTINEL_NAME is required with REDIS_SENTINELS' })
+  REDIS_SENTINEL_NAME?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /** Redis Cluster seed nodes: host:port,host:port. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port[,host:port...]' })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Password for Sentinel-managed masters and Cluster nodes (standalone takes it from the URL). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  REDIS_PASSWORD?: string;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9:_-]{1,32}$/, {
+    message: 'REDIS_KEY_PREFIX must be 1-32 characters of A-Z a-z 0-9 : _ -',
+  })
+  REDIS_KEY_PREFIX = 'sy:';
+
+  /**
+   * Key for secrets at rest (AES-256-GCM), at least 32 characters. Without it, the embedded
+   * default generates one into DATA_DIR; production refuses to start.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  ENCRYPTION_KEY?: string;
+
+  /** Earlier encryption keys, comma separated, still accepted for decryption after a rotation. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  ENCRYPTION_KEYS_PREVIOUS?: string;
+
+  /** Signs admin session tokens. Generated into DATA_DIR when unset outside production. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  JWT_SECRET?: string;
+
+  @IsString()
+  @Matches(/^\d+[smhd]$/, { message: 'JWT_EXPIRES_IN must look like 30m, 12h or 7d' })
+  JWT_EXPIRES_IN = '12h';
+
+  /** Optional pepper for API-key digests (HMAC-SHA-256). Changing it invalidates every key. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  API_KEY_PEPPER?: string;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9._@-]{1,64}$/, {
+    message: 'ADMIN_USERNAME must be 1-64 of A-Z a-z 0-9 . _ @ -',
+  })
+  ADMIN_USERNAME = 'admin';
+
+  /** First-start admin password; when unset a random one is printed once. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters' })
+  @Sensitive()
+  ADMIN_PASSWORD?: string;
+
+  /** When set, /metrics requires `Authorization: Bearer <token>`. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  METRICS_TOKEN?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(30000)
+  HEALTH_CHECK_TIMEOUT_MS = 1500;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  SHUTDOWN_TIMEOUT_MS = 30000;
+
+  /** Owner id of this instance's leases and locks; defaults to hostname-pid-random. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'INSTANCE_ID must be 1-64 of A-Z a-z 0-9 . _ -' })
+  INSTANCE_ID?: string;
+
+  /** Print the generated admin password and login hints on start. */
+  @Transform(toBool)
+  @IsBoolean()
+  PRINT_BANNER = true;
+
+  // --- relay ---
+
+  /** Default upstream for Anthropic account types; each account may override its base URL. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'ANTHROPIC_BASE_URL must be an http(s) URL' })
+  ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  UPSTREAM_CONNECT_TIMEOUT_MS = 10000;
+
+  /** Until the upstream's response headers arrive; a non-stream reply sends them when done. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS = 300000;
+
+  /** Longest silence between two chunks of a response body; there is no total-duration limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  UPSTREAM_IDLE_TIMEOUT_MS = 300000;
+
+  /** Accounts tried per request (first try plus failovers), all before the first byte is sent. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  RELAY_MAX_ATTEMPTS = 3;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  RELAY_MAX_BODY_BYTES = 33554432;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  STICKY_SESSION_TTL_SECONDS = 3600;
+
+  /** Derive a session from the first message's content when the client sends none. */
+  @Transform(toBool)
+  @IsBoolean()
+  STICKY_CONTENT_HASH = false;
+
+  /** When a key's dedicated account or group cannot serve: use the shared pool (true) or fail. */
+  @Transform(toBool)
+  @IsBoolean()
+  BINDING_FALLBACK_TO_POOL = false;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ACCOUNT_COOLDOWN_OVERLOADED_MS = 60000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ACCOUNT_COOLDOWN_SERVER_ERROR_MS = 30000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ACCOUNT_COOLDOWN_TIMEOUT_MS = 30000;
+
+  /** Rate-limit duration when the upstream's 429 carries no reset header. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ACCOUNT_RATE_LIMIT_FALLBACK_MS = 60000;
+
+  /** Health transitions kept per account ("why is this account not routable"). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  ACCOUNT_HEALTH_HISTORY = 50;
+
+  /** Token endpoint for refreshing Claude OAuth accounts. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CLAUDE_OAUTH_TOKEN_URL must be an http(s) URL' })
+  CLAUDE_OAUTH_TOKEN_URL = 'https://console.anthropic.com/v1/oauth/token';
+
+  @IsString()
+  CLAUDE_OAUTH_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
+
+  // --- API keys ---
+
+  @Matches(/^[A-Za-z0-9_-]{0,16}$/, { message: 'API_KEY_PREFIX must be 0-16 of A-Z a-z 0-9 _ -' })
+  API_KEY_PREFIX = 'sk-sy-';
+
+  /** Safety net for the in-process key cache; admin changes invalidate it at once via pub/sub. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  API_KEY_CACHE_TTL_MS = 60000;
+
+  /** Concurrency leases expire unless renewed (every third of this while a response streams). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  LEASE_TTL_MS = 60000;
+
+  // --- usage and pricing ---
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  USAGE_BATCH_SIZE = 500;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  USAGE_FLUSH_INTERVAL_MS = 1000;
+
+  /** Usage events held while the database is unreachable; beyond this the oldest are dropped. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  USAGE_QUEUE_MAX = 100000;
+
+  /** A LiteLLM-format price file merged over the bundled table. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  PRICING_FILE?: string;
+
+  /** Price of models missing from every table, in dollars per million tokens (flagged in stats). */
+  @Type(() => Number)
+  @Min(0)
+  UNKNOWN_MODEL_INPUT_USD_PER_MTOK = 3;
+
+  @Type(() => Number)
+  @Min(0)
+  UNKNOWN_MODEL_OUTPUT_USD_PER_MTOK = 15;
+}

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+
+import { CoordinationException, CoordinationExceptionCode } from './coordination.exception';
+import type {
+  AdmitRequest,
+  AdmitResult,
+  Coordinator,
+  LockHandle,
+  MessageHandler,
+  SettleRequest,
+} from './coordinator.port';
+import { assertAdmitRequest, assertSettleRequest, assertTtl } from './coordinator.validation';
+
+interface CounterEntry {
+  value: number;
+  expiresAtMs: number | null;
+}
+
+interface ValueEntry {
+  value: string;
+  expiresAtMs: number;
+}
+
+interface LockEntry {
+  token: string;
+  owner: string;
+  expiresAtMs: number;
+}
+
+/** Below this many writes a full sweep is not worth it. */
+const MIN_WRITES_BETWEEN_SWEEPS = 1024;
+
+/**
+ * The state behind one or more LocalCoordinators. One per process in production; tests hand the
+ * same store to two coordinators to play two instances.
+ *
+ * Expiry is lazy (checked against the caller's clock on access) so no timer keeps the process
+ * alive. Keys nobody reads again (old budget periods, sticky sessions) are dropped by an amortised
+ * sweep that runs once the number of writes since the last sweep reaches the number of entries.
+ */
+export class LocalCoordinatorStore {
+  readonly counters = new Map<string, CounterEntry>();
+  /** key -> member (`${instanceId}:${leaseId}`) -> expiry in epoch ms. */
+  readonly leases = new Map<string, Map<string, number>>();
+  readonly values = new Map<string, ValueEntry>();
+  readonly locks = new Map<string, LockEntry>();
+  readonly events = new EventEmitter();
+  private writesSinceSweep = 0;
+
+  constructor() {
+    // Every subscription of every instance is a listener; there is no leak to warn about.
+    this.events.setMaxListeners(0);
+  }
+
+  counter(key: string, now: number): CounterEntry | undefined {
+    const entry = this.counters.get(key);
+    if (entry && entry.expiresAtMs !== null && entry.expiresAtMs <= now) {
+      this.counters.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** The live members under key, expired ones removed; undefined when none is left. */
+  liveLeases(key: string, now: number): Map<string, number> | undefined {
+    const members = this.leases.get(key);
+    if (!members) return undefined;
+    for (const [member, expiresAtMs] of members) {
+      if (expiresAtMs <= now) members.delete(member);
+    }
+    if (members.size === 0) {
+      this.leases.delete(key);
+      return undefined;
+    }
+    return members;
+  }
+
+  value(key: string, now: number): ValueEntry | undefined {
+    const entry = this.values.get(key);
+    if (entry && entry.expiresAtMs <= now) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  lock(name: string, now: number): LockEntry | undefined {
+    const entry = this.locks.get(name);
+    if (entry && entry.expiresAtMs <= now) {
+      this.locks.delete(name);
+      return undefined;
+    }
+    return entry;
+  }
+
+  noteWrite(now: number): void {
+    this.writesSinceSweep += 1;
+    const size = this.counters.size + this.leases.size + this.values.size + this.locks.size;
+    if (this.writesSinceSweep < Math.max(MIN_WRITES_BETWEEN_SWEEPS, size)) return;
+    this.writesSinceSweep = 0;
+    for (const key of this.counters.keys()) this.counter(key, now);
+    for (const key of this.leases.keys()) this.liveLeases(key, now);
+    for (const key of this.values.keys()) this.value(key, now);
+    for (const name of this.locks.keys()) this.lock(name, now);
+  }
+}
+
+export interface LocalCoordinatorOptions {
+  instanceId: string;
+  /** Share one store between coordinators to simulate several instances (tests). */
+  store?: LocalCoordinatorStore;
+  /** Clock in epoch ms; tests inject one to move time without waiting. */
+  now?: () => number;
+  /** Receives errors thrown by subscription handlers (default: a process warning). */
+  onError?: (error: unknown) => void;
+}
+
+/** Channel names become event names; the prefix keeps a channel called 'error' harmless. */
+function eventName(channel: string): string {
+  return `message:${channel}`;
+}
+
+/**
+ * In-process Coordinator for a single instance. Every operation runs synchronously inside its
+ * async method, so it is atomic with respect to every other call on the same store.
+ */
+export class LocalCoordinator implements Coordinator {
+  readonly instanceId: string;
+  private readonly store: LocalCoordinatorStore;
+  private readonly now: () => number;
+  private readonly onError: (error: unknown) => void;
+  /** lease key -> members this instance holds, so close() can release exactly those. */
+  private readonly heldLeases = new Map<string, Set<string>>();
+  private heldLeasesSincePrune = 0;
+  /** lock name -> token this instance holds. */
+  private readonly heldLocks = new Map<string, string>();
+  private readonly listeners = new Map<(message: string) => void, string>();
+  private closed = false;
+
+  constructor(options: LocalCoordinatorOptions) {
+    this.instanceId = options.instanceId;
+    this.store = options.store ?? new LocalCoordinatorStore();
+    this.now = options.now ?? Date.now;
+    this.onError =
+      options.onError ??
+      ((error: unknown) => process.emitWarning(`Coordinator subscriber failed: ${String(error)}`));
+  }
+
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    this.assertOpen();
+    assertAdmitRequest(request);
+    const now = this.now();
+    const { store } = this;
+
+    const entries = request.counters.map((counter) => store.counter(counter.key, now));
+    const values = entries.map((entry) => entry?.value ?? 0);
+    const resetAtMs = entries.map((entry) => entry?.expiresAtMs ?? null);
+
+    // Check everything first; a key listed twice sees the amounts listed before it.
+    const pending = new Map<string, number>();
+    for (const [index, counter] of request.counters.entries()) {
+      const current =
+        (store.counter(counter.key, now)?.value ?? 0) + (pending.get(counter.key) ?? 0);
+      if (counter.limit !== undefined && current + counter.amount > counter.limit) {
+        const rejection = {
+          kind: 'counter' as const,
+          index,
+          current,
+          limit: counter.limit,
+          resetAtMs: resetAtMs[index],
+        };
+        return { ok: false, rejection, values, resetAtMs };
+      }
+      pending.set(counter.key, (pending.get(counter.key) ?? 0) + counter.amount);
+    }
+
+    const lease = request.lease;
+    const member = lease ? this.member(lease.leaseId) : '';
+    if (lease) {
+      const live = store.liveLeases(lease.key, now);
+      // Admitting a lease id that is already held refreshes it instead of taking a second slot.
+      const current = (live?.size ?? 0) - (live?.has(member) ? 1 : 0);
+      if (current >= lease.limit) {
+        let retryAtMs: number | null = null;
+        for (const expiresAtMs of live?.values() ?? []) {
+          if (retryAtMs === null || expiresAtMs < retryAtMs) retryAtMs = expiresAtMs;
+        }
+        const rejection = { kind: 'lease' as const, current, limit: lease.limit, retryAtMs };
+        return { ok: false, rejection, values, resetAtMs };
+      }
+    }
+
+    for (const [index, counter] of request.counters.entries()) {
+      let entry = store.counter(counter.key, now);
+      if (!entry) {
+        // Reading a missing counter must not open a window.
+        if (counter.amount === 0) continue;
+        const expiresAtMs = counter.ttlMs === undefined ? null : now + counter.ttlMs;
+        entry = { value: 0, expiresAtMs };
+        store.counters.set(counter.key, entry);
+      }
+      entry.value += counter.amount;
+      values[index] = entry.value;
+      resetAtMs[index] = entry.expiresAtMs;
+    }
+    if (lease) {
+      let members = store.leases.get(lease.key);
+      if (!members) {
+        members = new Map();
+        store.leases.set(lease.key, members);
+      }
+      members.set(member, now + lease.ttlMs);
+      this.trackLease(lease.key, member);
+    }
+    store.noteWrite(now);
+    return { ok: true, values, resetAtMs };
+  }
+
+  async settle(request: SettleRequest): Promise<void> {
+    this.assertOpen();
+    assertSettleRequest(request);
+    const now = this.now();
+    for (const counter of request.counters) {
+      let entry = this.store.counter(counter.key, now);
+      if (!entry) {
+        if (counter.amount === 0) continue;
+        const expiresAtMs = counter.ttlMs === undefined ? null : now + counter.ttlMs;
+        entry = { value: 0, expiresAtMs };
+        this.store.counters.set(counter.key, entry);
+      }
+      entry.value += counter.amount;
+    }
+    if (request.lease) this.removeLease(request.lease.key, request.lease.leaseId);
+    this.store.noteWrite(now);
+  }
+
+  async getCounters(keys: string[]): Promise<number[]> {
+    this.assertOpen();
+    const now = this.now();
+    return keys.map((key) => this.store.counter(key, now)?.value ?? 0);
+  }
+
+  async renewLease(key: string, leaseId: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const now = this.now();
+    const member = this.member(leaseId);
+    const live = this.store.liveLeases(key, now);
+    if (!live?.has(member)) {
+      this.untrackLease(key, member);
+      return false;
+    }
+    live.set(member, now + ttlMs);
+    return true;
+  }
+
+  async releaseLease(key: string, leaseId: string): Promise<void> {
+    this.assertOpen();
+    this.removeLease(key, leaseId);
+  }
+
+  async countLeases(key: string): Promise<number> {
+    this.assertOpen();
+    return this.store.liveLeases(key, this.now())?.size ?? 0;
+  }
+
+  async setValue(key: string, value: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const now = this.now();
+    this.store.values.set(key, { value, expiresAtMs: now + ttlMs });
+    this.store.noteWrite(now);
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    this.assertOpen();
+    return this.store.value(key, this.now())?.value ?? null;
+  }
+
+  async getValueAndTouch(key: string, ttlMs: number): Promise<string | null> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const now = this.now();
+    const entry = this.store.value(key, now);
+    if (!entry) return null;
+    entry.expiresAtMs = now + ttlMs;
+    return entry.value;
+  }
+
+  async getValues(keys: string[]): Promise<(string | null)[]> {
+    this.assertOpen();
+    const now = this.now();
+    return keys.map((key) => this.store.value(key, now)?.value ?? null);
+  }
+
+  async deleteValue(key: string): Promise<void> {
+    this.assertOpen();
+    this.store.values.delete(key);
+  }
+
+  async acquireLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const now = this.now();
+    if (this.store.lock(name, now)) return null;
+    const token = randomUUID();
+    this.store.locks.set(name, { token, owner: this.instanceId, expiresAtMs: now + ttlMs });
+    this.heldLocks.set(name, token);
+    this.store.noteWrite(now);
+    return { name, token };
+  }
+
+  async releaseLock(handle: LockHandle): Promise<void> {
+    this.assertOpen();
+    this.removeLock(handle.name, handle.token);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    this.assertOpen();
+    // Asynchronous like a real broker: a handler never runs inside the publisher's call.
+    queueMicrotask(() => this.store.events.emit(eventName(channel), message));
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const event = eventName(channel);
+    const listener = (message: string): void => {
+      try {
+        handler(message);
+      } catch (error) {
+        this.onError(error);
+      }
+    };
+    this.store.events.on(event, listener);
+    this.listeners.set(listener, event);
+    return async () => {
+      this.store.events.off(event, listener);
+      this.listeners.delete(listener);
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [key, members] of this.heldLeases) {
+      const live = this.store.leases.get(key);
+      for (const member of members) live?.delete(member);
+      if (live?.size === 0) this.store.leases.delete(key);
+    }
+    this.heldLeases.clear();
+    for (const [name, token] of this.heldLocks) this.removeLock(name, token);
+    for (const [listener, event] of this.listeners) this.store.events.off(event, listener);
+    this.listeners.clear();
+  }
+
+  private member(leaseId: string): string {
+    return `${this.instanceId}:${leaseId}`;
+  }
+
+  private removeLease(key: string, leaseId: string): void {
+    const member = this.member(leaseId);
+    const members = this.store.leases.get(key);
+    members?.delete(member);
+    if (members?.size === 0) this.store.leases.delete(key);
+    this.untrackLease(key, member);
+  }
+
+  private removeLock(name: string, token: string): void {
+    if (this.store.locks.get(name)?.token === token) this.store.locks.delete(name);
+    if (this.heldLocks.get(name) === token) this.heldLocks.delete(name);
+  }
+
+  private trackLease(key: string, member: string): void {
+    let members = this.heldLeases.get(key);
+    if (!members) {
+      members = new Set();
+      this.heldLeases.set(key, members);
+    }
+    members.add(member);
+    // Leases that expired without a release would otherwise pile up here.
+    this.heldLeasesSincePrune += 1;
+    if (this.heldLeasesSincePrune < MIN_WRITES_BETWEEN_SWEEPS) return;
+    this.heldLeasesSincePrune = 0;
+    const now = this.now();
+    for (const [heldKey, held] of this.heldLeases) {
+      const live = this.store.liveLeases(heldKey, now);
+      for (const heldMember of held) if (!live?.has(heldMember)) held.delete(heldMember);
+      if (held.size === 0) this.heldLeases.delete(heldKey);
+    }
+  }
+
+  private untrackLease(key: string, member: string): void {
+    const members = this.heldLeases.get(key);
+    members?.delete(member);
+    if (members?.size === 0) this.heldLeases.delete(key);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new CoordinationException(CoordinationExceptionCode.CLOSED, 'Coordinator is closed');
+    }
+  }
+}

@@ -1,0 +1,432 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Cluster, Redis } from 'ioredis';
+
+import { CoordinationException, CoordinationExceptionCode } from './coordination.exception';
+import type {
+  AdmitRejection,
+  AdmitRequest,
+  AdmitResult,
+  Coordinator,
+  LockHandle,
+  MessageHandler,
+  SettleRequest,
+} from './coordinator.port';
+import { assertAdmitRequest, assertSettleRequest, assertTtl } from './coordinator.validation';
+import { redisScripts } from './redis.scripts';
+
+export interface RedisCoordinatorOptions {
+  instanceId: string;
+  /** Command connection; the coordinator owns it and quits it on close(). */
+  client: Redis | Cluster;
+  /** Pub/sub connection; the coordinator owns it and quits it on close(). */
+  subscriber: Redis | Cluster;
+  /** Put in front of every key and channel, e.g. `switchyard:`. Must not contain braces. */
+  keyPrefix: string;
+  /** Upper bound of any call, whatever the client does (default 1500). */
+  callTimeoutMs?: number;
+  /** Receives subscription handler errors and failed releases on close (default: a warning). */
+  onError?: (error: unknown) => void;
+}
+
+/** A lease set outlives its longest-lived member by this much, then Redis drops it. */
+const LEASE_KEY_GRACE_MS = 1000;
+const DEFAULT_CALL_TIMEOUT_MS = 1500;
+const PING_TIMEOUT_MS = 1000;
+/** How often the in-memory list of held leases is pruned of ones that have expired. */
+const HELD_LEASE_PRUNE_EVERY = 1024;
+
+interface Subscription {
+  handlers: Set<{ handler: MessageHandler }>;
+  /** Settles when Redis confirmed SUBSCRIBE; later subscribers to the channel wait for it. */
+  ready: Promise<void>;
+}
+
+function nullIfNegative(value: number): number | null {
+  return value < 0 ? null : value;
+}
+
+function toIntegers(reply: unknown, length: number, what: string): number[] {
+  if (!Array.isArray(reply) || reply.length !== length) {
+    throw new CoordinationException(
+      CoordinationExceptionCode.BACKEND_ERROR,
+      `Unexpected reply to ${what}`,
+    );
+  }
+  return reply.map((item) => Number(item));
+}
+
+function toCoordinationException(what: string, error: unknown): CoordinationException {
+  if (error instanceof CoordinationException) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  // ReplyError: Redis answered, so the store is up and the command itself failed.
+  const code =
+    error instanceof Error && error.name === 'ReplyError'
+      ? CoordinationExceptionCode.BACKEND_ERROR
+      : CoordinationExceptionCode.UNAVAILABLE;
+  return new CoordinationException(code, `Redis ${what} failed: ${message}`, { cause: error });
+}
+
+/**
+ * Coordinator shared by every instance through Redis (standalone, Sentinel or Cluster).
+ *
+ * Leases are sorted-set members `${instanceId}:${leaseId}` scored by their expiry; the instance
+ * remembers which ones it holds so close() can remove exactly those and nobody else's.
+ */
+export class RedisCoordinator implements Coordinator {
+  readonly instanceId: string;
+  private readonly client: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
+  private readonly keyPrefix: string;
+  private readonly callTimeoutMs: number;
+  private readonly onError: (error: unknown) => void;
+  /** Prefixed lease key -> member -> local estimate of its expiry (for pruning only). */
+  private readonly heldLeases = new Map<string, Map<string, number>>();
+  private heldLeasesSincePrune = 0;
+  /** Prefixed lock key -> token. */
+  private readonly heldLocks = new Map<string, string>();
+  /** Prefixed channel -> handlers. */
+  private readonly subscriptions = new Map<string, Subscription>();
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closing?: Promise<void>;
+
+  constructor(options: RedisCoordinatorOptions) {
+    if (/[{}]/.test(options.keyPrefix)) {
+      // A brace in the prefix would become the hash tag and split keys meant for one slot.
+      throw new RangeError('RedisCoordinator keyPrefix must not contain { or }');
+    }
+    this.instanceId = options.instanceId;
+    this.client = options.client;
+    this.subscriber = options.subscriber;
+    this.keyPrefix = options.keyPrefix;
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.onError =
+      options.onError ?? ((error: unknown) => process.emitWarning(`Coordinator: ${String(error)}`));
+    this.subscriber.on('message', this.onMessage);
+  }
+
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    this.assertOpen();
+    assertAdmitRequest(request);
+    const { counters, lease } = request;
+    const n = counters.length;
+    if (n === 0 && !lease) return { ok: true, values: [], resetAtMs: [] };
+
+    const keys = counters.map((counter) => this.key(counter.key));
+    const args: (string | number)[] = [n, lease ? 1 : 0];
+    for (const counter of counters) {
+      args.push(counter.amount, counter.limit ?? '', counter.ttlMs ?? '');
+    }
+    const leaseKey = lease ? this.key(lease.key) : '';
+    const member = lease ? this.member(lease.leaseId) : '';
+    if (lease) {
+      keys.push(leaseKey);
+      args.push(member, lease.limit, lease.ttlMs, LEASE_KEY_GRACE_MS);
+    }
+
+    const reply = toIntegers(
+      await this.call('admit', () => redisScripts.admit.run(this.client, keys, args)),
+      6 + 2 * n,
+      'admit',
+    );
+    const [ok, kind, index, current, limit, at] = reply;
+    const values = reply.slice(6, 6 + n);
+    const resetAtMs = reply.slice(6 + n).map(nullIfNegative);
+    if (ok === 1) {
+      if (lease) this.trackLease(leaseKey, member, lease.ttlMs);
+      return { ok: true, values, resetAtMs };
+    }
+    const rejection: AdmitRejection =
+      kind === 1
+        ? { kind: 'counter', index, current, limit, resetAtMs: nullIfNegative(at) }
+        : { kind: 'lease', current, limit, retryAtMs: nullIfNegative(at) };
+    return { ok: false, rejection, values, resetAtMs };
+  }
+
+  async settle(request: SettleRequest): Promise<void> {
+    this.assertOpen();
+    assertSettleRequest(request);
+    const { counters, lease } = request;
+    if (counters.length === 0 && !lease) return;
+    const keys = counters.map((counter) => this.key(counter.key));
+    const args: (string | number)[] = [counters.length, lease ? 1 : 0];
+    for (const counter of counters) args.push(counter.amount, counter.ttlMs ?? '');
+    if (lease) {
+      keys.push(this.key(lease.key));
+      args.push(this.member(lease.leaseId));
+    }
+    await this.call('settle', () => redisScripts.settle.run(this.client, keys, args));
+    if (lease) this.untrackLease(this.key(lease.key), this.member(lease.leaseId));
+  }
+
+  async getCounters(keys: string[]): Promise<number[]> {
+    const values = await this.getMany('getCounters', keys);
+    return values.map((value) => (value === null ? 0 : Number(value)));
+  }
+
+  async renewLease(key: string, leaseId: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const fullKey = this.key(key);
+    const member = this.member(leaseId);
+    const renewed = await this.call('renewLease', () =>
+      redisScripts.renewLease.run(this.client, [fullKey], [member, ttlMs, LEASE_KEY_GRACE_MS]),
+    );
+    if (Number(renewed) === 1) {
+      this.trackLease(fullKey, member, ttlMs);
+      return true;
+    }
+    this.untrackLease(fullKey, member);
+    return false;
+  }
+
+  async releaseLease(key: string, leaseId: string): Promise<void> {
+    this.assertOpen();
+    const fullKey = this.key(key);
+    const member = this.member(leaseId);
+    await this.call('releaseLease', () => this.client.zrem(fullKey, member));
+    this.untrackLease(fullKey, member);
+  }
+
+  async countLeases(key: string): Promise<number> {
+    this.assertOpen();
+    const fullKey = this.key(key);
+    const count = await this.call('countLeases', () =>
+      redisScripts.countLeases.run(this.client, [fullKey], []),
+    );
+    return Number(count);
+  }
+
+  async setValue(key: string, value: string, ttlMs: number): Promise<void> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    await this.call('setValue', () => this.client.set(this.key(key), value, 'PX', ttlMs));
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    this.assertOpen();
+    return this.call('getValue', () => this.client.get(this.key(key)));
+  }
+
+  async getValueAndTouch(key: string, ttlMs: number): Promise<string | null> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const value = await this.call('getValueAndTouch', () =>
+      redisScripts.getAndTouch.run(this.client, [this.key(key)], [ttlMs]),
+    );
+    return typeof value === 'string' ? value : null;
+  }
+
+  async getValues(keys: string[]): Promise<(string | null)[]> {
+    return this.getMany('getValues', keys);
+  }
+
+  async deleteValue(key: string): Promise<void> {
+    this.assertOpen();
+    await this.call('deleteValue', () => this.client.del(this.key(key)));
+  }
+
+  async acquireLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    this.assertOpen();
+    assertTtl(ttlMs);
+    const fullKey = this.key(name);
+    const token = randomUUID();
+    const reply = await this.call('acquireLock', () =>
+      this.client.set(fullKey, token, 'PX', ttlMs, 'NX'),
+    );
+    if (reply !== 'OK') return null;
+    this.heldLocks.set(fullKey, token);
+    return { name, token };
+  }
+
+  async releaseLock(handle: LockHandle): Promise<void> {
+    this.assertOpen();
+    const fullKey = this.key(handle.name);
+    await this.call('releaseLock', () =>
+      redisScripts.releaseLock.run(this.client, [fullKey], [handle.token]),
+    );
+    if (this.heldLocks.get(fullKey) === handle.token) this.heldLocks.delete(fullKey);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    this.assertOpen();
+    await this.call('publish', () => this.client.publish(this.key(channel), message));
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const fullChannel = this.key(channel);
+    let subscription = this.subscriptions.get(fullChannel);
+    if (!subscription) {
+      subscription = {
+        handlers: new Set(),
+        ready: this.call('subscribe', async () => {
+          await this.subscriber.subscribe(fullChannel);
+        }),
+      };
+      this.subscriptions.set(fullChannel, subscription);
+    }
+    // An object per call, so the same function subscribed twice is unsubscribed once per call.
+    const entry = { handler };
+    subscription.handlers.add(entry);
+    try {
+      await subscription.ready;
+    } catch (error) {
+      subscription.handlers.delete(entry);
+      if (this.subscriptions.get(fullChannel) === subscription) {
+        this.subscriptions.delete(fullChannel);
+      }
+      throw error;
+    }
+
+    const current = subscription;
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      current.handlers.delete(entry);
+      if (current.handlers.size > 0 || this.subscriptions.get(fullChannel) !== current) return;
+      this.subscriptions.delete(fullChannel);
+      if (this.state !== 'open') return;
+      try {
+        await this.call('unsubscribe', () => this.subscriber.unsubscribe(fullChannel));
+      } catch (error) {
+        // No handler is left, so a stray message is dropped; nothing for the caller to do.
+        this.onError(error);
+      }
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.call('ping', () => this.client.ping(), PING_TIMEOUT_MS);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'open') {
+      this.state = 'closing';
+      this.closing = this.shutdown();
+    }
+    await this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const releases: Promise<unknown>[] = [];
+    for (const [fullKey, members] of this.heldLeases) {
+      const list = [...members.keys()];
+      releases.push(this.call('close', () => this.client.zrem(fullKey, ...list)));
+    }
+    for (const [fullKey, token] of this.heldLocks) {
+      releases.push(
+        this.call('close', () => redisScripts.releaseLock.run(this.client, [fullKey], [token])),
+      );
+    }
+    for (const result of await Promise.allSettled(releases)) {
+      // What could not be released expires with its TTL.
+      if (result.status === 'rejected') this.onError(result.reason);
+    }
+    this.heldLeases.clear();
+    this.heldLocks.clear();
+    this.subscriptions.clear();
+    this.subscriber.off('message', this.onMessage);
+    await Promise.all([this.quit(this.client), this.quit(this.subscriber)]);
+    this.state = 'closed';
+  }
+
+  private async quit(connection: Redis | Cluster): Promise<void> {
+    try {
+      await this.call('quit', () => connection.quit());
+    } catch {
+      // Redis is unreachable; dropping the socket (and stopping reconnects) is all that is left.
+      connection.disconnect();
+    }
+  }
+
+  private readonly onMessage = (channel: string, message: string): void => {
+    const subscription = this.subscriptions.get(channel);
+    if (!subscription) return;
+    for (const { handler } of subscription.handlers) {
+      try {
+        handler(message);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+  };
+
+  /** MGET on one server; in Cluster the keys may live in different slots, so one GET each. */
+  private async getMany(what: string, keys: string[]): Promise<(string | null)[]> {
+    this.assertOpen();
+    if (keys.length === 0) return [];
+    const fullKeys = keys.map((key) => this.key(key));
+    const client = this.client;
+    return this.call(what, () =>
+      client.isCluster
+        ? Promise.all(fullKeys.map((key) => client.get(key)))
+        : client.mget(...fullKeys),
+    );
+  }
+
+  /**
+   * Runs one Redis call with a hard deadline and maps every failure to CoordinationException.
+   * The deadline also covers Cluster, whose offline queue has no command timeout of its own.
+   */
+  private async call<T>(
+    what: string,
+    run: () => Promise<T>,
+    timeoutMs = this.callTimeoutMs,
+  ): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const message = `Redis ${what} did not answer within ${timeoutMs} ms`;
+        reject(new CoordinationException(CoordinationExceptionCode.UNAVAILABLE, message));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([run(), deadline]);
+    } catch (error) {
+      throw toCoordinationException(what, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private key(key: string): string {
+    return this.keyPrefix + key;
+  }
+
+  private member(leaseId: string): string {
+    return `${this.instanceId}:${leaseId}`;
+  }
+
+  private trackLease(fullKey: string, member: string, ttlMs: number): void {
+    let members = this.heldLeases.get(fullKey);
+    if (!members) {
+      members = new Map();
+      this.heldLeases.set(fullKey, members);
+    }
+    members.set(member, Date.now() + ttlMs);
+    // Leases that expired without a release would otherwise pile up here.
+    this.heldLeasesSincePrune += 1;
+    if (this.heldLeasesSincePrune < HELD_LEASE_PRUNE_EVERY) return;
+    this.heldLeasesSincePrune = 0;
+    const now = Date.now();
+    for (const [key, held] of this.heldLeases) {
+      for (const [heldMember, expiresAtMs] of held) if (expiresAtMs < now) held.delete(heldMember);
+      if (held.size === 0) this.heldLeases.delete(key);
+    }
+  }
+
+  private untrackLease(fullKey: string, member: string): void {
+    const members = this.heldLeases.get(fullKey);
+    members?.delete(member);
+    if (members?.size === 0) this.heldLeases.delete(fullKey);
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') {
+      throw new CoordinationException(CoordinationExceptionCode.CLOSED, 'Coordinator is closed');
+    }
+  }
+}

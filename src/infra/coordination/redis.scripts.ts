@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The Lua scripts behind RedisCoordinator. Each multi-step operation is one script so it is
+ * atomic and costs one round trip. Scripts read the clock with TIME so every instance agrees on
+ * what has expired, whatever the instances' own clocks say.
+ *
+ * Amounts and TTLs are passed on to Redis as the ARGV strings they arrived as: Lua would format
+ * a number converted back to a string as `1e+15`, which INCRBY and PEXPIRE refuse.
+ */
+
+const NOW = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+`;
+
+/**
+ * KEYS: counter keys in request order, then the lease key when ARGV[2] == '1'.
+ * ARGV: n, hasLease, (amount, limit or '', ttlMs or '') per counter,
+ *       then member, leaseLimit, leaseTtlMs, graceMs when hasLease.
+ * Reply: ok, kind (0 none, 1 counter, 2 lease), index (0-based), current, limit,
+ *        resetAt or retryAt (-1 none), n values, n reset times (-1 none).
+ */
+const ADMIT = `${NOW}
+local n = tonumber(ARGV[1])
+local has_lease = ARGV[2] == '1'
+local values, resets = {}, {}
+
+local function reset_at(key)
+  local pttl = redis.call('PTTL', key)
+  if pttl > 0 then return now + pttl end
+  return -1
+end
+
+local function reply(ok, kind, index, current, limit, at)
+  local out = { ok, kind, index, current, limit, at }
+  for i = 1, n do out[6 + i] = values[i] end
+  for i = 1, n do out[6 + n + i] = resets[i] end
+  return out
+end
+
+for i = 1, n do
+  values[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  resets[i] = reset_at(KEYS[i])
+end
+
+-- Check everything before writing anything; a key listed twice sees the amounts before it.
+local pending = {}
+for i = 1, n do
+  local a = 3 + (i - 1) * 3
+  local amount = tonumber(ARGV[a])
+  local current = pending[KEYS[i]] or values[i]
+  if ARGV[a + 1] ~= '' and current + amount > tonumber(ARGV[a + 1]) then
+    return reply(0, 1, i - 1, current, tonumber(ARGV[a + 1]), resets[i])
+  end
+  pending[KEYS[i]] = current + amount
+end
+
+local lease_key, lease_arg = KEYS[n + 1], 3 + n * 3
+if has_lease then
+  local limit = tonumber(ARGV[lease_arg + 1])
+  redis.call('ZREMRANGEBYSCORE', lease_key, '-inf', now)
+  local current = redis.call('ZCARD', lease_key)
+  -- Admitting a lease id that is already held refreshes it instead of taking a second slot.
+  if redis.call('ZSCORE', lease_key, ARGV[lease_arg]) then current = current - 1 end
+  if current >= limit then
+    local first = redis.call('ZRANGE', lease_key, 0, 0, 'WITHSCORES')
+    local retry_at = -1
+    if first[2] then retry_at = tonumber(first[2]) end
+    return reply(0, 2, 0, current, limit, retry_at)
+  end
+end
+
+for i = 1, n do
+  local a = 3 + (i - 1) * 3
+  local existed = redis.call('EXISTS', KEYS[i]) == 1
+  -- Reading a missing counter (amount 0) must not open a window.
+  if existed or tonumber(ARGV[a]) ~= 0 then
+    values[i] = redis.call('INCRBY', KEYS[i], ARGV[a])
+    if not existed and ARGV[a + 2] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[a + 2]) end
+    resets[i] = reset_at(KEYS[i])
+  end
+end
+
+if has_lease then
+  local ttl = tonumber(ARGV[lease_arg + 2])
+  local keep = ttl + tonumber(ARGV[lease_arg + 3])
+  redis.call('ZADD', lease_key, now + ttl, ARGV[lease_arg])
+  -- The set must outlive its longest member; it only ever grows its expiry.
+  if redis.call('PTTL', lease_key) < keep then redis.call('PEXPIRE', lease_key, keep) end
+end
+
+return reply(1, 0, 0, 0, 0, -1)
+`;
+
+/**
+ * KEYS: counter keys, then the lease key when ARGV[2] == '1'.
+ * ARGV: n, hasLease, (amount, ttlMs or '') per counter, then member when hasLease.
+ */
+const SETTLE = `
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local a = 3 + (i - 1) * 2
+  local existed = redis.call('EXISTS', KEYS[i]) == 1
+  if existed or tonumber(ARGV[a]) ~= 0 then
+    redis.call('INCRBY', KEYS[i], ARGV[a])
+    if not existed and ARGV[a + 1] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[a + 1]) end
+  end
+end
+if ARGV[2] == '1' then redis.call('ZREM', KEYS[n + 1], ARGV[3 + n * 2]) end
+return 1
+`;
+
+/** KEYS: lease key. ARGV: member, ttlMs, graceMs. Reply: 1 renewed, 0 gone. */
+const RENEW_LEASE = `${NOW}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+if tonumber(score) <= now then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+local ttl = tonumber(ARGV[2])
+local keep = ttl + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+return 1
+`;
+
+/** KEYS: lease key. Reply: live members. */
+const COUNT_LEASES = `${NOW}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+`;
+
+/** KEYS: value key. ARGV: ttlMs. Reply: the value or nil. */
+const GET_AND_TOUCH = `
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return value
+`;
+
+/** KEYS: lock key. ARGV: token. Deletes only the holder's own lock. */
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export class RedisScript {
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** EVALSHA, falling back to EVAL once when the node does not have the script cached. */
+  async run(client: Redis | Cluster, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+export const redisScripts = {
+  admit: new RedisScript(ADMIT),
+  settle: new RedisScript(SETTLE),
+  renewLease: new RedisScript(RENEW_LEASE),
+  countLeases: new RedisScript(COUNT_LEASES),
+  getAndTouch: new RedisScript(GET_AND_TOUCH),
+  releaseLock: new RedisScript(RELEASE_LOCK),
+} as const;

@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResult } from 'kysely';
+import { Pool, types } from 'pg';
+import type { Database } from './database.types';
+import { StaticMigrationProvider } from './migrations';
+
+// Epoch-millisecond and micro-dollar columns are bigint; their values stay far below 2^53.
+types.setTypeParser(20, (value: string) => Number(value));
+
+export type DatabaseEngine = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  engine: DatabaseEngine;
+  /** SQLite file path (or ':memory:'). */
+  sqliteFile?: string;
+  /** PostgreSQL connection string. */
+  url?: string;
+  poolSize?: number;
+}
+
+export function createDatabase(options: DatabaseOptions): Kysely<Database> {
+  if (options.engine === 'sqlite') {
+    const file = options.sqliteFile ?? ':memory:';
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const sqlite = new BetterSqlite3(file);
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export class MigrationError extends Error {
+  constructor(
+    readonly failedMigration: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `Database migration ${failedMigration ?? ''} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies pending migrations; returns the names applied by this call. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r: MigrationResult) => r.status === 'Error');
+    throw new MigrationError(failed?.migrationName, error);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,169 @@
+import type { Generated, Kysely } from 'kysely';
+
+/**
+ * The SQL schema as Kysely sees it. Portable across SQLite and PostgreSQL: timestamps are epoch
+ * milliseconds (bigint), booleans are 0/1 integers, structured values are JSON text.
+ */
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: 'admin' | 'user';
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  platform: string;
+  type: string;
+  base_url: string | null;
+  priority: number;
+  weight: number;
+  enabled: number;
+  schedulable: number;
+  /** JSON: null = every model; string[] = these; Record<string,string> = these, mapped upstream. */
+  models: string | null;
+  /** Encrypted JSON (SecretBox) of the type's credentials. */
+  credentials: string;
+  /** Encrypted proxy URL (http, https or socks5, with credentials). */
+  proxy: string | null;
+  concurrency_limit: number | null;
+  /** JSON subscription info (OAuth accounts). */
+  subscription: string | null;
+  /** Persistent state that does not recover by time: active | auth_failed | blocked. */
+  status: string;
+  status_reason: string | null;
+  last_used_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccountGroupsTable {
+  id: string;
+  name: string;
+  platform: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccountGroupMembersTable {
+  group_id: string;
+  account_id: string;
+}
+
+export interface AccountHealthEventsTable {
+  id: string;
+  account_id: string;
+  at: number;
+  state: string;
+  scope: string | null;
+  until: number | null;
+  reason: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  description: string | null;
+  /** JSON string[] */
+  tags: string;
+  owner: string | null;
+  key_digest: string;
+  /** Prefix and last characters, for display (`sk-sy-…a1b2`). */
+  key_hint: string;
+  enabled: number;
+  expires_at: number | null;
+  expires_after_days: number | null;
+  first_used_at: number | null;
+  last_used_at: number | null;
+  /** JSON platform[] */
+  permissions: string;
+  /** JSON { mode: 'allow' | 'deny', patterns: string[] } or null */
+  model_policy: string | null;
+  /** JSON client id[] or null (any client) */
+  allowed_clients: string | null;
+  /** JSON { [platform]: { accountId } | { groupId } } */
+  bindings: string;
+  /** JSON ApiKeyLimits */
+  limits: string;
+  price_multiplier: number;
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RequestLogTable {
+  id: string;
+  at: number;
+  api_key_id: string | null;
+  account_id: string | null;
+  platform: string;
+  model: string;
+  status: number;
+  /** ok | error | truncated | aborted */
+  outcome: string;
+  stream: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_5m_tokens: number;
+  cache_1h_tokens: number;
+  cache_read_tokens: number;
+  cost_micros: number;
+  price_known: number;
+  latency_ms: number;
+  ttfb_ms: number | null;
+  attempts: number;
+  error_code: string | null;
+}
+
+export interface UsageAggregatesTable {
+  /** hour | day */
+  bucket: string;
+  bucket_start: number;
+  /** key | account | model | all */
+  dim: string;
+  dim_id: string;
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_5m_tokens: number;
+  cache_1h_tokens: number;
+  cache_read_tokens: number;
+  cost_micros: number;
+  unpriced_requests: number;
+}
+
+export interface PricingOverridesTable {
+  model: string;
+  /** JSON Partial<ModelPrice> (pico-dollars per token) */
+  price: string;
+  updated_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  settings: SettingsTable;
+  accounts: AccountsTable;
+  account_groups: AccountGroupsTable;
+  account_group_members: AccountGroupMembersTable;
+  account_health_events: AccountHealthEventsTable;
+  api_keys: ApiKeysTable;
+  request_log: RequestLogTable;
+  usage_aggregates: UsageAggregatesTable;
+  pricing_overrides: PricingOverridesTable;
+}
+
+export type Db = Kysely<Database>;
+export type { Generated };

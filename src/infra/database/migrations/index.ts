@@ -1,0 +1,24 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import * as m0001 from './0001-initial';
+import * as m0002 from './0002-accounts';
+import * as m0003 from './0003-api-keys';
+import * as m0004 from './0004-usage';
+
+/**
+ * Every migration, in order. Forward-only: there are no `down` steps, and a migration never drops
+ * or rewrites data another version could still need. Add new files; never edit a shipped one.
+ */
+const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
+  '0001-initial': m0001,
+  '0002-accounts': m0002,
+  '0003-api-keys': m0003,
+  '0004-usage': m0004,
+};
+
+export class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS);

@@ -1,0 +1,72 @@
+import type { Platform } from 'src/common/platform';
+
+export const ACCOUNT_TYPES = ['claude-oauth', 'claude-console', 'ccr'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
+export const PLATFORM_OF_TYPE: Record<AccountType, Platform> = {
+  'claude-oauth': 'claude',
+  'claude-console': 'claude',
+  ccr: 'claude',
+};
+
+/** Decrypted credentials by account type (held in memory only, never returned by the API). */
+export type AccountCredentials =
+  | { type: 'claude-oauth'; accessToken: string; refreshToken?: string; expiresAt?: number }
+  | { type: 'claude-console'; apiKey: string; authScheme?: 'x-api-key' | 'bearer' }
+  | { type: 'ccr'; apiKey: string; authScheme?: 'x-api-key' | 'bearer' };
+
+/** null = every model; a list = these names; a mapping = these names, renamed upstream. */
+export type AccountModels = null | string[] | Record<string, string>;
+
+/** Persistent status: states that do not recover by the passing of time. */
+export type AccountStatus = 'active' | 'auth_failed' | 'blocked';
+
+/** What the scheduler and the relay see of an account: everything decrypted, in memory. */
+export interface RoutableAccount {
+  id: string;
+  name: string;
+  platform: Platform;
+  type: AccountType;
+  /** Effective base URL (the account's own, else the provider default), no trailing slash. */
+  baseUrl: string;
+  priority: number;
+  weight: number;
+  enabled: boolean;
+  schedulable: boolean;
+  models: AccountModels;
+  credentials: AccountCredentials;
+  /** Decrypted proxy URL: http://, https:// or socks5:// with optional user:pass. */
+  proxyUrl: string | null;
+  concurrencyLimit: number | null;
+  status: AccountStatus;
+  groupIds: string[];
+  lastUsedAt: number | null;
+}
+
+/** Health as the scheduler sees it: ok, or not routable until / because of something. */
+export type HealthState =
+  | { state: 'ok' }
+  | { state: 'cooling'; until: number; reason: string }
+  | { state: 'rate_limited'; until: number; scope: string; reason: string }
+  | { state: 'auth_failed'; reason: string }
+  | { state: 'blocked'; reason: string };
+
+/** What happened on one upstream attempt, as the relay reports it to the health machine. */
+export type UpstreamOutcome =
+  | { kind: 'success' }
+  | { kind: 'overloaded'; status: number }
+  | { kind: 'server_error'; status: number }
+  | { kind: 'timeout'; phase: 'connect' | 'first_byte' }
+  | { kind: 'connect_error'; code: string }
+  /** resetAt: epoch ms from the upstream's headers, when it said; scope: 'account' or a model family. */
+  | { kind: 'rate_limited'; resetAt: number | null; scope: string }
+  | { kind: 'auth_failed'; status: number }
+  | { kind: 'blocked'; message: string };
+
+export interface HealthEvent {
+  at: number;
+  state: HealthState['state'];
+  scope: string | null;
+  until: number | null;
+  reason: string;
+}

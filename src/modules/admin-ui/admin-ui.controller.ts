@@ -1,0 +1,37 @@
+import { Controller, Get, Header, Redirect } from '@nestjs/common';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Public } from 'src/common/auth/route-access.decorator';
+
+// The built admin UI (admin-ui/dist). Until the admin UI issue lands, admin-ui/index.html is a
+// small login page over the admin API.
+const CANDIDATES = [
+  join(__dirname, '..', '..', '..', 'admin-ui', 'dist', 'index.html'),
+  join(__dirname, '..', '..', '..', 'admin-ui', 'index.html'),
+  join(__dirname, '..', '..', '..', '..', 'admin-ui', 'index.html'),
+];
+
+function loadPage(): string {
+  const file = CANDIDATES.find((candidate) => existsSync(candidate));
+  return file === undefined
+    ? '<!doctype html><title>Switchyard</title><p>Admin UI not built.</p>'
+    : readFileSync(file, 'utf8');
+}
+
+@Controller()
+export class AdminUiController {
+  private readonly page = loadPage();
+
+  @Public()
+  @Get('/')
+  @Redirect('/admin', 302)
+  root(): void {}
+
+  @Public()
+  @Get('admin')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('cache-control', 'no-cache')
+  index(): string {
+    return this.page;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Platform } from 'src/common/platform';
+
+/** Clients recognised by User-Agent. */
+export const CLIENT_IDS = ['claude-code', 'gemini-cli', 'codex-cli', 'droid'] as const;
+export type ClientId = (typeof CLIENT_IDS)[number];
+
+export interface ApiKeyLimits {
+  /** Fixed window length for the window limits below. */
+  windowMinutes?: number;
+  windowRequests?: number;
+  windowTokens?: number;
+  windowCostMicros?: number;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  dailyCostMicros?: number;
+  weeklyCostMicros?: number;
+  /** 0 = Sunday … 6 = Saturday (UTC); default 1 (Monday). */
+  weeklyResetDay?: number;
+  /** 0-23 UTC; default 0. */
+  weeklyResetHour?: number;
+  totalCostMicros?: number;
+}
+
+export type ApiKeyBinding = { accountId: string } | { groupId: string };
+
+export interface ModelPolicy {
+  mode: 'allow' | 'deny';
+  /** Model names; `*` matches any run of characters (`claude-*-4*`). */
+  patterns: string[];
+}
+
+/** A key as the hot path sees it (cached in process; never holds the secret). */
+export interface ApiKeyPolicy {
+  id: string;
+  name: string;
+  enabled: boolean;
+  deleted: boolean;
+  expiresAt: number | null;
+  expiresAfterDays: number | null;
+  firstUsedAt: number | null;
+  permissions: Platform[];
+  modelPolicy: ModelPolicy | null;
+  allowedClients: ClientId[] | null;
+  bindings: Partial<Record<Platform, ApiKeyBinding>>;
+  limits: ApiKeyLimits;
+  priceMultiplier: number;
+}
+
+/** Rejections of the key and its policy; the relay renders them in the caller's dialect. */
+export enum KeyRejectionCode {
+  MISSING_KEY = 'MISSING_KEY',
+  INVALID_KEY = 'INVALID_KEY',
+  KEY_DISABLED = 'KEY_DISABLED',
+  KEY_EXPIRED = 'KEY_EXPIRED',
+  PLATFORM_NOT_ALLOWED = 'PLATFORM_NOT_ALLOWED',
+  MODEL_NOT_ALLOWED = 'MODEL_NOT_ALLOWED',
+  CLIENT_NOT_ALLOWED = 'CLIENT_NOT_ALLOWED',
+  WINDOW_LIMIT = 'WINDOW_LIMIT',
+  CONCURRENCY_LIMIT = 'CONCURRENCY_LIMIT',
+  BUDGET_EXHAUSTED = 'BUDGET_EXHAUSTED',
+}
+
+/** Values for the 429 rate-limit headers (`x-ratelimit-*`, `retry-after`). */
+export interface RateLimitInfo {
+  limit: number;
+  remaining: number;
+  /** Epoch ms when the window resets or a slot frees (best known). */
+  resetAtMs: number;
+}
+
+/** For 402: which cap, what was spent, when it resets. */
+export interface BudgetInfo {
+  cap: 'daily' | 'weekly' | 'total' | 'window';
+  limitMicros: number;
+  spentMicros: number;
+  resetAtMs: number | null;
+}

@@ -1,0 +1,25 @@
+import { IsString, MaxLength, MinLength } from 'class-validator';
+
+export class LoginRequestDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  username!: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  password!: string;
+}
+
+export class LoginResponseDto {
+  token!: string;
+  expiresAt!: string;
+  user!: { id: string; username: string; role: string };
+}
+
+export class SessionUserDto {
+  id!: string;
+  username!: string;
+  role!: string;
+}

@@ -1,0 +1,159 @@
+import { computeCostMicros, estimateCostMicros, estimateInputTokens } from './cost';
+import { ModelPrice } from './price-table';
+import { emptyUsage, TokenUsage } from './token-usage';
+
+const MTOK = 1_000_000; // pico$ per token for $1 / MTok
+
+/** Claude Sonnet 4 as published: $3 in, $15 out, $3.75 5m, $6 1h, $0.30 read; >200k tier. */
+const sonnet4: ModelPrice = {
+  input: 3 * MTOK,
+  output: 15 * MTOK,
+  cacheWrite5m: 3.75 * MTOK,
+  cacheWrite1h: 6 * MTOK,
+  cacheRead: 0.3 * MTOK,
+  longContext: {
+    thresholdTokens: 200_000,
+    input: 6 * MTOK,
+    output: 22.5 * MTOK,
+    cacheWrite5m: 7.5 * MTOK,
+    cacheWrite1h: 12 * MTOK,
+    cacheRead: 0.6 * MTOK,
+  },
+};
+
+/** Claude 3 Haiku: $0.25 / MTok input = 0.25 micro$ per token, handy for rounding cases. */
+const haiku3: ModelPrice = {
+  input: 250_000,
+  output: 1_250_000,
+  cacheWrite5m: 300_000,
+  cacheWrite1h: 500_000,
+  cacheRead: 30_000,
+};
+
+function usage(partial: Partial<TokenUsage>): TokenUsage {
+  return { ...emptyUsage(), ...partial };
+}
+
+describe(computeCostMicros.name, () => {
+  // 1000 input x $3/M = $0.003; 500 output x $15/M = $0.0075; 2000 5m x $3.75/M = $0.0075;
+  // 3000 1h x $6/M = $0.018; 4000 read x $0.30/M = $0.0012. Total $0.0372 = 37_200 micro$.
+  const mixed = usage({
+    inputTokens: 1000,
+    outputTokens: 500,
+    cacheCreation5mTokens: 2000,
+    cacheCreation1hTokens: 3000,
+    cacheReadTokens: 4000,
+  });
+
+  it('should price all five token kinds when a request uses them', () => {
+    expect(computeCostMicros(mixed, sonnet4)).toBe(37_200);
+  });
+
+  it('should apply a decimal multiplier exactly when one is given', () => {
+    // $0.0372 x 1.5 = $0.0558.
+    expect(computeCostMicros(mixed, sonnet4, 1.5)).toBe(55_800);
+    // $0.0372 x 1.1 = $0.04092; 1.1 is not exact in binary but is applied as 1_100_000 / 1e6.
+    expect(computeCostMicros(mixed, sonnet4, 1.1)).toBe(40_920);
+    expect(computeCostMicros(mixed, sonnet4, 0)).toBe(0);
+  });
+
+  it('should bill every token at long-context rates when the prompt exceeds 200k', () => {
+    // Prompt = 150k + 30k + 10k + 20k = 210k > 200k. 150k x $6 = $0.90; 1k out x $22.50 =
+    // $0.0225; 30k 5m x $7.50 = $0.225; 10k 1h x $12 = $0.12; 20k read x $0.60 = $0.012.
+    // Total $1.2795.
+    const long = usage({
+      inputTokens: 150_000,
+      outputTokens: 1000,
+      cacheCreation5mTokens: 30_000,
+      cacheCreation1hTokens: 10_000,
+      cacheReadTokens: 20_000,
+    });
+    expect(computeCostMicros(long, sonnet4)).toBe(1_279_500);
+  });
+
+  it('should keep base rates when the prompt is exactly at the threshold', () => {
+    // 100k x $3 + 100k read x $0.30 = $0.30 + $0.03; output 1k x $15 = $0.015.
+    const atLimit = usage({ inputTokens: 100_000, cacheReadTokens: 100_000, outputTokens: 1000 });
+    expect(computeCostMicros(atLimit, sonnet4)).toBe(345_000);
+    // One more prompt token crosses it: 100_001 x $6 + 100k x $0.60 + 1k x $22.50.
+    const over = usage({ inputTokens: 100_001, cacheReadTokens: 100_000, outputTokens: 1000 });
+    expect(computeCostMicros(over, sonnet4)).toBe(682_506);
+  });
+
+  it('should not switch tier on output tokens when only the output is large', () => {
+    const bigOutput = usage({ inputTokens: 1000, outputTokens: 300_000 });
+    // $0.003 + 300k x $15/M = $4.50.
+    expect(computeCostMicros(bigOutput, sonnet4)).toBe(4_503_000);
+  });
+
+  it('should round half up to whole micro-dollars when the sum has a fraction', () => {
+    expect(computeCostMicros(usage({ inputTokens: 1 }), haiku3)).toBe(0); // 0.25 micro$
+    expect(computeCostMicros(usage({ inputTokens: 2 }), haiku3)).toBe(1); // 0.5 micro$
+    expect(computeCostMicros(usage({ inputTokens: 3 }), haiku3)).toBe(1); // 0.75 micro$
+    expect(computeCostMicros(usage({ inputTokens: 6 }), haiku3)).toBe(2); // 1.5 micro$
+  });
+
+  it('should round only once when many small amounts add up', () => {
+    // 1 input x 0.25 micro$ + 9 reads x 0.03 = 0.52 -> 1; rounding each kind alone gives 0 + 0.
+    expect(computeCostMicros(usage({ inputTokens: 1, cacheReadTokens: 9 }), haiku3)).toBe(1);
+  });
+
+  it('should stay exact when the totals are far beyond float precision', () => {
+    // 1e9 output tokens at $75/MTok = $75_000 = 75_000_000_000 micro$.
+    const opus: ModelPrice = { ...haiku3, output: 75 * MTOK };
+    expect(computeCostMicros(usage({ outputTokens: 1_000_000_000 }), opus)).toBe(75_000_000_000);
+  });
+
+  it('should throw when a token count is negative or fractional', () => {
+    expect(() => computeCostMicros(usage({ inputTokens: -1 }), sonnet4)).toThrow(RangeError);
+    expect(() => computeCostMicros(usage({ outputTokens: 1.5 }), sonnet4)).toThrow(RangeError);
+  });
+
+  it('should throw when the multiplier is negative or not finite', () => {
+    expect(() => computeCostMicros(mixed, sonnet4, -1)).toThrow(RangeError);
+    expect(() => computeCostMicros(mixed, sonnet4, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe(estimateCostMicros.name, () => {
+  it('should price the prompt at input rate and max_tokens at output rate when under the threshold', () => {
+    // 10k x $3 = $0.03; 4096 x $15 = $0.06144.
+    expect(estimateCostMicros({ inputTokens: 10_000, maxOutputTokens: 4096 }, sonnet4)).toBe(
+      91_440,
+    );
+  });
+
+  it('should use long-context rates when the prompt is over the threshold', () => {
+    // 250k x $6 = $1.50; 1000 x $22.50 = $0.0225.
+    expect(estimateCostMicros({ inputTokens: 250_000, maxOutputTokens: 1000 }, sonnet4)).toBe(
+      1_522_500,
+    );
+  });
+
+  it('should round up when the estimate has a fraction', () => {
+    expect(estimateCostMicros({ inputTokens: 1, maxOutputTokens: 0 }, haiku3)).toBe(1);
+    expect(estimateCostMicros({ inputTokens: 4, maxOutputTokens: 0 }, haiku3)).toBe(1);
+    expect(estimateCostMicros({ inputTokens: 5, maxOutputTokens: 0 }, haiku3)).toBe(2);
+    expect(estimateCostMicros({ inputTokens: 0, maxOutputTokens: 0 }, haiku3)).toBe(0);
+  });
+
+  it('should apply the multiplier when one is given', () => {
+    expect(estimateCostMicros({ inputTokens: 10_000, maxOutputTokens: 4096 }, sonnet4, 1.5)).toBe(
+      137_160,
+    );
+  });
+});
+
+describe(estimateInputTokens.name, () => {
+  it('should allow one token per three bytes rounded up when given a body size', () => {
+    expect(estimateInputTokens(0)).toBe(0);
+    expect(estimateInputTokens(1)).toBe(1);
+    expect(estimateInputTokens(3)).toBe(1);
+    expect(estimateInputTokens(4)).toBe(2);
+    expect(estimateInputTokens(30_000)).toBe(10_000);
+  });
+
+  it('should throw when the size is negative', () => {
+    expect(() => estimateInputTokens(-1)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDb } from 'src/infra/database/database.module';
+import type { Db, UsersTable } from 'src/infra/database/database.types';
+
+export type UserRecord = UsersTable;
+
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectDb() private readonly db: Db) {}
+
+  async count(): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async findByUsername(username: string): Promise<UserRecord | undefined> {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', username)
+      .executeTakeFirst();
+  }
+
+  async findById(id: string): Promise<UserRecord | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async insert(user: UserRecord): Promise<void> {
+    await this.db.insertInto('users').values(user).execute();
+  }
+
+  async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async touchLogin(id: string, now: number): Promise<void> {
+    await this.db.updateTable('users').set({ last_login_at: now }).where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,892 @@
+import { createHash } from 'node:crypto';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** The upstream routes a scenario can apply to. */
+export type FakeEndpoint = 'messages' | 'count_tokens' | 'models';
+
+/**
+ * A content block of a scripted reply. `text`/`thinking` given as an array are the exact
+ * stream deltas; as a string they are split on whitespace. `partialJson` overrides how the
+ * tool input is chunked into `input_json_delta` events (the chunks must join to valid JSON).
+ */
+export type FakeContentBlock =
+  | { type: 'text'; text: string | readonly string[] }
+  | {
+      type: 'tool_use';
+      name: string;
+      input: unknown;
+      id?: string;
+      partialJson?: readonly string[];
+    }
+  | { type: 'thinking'; thinking: string | readonly string[]; signature?: string };
+
+/** Usage numbers to report; anything left out is derived deterministically or is 0. */
+export interface FakeUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheCreation5mTokens?: number;
+  cacheCreation1hTokens?: number;
+  cacheReadTokens?: number;
+}
+
+export type FakeStopReason =
+  'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
+
+export interface FakeReply {
+  content?: readonly FakeContentBlock[];
+  usage?: FakeUsage;
+  /** Default: `tool_use` when the content has a tool_use block, else `end_turn`. */
+  stopReason?: FakeStopReason;
+  /** Default: the `model` of the request body. */
+  model?: string;
+  /** Default: `msg_fake_<n>`. */
+  id?: string;
+  /**
+   * Repeat input and cache counts in `message_delta.usage` as the current API does; by
+   * default `message_delta.usage` carries only `output_tokens` (the older wire shape).
+   */
+  cumulativeDeltaUsage?: boolean;
+}
+
+/** An SSE `event: error` written mid-stream, after which the response ends normally. */
+export interface FakeStreamError {
+  afterEvents: number;
+  /** Default `overloaded_error`. */
+  type?: string;
+  message?: string;
+}
+
+/**
+ * How the fake answers one request. Fields combine: e.g. `{ delayFirstByteMs: 500, status: 529 }`
+ * waits, then fails. Without `status`/`destroyImmediately` a normal reply is produced.
+ */
+export interface FakeScenario {
+  /** Routes this scenario applies to; default `['messages']` so probes never consume it. */
+  endpoints?: readonly FakeEndpoint[];
+  reply?: FakeReply;
+  /** An HTTP error status (>= 400) answered with an Anthropic-shaped error body. */
+  status?: number;
+  /** Overrides the `error.type` derived from `status`. */
+  errorType?: string;
+  /** Overrides the default message (403 defaults to a disabled-organization message). */
+  errorMessage?: string;
+  /** Sent as `retry-after` (seconds). */
+  retryAfterSeconds?: number;
+  /** Sent as `anthropic-ratelimit-unified-reset` (epoch seconds). */
+  unifiedResetEpochSeconds?: number;
+  /** Sent as `anthropic-ratelimit-requests-reset` (RFC 3339). */
+  requestsResetAt?: Date | string;
+  /** Extra response headers; they override the defaults. */
+  headers?: Readonly<Record<string, string>>;
+  /** Wait before sending anything (the status line included). */
+  delayFirstByteMs?: number;
+  /** Pause between SSE events. */
+  eventDelayMs?: number;
+  /** Replace the default text with one text block of this many deltas (ignored with `reply.content`). */
+  events?: number;
+  /**
+   * Destroy the socket after writing this many SSE events (message_start, ping, ... each count).
+   * For a non-stream reply: send the headers and half of the body, then destroy.
+   */
+  cutAfterEvents?: number;
+  streamError?: FakeStreamError;
+  /** Destroy the socket without writing a response. */
+  destroyImmediately?: boolean;
+}
+
+export interface FakeRequestRecord {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** The query string including `?`, or ''. */
+  search: string;
+  headers: IncomingHttpHeaders;
+  /** Empty when the fake runs with `recordBodies: false`. */
+  rawBody: Buffer;
+  json?: unknown;
+  /** `x-api-key`, else the `Authorization: Bearer` token. */
+  credential: string | undefined;
+  /** True when the client went away before the response completed. */
+  aborted: boolean;
+  /** Epoch milliseconds. */
+  receivedAt: number;
+  /** The status line sent, once sent. */
+  status?: number;
+}
+
+export interface FakeUpstreamOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Keep request records in `requests`; the benchmark turns this off to bound memory. */
+  record?: boolean;
+  /** Keep `rawBody`/`json` in records. */
+  recordBodies?: boolean;
+}
+
+export interface FakeModel {
+  id: string;
+  displayName: string;
+  createdAt: string;
+}
+
+/** Ids are real model names; names and dates are only plausible (it is a fake). */
+export const FAKE_MODELS: readonly FakeModel[] = [
+  { id: 'claude-opus-4-7', displayName: 'Claude Opus 4.7', createdAt: '2026-01-01T00:00:00Z' },
+  { id: 'claude-sonnet-4-6', displayName: 'Claude Sonnet 4.6', createdAt: '2025-12-01T00:00:00Z' },
+  {
+    id: 'claude-haiku-4-5-20251001',
+    displayName: 'Claude Haiku 4.5',
+    createdAt: '2025-10-01T00:00:00Z',
+  },
+];
+
+export const DEFAULT_FAKE_REPLY_TEXT = 'Hello from the fake upstream. This reply is deterministic.';
+export const DISABLED_ORGANIZATION_MESSAGE = 'This organization has been disabled.';
+
+/** The input_tokens the fake reports for a request body (and count_tokens returns). */
+export function fakeInputTokensFor(body: Buffer | string): number {
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  return Math.max(1, Math.ceil(length / 4));
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+const NO_SCENARIO: FakeScenario = {};
+const DEFAULT_ENDPOINTS: readonly FakeEndpoint[] = ['messages'];
+const DEFAULT_MODEL = 'claude-sonnet-4-6';
+const JSON_CHUNK_SIZE = 12;
+
+interface CredentialRoute {
+  sticky?: FakeScenario;
+  queue: FakeScenario[];
+}
+
+/** Per-request state shared between the handler and the socket close listener. */
+interface Exchange {
+  seq: number;
+  record: FakeRequestRecord;
+  closed: boolean;
+  /** The fake itself dropped the connection: not a client abort. */
+  serverDestroyed: boolean;
+  timer?: NodeJS.Timeout;
+  wake?: () => void;
+}
+
+interface Waiter {
+  check: () => boolean;
+  done: () => void;
+}
+
+interface ResolvedBlock {
+  start: Record<string, unknown>;
+  deltas: Record<string, unknown>[];
+  final: Record<string, unknown>;
+  chars: number;
+}
+
+export class FakeUpstream {
+  /** Recorded requests, oldest first (empty when started with `record: false`). */
+  readonly requests: FakeRequestRecord[] = [];
+  /** Requests currently being answered. */
+  inFlight = 0;
+  /** High-water mark of `inFlight` since start or `reset()`. */
+  maxInFlight = 0;
+  /** Requests received since start or `reset()`, recorded or not. */
+  requestCount = 0;
+  /** Client aborts since start or `reset()`, recorded or not. */
+  abortedCount = 0;
+
+  private readonly sockets = new Set<Socket>();
+  private readonly credentialRoutes = new Map<string, CredentialRoute>();
+  private readonly organizationIds = new Map<string, string>();
+  private readonly waiters = new Set<Waiter>();
+  private queue: FakeScenario[] = [];
+  private defaultScenario: FakeScenario | undefined;
+  private seq = 0;
+  private closing = false;
+  private lastAborted: FakeRequestRecord | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly port: number,
+    private readonly record: boolean,
+    private readonly recordBodies: boolean,
+  ) {}
+
+  static async start(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+    const host = options.host ?? '127.0.0.1';
+    // Long slow streams (60 s) must not be cut by the default request timeout.
+    const server = createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    const upstream = new FakeUpstream(
+      server,
+      `http://${urlHost}:${port}`,
+      port,
+      options.record ?? true,
+      options.recordBodies ?? true,
+    );
+    server.on('connection', (socket: Socket) => {
+      upstream.sockets.add(socket);
+      socket.once('close', () => upstream.sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => upstream.handle(req, res));
+    return upstream;
+  }
+
+  /** The scenario used when nothing more specific matches; `undefined` restores the built-in reply. */
+  setDefault(scenario: FakeScenario | undefined): this {
+    this.defaultScenario = scenario;
+    return this;
+  }
+
+  /** Scenarios consumed one per matching request, first in first out. */
+  enqueue(...scenarios: FakeScenario[]): this {
+    this.queue.push(...scenarios);
+    return this;
+  }
+
+  /**
+   * Script one credential (x-api-key or Bearer token). A single scenario applies to every
+   * matching request of that credential; an array is consumed one per request and, once used
+   * up, the credential falls back to the global queue and default. Replaces earlier routing.
+   */
+  forCredential(credential: string, scenario: FakeScenario | readonly FakeScenario[]): this {
+    this.credentialRoutes.set(
+      credential,
+      isScenarioList(scenario) ? { queue: [...scenario] } : { sticky: scenario, queue: [] },
+    );
+    return this;
+  }
+
+  /** Clears scripting, records and counters (in-flight requests keep running). */
+  reset(): void {
+    this.queue = [];
+    this.defaultScenario = undefined;
+    this.credentialRoutes.clear();
+    this.requests.length = 0;
+    this.requestCount = 0;
+    this.abortedCount = 0;
+    this.lastAborted = undefined;
+    this.maxInFlight = this.inFlight;
+  }
+
+  /** Resolves with an aborted request: at once if one was seen since start or `reset()`. */
+  waitForAbort(timeoutMs = 5000): Promise<FakeRequestRecord> {
+    return this.waitUntil(() => this.lastAborted !== undefined, timeoutMs, 'a client abort').then(
+      () => this.lastAborted!,
+    );
+  }
+
+  /** Resolves once `count` requests have arrived since start or `reset()`. */
+  waitForRequests(count: number, timeoutMs = 5000): Promise<void> {
+    return this.waitUntil(() => this.requestCount >= count, timeoutMs, `${count} requests`);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const waiter of this.waiters) waiter.done();
+    // Destroying sockets first lets server.close() return without waiting for keep-alive.
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        check,
+        done: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          if (check()) resolve();
+          else reject(new Error(`FakeUpstream closed while waiting for ${what}`));
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`FakeUpstream: timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of this.waiters) if (waiter.check()) waiter.done();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const seq = ++this.seq;
+    const rawUrl = req.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const record: FakeRequestRecord = {
+      method: req.method ?? 'GET',
+      path: queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt),
+      search: queryAt === -1 ? '' : rawUrl.slice(queryAt),
+      headers: req.headers,
+      rawBody: EMPTY_BODY,
+      credential: credentialOf(req.headers),
+      aborted: false,
+      receivedAt: Date.now(),
+    };
+    const exchange: Exchange = { seq, record, closed: false, serverDestroyed: false };
+    this.requestCount++;
+    this.inFlight++;
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+    if (this.record) this.requests.push(record);
+
+    res.on('close', () => {
+      this.inFlight--;
+      exchange.closed = true;
+      if (exchange.timer) clearTimeout(exchange.timer);
+      exchange.wake?.();
+      if (!res.writableFinished && !exchange.serverDestroyed && !this.closing) {
+        record.aborted = true;
+        this.abortedCount++;
+        this.lastAborted = record;
+      }
+      this.notify();
+    });
+
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      this.respond(res, exchange, body).catch((error: unknown) => {
+        // A bug here must not crash the test run; fail the one request loudly instead.
+        if (!res.headersSent && !exchange.closed) {
+          this.sendError(res, exchange, 500, {}, 'api_error', `FakeUpstream bug: ${String(error)}`);
+        } else {
+          res.destroy();
+        }
+      });
+    });
+    this.notify();
+  }
+
+  private async respond(res: ServerResponse, exchange: Exchange, body: Buffer): Promise<void> {
+    const { record } = exchange;
+    let json: unknown;
+    let jsonError = false;
+    if (body.length > 0) {
+      try {
+        json = JSON.parse(body.toString('utf8'));
+      } catch {
+        jsonError = true;
+      }
+    }
+    if (this.recordBodies) {
+      record.rawBody = body;
+      record.json = json;
+    }
+
+    const endpoint = endpointOf(record.method, record.path);
+    if (endpoint === undefined) {
+      this.sendError(res, exchange, 404, {}, 'not_found_error', `Not found: ${record.path}`);
+      return;
+    }
+    const scenario = this.resolveScenario(endpoint, record.credential) ?? NO_SCENARIO;
+
+    if (scenario.delayFirstByteMs !== undefined && scenario.delayFirstByteMs > 0) {
+      await this.sleep(exchange, scenario.delayFirstByteMs);
+      if (exchange.closed) return;
+    }
+    if (scenario.destroyImmediately === true) {
+      exchange.serverDestroyed = true;
+      res.destroy();
+      return;
+    }
+
+    const headers = this.baseHeaders(exchange, scenario);
+    if (scenario.status !== undefined && scenario.status >= 400) {
+      const errorType = scenario.errorType ?? errorTypeFor(scenario.status);
+      const message = scenario.errorMessage ?? errorMessageFor(scenario.status);
+      this.sendError(res, exchange, scenario.status, headers, errorType, message);
+      return;
+    }
+
+    switch (endpoint) {
+      case 'models':
+        this.answerModels(res, exchange, headers);
+        return;
+      case 'count_tokens':
+        if (jsonError) {
+          this.sendError(res, exchange, 400, headers, 'invalid_request_error', 'Invalid JSON');
+          return;
+        }
+        this.sendJson(res, exchange, 200, headers, { input_tokens: fakeInputTokensFor(body) });
+        return;
+      case 'messages':
+        if (jsonError || typeof json !== 'object' || json === null) {
+          this.sendError(res, exchange, 400, headers, 'invalid_request_error', 'Invalid JSON');
+          return;
+        }
+        await this.answerMessages(res, exchange, headers, scenario, body, json);
+        return;
+    }
+  }
+
+  private resolveScenario(
+    endpoint: FakeEndpoint,
+    credential: string | undefined,
+  ): FakeScenario | undefined {
+    if (credential !== undefined) {
+      const route = this.credentialRoutes.get(credential);
+      if (route?.sticky && appliesTo(route.sticky, endpoint)) return route.sticky;
+      const fromRoute = route ? takeFirst(route.queue, endpoint) : undefined;
+      if (fromRoute) return fromRoute;
+    }
+    const queued = takeFirst(this.queue, endpoint);
+    if (queued) return queued;
+    if (this.defaultScenario && appliesTo(this.defaultScenario, endpoint)) {
+      return this.defaultScenario;
+    }
+    return undefined;
+  }
+
+  private baseHeaders(exchange: Exchange, scenario: FakeScenario): Record<string, string> {
+    const headers: Record<string, string> = {
+      'request-id': `req_fake_${exchange.seq}`,
+      'anthropic-organization-id': this.organizationIdFor(exchange.record.credential),
+    };
+    if (scenario.retryAfterSeconds !== undefined) {
+      headers['retry-after'] = String(scenario.retryAfterSeconds);
+    }
+    if (scenario.unifiedResetEpochSeconds !== undefined) {
+      headers['anthropic-ratelimit-unified-reset'] = String(scenario.unifiedResetEpochSeconds);
+    }
+    if (scenario.requestsResetAt !== undefined) {
+      headers['anthropic-ratelimit-requests-reset'] =
+        typeof scenario.requestsResetAt === 'string'
+          ? scenario.requestsResetAt
+          : scenario.requestsResetAt.toISOString();
+    }
+    if (scenario.headers) {
+      for (const [name, value] of Object.entries(scenario.headers)) {
+        headers[name.toLowerCase()] = value;
+      }
+    }
+    return headers;
+  }
+
+  /** Stable per credential so relay tests can tell accounts apart by organization. */
+  private organizationIdFor(credential: string | undefined): string {
+    const key = credential ?? '';
+    let id = this.organizationIds.get(key);
+    if (id === undefined) {
+      const hex = createHash('sha256').update(key).digest('hex');
+      id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+      this.organizationIds.set(key, id);
+    }
+    return id;
+  }
+
+  private answerModels(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+  ): void {
+    const toWire = (model: FakeModel) => ({
+      type: 'model',
+      id: model.id,
+      display_name: model.displayName,
+      created_at: model.createdAt,
+    });
+    const path = exchange.record.path;
+    if (path !== '/v1/models') {
+      const id = decodeURIComponent(path.slice('/v1/models/'.length));
+      const model = FAKE_MODELS.find((candidate) => candidate.id === id);
+      if (model) this.sendJson(res, exchange, 200, headers, toWire(model));
+      else this.sendError(res, exchange, 404, headers, 'not_found_error', `model: ${id}`);
+      return;
+    }
+    this.sendJson(res, exchange, 200, headers, {
+      data: FAKE_MODELS.map(toWire),
+      has_more: false,
+      first_id: FAKE_MODELS[0].id,
+      last_id: FAKE_MODELS[FAKE_MODELS.length - 1].id,
+    });
+  }
+
+  private async answerMessages(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+    scenario: FakeScenario,
+    body: Buffer,
+    request: object,
+  ): Promise<void> {
+    const requestModel = (request as { model?: unknown }).model;
+    const stream = (request as { stream?: unknown }).stream === true;
+    const reply = scenario.reply ?? {};
+    const blocks = (reply.content ?? defaultContent(scenario.events)).map((block, index) =>
+      resolveBlock(block, index, exchange.seq),
+    );
+    const chars = blocks.reduce((sum, block) => sum + block.chars, 0);
+    const usage = {
+      input: reply.usage?.inputTokens ?? fakeInputTokensFor(body),
+      output: reply.usage?.outputTokens ?? Math.max(1, Math.ceil(chars / 4)),
+      cache5m: reply.usage?.cacheCreation5mTokens ?? 0,
+      cache1h: reply.usage?.cacheCreation1hTokens ?? 0,
+      cacheRead: reply.usage?.cacheReadTokens ?? 0,
+    };
+    const wireUsage = (outputTokens: number) => ({
+      input_tokens: usage.input,
+      cache_creation_input_tokens: usage.cache5m + usage.cache1h,
+      cache_read_input_tokens: usage.cacheRead,
+      cache_creation: {
+        ephemeral_5m_input_tokens: usage.cache5m,
+        ephemeral_1h_input_tokens: usage.cache1h,
+      },
+      output_tokens: outputTokens,
+      service_tier: 'standard',
+    });
+    const stopReason =
+      reply.stopReason ??
+      (blocks.some((block) => block.final.type === 'tool_use') ? 'tool_use' : 'end_turn');
+    const message = {
+      id: reply.id ?? `msg_fake_${exchange.seq}`,
+      type: 'message',
+      role: 'assistant',
+      model: reply.model ?? (typeof requestModel === 'string' ? requestModel : DEFAULT_MODEL),
+      content: [] as Record<string, unknown>[],
+      stop_reason: null as string | null,
+      stop_sequence: null,
+      usage: wireUsage(Math.min(1, usage.output)),
+    };
+
+    if (!stream) {
+      message.content = blocks.map((block) => block.final);
+      message.stop_reason = stopReason;
+      message.usage = wireUsage(usage.output);
+      const payload = JSON.stringify(message);
+      if (scenario.cutAfterEvents === undefined) {
+        this.sendRaw(res, exchange, 200, headers, 'application/json', payload);
+        return;
+      }
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(payload)),
+      });
+      exchange.record.status = 200;
+      this.writeThenDestroy(res, exchange, payload.slice(0, Math.floor(payload.length / 2)));
+      return;
+    }
+
+    const events: string[] = [sse('message_start', { type: 'message_start', message })];
+    blocks.forEach((block, index) => {
+      events.push(
+        sse('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: block.start,
+        }),
+      );
+      if (index === 0) events.push(PING_EVENT);
+      for (const delta of block.deltas) {
+        events.push(sse('content_block_delta', { type: 'content_block_delta', index, delta }));
+      }
+      events.push(sse('content_block_stop', { type: 'content_block_stop', index }));
+    });
+    if (blocks.length === 0) events.push(PING_EVENT);
+    events.push(
+      sse('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: stopReason, stop_sequence: null },
+        usage: reply.cumulativeDeltaUsage
+          ? {
+              input_tokens: usage.input,
+              cache_creation_input_tokens: usage.cache5m + usage.cache1h,
+              cache_read_input_tokens: usage.cacheRead,
+              output_tokens: usage.output,
+            }
+          : { output_tokens: usage.output },
+      }),
+      MESSAGE_STOP_EVENT,
+    );
+    await this.writeStream(res, exchange, headers, scenario, events);
+  }
+
+  private async writeStream(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+    scenario: FakeScenario,
+    allEvents: string[],
+  ): Promise<void> {
+    let events = allEvents;
+    if (scenario.streamError) {
+      const { afterEvents, type = 'overloaded_error', message } = scenario.streamError;
+      const error = {
+        type: 'error',
+        error: { type, message: message ?? errorMessageForType(type) },
+      };
+      events = events.slice(0, Math.max(0, afterEvents)).concat(sse('error', error));
+    }
+    const cut = scenario.cutAfterEvents !== undefined;
+    if (cut) events = events.slice(0, Math.max(0, scenario.cutAfterEvents ?? 0));
+
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+    });
+    exchange.record.status = 200;
+
+    const delay = scenario.eventDelayMs ?? 0;
+    if (delay > 0 && events.length > 1) {
+      for (let i = 0; i < events.length - 1; i++) {
+        res.write(events[i]);
+        await this.sleep(exchange, delay);
+        if (exchange.closed) return;
+      }
+      events = events.slice(-1);
+    }
+    const rest = events.join('');
+    if (!cut) {
+      res.end(rest);
+    } else if (rest.length > 0) {
+      this.writeThenDestroy(res, exchange, rest);
+    } else {
+      // Nothing to write: still send the status line so the cut happens mid-body.
+      res.flushHeaders();
+      exchange.serverDestroyed = true;
+      res.socket?.end();
+    }
+  }
+
+  private writeThenDestroy(res: ServerResponse, exchange: Exchange, data: string): void {
+    exchange.serverDestroyed = true;
+    // Destroy only once the bytes are handed to the kernel so the client sees them.
+    res.write(data, () => res.destroy());
+  }
+
+  private sleep(exchange: Exchange, ms: number): Promise<void> {
+    if (exchange.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      exchange.wake = () => {
+        exchange.wake = undefined;
+        exchange.timer = undefined;
+        resolve();
+      };
+      exchange.timer = setTimeout(exchange.wake, ms);
+    });
+  }
+
+  private sendError(
+    res: ServerResponse,
+    exchange: Exchange,
+    status: number,
+    headers: Record<string, string>,
+    type: string,
+    message: string,
+  ): void {
+    const requestId = headers['request-id'] ?? `req_fake_${exchange.seq}`;
+    this.sendJson(res, exchange, status, headers, {
+      type: 'error',
+      error: { type, message },
+      request_id: requestId,
+    });
+  }
+
+  private sendJson(
+    res: ServerResponse,
+    exchange: Exchange,
+    status: number,
+    headers: Record<string, string>,
+    payload: unknown,
+  ): void {
+    this.sendRaw(res, exchange, status, headers, 'application/json', JSON.stringify(payload));
+  }
+
+  private sendRaw(
+    res: ServerResponse,
+    exchange: Exchange,
+    status: number,
+    headers: Record<string, string>,
+    contentType: string,
+    payload: string,
+  ): void {
+    exchange.record.status = status;
+    res.writeHead(status, {
+      ...headers,
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(payload)),
+    });
+    res.end(payload);
+  }
+}
+
+const PING_EVENT = sse('ping', { type: 'ping' });
+const MESSAGE_STOP_EVENT = sse('message_stop', { type: 'message_stop' });
+
+function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+function isScenarioList(
+  value: FakeScenario | readonly FakeScenario[],
+): value is readonly FakeScenario[] {
+  return Array.isArray(value);
+}
+
+function appliesTo(scenario: FakeScenario, endpoint: FakeEndpoint): boolean {
+  return (scenario.endpoints ?? DEFAULT_ENDPOINTS).includes(endpoint);
+}
+
+function takeFirst(queue: FakeScenario[], endpoint: FakeEndpoint): FakeScenario | undefined {
+  const index = queue.findIndex((scenario) => appliesTo(scenario, endpoint));
+  return index === -1 ? undefined : queue.splice(index, 1)[0];
+}
+
+function endpointOf(method: string, path: string): FakeEndpoint | undefined {
+  if (method === 'POST' && path === '/v1/messages') return 'messages';
+  if (method === 'POST' && path === '/v1/messages/count_tokens') return 'count_tokens';
+  if (method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
+    return 'models';
+  }
+  return undefined;
+}
+
+function credentialOf(headers: IncomingHttpHeaders): string | undefined {
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
+  const authorization = headers.authorization;
+  if (authorization !== undefined && /^bearer /i.test(authorization)) {
+    return authorization.slice(7).trim();
+  }
+  return undefined;
+}
+
+function errorTypeFor(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalid_request_error';
+    case 401:
+      return 'authentication_error';
+    case 402:
+      return 'billing_error';
+    case 403:
+      return 'permission_error';
+    case 404:
+      return 'not_found_error';
+    case 413:
+      return 'request_too_large';
+    case 429:
+      return 'rate_limit_error';
+    case 504:
+      return 'timeout_error';
+    case 529:
+      return 'overloaded_error';
+    default:
+      return status < 500 ? 'invalid_request_error' : 'api_error';
+  }
+}
+
+function errorMessageFor(status: number): string {
+  return status === 403 ? DISABLED_ORGANIZATION_MESSAGE : errorMessageForType(errorTypeFor(status));
+}
+
+function errorMessageForType(type: string): string {
+  switch (type) {
+    case 'invalid_request_error':
+      return 'Invalid request.';
+    case 'authentication_error':
+      return 'invalid x-api-key';
+    case 'billing_error':
+      return 'Your credit balance is too low to access the Anthropic API.';
+    case 'permission_error':
+      return DISABLED_ORGANIZATION_MESSAGE;
+    case 'not_found_error':
+      return 'Not found.';
+    case 'request_too_large':
+      return 'Request exceeds the maximum allowed number of bytes.';
+    case 'rate_limit_error':
+      return 'Number of request tokens has exceeded your per-minute rate limit.';
+    case 'timeout_error':
+      return 'Request timed out.';
+    case 'overloaded_error':
+      return 'Overloaded';
+    default:
+      return 'Internal server error';
+  }
+}
+
+function defaultContent(events: number | undefined): FakeContentBlock[] {
+  if (events === undefined) return [{ type: 'text', text: DEFAULT_FAKE_REPLY_TEXT }];
+  return [{ type: 'text', text: Array.from({ length: events }, (_, i) => `w${i + 1} `) }];
+}
+
+/** Splits on whitespace keeping it, so the deltas join back to exactly the input. */
+function splitWords(text: string | readonly string[]): readonly string[] {
+  if (typeof text !== 'string') return text;
+  return text.split(/(?<=\s)/).filter((part) => part !== '');
+}
+
+function resolveBlock(block: FakeContentBlock, index: number, seq: number): ResolvedBlock {
+  switch (block.type) {
+    case 'text': {
+      const parts = splitWords(block.text);
+      const text = parts.join('');
+      return {
+        start: { type: 'text', text: '' },
+        deltas: parts.map((part) => ({ type: 'text_delta', text: part })),
+        final: { type: 'text', text },
+        chars: text.length,
+      };
+    }
+    case 'thinking': {
+      const parts = splitWords(block.thinking);
+      const thinking = parts.join('');
+      const signature =
+        block.signature ?? Buffer.from(`fake-signature-${seq}-${index}`).toString('base64');
+      return {
+        start: { type: 'thinking', thinking: '', signature: '' },
+        deltas: [
+          ...parts.map((part) => ({ type: 'thinking_delta', thinking: part })),
+          { type: 'signature_delta', signature },
+        ],
+        final: { type: 'thinking', thinking, signature },
+        chars: thinking.length,
+      };
+    }
+    case 'tool_use': {
+      const id = block.id ?? `toolu_fake_${seq}_${index}`;
+      const json = block.partialJson ? block.partialJson.join('') : JSON.stringify(block.input);
+      const chunks = block.partialJson ?? chunkString(json, JSON_CHUNK_SIZE);
+      return {
+        start: { type: 'tool_use', id, name: block.name, input: {} },
+        // The real API opens every tool input with an empty partial_json delta.
+        deltas: ['', ...chunks].map((partial) => ({
+          type: 'input_json_delta',
+          partial_json: partial,
+        })),
+        final: { type: 'tool_use', id, name: block.name, input: block.input },
+        chars: json.length + block.name.length,
+      };
+    }
+  }
+}
+
+function chunkString(value: string, size: number): string[] {
+  const chunks: string[] = [];
+  for (let i = 0; i < value.length; i += size) chunks.push(value.slice(i, i + size));
+  return chunks;
+}

@@ -1,0 +1,462 @@
+import { coordinationKeys as keys } from 'src/infra/coordination/coordination.keys';
+import { CoordinationExceptionCode } from 'src/infra/coordination/coordination.exception';
+import type { AdmitRequest, Coordinator } from 'src/infra/coordination/coordinator.port';
+
+/** Coordinators sharing one backing store, as separate relay instances would. */
+export interface CoordinatorFixture {
+  instances: Coordinator[];
+  /** The store's clock in epoch ms. */
+  now(): number;
+  /** Lets time pass: moves an injected clock, or really waits. */
+  elapse(ms: number): Promise<void>;
+  /** Closes every instance and removes whatever the fixture stored. */
+  teardown(): Promise<void>;
+}
+
+export type CoordinatorFactory = (instanceCount: number) => Promise<CoordinatorFixture>;
+
+/** Short enough to keep the Redis run fast, long enough that timer jitter cannot flip a result. */
+const TTL = 400;
+const STEP = 250;
+const PAST_TTL = TTL + 150;
+const LONG_TTL = 60_000;
+/** Redis stamps expiries with its own clock; allow for the round trip. */
+const CLOCK_TOLERANCE_MS = 1000;
+
+const KEY_ID = 'key1';
+const rpm = keys.keyWindow(KEY_ID, 'rpm');
+const tpm = keys.keyWindow(KEY_ID, 'tpm');
+const budget = keys.keyBudget(KEY_ID, 'day', '2025-01-31');
+const lease = keys.keyLease(KEY_ID);
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+function expectAround(actual: number | null | undefined, expected: number): void {
+  expect(actual).toEqual(expect.any(Number));
+  expect(Math.abs((actual as number) - expected)).toBeLessThanOrEqual(CLOCK_TOLERANCE_MS);
+}
+
+function leaseOnly(leaseId: string, limit: number, ttlMs = LONG_TTL): AdmitRequest {
+  return { counters: [], lease: { key: lease, leaseId, limit, ttlMs } };
+}
+
+/** Collects messages; next() waits (bounded) for the following one. */
+function collector(): {
+  handler: (message: string) => void;
+  messages: string[];
+  next(): Promise<string>;
+} {
+  const messages: string[] = [];
+  const waiters: ((message: string) => void)[] = [];
+  return {
+    messages,
+    handler: (message) => {
+      messages.push(message);
+      waiters.shift()?.(message);
+    },
+    next: () =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no message within 2 s')), 2000);
+        waiters.push((message) => {
+          clearTimeout(timer);
+          resolve(message);
+        });
+      }),
+  };
+}
+
+/**
+ * The behaviour every Coordinator must show. Run once per implementation with a factory that
+ * builds instances over one shared store.
+ */
+export function coordinatorContract(name: string, factory: CoordinatorFactory): void {
+  describe(name, () => {
+    let fixture: CoordinatorFixture;
+    let a: Coordinator;
+    let b: Coordinator;
+
+    beforeEach(async () => {
+      fixture = await factory(2);
+      [a, b] = fixture.instances;
+    });
+
+    afterEach(async () => {
+      await fixture.teardown();
+    });
+
+    describe('admit', () => {
+      it('should apply every counter when every limit holds', async () => {
+        const t0 = fixture.now();
+        const request: AdmitRequest = {
+          counters: [
+            { key: rpm, amount: 1, limit: 10, ttlMs: LONG_TTL },
+            { key: tpm, amount: 500, limit: 1000, ttlMs: LONG_TTL },
+            { key: budget, amount: 7 },
+          ],
+        };
+
+        const first = await a.admit(request);
+        const second = await b.admit(request);
+
+        expect(first).toMatchObject({ ok: true, values: [1, 500, 7] });
+        expect(first.rejection).toBeUndefined();
+        expectAround(first.resetAtMs[0], t0 + LONG_TTL);
+        expect(first.resetAtMs[2]).toBeNull();
+        expect(second).toMatchObject({ ok: true, values: [2, 1000, 14] });
+        expect(await a.getCounters([rpm, tpm, budget, keys.keyWindow(KEY_ID, 'x')])).toEqual([
+          2, 1000, 14, 0,
+        ]);
+      });
+
+      it('should apply nothing and report the failing counter when one would exceed', async () => {
+        await a.admit({ counters: [{ key: tpm, amount: 900, limit: 1000, ttlMs: LONG_TTL }] });
+        const t0 = fixture.now();
+
+        const result = await b.admit({
+          counters: [
+            { key: rpm, amount: 1, limit: 10, ttlMs: LONG_TTL },
+            { key: tpm, amount: 200, limit: 1000, ttlMs: LONG_TTL },
+          ],
+          lease: { key: lease, leaseId: 'r1', limit: 5, ttlMs: LONG_TTL },
+        });
+
+        expect(result.ok).toBe(false);
+        expect(result.rejection).toMatchObject({
+          kind: 'counter',
+          index: 1,
+          current: 900,
+          limit: 1000,
+        });
+        expectAround(
+          result.rejection?.kind === 'counter' ? result.rejection.resetAtMs : null,
+          t0 + LONG_TTL,
+        );
+        expect(result.values).toEqual([0, 900]);
+        expect(await a.getCounters([rpm, tpm])).toEqual([0, 900]);
+        expect(await a.countLeases(lease)).toBe(0);
+      });
+
+      it('should report the earliest lease expiry when the lease limit is reached', async () => {
+        const t0 = fixture.now();
+        await a.admit(leaseOnly('r1', 2, LONG_TTL));
+        await b.admit(leaseOnly('r2', 2, LONG_TTL * 2));
+
+        const result = await a.admit({
+          counters: [{ key: rpm, amount: 1, limit: 10 }],
+          lease: { key: lease, leaseId: 'r3', limit: 2, ttlMs: LONG_TTL },
+        });
+
+        expect(result.ok).toBe(false);
+        expect(result.rejection).toMatchObject({ kind: 'lease', current: 2, limit: 2 });
+        expectAround(
+          result.rejection?.kind === 'lease' ? result.rejection.retryAtMs : null,
+          t0 + LONG_TTL,
+        );
+        expect(await b.getCounters([rpm])).toEqual([0]);
+      });
+
+      it('should start a new window when the window counter has expired', async () => {
+        const op = { key: rpm, amount: 1, limit: 2, ttlMs: TTL };
+        expect((await a.admit({ counters: [op] })).ok).toBe(true);
+        expect((await b.admit({ counters: [op] })).ok).toBe(true);
+        expect((await a.admit({ counters: [op] })).rejection).toMatchObject({ current: 2 });
+
+        await fixture.elapse(PAST_TTL);
+        const t1 = fixture.now();
+        const fresh = await b.admit({ counters: [op] });
+
+        expect(fresh).toMatchObject({ ok: true, values: [1] });
+        expectAround(fresh.resetAtMs[0], t1 + TTL);
+      });
+
+      it('should neither create nor time a counter when the amount is 0', async () => {
+        const read = await a.admit({ counters: [{ key: rpm, amount: 0, limit: 5, ttlMs: TTL }] });
+        await fixture.elapse(STEP);
+        const t1 = fixture.now();
+        const write = await b.admit({ counters: [{ key: rpm, amount: 1, limit: 5, ttlMs: TTL }] });
+
+        expect(read).toEqual({ ok: true, values: [0], resetAtMs: [null] });
+        // The window opens with the first real increment, not with the read before it.
+        expectAround(write.resetAtMs[0], t1 + TTL);
+      });
+
+      it('should admit exactly the lease limit when 200 admits race', async () => {
+        const results = await Promise.all(
+          range(200).map((i) => (i % 2 ? a : b).admit(leaseOnly(`r${i}`, 10))),
+        );
+
+        expect(results.filter((result) => result.ok)).toHaveLength(10);
+        expect(await a.countLeases(lease)).toBe(10);
+      });
+
+      it('should admit exactly the counter limit when 200 admits race', async () => {
+        const results = await Promise.all(
+          range(200).map((i) =>
+            (i % 2 ? a : b).admit({
+              counters: [{ key: rpm, amount: 1, limit: 37, ttlMs: LONG_TTL }],
+            }),
+          ),
+        );
+
+        expect(results.filter((result) => result.ok)).toHaveLength(37);
+        expect(await b.getCounters([rpm])).toEqual([37]);
+      });
+
+      it('should reject the request when an amount is not an integer', async () => {
+        await expect(a.admit({ counters: [{ key: rpm, amount: 1.5 }] })).rejects.toMatchObject({
+          code: CoordinationExceptionCode.INVALID_ARGUMENT,
+        });
+        expect(await a.getCounters([rpm])).toEqual([0]);
+      });
+    });
+
+    describe('settle', () => {
+      it('should apply adjustments and release the lease when settled in one call', async () => {
+        const admitted = await a.admit({
+          counters: [
+            { key: tpm, amount: 1000, limit: 10_000, ttlMs: LONG_TTL },
+            { key: rpm, amount: 1, limit: 10, ttlMs: LONG_TTL },
+          ],
+          lease: { key: lease, leaseId: 'r1', limit: 1, ttlMs: LONG_TTL },
+        });
+        expect(admitted.ok).toBe(true);
+        const t0 = fixture.now();
+
+        await a.settle({
+          counters: [
+            { key: tpm, amount: -800 },
+            { key: budget, amount: 250, ttlMs: LONG_TTL },
+          ],
+          lease: { key: lease, leaseId: 'r1' },
+        });
+
+        expect(await b.getCounters([tpm, rpm, budget])).toEqual([200, 1, 250]);
+        expect(await b.countLeases(lease)).toBe(0);
+        const budgetRead = await b.admit({ counters: [{ key: budget, amount: 0 }] });
+        expectAround(budgetRead.resetAtMs[0], t0 + LONG_TTL);
+        expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(true);
+      });
+    });
+
+    describe('leases', () => {
+      it('should drop a lease when it is not renewed within its ttl', async () => {
+        await a.admit(leaseOnly('r1', 1, TTL));
+        expect(await b.countLeases(lease)).toBe(1);
+        expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(false);
+
+        await fixture.elapse(PAST_TTL);
+
+        expect(await b.countLeases(lease)).toBe(0);
+        expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(true);
+      });
+
+      it('should keep a lease past its first ttl when it is renewed', async () => {
+        await a.admit(leaseOnly('r1', 1, TTL));
+        await fixture.elapse(STEP);
+        expect(await a.renewLease(lease, 'r1', TTL)).toBe(true);
+        await fixture.elapse(STEP);
+
+        expect(await b.countLeases(lease)).toBe(1);
+        expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(false);
+
+        await fixture.elapse(TTL);
+        expect(await b.countLeases(lease)).toBe(0);
+      });
+
+      it('should refuse to renew when the lease has expired or was released', async () => {
+        await a.admit(leaseOnly('r1', 5, TTL));
+        await a.admit(leaseOnly('r2', 5, LONG_TTL));
+        await a.releaseLease(lease, 'r2');
+        await fixture.elapse(PAST_TTL);
+
+        expect(await a.renewLease(lease, 'r1', TTL)).toBe(false);
+        expect(await a.renewLease(lease, 'r2', TTL)).toBe(false);
+        expect(await a.countLeases(lease)).toBe(0);
+      });
+
+      it('should free the slot when a lease is released', async () => {
+        await a.admit(leaseOnly('r1', 1));
+        expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(false);
+
+        await a.releaseLease(lease, 'r1');
+
+        expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(true);
+      });
+
+      it('should leave a lease alone when another instance releases its lease id', async () => {
+        await a.admit(leaseOnly('r1', 1));
+
+        await b.releaseLease(lease, 'r1');
+
+        expect(await a.countLeases(lease)).toBe(1);
+      });
+    });
+
+    describe('close', () => {
+      it('should release only its own leases and locks when an instance closes', async () => {
+        const lock = keys.lock('refresh:acc1');
+        for (const id of ['a1', 'a2']) await a.admit(leaseOnly(id, 10));
+        for (const id of ['b1', 'b2', 'b3']) await b.admit(leaseOnly(id, 10));
+        expect(await a.acquireLock(lock, LONG_TTL)).not.toBeNull();
+        const bLock = await b.acquireLock(keys.lock('refresh:acc2'), LONG_TTL);
+        expect(bLock).not.toBeNull();
+
+        await a.close();
+
+        expect(await b.countLeases(lease)).toBe(3);
+        expect(await b.acquireLock(lock, LONG_TTL)).not.toBeNull();
+        expect(await b.acquireLock(keys.lock('refresh:acc2'), LONG_TTL)).toBeNull();
+      });
+
+      it('should reject calls when the instance is closed', async () => {
+        await a.close();
+        await a.close();
+
+        await expect(a.getValue('v')).rejects.toMatchObject({
+          code: CoordinationExceptionCode.CLOSED,
+        });
+        await expect(a.ping()).rejects.toMatchObject({ code: CoordinationExceptionCode.CLOSED });
+        await expect(b.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('values', () => {
+      const sticky = keys.sticky(KEY_ID, 'session1');
+
+      it('should return a value until its ttl has passed', async () => {
+        await a.setValue(sticky, 'acc1', TTL);
+        expect(await b.getValue(sticky)).toBe('acc1');
+
+        await fixture.elapse(PAST_TTL);
+
+        expect(await b.getValue(sticky)).toBeNull();
+      });
+
+      it('should extend the ttl when the value is read with getValueAndTouch', async () => {
+        await a.setValue(sticky, 'acc1', TTL);
+        await fixture.elapse(STEP);
+        expect(await b.getValueAndTouch(sticky, TTL)).toBe('acc1');
+        await fixture.elapse(STEP);
+
+        expect(await a.getValue(sticky)).toBe('acc1');
+
+        await fixture.elapse(TTL);
+        expect(await a.getValue(sticky)).toBeNull();
+        expect(await a.getValueAndTouch(sticky, TTL)).toBeNull();
+      });
+
+      it('should return values in key order with null when a key is missing', async () => {
+        const health = keys.accountHealth('acc1');
+        await a.setValue(sticky, 'acc1', LONG_TTL);
+        await a.setValue(health, 'cooldown', LONG_TTL);
+
+        expect(await b.getValues([health, keys.accountHealth('acc2'), sticky])).toEqual([
+          'cooldown',
+          null,
+          'acc1',
+        ]);
+        expect(await b.getValues([])).toEqual([]);
+      });
+
+      it('should forget a value when it is deleted', async () => {
+        await a.setValue(sticky, 'acc1', LONG_TTL);
+
+        await b.deleteValue(sticky);
+
+        expect(await a.getValue(sticky)).toBeNull();
+      });
+    });
+
+    describe('locks', () => {
+      const lock = keys.lock('refresh:acc1');
+
+      it('should refuse a second holder when the lock is held', async () => {
+        const handle = await a.acquireLock(lock, LONG_TTL);
+
+        expect(handle).toMatchObject({ name: lock, token: expect.any(String) });
+        expect(await b.acquireLock(lock, LONG_TTL)).toBeNull();
+        expect(await a.acquireLock(lock, LONG_TTL)).toBeNull();
+      });
+
+      it('should let another holder take the lock when it is released', async () => {
+        const handle = await a.acquireLock(lock, LONG_TTL);
+
+        await a.releaseLock(handle!);
+
+        expect(await b.acquireLock(lock, LONG_TTL)).not.toBeNull();
+      });
+
+      it('should let another holder take the lock when it has expired', async () => {
+        await a.acquireLock(lock, TTL);
+
+        await fixture.elapse(PAST_TTL);
+
+        expect(await b.acquireLock(lock, LONG_TTL)).not.toBeNull();
+      });
+
+      it("should keep the new holder's lock when a stale handle is released", async () => {
+        const stale = await a.acquireLock(lock, TTL);
+        await fixture.elapse(PAST_TTL);
+        const current = await b.acquireLock(lock, LONG_TTL);
+
+        await a.releaseLock(stale!);
+
+        expect(current).not.toBeNull();
+        expect(await a.acquireLock(lock, LONG_TTL)).toBeNull();
+      });
+    });
+
+    describe('pub/sub', () => {
+      const channel = keys.channels.keyInvalidation;
+
+      it('should deliver a message to another instance when it is subscribed', async () => {
+        const received = collector();
+        await b.subscribe(channel, received.handler);
+
+        const next = received.next();
+        await a.publish(channel, 'key1');
+
+        expect(await next).toBe('key1');
+      });
+
+      it('should stop delivery to a handler when it is unsubscribed', async () => {
+        const dropped = collector();
+        const kept = collector();
+        const control = collector();
+        const unsubscribe = await b.subscribe(channel, dropped.handler);
+        await b.subscribe(channel, kept.handler);
+        const unsubscribeSecond = await b.subscribe(channel, dropped.handler);
+        await b.subscribe(keys.channels.accountInvalidation, control.handler);
+
+        await unsubscribe();
+        await unsubscribeSecond();
+        const keptNext = kept.next();
+        const controlNext = control.next();
+        await a.publish(channel, 'late');
+        // Published after 'late' on the same connection, so it arrives after it.
+        await a.publish(keys.channels.accountInvalidation, 'marker');
+
+        expect(await keptNext).toBe('late');
+        expect(await controlNext).toBe('marker');
+        expect(dropped.messages).toEqual([]);
+      });
+
+      it('should stop delivery when the last handler of a channel unsubscribes', async () => {
+        const dropped = collector();
+        const control = collector();
+        const unsubscribe = await b.subscribe(channel, dropped.handler);
+        await b.subscribe(keys.channels.accountInvalidation, control.handler);
+
+        await unsubscribe();
+        const controlNext = control.next();
+        await a.publish(channel, 'late');
+        await a.publish(keys.channels.accountInvalidation, 'marker');
+
+        expect(await controlNext).toBe('marker');
+        expect(dropped.messages).toEqual([]);
+      });
+    });
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * Suites that need a real Redis or PostgreSQL. Without the URL they are skipped with one line on
+ * stderr, unless REQUIRE_SERVICES=1 (CI), where a missing server must fail the run instead.
+ */
+
+type ServiceVariable = 'TEST_REDIS_URL' | 'TEST_DATABASE_URL';
+
+function serviceUrlOrSkip(variable: ServiceVariable, suite: string): string | null {
+  const url = process.env[variable];
+  if (url) return url;
+  if (process.env.REQUIRE_SERVICES === '1') {
+    throw new Error(
+      `${suite}: ${variable} is not set but REQUIRE_SERVICES=1; ` +
+        `point ${variable} at a running server or unset REQUIRE_SERVICES`,
+    );
+  }
+  process.stderr.write(`[skip] ${suite}: ${variable} not set\n`);
+  return null;
+}
+
+export function redisUrlOrSkip(suite: string): string | null {
+  return serviceUrlOrSkip('TEST_REDIS_URL', suite);
+}
+
+export function databaseUrlOrSkip(suite: string): string | null {
+  return serviceUrlOrSkip('TEST_DATABASE_URL', suite);
+}
+
+function describeWithService(
+  variable: ServiceVariable,
+  name: string,
+  fn: (url: string) => void,
+): void {
+  const url = serviceUrlOrSkip(variable, name);
+  if (url === null) {
+    // One skipped test keeps jest from failing the file for containing no tests.
+    describe.skip(name, () => {
+      it(`needs ${variable}`, () => undefined);
+    });
+    return;
+  }
+  describe(name, () => fn(url));
+}
+
+/** `describe` with the Redis URL from TEST_REDIS_URL, or skipped when it is not set. */
+export function describeWithRedis(name: string, fn: (url: string) => void): void {
+  describeWithService('TEST_REDIS_URL', name, fn);
+}
+
+/** `describe` with the PostgreSQL URL from TEST_DATABASE_URL, or skipped when it is not set. */
+export function describeWithPostgres(name: string, fn: (url: string) => void): void {
+  describeWithService('TEST_DATABASE_URL', name, fn);
+}
