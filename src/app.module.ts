@@ -7,6 +7,12 @@ import type { ConfigService } from './config/config.service';
 import { CoordinationModule } from './infra/coordination/coordination.module';
 import { CryptoModule } from './infra/crypto/crypto.module';
 import { DatabaseModule } from './infra/database/database.module';
+import { HttpModule } from './infra/http/http.module';
+import { AccountsModule } from './modules/accounts/accounts.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { RelayModule } from './modules/relay/relay.module';
+import { SchedulerModule } from './modules/scheduler/scheduler.module';
+import { UsageModule } from './modules/usage/usage.module';
 import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
@@ -24,10 +30,16 @@ export class AppModule {
         CryptoModule,
         DatabaseModule,
         CoordinationModule,
+        HttpModule,
         MetricsModule,
         UsersModule,
         AuthModule,
         HealthModule,
+        AccountsModule,
+        ApiKeysModule,
+        UsageModule,
+        SchedulerModule,
+        RelayModule,
         AdminUiModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AdminExceptionFilter }],

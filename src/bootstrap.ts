@@ -2,6 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { requestContextMiddleware } from './common/http/request-context.middleware';
@@ -58,7 +59,32 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     'switchyard listening',
   );
   if (config.env.PRINT_BANNER) printBanner(url, config, admin);
-  return { app, config, url, port, close: () => app.close() };
+  const close = async (): Promise<void> => {
+    await drainHttp(app.getHttpServer(), config.env.SHUTDOWN_TIMEOUT_MS);
+    // Hooks run after the last response: usage flushes, then this instance's leases, then pools.
+    await app.close();
+  };
+  return { app, config, url, port, close };
+}
+
+/**
+ * Stops accepting connections and waits for in-flight requests (streams included) to finish,
+ * up to timeoutMs; then cuts what is left so shutdown always ends.
+ */
+async function drainHttp(server: Server, timeoutMs: number): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      appLogger.warn({ timeoutMs }, 'shutdown: cutting requests still in flight');
+      server.closeAllConnections();
+    }, timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /**
@@ -75,12 +101,12 @@ export function installSignalHandlers(server: RunningServer): void {
     }
     closing = true;
     appLogger.info({ signal }, 'shutting down');
+    // The drain has SHUTDOWN_TIMEOUT_MS; flushing and closing get a little more before we give up.
     const timer = setTimeout(() => {
       appLogger.error({ timeoutMs: server.config.env.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
       process.exit(1);
-    }, server.config.env.SHUTDOWN_TIMEOUT_MS);
+    }, server.config.env.SHUTDOWN_TIMEOUT_MS + 10_000);
     timer.unref();
-    server.app.getHttpServer().closeIdleConnections?.();
     server
       .close()
       .then(() => {

@@ -6,6 +6,8 @@ import { ConfigValidationError } from 'src/config/config.loader';
 import { UsersService } from 'src/modules/users/users.service';
 import { withAppContext } from './cli-context';
 import { runDoctor } from './doctor.command';
+import { registerAccountsCommands } from './accounts.command';
+import { registerKeysCommands } from './keys.command';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigValidationError) {
@@ -63,6 +65,8 @@ export function buildProgram(): Command {
       }).catch(fail);
     });
 
+  registerAccountsCommands(program);
+  registerKeysCommands(program);
   return program;
 }
 

@@ -19,7 +19,19 @@ export type AccountCredentials =
 export type AccountModels = null | string[] | Record<string, string>;
 
 /** Persistent status: states that do not recover by the passing of time. */
-export type AccountStatus = 'active' | 'auth_failed' | 'blocked';
+export const ACCOUNT_STATUSES = ['active', 'auth_failed', 'blocked'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** Subscription facts of an OAuth account (not secret; shown to admins as they are). */
+export interface AccountSubscription {
+  /** The plan as the provider names it: pro, max, team, enterprise … */
+  plan?: string;
+  email?: string;
+  organizationName?: string;
+  organizationUuid?: string;
+  accountUuid?: string;
+  scopes?: string[];
+}
 
 /** What the scheduler and the relay see of an account: everything decrypted, in memory. */
 export interface RoutableAccount {
@@ -39,6 +51,9 @@ export interface RoutableAccount {
   proxyUrl: string | null;
   concurrencyLimit: number | null;
   status: AccountStatus;
+  /** Why status is not active (e.g. 'credentials cannot be decrypted'); null when active. */
+  statusReason?: string | null;
+  subscription?: AccountSubscription | null;
   groupIds: string[];
   lastUsedAt: number | null;
 }
@@ -58,13 +73,18 @@ export type UpstreamOutcome =
   | { kind: 'server_error'; status: number }
   | { kind: 'timeout'; phase: 'connect' | 'first_byte' }
   | { kind: 'connect_error'; code: string }
-  /** resetAt: epoch ms from the upstream's headers, when it said; scope: 'account' or a model family. */
+  /**
+   * resetAt: epoch ms from the upstream's headers (see parseRateLimitReset), null when it named
+   * none; scope: 'account', or a model family ('opus' | 'sonnet' | 'haiku' | 'other'), or 'model'
+   * to derive the family from the model passed to record().
+   */
   | { kind: 'rate_limited'; resetAt: number | null; scope: string }
   | { kind: 'auth_failed'; status: number }
   | { kind: 'blocked'; message: string };
 
 export interface HealthEvent {
   at: number;
+  /** 'ok' marks a recovery or an admin reset. */
   state: HealthState['state'];
   scope: string | null;
   until: number | null;

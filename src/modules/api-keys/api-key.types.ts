@@ -60,8 +60,18 @@ export enum KeyRejectionCode {
   BUDGET_EXHAUSTED = 'BUDGET_EXHAUSTED',
 }
 
+/** A rejection of the key or of what it asked for; null from a check means "allowed". */
+export interface KeyRejection {
+  code: KeyRejectionCode;
+  message: string;
+}
+
+/** Which limit a 429 is about; `x-ratelimit-limit` is in this unit. */
+export type RateLimitMetric = 'requests' | 'tokens' | 'cost' | 'concurrency';
+
 /** Values for the 429 rate-limit headers (`x-ratelimit-*`, `retry-after`). */
 export interface RateLimitInfo {
+  metric: RateLimitMetric;
   limit: number;
   remaining: number;
   /** Epoch ms when the window resets or a slot frees (best known). */
@@ -72,6 +82,9 @@ export interface RateLimitInfo {
 export interface BudgetInfo {
   cap: 'daily' | 'weekly' | 'total' | 'window';
   limitMicros: number;
+  /** Spent plus reserved by requests still in flight. */
   spentMicros: number;
+  /** What the refused request would have reserved (its worst-case cost). */
+  requestMicros: number;
   resetAtMs: number | null;
 }

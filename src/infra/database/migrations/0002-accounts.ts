@@ -25,6 +25,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('accounts_platform_idx').on('accounts').column('platform').execute();
+  // Names are how admins and the CLI (`accounts disable <name>`) address accounts.
+  await db.schema.createIndex('accounts_name_uq').on('accounts').column('name').unique().execute();
 
   await db.schema
     .createTable('account_groups')

@@ -51,6 +51,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('unpriced_requests', 'bigint', (c) => c.notNull().defaultTo(0))
     .addPrimaryKeyConstraint('usage_aggregates_pk', ['bucket', 'bucket_start', 'dim', 'dim_id'])
     .execute();
+  // The primary key serves breakdowns (every id of a bucket range); time series and totals of
+  // one key, account or model read that id's buckets through this one.
+  await db.schema
+    .createIndex('usage_aggregates_dim_idx')
+    .on('usage_aggregates')
+    .columns(['dim', 'dim_id', 'bucket', 'bucket_start'])
+    .execute();
 
   await db.schema
     .createTable('pricing_overrides')

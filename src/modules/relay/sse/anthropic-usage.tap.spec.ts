@@ -384,6 +384,41 @@ describe(AnthropicUsageTap.name, () => {
       expect(tap.sawMessageStop).toBe(true);
     });
   });
+
+  describe('billableUsage', () => {
+    const delta = (text: string): [string, unknown] => [
+      'content_block_delta',
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
+    ];
+
+    it('should count one output token per content delta when the stream stops before message_delta', () => {
+      const tap = new AnthropicUsageTap();
+      tap.push(
+        sse([
+          messageStart('m', { input_tokens: 10, output_tokens: 1 }),
+          delta('a'),
+          delta('b'),
+          delta('c'),
+        ]),
+      );
+      expect(tap.usage.outputTokens).toBe(1);
+      expect(tap.billableUsage.outputTokens).toBe(3);
+      expect(tap.billableUsage.inputTokens).toBe(10);
+    });
+
+    it('should use the reported output once message_delta arrived', () => {
+      const tap = new AnthropicUsageTap();
+      tap.push(
+        sse([
+          messageStart('m', { input_tokens: 10, output_tokens: 1 }),
+          delta('a'),
+          delta('b'),
+          messageDelta('end_turn', { output_tokens: 2 }),
+        ]),
+      );
+      expect(tap.billableUsage.outputTokens).toBe(2);
+    });
+  });
 });
 
 describe(usageFromAnthropicMessage.name, () => {

@@ -103,6 +103,8 @@ export class AnthropicUsageTap {
   private failureMessage: string | undefined;
   private events = 0;
   private malformed = 0;
+  private contentDeltas = 0;
+  private sawDeltaUsage = false;
 
   constructor(parser: SseParser = new SseParser()) {
     this.parser = parser;
@@ -111,6 +113,16 @@ export class AnthropicUsageTap {
   /** A copy of the usage seen so far (output is the latest cumulative count). */
   get usage(): TokenUsage {
     return { ...this.tokens };
+  }
+
+  /**
+   * Usage for billing a stream that ended early: before any `message_delta` reported output, count
+   * at least one output token per content delta forwarded (every delta carries one or more), so a
+   * client that leaves mid-stream is charged for what it already received.
+   */
+  get billableUsage(): TokenUsage {
+    if (this.sawDeltaUsage) return this.usage;
+    return { ...this.tokens, outputTokens: Math.max(this.tokens.outputTokens, this.contentDeltas) };
   }
 
   get model(): string | undefined {
@@ -164,6 +176,10 @@ export class AnthropicUsageTap {
 
   private onEvent(event: SseEvent): void {
     this.events++;
+    if (event.event === 'content_block_delta') {
+      this.contentDeltas++;
+      return;
+    }
     // Anthropic names every event; skip parsing the high-volume ones that carry no usage.
     if (event.event !== undefined && !isTracked(event.event)) return;
 
@@ -186,6 +202,7 @@ export class AnthropicUsageTap {
         this.onMessageStart(json);
         break;
       case 'message_delta':
+        this.sawDeltaUsage = true;
         this.onMessageDelta(json);
         break;
       case 'message_stop':

@@ -1,0 +1,361 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import type { Command } from 'commander';
+import { ACCOUNT_TYPES, type AccountType } from 'src/modules/accounts/account.types';
+import { AccountTestService } from 'src/modules/accounts/account-test.service';
+import { AccountsService } from 'src/modules/accounts/accounts.service';
+import {
+  CreateAccountDto,
+  type CreateAccountInput,
+} from 'src/modules/accounts/dto/create-account.dto';
+import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
+import { withAppContext } from './cli-context';
+
+/** Runs a command body with the application's services; tests pass a smaller context. */
+export type ContextRunner = <T>(fn: (context: INestApplicationContext) => Promise<T>) => Promise<T>;
+
+const defaultRunner: ContextRunner = (fn) => withAppContext((context) => fn(context));
+
+export interface AddAccountOptions {
+  name: string;
+  type: string;
+  apiKey?: string;
+  apiKeyStdin?: boolean;
+  credentialsStdin?: boolean;
+  accessToken?: string;
+  refreshToken?: string;
+  expiresAt?: string;
+  authScheme?: string;
+  baseUrl?: string;
+  priority?: string;
+  weight?: string;
+  models?: string;
+  modelMap?: string;
+  proxy?: string;
+  concurrency?: string;
+  groups?: string;
+  disabled?: boolean;
+  json?: boolean;
+}
+
+class CliUsageError extends Error {}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function integer(value: string | undefined): number | undefined {
+  // NaN is left for the DTO's @IsInt to report with the option's name.
+  return value === undefined ? undefined : Number(value);
+}
+
+function parseModelMap(value: string): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  for (const pair of list(value)) {
+    const i = pair.indexOf('=');
+    if (i <= 0 || i === pair.length - 1) {
+      throw new CliUsageError(`--model-map expects from=to pairs, got ${JSON.stringify(pair)}`);
+    }
+    mapping[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+  }
+  return mapping;
+}
+
+/**
+ * Credentials from stdin as JSON: the account's credentials object, or Claude Code's
+ * `.credentials.json` (`{ "claudeAiOauth": { accessToken, refreshToken, expiresAt, ... } }`).
+ */
+function parseCredentialsJson(text: string): {
+  credentials: Record<string, unknown>;
+  subscription?: Record<string, unknown>;
+} {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliUsageError('--credentials-stdin expects JSON on stdin');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CliUsageError('--credentials-stdin expects a JSON object on stdin');
+  }
+  const oauth = (parsed as { claudeAiOauth?: unknown }).claudeAiOauth;
+  if (typeof oauth !== 'object' || oauth === null) {
+    return { credentials: parsed as Record<string, unknown> };
+  }
+  const { accessToken, refreshToken, expiresAt, scopes, subscriptionType } = oauth as Record<
+    string,
+    unknown
+  >;
+  const subscription: Record<string, unknown> = {};
+  if (typeof subscriptionType === 'string') subscription.plan = subscriptionType;
+  if (Array.isArray(scopes)) subscription.scopes = scopes;
+  return {
+    credentials: { accessToken, refreshToken, expiresAt },
+    ...(Object.keys(subscription).length > 0 ? { subscription } : {}),
+  };
+}
+
+/** Turns `accounts add` options (and what was read from stdin) into the create input. */
+export function buildCreateInput(options: AddAccountOptions, stdin?: string): CreateAccountInput {
+  if (!(ACCOUNT_TYPES as readonly string[]).includes(options.type)) {
+    throw new CliUsageError(`--type must be one of ${ACCOUNT_TYPES.join(', ')}`);
+  }
+  const type = options.type as AccountType;
+  if (options.models !== undefined && options.modelMap !== undefined) {
+    throw new CliUsageError('use either --models or --model-map, not both');
+  }
+  if (options.apiKeyStdin === true && options.credentialsStdin === true) {
+    throw new CliUsageError('use either --api-key-stdin or --credentials-stdin, not both');
+  }
+
+  let credentials: Record<string, unknown>;
+  let subscription: Record<string, unknown> | undefined;
+  if (options.credentialsStdin === true) {
+    ({ credentials, subscription } = parseCredentialsJson(stdin ?? ''));
+  } else if (type === 'claude-oauth') {
+    if (options.accessToken === undefined) {
+      throw new CliUsageError(
+        'claude-oauth accounts need --access-token (with --refresh-token and --expires-at) ' +
+          'or --credentials-stdin',
+      );
+    }
+    credentials = { accessToken: options.accessToken };
+    if (options.refreshToken !== undefined) credentials.refreshToken = options.refreshToken;
+    if (options.expiresAt !== undefined) credentials.expiresAt = options.expiresAt;
+  } else {
+    const apiKey = options.apiKeyStdin === true ? stdin?.trim() : options.apiKey;
+    if (apiKey === undefined || apiKey === '') {
+      throw new CliUsageError(
+        `${type} accounts need --api-key, --api-key-stdin or --credentials-stdin`,
+      );
+    }
+    credentials = { apiKey };
+  }
+  if (options.authScheme !== undefined) credentials.authScheme = options.authScheme;
+
+  const input: CreateAccountInput = { name: options.name, type, credentials };
+  if (subscription !== undefined) input.subscription = subscription;
+  if (options.baseUrl !== undefined) input.baseUrl = options.baseUrl;
+  if (options.priority !== undefined) input.priority = integer(options.priority);
+  if (options.weight !== undefined) input.weight = integer(options.weight);
+  if (options.concurrency !== undefined) input.concurrencyLimit = integer(options.concurrency);
+  if (options.models !== undefined) input.models = list(options.models);
+  if (options.modelMap !== undefined) input.models = parseModelMap(options.modelMap);
+  if (options.proxy !== undefined) input.proxy = options.proxy;
+  if (options.disabled === true) input.enabled = false;
+  return input;
+}
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((error) => [
+    ...Object.values(error.constraints ?? {}).map((message) =>
+      parent === '' ? message : `${parent}.${message}`,
+    ),
+    ...flatten(error.children ?? [], error.property),
+  ]);
+}
+
+/** The same rules the admin API applies through its ValidationPipe. */
+async function validateCreate(input: CreateAccountInput): Promise<CreateAccountDto> {
+  const dto = plainToInstance(CreateAccountDto, input);
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) throw new CliUsageError(flatten(errors).join('; '));
+  return dto;
+}
+
+async function readStdin(what: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(`Paste the ${what}, then press Ctrl-D:\n`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function write(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function describeCredentials(account: AccountResponseDto): string {
+  const c = account.credentials;
+  if (!c.readable) return 'cannot be decrypted';
+  if ('apiKeyHint' in c) return `key ${c.apiKeyHint}`;
+  if ('accessTokenHint' in c) {
+    return `token ${c.accessTokenHint}${c.hasRefreshToken ? ' (+refresh)' : ''}${
+      c.expiresAt === null ? '' : `, expires ${c.expiresAt}`
+    }`;
+  }
+  return '';
+}
+
+function printAccount(account: AccountResponseDto): void {
+  write(`${account.name} (${account.id})`);
+  write(`  type:        ${account.type}`);
+  write(
+    `  base URL:    ${account.effectiveBaseUrl}${account.baseUrl === null ? ' (default)' : ''}`,
+  );
+  write(`  credentials: ${describeCredentials(account)}`);
+  write(`  priority:    ${account.priority}   weight: ${account.weight}`);
+  if (account.proxy !== null) write(`  proxy:       ${account.proxy}`);
+  if (account.models !== null) write(`  models:      ${JSON.stringify(account.models)}`);
+  if (account.concurrencyLimit !== null) write(`  concurrency: ${account.concurrencyLimit}`);
+  write(`  enabled:     ${account.enabled ? 'yes' : 'no'}`);
+  write(`  routable:    ${account.routable ? 'yes' : `no: ${account.notRoutableBecause ?? ''}`}`);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+    )
+    .join('\n');
+}
+
+/** Prints the failure and sets exit code 1 (the app context still closes cleanly). */
+function report(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`switchyard accounts: ${message}\n`);
+  process.exitCode = 1;
+}
+
+/**
+ * `switchyard accounts add|list|enable|disable|test`: everything a headless setup needs without
+ * the admin UI. Secrets can come from stdin (`--api-key-stdin`, `--credentials-stdin`) so they
+ * stay out of shell history and the process list.
+ */
+export function registerAccountsCommands(
+  program: Command,
+  run: ContextRunner = defaultRunner,
+): void {
+  const accounts = program.command('accounts').description('upstream accounts');
+
+  accounts
+    .command('add')
+    .description('add an upstream account')
+    .requiredOption('--name <name>', 'a unique name')
+    .requiredOption('--type <type>', ACCOUNT_TYPES.join(' | '))
+    .option('--api-key <key>', 'claude-console / ccr: the API key')
+    .option('--api-key-stdin', 'read the API key from stdin')
+    .option(
+      '--credentials-stdin',
+      'read credentials JSON from stdin (the credentials object, or a Claude Code .credentials.json)',
+    )
+    .option('--access-token <token>', 'claude-oauth: access token')
+    .option('--refresh-token <token>', 'claude-oauth: refresh token')
+    .option('--expires-at <date>', 'claude-oauth: access token expiry (ISO 8601 or epoch ms)')
+    .option('--auth-scheme <scheme>', 'claude-console / ccr: x-api-key (default) or bearer')
+    .option('--base-url <url>', 'upstream base URL (default: the provider; required for ccr)')
+    .option('--priority <n>', 'lower is preferred (default 50)')
+    .option('--weight <n>', 'share among accounts of equal priority (default 1)')
+    .option('--models <list>', 'comma-separated model names served (default: every model)')
+    .option('--model-map <pairs>', 'served models renamed upstream: from=to,from=to')
+    .option('--proxy <url>', 'http://, https:// or socks5:// proxy, with user:pass if needed')
+    .option('--concurrency <n>', 'requests in flight at once (default: unlimited)')
+    .option('--disabled', 'create the account disabled')
+    .option('--json', 'print the account as JSON')
+    .action(async (options: AddAccountOptions) => {
+      try {
+        const stdin =
+          options.apiKeyStdin === true || options.credentialsStdin === true
+            ? await readStdin(options.apiKeyStdin === true ? 'API key' : 'credentials JSON')
+            : undefined;
+        const dto = await validateCreate(buildCreateInput(options, stdin));
+        const account = await run((context) => context.get(AccountsService).create(dto));
+        if (options.json === true) write(JSON.stringify(account, null, 2));
+        else {
+          write('Account added:');
+          printAccount(account);
+        }
+      } catch (error) {
+        report(error);
+      }
+    });
+
+  accounts
+    .command('list')
+    .description('list accounts with their health')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      try {
+        const items = await run(async (context) => {
+          const service = context.get(AccountsService);
+          const all: AccountResponseDto[] = [];
+          for (let page = 1; ; page += 1) {
+            const result = await service.list({}, page, 200);
+            all.push(...result.items);
+            if (all.length >= result.total || result.items.length === 0) return all;
+          }
+        });
+        if (options.json === true) {
+          write(JSON.stringify(items, null, 2));
+          return;
+        }
+        if (items.length === 0) {
+          write('No accounts yet. Add one with `switchyard accounts add`.');
+          return;
+        }
+        write(
+          table([
+            ['ID', 'NAME', 'TYPE', 'PRIORITY', 'WEIGHT', 'ENABLED', 'HEALTH'],
+            ...items.map((a) => [
+              a.id,
+              a.name,
+              a.type,
+              String(a.priority),
+              String(a.weight),
+              a.enabled ? 'yes' : 'no',
+              a.routable ? 'ok' : (a.notRoutableBecause ?? 'not routable'),
+            ]),
+          ]),
+        );
+      } catch (error) {
+        report(error);
+      }
+    });
+
+  for (const [command, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    accounts
+      .command(`${command} <account>`)
+      .description(`${command} an account (by id or name)`)
+      .action(async (idOrName: string) => {
+        try {
+          const account = await run(async (context) => {
+            const service = context.get(AccountsService);
+            const record = await service.resolve(idOrName);
+            return service.setEnabled(record.id, enabled);
+          });
+          write(`Account ${account.name} (${account.id}) ${enabled ? 'enabled' : 'disabled'}.`);
+        } catch (error) {
+          report(error);
+        }
+      });
+  }
+
+  accounts
+    .command('test <account>')
+    .description('send one small real request through an account (by id or name)')
+    .option('--json', 'print the result as JSON')
+    .action(async (idOrName: string, options: { json?: boolean }) => {
+      try {
+        const result = await run((context) => context.get(AccountTestService).test(idOrName));
+        if (options.json === true) write(JSON.stringify(result, null, 2));
+        else {
+          write(
+            `${result.ok ? 'ok  ' : 'FAIL'}  ${result.status ?? 'no response'}  ` +
+              `${result.latencyMs} ms  ${result.model ?? ''}  ${result.message}`.trimEnd(),
+          );
+        }
+        if (!result.ok) process.exitCode = 1;
+      } catch (error) {
+        report(error);
+      }
+    });
+}

@@ -1,0 +1,25 @@
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+
+/**
+ * Coordination keys the accounts module adds on top of the shared key builder. They extend
+ * `coordinationKeys.accountHealth` so every key of one account keeps its `{accountId}` hash tag
+ * (one Redis Cluster slot per account). Candidates to move into coordination.keys.ts.
+ */
+export const accountKeys = {
+  /** Time-bound health of an account: scope 'account', or a model family ('opus', …). */
+  health: (accountId: string, scope: string): string =>
+    scope === 'account'
+      ? coordinationKeys.accountHealth(accountId)
+      : `${coordinationKeys.accountHealth(accountId)}:${scope}`,
+  /** One OAuth token refresh per account across instances. */
+  oauthRefreshLock: (accountId: string): string =>
+    coordinationKeys.lock(`oauth-refresh:${accountId}`),
+  /** One run of the token refresh job across instances. */
+  oauthRefreshJobLock: (): string => coordinationKeys.lock('job:claude-oauth-refresh'),
+  channels: {
+    /** Pool reload: accounts or groups changed in SQL. */
+    invalidation: coordinationKeys.channels.accountInvalidation,
+    /** Time-bound health transitions, mirrored into every instance's memory. */
+    health: 'ch:account-health',
+  },
+} as const;

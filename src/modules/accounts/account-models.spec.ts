@@ -1,0 +1,41 @@
+import { accountServesModel, modelFamily, upstreamModelName } from './account-models';
+
+describe('account models', () => {
+  describe(modelFamily.name, () => {
+    it('should name the family from the model name', () => {
+      expect(modelFamily('claude-opus-4-1-20250805')).toBe('opus');
+      expect(modelFamily('claude-3-7-Sonnet-latest')).toBe('sonnet');
+      expect(modelFamily('claude-3-5-haiku-20241022')).toBe('haiku');
+      expect(modelFamily('gpt-4o')).toBe('other');
+    });
+  });
+
+  describe(accountServesModel.name, () => {
+    it('should serve every model when models is null', () => {
+      expect(accountServesModel(null, 'anything')).toBe(true);
+    });
+
+    it('should serve listed names and wildcard matches when models is a list', () => {
+      const models = ['claude-sonnet-4-5', 'claude-opus-*'];
+      expect(accountServesModel(models, 'claude-sonnet-4-5')).toBe(true);
+      expect(accountServesModel(models, 'claude-opus-4-1')).toBe(true);
+      expect(accountServesModel(models, 'claude-3-5-haiku')).toBe(false);
+    });
+
+    it('should serve exactly the keys when models is a mapping', () => {
+      const models = { 'claude-sonnet-4-5': 'sonnet-mirror' };
+      expect(accountServesModel(models, 'claude-sonnet-4-5')).toBe(true);
+      expect(accountServesModel(models, 'sonnet-mirror')).toBe(false);
+      expect(accountServesModel(models, 'toString')).toBe(false);
+    });
+  });
+
+  describe(upstreamModelName.name, () => {
+    it('should rename through a mapping and keep the name otherwise', () => {
+      expect(upstreamModelName({ a: 'b' }, 'a')).toBe('b');
+      expect(upstreamModelName({ a: 'b' }, 'c')).toBe('c');
+      expect(upstreamModelName(['a'], 'a')).toBe('a');
+      expect(upstreamModelName(null, 'a')).toBe('a');
+    });
+  });
+});

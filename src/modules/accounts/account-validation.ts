@@ -1,0 +1,289 @@
+import type {
+  AccountCredentials,
+  AccountModels,
+  AccountSubscription,
+  AccountType,
+} from './account.types';
+import { AccountsException, AccountsExceptionCode } from './accounts.exception';
+
+/**
+ * Validation of the parts of an account that class-validator cannot express per type: the
+ * credentials object, the proxy URL, the models list or mapping, the base URL. Each parser
+ * returns the normalised value or throws an AccountsException (400) that names what is wrong,
+ * without echoing any secret.
+ */
+
+const MAX_SECRET_LENGTH = 8192;
+const MAX_MODELS = 500;
+const MAX_MODEL_NAME = 200;
+/** 2000-01-01: anything smaller is not an epoch-millisecond timestamp. */
+const MIN_EPOCH_MS = 946_684_800_000;
+
+const AUTH_SCHEMES = ['x-api-key', 'bearer'] as const;
+
+const CREDENTIAL_FIELDS: Record<AccountType, readonly string[]> = {
+  'claude-oauth': ['type', 'accessToken', 'refreshToken', 'expiresAt'],
+  'claude-console': ['type', 'apiKey', 'authScheme'],
+  ccr: ['type', 'apiKey', 'authScheme'],
+};
+
+function credentialsError(message: string): AccountsException {
+  return new AccountsException(AccountsExceptionCode.INVALID_CREDENTIALS_SHAPE, message);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function secret(value: unknown, field: string, type: AccountType): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw credentialsError(`credentials.${field} is required for ${type} accounts`);
+  }
+  const trimmed = value.trim();
+  if (trimmed.length > MAX_SECRET_LENGTH) {
+    throw credentialsError(`credentials.${field} is longer than ${MAX_SECRET_LENGTH} characters`);
+  }
+  // Tokens and keys never contain whitespace; one usually means a copy-and-paste accident.
+  if (/\s/.test(trimmed) || [...trimmed].some((ch) => ch.charCodeAt(0) < 0x20)) {
+    throw credentialsError(
+      `credentials.${field} must not contain whitespace or control characters`,
+    );
+  }
+  return trimmed;
+}
+
+/** Epoch milliseconds or an ISO 8601 date. */
+export function parseTimestamp(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= MIN_EPOCH_MS) {
+    return value;
+  }
+  if (typeof value === 'string' && value.trim() !== '') {
+    const parsed = Date.parse(value);
+    if (Number.isFinite(parsed) && parsed >= MIN_EPOCH_MS) return parsed;
+  }
+  throw credentialsError(`${field} must be epoch milliseconds or an ISO 8601 date`);
+}
+
+/**
+ * The credentials object for one account type. `type` may be given and must then match; fields
+ * of other types are refused so a mistyped account is noticed at once.
+ */
+export function parseCredentials(type: AccountType, input: unknown): AccountCredentials {
+  if (!isPlainObject(input)) {
+    throw credentialsError(`credentials must be an object for ${type} accounts`);
+  }
+  const allowed = CREDENTIAL_FIELDS[type];
+  const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw credentialsError(
+      `credentials of ${type} accounts accept ${allowed.filter((k) => k !== 'type').join(', ')}; ` +
+        `unexpected: ${unknown.join(', ')}`,
+    );
+  }
+  if (input.type !== undefined && input.type !== type) {
+    throw credentialsError(`credentials.type must be ${type} (the account's type)`);
+  }
+  switch (type) {
+    case 'claude-oauth': {
+      const credentials: AccountCredentials = {
+        type,
+        accessToken: secret(input.accessToken, 'accessToken', type),
+      };
+      if (input.refreshToken !== undefined && input.refreshToken !== null) {
+        credentials.refreshToken = secret(input.refreshToken, 'refreshToken', type);
+      }
+      if (input.expiresAt !== undefined && input.expiresAt !== null) {
+        credentials.expiresAt = parseTimestamp(input.expiresAt, 'credentials.expiresAt');
+      }
+      return credentials;
+    }
+    case 'claude-console':
+    case 'ccr': {
+      const authScheme = input.authScheme;
+      if (
+        authScheme !== undefined &&
+        authScheme !== null &&
+        !(AUTH_SCHEMES as readonly unknown[]).includes(authScheme)
+      ) {
+        throw credentialsError(`credentials.authScheme must be one of ${AUTH_SCHEMES.join(', ')}`);
+      }
+      const apiKey = secret(input.apiKey, 'apiKey', type);
+      return authScheme === undefined || authScheme === null
+        ? { type, apiKey }
+        : { type, apiKey, authScheme: authScheme as (typeof AUTH_SCHEMES)[number] };
+    }
+  }
+}
+
+/**
+ * PATCH semantics for credentials: the given fields replace the stored ones, `null` removes an
+ * optional field, the rest is kept. Without readable stored credentials the input must be whole.
+ */
+export function mergeCredentials(
+  type: AccountType,
+  stored: AccountCredentials | null,
+  input: unknown,
+): AccountCredentials {
+  if (!isPlainObject(input)) {
+    throw credentialsError(`credentials must be an object for ${type} accounts`);
+  }
+  if (stored === null) {
+    try {
+      return parseCredentials(type, input);
+    } catch (error) {
+      if (error instanceof AccountsException) {
+        throw new AccountsException(
+          AccountsExceptionCode.CREDENTIALS_UNREADABLE,
+          `the stored credentials cannot be decrypted, so send the complete credentials: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+  }
+  const merged: Record<string, unknown> = { ...stored, ...input };
+  for (const [key, value] of Object.entries(input)) if (value === null) delete merged[key];
+  return parseCredentials(type, merged);
+}
+
+function proxyError(message: string): AccountsException {
+  return new AccountsException(AccountsExceptionCode.INVALID_PROXY, message);
+}
+
+const PROXY_PROTOCOLS = ['http:', 'https:', 'socks5:'];
+
+/**
+ * An account proxy: `http://`, `https://` or `socks5://`, a host, an optional port and optional
+ * `user:pass` (percent-encoded). Returned normalised (no trailing slash); null for no proxy.
+ */
+export function parseProxyUrl(input: unknown): string | null {
+  if (input === null || input === undefined || input === '') return null;
+  if (typeof input !== 'string') throw proxyError('proxy must be a URL string or null');
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw proxyError('proxy must be a URL like socks5://user:pass@host:1080');
+  }
+  if (!PROXY_PROTOCOLS.includes(url.protocol)) {
+    throw proxyError('proxy must use http://, https:// or socks5://');
+  }
+  if (url.hostname === '') throw proxyError('proxy must name a host');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    throw proxyError('proxy must not have a path, query or fragment');
+  }
+  if (url.password !== '' && url.username === '') {
+    throw proxyError('proxy has a password without a user name');
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw proxyError('proxy user name or password is not valid percent-encoding');
+  }
+  const auth =
+    url.username === '' ? '' : `${url.username}${url.password === '' ? '' : `:${url.password}`}@`;
+  return `${url.protocol}//${auth}${url.host}`;
+}
+
+function modelsError(message: string): AccountsException {
+  return new AccountsException(AccountsExceptionCode.INVALID_MODELS, message);
+}
+
+function modelName(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw modelsError(`${where} must be a non-empty model name`);
+  }
+  const name = value.trim();
+  if (name.length > MAX_MODEL_NAME || /\s/.test(name)) {
+    throw modelsError(`${where} must be at most ${MAX_MODEL_NAME} characters without spaces`);
+  }
+  return name;
+}
+
+/** null (every model), a non-empty list of names (`*` wildcards allowed), or a name mapping. */
+export function parseModels(input: unknown): AccountModels {
+  if (input === null || input === undefined) return null;
+  if (Array.isArray(input)) {
+    if (input.length === 0) {
+      throw modelsError('models must not be empty; use null for every model');
+    }
+    if (input.length > MAX_MODELS) throw modelsError(`models lists at most ${MAX_MODELS} names`);
+    const names = input.map((value, i) => modelName(value, `models[${i}]`));
+    return [...new Set(names)];
+  }
+  if (isPlainObject(input)) {
+    const entries = Object.entries(input);
+    if (entries.length === 0) {
+      throw modelsError('models must not be empty; use null for every model');
+    }
+    if (entries.length > MAX_MODELS) throw modelsError(`models maps at most ${MAX_MODELS} names`);
+    const mapping: Record<string, string> = {};
+    for (const [key, value] of entries) {
+      const from = modelName(key, 'a models key');
+      if (from.includes('*')) throw modelsError('models mapping keys cannot use wildcards');
+      mapping[from] = modelName(value, `models["${from}"]`);
+    }
+    return mapping;
+  }
+  throw modelsError('models must be null, a list of model names, or a mapping of names');
+}
+
+/** An http(s) base URL without credentials, query or fragment; trailing slashes removed. */
+export function parseBaseUrl(input: unknown): string | null {
+  if (input === null || input === undefined || input === '') return null;
+  const fail = (message: string): AccountsException =>
+    new AccountsException(AccountsExceptionCode.INVALID_BASE_URL, message);
+  if (typeof input !== 'string') throw fail('baseUrl must be a URL string or null');
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw fail('baseUrl must be an http(s) URL like https://api.anthropic.com');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw fail('baseUrl must use http:// or https://');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw fail('baseUrl must not carry credentials; put them in credentials');
+  }
+  if (url.search !== '' || url.hash !== '') throw fail('baseUrl must not have a query or fragment');
+  return `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, '');
+}
+
+const SUBSCRIPTION_STRINGS = [
+  'plan',
+  'email',
+  'organizationName',
+  'organizationUuid',
+  'accountUuid',
+] as const;
+
+/** Subscription facts of an OAuth account; refused on other types. */
+export function parseSubscription(type: AccountType, input: unknown): AccountSubscription | null {
+  if (input === null || input === undefined) return null;
+  const fail = (message: string): AccountsException =>
+    new AccountsException(AccountsExceptionCode.INVALID_SUBSCRIPTION, message);
+  if (type !== 'claude-oauth') throw fail('subscription applies to claude-oauth accounts only');
+  if (!isPlainObject(input)) throw fail('subscription must be an object');
+  const allowed: readonly string[] = [...SUBSCRIPTION_STRINGS, 'scopes'];
+  const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw fail(`subscription accepts ${allowed.join(', ')}; unexpected: ${unknown.join(', ')}`);
+  }
+  const subscription: AccountSubscription = {};
+  for (const key of SUBSCRIPTION_STRINGS) {
+    const value = input[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.length > 256) {
+      throw fail(`subscription.${key} must be a string of at most 256 characters`);
+    }
+    subscription[key] = value;
+  }
+  if (input.scopes !== undefined && input.scopes !== null) {
+    if (!Array.isArray(input.scopes) || !input.scopes.every((s) => typeof s === 'string')) {
+      throw fail('subscription.scopes must be a list of strings');
+    }
+    subscription.scopes = input.scopes;
+  }
+  return subscription;
+}

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDb } from 'src/infra/database/database.module';
+import type { AccountsTable, Db } from 'src/infra/database/database.types';
+
+export type AccountRecord = AccountsTable;
+
+export interface AccountFilter {
+  platform?: string;
+  type?: string;
+  enabled?: boolean;
+  status?: string;
+  groupId?: string;
+}
+
+export type AccountChanges = Partial<Omit<AccountRecord, 'id' | 'created_at'>>;
+
+/** The accounts table and each account's group memberships. */
+@Injectable()
+export class AccountsRepository {
+  constructor(@InjectDb() private readonly db: Db) {}
+
+  /** Inserts an account and its memberships in one transaction. */
+  async insert(record: AccountRecord, groupIds: string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('accounts').values(record).execute();
+      if (groupIds.length > 0) {
+        await trx
+          .insertInto('account_group_members')
+          .values(groupIds.map((group_id) => ({ group_id, account_id: record.id })))
+          .execute();
+      }
+    });
+  }
+
+  /**
+   * Applies changes; when groupIds is given the memberships are replaced in the same
+   * transaction. Returns false when the account does not exist.
+   */
+  async update(id: string, changes: AccountChanges, groupIds?: string[]): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('accounts')
+        .set(changes)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      if (groupIds !== undefined) {
+        await trx.deleteFrom('account_group_members').where('account_id', '=', id).execute();
+        if (groupIds.length > 0) {
+          await trx
+            .insertInto('account_group_members')
+            .values(groupIds.map((group_id) => ({ group_id, account_id: id })))
+            .execute();
+        }
+      }
+      return true;
+    });
+  }
+
+  /** Deletes the account; memberships and health events go with it (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async findById(id: string): Promise<AccountRecord | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async findByName(name: string): Promise<AccountRecord | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  async findByIds(ids: string[]): Promise<AccountRecord[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('accounts').selectAll().where('id', 'in', ids).execute();
+  }
+
+  /** A page of accounts by priority (preferred first), then name, with the total count. */
+  async list(
+    filter: AccountFilter,
+    limit: number,
+    offset: number,
+  ): Promise<{ records: AccountRecord[]; total: number }> {
+    let query = this.db.selectFrom('accounts');
+    if (filter.platform !== undefined) query = query.where('platform', '=', filter.platform);
+    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    if (filter.enabled !== undefined) query = query.where('enabled', '=', filter.enabled ? 1 : 0);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.groupId !== undefined) {
+      const groupId = filter.groupId;
+      query = query.where('id', 'in', (eb) =>
+        eb.selectFrom('account_group_members').select('account_id').where('group_id', '=', groupId),
+      );
+    }
+    const [records, count] = await Promise.all([
+      query
+        .selectAll()
+        .orderBy('priority', 'asc')
+        .orderBy('name', 'asc')
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+      query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { records, total: Number(count.n) };
+  }
+
+  /** Every account: the pool's load. */
+  async listAll(): Promise<AccountRecord[]> {
+    return this.db.selectFrom('accounts').selectAll().orderBy('id').execute();
+  }
+
+  /** account id -> group ids, for the given accounts (every account when ids is omitted). */
+  async groupIdsByAccount(ids?: string[]): Promise<Map<string, string[]>> {
+    let query = this.db.selectFrom('account_group_members').select(['account_id', 'group_id']);
+    if (ids !== undefined) {
+      if (ids.length === 0) return new Map();
+      query = query.where('account_id', 'in', ids);
+    }
+    const rows = await query.orderBy('group_id').execute();
+    const byAccount = new Map<string, string[]>();
+    for (const row of rows) {
+      const list = byAccount.get(row.account_id);
+      if (list === undefined) byAccount.set(row.account_id, [row.group_id]);
+      else list.push(row.group_id);
+    }
+    return byAccount;
+  }
+
+  async setStatus(
+    id: string,
+    status: string,
+    reason: string | null,
+    now: number,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('accounts')
+      .set({ status, status_reason: reason, updated_at: now })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Writes last-used times without touching updated_at (it is usage, not a configuration change). */
+  async touchLastUsed(entries: { id: string; at: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const { id, at } of entries) {
+        await trx.updateTable('accounts').set({ last_used_at: at }).where('id', '=', id).execute();
+      }
+    });
+  }
+}

@@ -1,0 +1,405 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { appLogger } from 'src/common/logging/app-logger';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import {
+  PLATFORM_OF_TYPE,
+  type AccountCredentials,
+  type AccountStatus,
+  type AccountType,
+  type HealthEvent,
+  type HealthState,
+  type RoutableAccount,
+} from './account.types';
+import { AccountCodec } from './account-codec';
+import { accountKeys } from './account-coordination.keys';
+import { AccountGroupsRepository } from './account-groups.repository';
+import { AccountHealthService } from './account-health.service';
+import { describeCredentials, maskProxyUrl } from './account-masking';
+import { AccountPool } from './account-pool.service';
+import {
+  mergeCredentials,
+  parseBaseUrl,
+  parseCredentials,
+  parseModels,
+  parseProxyUrl,
+  parseSubscription,
+} from './account-validation';
+import { AccountsException, AccountsExceptionCode } from './accounts.exception';
+import {
+  AccountsRepository,
+  type AccountChanges,
+  type AccountFilter,
+  type AccountRecord,
+} from './accounts.repository';
+import {
+  PRIORITY_DEFAULT,
+  WEIGHT_DEFAULT,
+  type CreateAccountInput,
+} from './dto/create-account.dto';
+import type { UpdateAccountInput } from './dto/update-account.dto';
+import type {
+  AccountDetailResponseDto,
+  AccountListResponseDto,
+  AccountResponseDto,
+  HealthEventDto,
+} from './dto/account.response.dto';
+
+const PAGE_SIZE_DEFAULT = 50;
+const RECENT_EVENTS = 10;
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function notFound(id: string): AccountsException {
+  return new AccountsException(AccountsExceptionCode.ACCOUNT_NOT_FOUND, `account ${id} not found`);
+}
+
+/** One sentence for "why is this account not routable". */
+export function describeHealthState(state: Exclude<HealthState, { state: 'ok' }>): string {
+  switch (state.state) {
+    case 'cooling':
+      return `cooling down until ${new Date(state.until).toISOString()}: ${state.reason}`;
+    case 'rate_limited':
+      return `rate limited until ${new Date(state.until).toISOString()}: ${state.reason}`;
+    case 'auth_failed':
+      return `authentication failed: ${state.reason}`;
+    case 'blocked':
+      return `blocked: ${state.reason}`;
+  }
+}
+
+export function toHealthEventDto(event: HealthEvent): HealthEventDto {
+  return {
+    at: new Date(event.at).toISOString(),
+    state: event.state,
+    scope: event.scope,
+    until: iso(event.until),
+    reason: event.reason,
+  };
+}
+
+/**
+ * Accounts for the admin API and the CLI: validation per type, secrets sealed at rest and never
+ * returned, and an invalidation after every change so every instance's pool reloads.
+ */
+@Injectable()
+export class AccountsService {
+  constructor(
+    private readonly accountsRepository: AccountsRepository,
+    private readonly groupsRepository: AccountGroupsRepository,
+    private readonly codec: AccountCodec,
+    private readonly pool: AccountPool,
+    private readonly health: AccountHealthService,
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+  ) {}
+
+  async create(input: CreateAccountInput): Promise<AccountResponseDto> {
+    const type = input.type;
+    const platform = PLATFORM_OF_TYPE[type];
+    const name = input.name.trim();
+    const credentials = parseCredentials(type, input.credentials);
+    const baseUrl = this.checkBaseUrl(type, parseBaseUrl(input.baseUrl));
+    const models = parseModels(input.models);
+    const proxy = parseProxyUrl(input.proxy);
+    const subscription = parseSubscription(type, input.subscription);
+    const groupIds = await this.checkGroups(platform, input.groupIds ?? []);
+    await this.checkNameFree(name);
+
+    const now = Date.now();
+    const record: AccountRecord = {
+      id: randomUUID(),
+      name,
+      platform,
+      type,
+      base_url: baseUrl,
+      priority: input.priority ?? PRIORITY_DEFAULT,
+      weight: input.weight ?? WEIGHT_DEFAULT,
+      enabled: input.enabled === false ? 0 : 1,
+      schedulable: input.schedulable === false ? 0 : 1,
+      models: models === null ? null : JSON.stringify(models),
+      credentials: this.codec.sealCredentials(credentials),
+      proxy: this.codec.sealProxy(proxy),
+      concurrency_limit: input.concurrencyLimit ?? null,
+      subscription: subscription === null ? null : JSON.stringify(subscription),
+      status: 'active',
+      status_reason: null,
+      last_used_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.accountsRepository.insert(record, groupIds);
+    } catch (error) {
+      // Two creates with one name racing: the unique index refuses the second.
+      if ((await this.accountsRepository.findByName(name)) !== undefined)
+        throw this.nameTaken(name);
+      throw error;
+    }
+    await this.invalidate(record.id);
+    return this.toResponse(record, groupIds);
+  }
+
+  async list(
+    filter: AccountFilter,
+    page = 1,
+    pageSize = PAGE_SIZE_DEFAULT,
+  ): Promise<AccountListResponseDto> {
+    const { records, total } = await this.accountsRepository.list(
+      filter,
+      pageSize,
+      (page - 1) * pageSize,
+    );
+    const groups = await this.accountsRepository.groupIdsByAccount(records.map((r) => r.id));
+    return {
+      items: records.map((record) => this.toResponse(record, groups.get(record.id) ?? [])),
+      total,
+      page,
+      pageSize,
+    };
+  }
+
+  async get(id: string): Promise<AccountDetailResponseDto> {
+    const record = await this.require(id);
+    const groupIds = (await this.accountsRepository.groupIdsByAccount([id])).get(id) ?? [];
+    const account = this.codec.toRoutable(record, groupIds);
+    const events = await this.health.history(id, RECENT_EVENTS);
+    return {
+      ...this.toResponse(record, groupIds, account),
+      healthStates: this.health.states(account).map((view) => ({
+        state: view.state,
+        scope: view.scope,
+        until: iso(view.until),
+        reason: view.reason,
+      })),
+      recentHealthEvents: events.map(toHealthEventDto),
+    };
+  }
+
+  async update(id: string, input: UpdateAccountInput): Promise<AccountResponseDto> {
+    const record = await this.require(id);
+    const type = record.type as AccountType;
+    const platform = PLATFORM_OF_TYPE[type];
+    const now = Date.now();
+    const changes: AccountChanges = { updated_at: now };
+    let credentialsReplaced = false;
+
+    if (input.name !== undefined) {
+      const name = input.name.trim();
+      if (name !== record.name) {
+        await this.checkNameFree(name);
+        changes.name = name;
+      }
+    }
+    if (input.credentials !== undefined) {
+      const merged: AccountCredentials = mergeCredentials(
+        type,
+        this.codec.openCredentials(record),
+        input.credentials,
+      );
+      changes.credentials = this.codec.sealCredentials(merged);
+      credentialsReplaced = true;
+    }
+    if (input.baseUrl !== undefined) {
+      changes.base_url = this.checkBaseUrl(type, parseBaseUrl(input.baseUrl));
+    }
+    if (input.priority !== undefined) changes.priority = input.priority;
+    if (input.weight !== undefined) changes.weight = input.weight;
+    if (input.enabled !== undefined) changes.enabled = input.enabled ? 1 : 0;
+    if (input.schedulable !== undefined) changes.schedulable = input.schedulable ? 1 : 0;
+    if (input.models !== undefined) {
+      const models = parseModels(input.models);
+      changes.models = models === null ? null : JSON.stringify(models);
+    }
+    if (input.proxy !== undefined) changes.proxy = this.codec.sealProxy(parseProxyUrl(input.proxy));
+    if (input.concurrencyLimit !== undefined) changes.concurrency_limit = input.concurrencyLimit;
+    if (input.subscription !== undefined) {
+      const subscription = parseSubscription(type, input.subscription);
+      changes.subscription = subscription === null ? null : JSON.stringify(subscription);
+    }
+    const groupIds =
+      input.groupIds === undefined ? undefined : await this.checkGroups(platform, input.groupIds);
+
+    // New credentials deserve a new chance: auth_failed and blocked were about the old ones.
+    const previousStatus = record.status as AccountStatus;
+    if (credentialsReplaced && previousStatus !== 'active') {
+      changes.status = 'active';
+      changes.status_reason = null;
+    }
+
+    try {
+      if (!(await this.accountsRepository.update(id, changes, groupIds))) throw notFound(id);
+    } catch (error) {
+      if (changes.name !== undefined && !(error instanceof AccountsException)) {
+        const holder = await this.accountsRepository.findByName(changes.name);
+        if (holder !== undefined && holder.id !== id) throw this.nameTaken(changes.name);
+      }
+      throw error;
+    }
+    if (changes.status === 'active') {
+      this.health.note(id, {
+        at: now,
+        state: 'ok',
+        scope: null,
+        until: null,
+        reason: `credentials replaced by admin (was ${previousStatus})`,
+      });
+    }
+    await this.invalidate(id);
+    const updated = await this.require(id);
+    const finalGroups =
+      groupIds ?? (await this.accountsRepository.groupIdsByAccount([id])).get(id) ?? [];
+    return this.toResponse(updated, finalGroups);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.accountsRepository.delete(id))) throw notFound(id);
+    await this.health.forget(id);
+    await this.invalidate(id);
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<AccountResponseDto> {
+    return this.update(id, { enabled });
+  }
+
+  /** Clears cooling and rate limits everywhere and sets the status back to active. */
+  async resetHealth(id: string): Promise<AccountDetailResponseDto> {
+    await this.require(id);
+    await this.health.reset(id);
+    return this.get(id);
+  }
+
+  async healthHistory(id: string, limit: number): Promise<HealthEventDto[]> {
+    await this.require(id);
+    return (await this.health.history(id, limit)).map(toHealthEventDto);
+  }
+
+  /** The account as the relay would use it, read fresh from SQL (e.g. for a test request). */
+  async routableAccount(id: string): Promise<RoutableAccount> {
+    const record = await this.require(id);
+    const groupIds = (await this.accountsRepository.groupIdsByAccount([id])).get(id) ?? [];
+    return this.codec.toRoutable(record, groupIds);
+  }
+
+  /** An account by id, else by exact name (the CLI accepts either). */
+  async resolve(idOrName: string): Promise<AccountRecord> {
+    const byId = await this.accountsRepository.findById(idOrName);
+    if (byId !== undefined) return byId;
+    const byName = await this.accountsRepository.findByName(idOrName);
+    if (byName !== undefined) return byName;
+    throw new AccountsException(
+      AccountsExceptionCode.ACCOUNT_NOT_FOUND,
+      `no account has the id or name ${JSON.stringify(idOrName)}`,
+    );
+  }
+
+  toResponse(
+    record: AccountRecord,
+    groupIds: string[],
+    account: RoutableAccount = this.codec.toRoutable(record, groupIds),
+  ): AccountResponseDto {
+    const credentials = this.codec.openCredentials(record);
+    const proxy = this.codec.openProxy(record);
+    const why = this.notRoutableBecause(account);
+    return {
+      id: record.id,
+      name: record.name,
+      platform: account.platform,
+      type: account.type,
+      baseUrl: record.base_url,
+      effectiveBaseUrl: account.baseUrl,
+      priority: record.priority,
+      weight: record.weight,
+      enabled: record.enabled === 1,
+      schedulable: record.schedulable === 1,
+      models: account.models,
+      credentials:
+        credentials === null
+          ? { type: record.type, readable: false }
+          : describeCredentials(credentials),
+      proxy:
+        proxy === undefined ? '(cannot be decrypted)' : proxy === null ? null : maskProxyUrl(proxy),
+      concurrencyLimit: record.concurrency_limit,
+      subscription: account.subscription ?? null,
+      status: account.status,
+      statusReason: account.statusReason ?? null,
+      groupIds,
+      // The pool holds uses not yet flushed to SQL.
+      lastUsedAt: iso(this.pool.get(record.id)?.lastUsedAt ?? record.last_used_at),
+      createdAt: new Date(record.created_at).toISOString(),
+      updatedAt: new Date(record.updated_at).toISOString(),
+      routable: why === null,
+      notRoutableBecause: why,
+    };
+  }
+
+  /** Why the scheduler would not pick this account now, or null when it would. */
+  notRoutableBecause(account: RoutableAccount): string | null {
+    if (!account.enabled) return 'disabled by an admin';
+    if (!account.schedulable) return 'not schedulable: kept out of scheduling by an admin';
+    const verdict = this.health.routable(account);
+    if (verdict.ok || verdict.state.state === 'ok') return null;
+    return describeHealthState(verdict.state);
+  }
+
+  private async require(id: string): Promise<AccountRecord> {
+    const record = await this.accountsRepository.findById(id);
+    if (record === undefined) throw notFound(id);
+    return record;
+  }
+
+  private checkBaseUrl(type: AccountType, baseUrl: string | null): string | null {
+    if (baseUrl === null && this.codec.defaultBaseUrl(type) === null) {
+      throw new AccountsException(
+        AccountsExceptionCode.INVALID_BASE_URL,
+        `${type} accounts need a baseUrl (the URL of the relay they forward to)`,
+      );
+    }
+    return baseUrl;
+  }
+
+  private async checkNameFree(name: string): Promise<void> {
+    if ((await this.accountsRepository.findByName(name)) !== undefined) throw this.nameTaken(name);
+  }
+
+  private nameTaken(name: string): AccountsException {
+    return new AccountsException(
+      AccountsExceptionCode.NAME_TAKEN,
+      `an account named ${JSON.stringify(name)} already exists`,
+    );
+  }
+
+  /** Group ids, de-duplicated, each existing and of the account's platform. */
+  private async checkGroups(platform: string, groupIds: string[]): Promise<string[]> {
+    const unique = [...new Set(groupIds)];
+    const groups = await this.groupsRepository.findByIds(unique);
+    const found = new Map(groups.map((group) => [group.id, group]));
+    for (const id of unique) {
+      const group = found.get(id);
+      if (group === undefined) {
+        throw new AccountsException(AccountsExceptionCode.GROUP_NOT_FOUND, `group ${id} not found`);
+      }
+      if (group.platform !== platform) {
+        throw new AccountsException(
+          AccountsExceptionCode.PLATFORM_MISMATCH,
+          `group ${group.name} is for ${group.platform} accounts, this account serves ${platform}`,
+        );
+      }
+    }
+    return unique;
+  }
+
+  private async invalidate(accountId: string): Promise<void> {
+    // Read-your-writes: this instance routes with the change as soon as the admin call returns;
+    // the other instances reload on the published invalidation.
+    await this.pool.reload();
+    try {
+      await this.coordinator.publish(accountKeys.channels.invalidation, accountId);
+    } catch (error) {
+      // Saved in SQL; the pools' safety reload picks the change up within a minute.
+      appLogger.warn({ err: error, accountId }, 'could not publish an account invalidation');
+    }
+  }
+}

@@ -1,0 +1,361 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import type { Coordinator, LockHandle } from 'src/infra/coordination/coordinator.port';
+import type { AccountCredentials, AccountSubscription, RoutableAccount } from './account.types';
+import { AccountCodec } from './account-codec';
+import { accountKeys } from './account-coordination.keys';
+import { AccountHealthService } from './account-health.service';
+import { AccountPool } from './account-pool.service';
+import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-tester';
+import { AccountsRepository } from './accounts.repository';
+
+export type RefreshFailure =
+  | 'not_found'
+  | 'not_oauth'
+  | 'unreadable'
+  | 'no_refresh_token'
+  /** The token endpoint said no (4xx): the refresh token is revoked or expired. */
+  | 'refused'
+  /** Network error, timeout, 429/5xx, or the coordinator is down: worth trying again later. */
+  | 'unavailable';
+
+export type RefreshResult =
+  | { ok: true; expiresAt: number | null }
+  | { ok: false; reason: RefreshFailure; detail: string; status?: number };
+
+export interface ClaudeOAuthRefresherOptions {
+  now: () => number;
+  /** Refresh tokens that expire within this window. */
+  refreshAheadMs: number;
+  requestTimeoutMs: number;
+  /** How long a refresh waits for another instance's refresh of the same account. */
+  lockWaitMs: number;
+  lockPollMs: number;
+}
+
+export const CLAUDE_OAUTH_REFRESHER_OPTIONS = Symbol('CLAUDE_OAUTH_REFRESHER_OPTIONS');
+
+const DEFAULTS: ClaudeOAuthRefresherOptions = {
+  now: Date.now,
+  refreshAheadMs: 5 * 60_000,
+  requestTimeoutMs: 15_000,
+  lockWaitMs: 20_000,
+  lockPollMs: 200,
+};
+
+/** Longer than one refresh can take (request timeout plus the write). */
+const REFRESH_LOCK_TTL_MS = 30_000;
+const JOB_INTERVAL_MS = 60_000;
+/** Shorter than the interval, so a crashed holder never blocks the next run. */
+const JOB_LOCK_TTL_MS = 55_000;
+
+interface TokenResponse {
+  access_token?: unknown;
+  refresh_token?: unknown;
+  expires_in?: unknown;
+  scope?: unknown;
+  account?: { uuid?: unknown; email_address?: unknown };
+  organization?: { uuid?: unknown; name?: unknown };
+  error?: unknown;
+  error_description?: unknown;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The OAuth error of a refused refresh, short and without secrets (error bodies carry none). */
+function refusalDetail(status: number, body: TokenResponse | null): string {
+  const code = text(body?.error);
+  const description = text(body?.error_description)?.slice(0, 200);
+  return [`token endpoint answered ${status}`, code, description].filter(Boolean).join(': ');
+}
+
+/** A proxy agent for one refresh when no shared dispatcher factory is bound. */
+function temporaryProxyAgent(proxyUrl: string): Dispatcher {
+  const url = new URL(proxyUrl);
+  return url.protocol === 'socks5:'
+    ? new Socks5ProxyAgent(proxyUrl)
+    : new ProxyAgent({ uri: proxyUrl, proxyTunnel: true });
+}
+
+/**
+ * Refreshes Claude OAuth access tokens: on demand (the relay calls `refresh()` when an OAuth
+ * account answers 401, then retries once) and ahead of expiry (a job every minute). One refresh
+ * per account at a time across instances: refresh tokens rotate, so two concurrent refreshes
+ * would leave one instance holding a revoked token.
+ */
+@Injectable()
+export class ClaudeOAuthRefresher {
+  private readonly options: ClaudeOAuthRefresherOptions;
+
+  constructor(
+    private readonly pool: AccountPool,
+    private readonly accountsRepository: AccountsRepository,
+    private readonly codec: AccountCodec,
+    private readonly health: AccountHealthService,
+    private readonly config: ConfigService,
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+    @Optional()
+    @Inject(ACCOUNT_DISPATCHER_FACTORY)
+    private readonly dispatcherFactory?: AccountDispatcherFactory,
+    @Optional()
+    @Inject(CLAUDE_OAUTH_REFRESHER_OPTIONS)
+    options?: Partial<ClaudeOAuthRefresherOptions>,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * Refreshes the account's access token. True when the account now holds a fresh token (this
+   * call refreshed it, or another instance did meanwhile); false when it has no refresh token or
+   * the token endpoint refused or could not be reached.
+   */
+  async refresh(accountId: string): Promise<boolean> {
+    return (await this.refreshWithResult(accountId)).ok;
+  }
+
+  async refreshWithResult(accountId: string): Promise<RefreshResult> {
+    const seen = this.pool.get(accountId)?.credentials;
+    const seenToken = seen?.type === 'claude-oauth' ? seen.accessToken : undefined;
+    let lock: LockHandle | null;
+    try {
+      lock = await this.acquireRefreshLock(accountId);
+    } catch (error) {
+      appLogger.warn({ err: error, accountId }, 'oauth refresh: coordinator unavailable');
+      return { ok: false, reason: 'unavailable', detail: 'coordinator unavailable' };
+    }
+    if (lock === null) {
+      return { ok: false, reason: 'unavailable', detail: 'another refresh is still running' };
+    }
+    try {
+      return await this.refreshLocked(accountId, seenToken);
+    } finally {
+      await this.coordinator.releaseLock(lock).catch(() => undefined);
+    }
+  }
+
+  /** The scheduled job: refreshes tokens that expire within five minutes, on one instance. */
+  @Interval(JOB_INTERVAL_MS)
+  async refreshExpiring(): Promise<void> {
+    try {
+      await this.runRefreshJob();
+    } catch (error) {
+      appLogger.error({ err: error }, 'oauth refresh job failed');
+    }
+  }
+
+  /** One run of the job; returns the ids it refreshed and those it could not. */
+  async runRefreshJob(): Promise<{ refreshed: string[]; failed: string[] }> {
+    const summary = { refreshed: [] as string[], failed: [] as string[] };
+    const jobLock = await this.coordinator.acquireLock(
+      accountKeys.oauthRefreshJobLock(),
+      JOB_LOCK_TTL_MS,
+    );
+    if (jobLock === null) return summary;
+    try {
+      const horizon = this.options.now() + this.options.refreshAheadMs;
+      for (const account of this.pool.all().filter((a) => this.isDue(a, horizon))) {
+        const result = await this.refreshWithResult(account.id);
+        if (result.ok) {
+          summary.refreshed.push(account.id);
+          continue;
+        }
+        summary.failed.push(account.id);
+        if (result.reason === 'refused') {
+          // The refresh token is dead: the account fails as soon as its access token expires.
+          await this.health.markStatus(
+            account,
+            'auth_failed',
+            `token refresh refused (${result.detail})`,
+          );
+        }
+      }
+    } finally {
+      await this.coordinator.releaseLock(jobLock).catch(() => undefined);
+    }
+    return summary;
+  }
+
+  private isDue(account: RoutableAccount, horizon: number): boolean {
+    const c = account.credentials;
+    return (
+      c.type === 'claude-oauth' &&
+      account.enabled &&
+      account.status === 'active' &&
+      c.refreshToken !== undefined &&
+      c.expiresAt !== undefined &&
+      c.expiresAt <= horizon
+    );
+  }
+
+  /** Takes the per-account lock, waiting (bounded) while another instance holds it. */
+  private async acquireRefreshLock(accountId: string): Promise<LockHandle | null> {
+    const name = accountKeys.oauthRefreshLock(accountId);
+    const deadline = Date.now() + this.options.lockWaitMs;
+    for (;;) {
+      const lock = await this.coordinator.acquireLock(name, REFRESH_LOCK_TTL_MS);
+      if (lock !== null || Date.now() >= deadline) return lock;
+      await sleep(this.options.lockPollMs);
+    }
+  }
+
+  private async refreshLocked(
+    accountId: string,
+    seenToken: string | undefined,
+  ): Promise<RefreshResult> {
+    // Read SQL, not the pool: another instance may have rotated the tokens a moment ago.
+    const record = await this.accountsRepository.findById(accountId);
+    if (record === undefined) return { ok: false, reason: 'not_found', detail: 'no such account' };
+    if (record.type !== 'claude-oauth') {
+      return {
+        ok: false,
+        reason: 'not_oauth',
+        detail: `${record.type} accounts have no OAuth tokens`,
+      };
+    }
+    const stored = this.codec.openCredentials(record);
+    if (stored === null || stored.type !== 'claude-oauth') {
+      return { ok: false, reason: 'unreadable', detail: 'credentials cannot be decrypted' };
+    }
+    if (seenToken !== undefined && stored.accessToken !== seenToken) {
+      // Refreshed elsewhere while this instance still held the old token: adopt the new one.
+      this.pool.applyCredentials(accountId, stored);
+      return { ok: true, expiresAt: stored.expiresAt ?? null };
+    }
+    if (stored.refreshToken === undefined) {
+      return { ok: false, reason: 'no_refresh_token', detail: 'the account has no refresh token' };
+    }
+
+    const proxyUrl = this.codec.openProxy(record);
+    if (proxyUrl === undefined) {
+      return { ok: false, reason: 'unreadable', detail: 'proxy cannot be decrypted' };
+    }
+    const exchange = await this.exchange(stored.refreshToken, proxyUrl);
+    if (!exchange.ok) {
+      appLogger.warn(
+        { accountId, reason: exchange.reason, detail: exchange.detail },
+        'oauth refresh failed',
+      );
+      return exchange;
+    }
+
+    const body = exchange.body;
+    const now = this.options.now();
+    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
+    const credentials: AccountCredentials = {
+      type: 'claude-oauth',
+      accessToken: exchange.accessToken,
+      // The endpoint rotates refresh tokens; keep the old one only when it sends none.
+      refreshToken: text(body.refresh_token) ?? stored.refreshToken,
+    };
+    if (expiresIn !== undefined) credentials.expiresAt = now + Math.round(expiresIn * 1000);
+    const subscription = this.mergeSubscription(this.codec.subscription(record), body);
+    await this.accountsRepository.update(accountId, {
+      credentials: this.codec.sealCredentials(credentials),
+      subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
+      updated_at: now,
+    });
+    this.pool.applyCredentials(accountId, credentials);
+    await this.coordinator
+      .publish(accountKeys.channels.invalidation, accountId)
+      .catch((error: unknown) =>
+        appLogger.warn({ err: error }, 'could not publish a token refresh'),
+      );
+    appLogger.info({ accountId, expiresInSeconds: expiresIn ?? null }, 'oauth token refreshed');
+    const expiresAt = credentials.expiresAt ?? null;
+    return { ok: true, expiresAt };
+  }
+
+  private async exchange(
+    refreshToken: string,
+    proxyUrl: string | null,
+  ): Promise<
+    | { ok: true; accessToken: string; body: TokenResponse }
+    | { ok: false; reason: 'refused' | 'unavailable'; detail: string; status?: number }
+  > {
+    let temporary: Dispatcher | undefined;
+    let dispatcher: Dispatcher | undefined;
+    if (proxyUrl !== null) {
+      dispatcher = this.dispatcherFactory?.(proxyUrl);
+      if (dispatcher === undefined) dispatcher = temporary = temporaryProxyAgent(proxyUrl);
+    }
+    try {
+      const response = await request(this.config.env.CLAUDE_OAUTH_TOKEN_URL, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          client_id: this.config.env.CLAUDE_OAUTH_CLIENT_ID,
+        }),
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+        ...(dispatcher !== undefined ? { dispatcher } : {}),
+      });
+      const raw = await response.body.text();
+      let body: TokenResponse | null = null;
+      try {
+        body = JSON.parse(raw) as TokenResponse;
+      } catch {
+        body = null;
+      }
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) {
+        const accessToken = text(body?.access_token);
+        if (body === null || accessToken === undefined) {
+          return {
+            ok: false,
+            reason: 'unavailable',
+            detail: 'token endpoint sent no access token',
+            status,
+          };
+        }
+        return { ok: true, accessToken, body };
+      }
+      const retryable = status === 408 || status === 429 || status >= 500;
+      return {
+        ok: false,
+        reason: retryable ? 'unavailable' : 'refused',
+        detail: refusalDetail(status, body),
+        status,
+      };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const name = (error as { name?: unknown }).name;
+      return {
+        ok: false,
+        reason: 'unavailable',
+        detail: `token endpoint unreachable (${typeof code === 'string' ? code : String(name)})`,
+      };
+    } finally {
+      await temporary?.close().catch(() => undefined);
+    }
+  }
+
+  private mergeSubscription(
+    current: AccountSubscription | null,
+    body: TokenResponse,
+  ): AccountSubscription | null {
+    const facts: AccountSubscription = {};
+    const email = text(body.account?.email_address);
+    const accountUuid = text(body.account?.uuid);
+    const organizationUuid = text(body.organization?.uuid);
+    const organizationName = text(body.organization?.name);
+    const scope = text(body.scope);
+    if (email !== undefined) facts.email = email;
+    if (accountUuid !== undefined) facts.accountUuid = accountUuid;
+    if (organizationUuid !== undefined) facts.organizationUuid = organizationUuid;
+    if (organizationName !== undefined) facts.organizationName = organizationName;
+    if (scope !== undefined) facts.scopes = scope.split(' ').filter((s) => s !== '');
+    if (Object.keys(facts).length === 0) return null;
+    return { ...current, ...facts };
+  }
+}

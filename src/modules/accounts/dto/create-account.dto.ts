@@ -1,0 +1,113 @@
+import {
+  Allow,
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { ACCOUNT_TYPES, type AccountType } from '../account.types';
+
+/**
+ * What creating an account takes. Structured fields (credentials, models, proxy, subscription)
+ * are checked per account type by the service, which answers a clear 400 naming the problem.
+ */
+export interface CreateAccountInput {
+  name: string;
+  type: AccountType;
+  credentials: Record<string, unknown>;
+  baseUrl?: string | null;
+  priority?: number;
+  weight?: number;
+  enabled?: boolean;
+  schedulable?: boolean;
+  models?: unknown;
+  proxy?: string | null;
+  concurrencyLimit?: number | null;
+  subscription?: Record<string, unknown> | null;
+  groupIds?: string[];
+}
+
+export const PRIORITY_DEFAULT = 50;
+export const WEIGHT_DEFAULT = 1;
+
+export class CreateAccountDto implements CreateAccountInput {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name!: string;
+
+  @IsIn(ACCOUNT_TYPES)
+  type!: AccountType;
+
+  /**
+   * claude-oauth: { accessToken, refreshToken?, expiresAt? (epoch ms or ISO 8601) };
+   * claude-console and ccr: { apiKey, authScheme?: 'x-api-key' | 'bearer' }.
+   */
+  @IsObject()
+  credentials!: Record<string, unknown>;
+
+  /** Defaults to the provider's (ANTHROPIC_BASE_URL); required for ccr. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  baseUrl?: string | null;
+
+  /** Lower is preferred. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  priority?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  weight?: number;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @IsOptional()
+  @IsBoolean()
+  schedulable?: boolean;
+
+  /** null (every model), a list of names (`*` wildcards), or a mapping to upstream names. */
+  @IsOptional()
+  @Allow()
+  models?: unknown;
+
+  /** http://, https:// or socks5:// with optional user:pass. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  proxy?: string | null;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  concurrencyLimit?: number | null;
+
+  /** claude-oauth only: { plan?, email?, organizationName?, organizationUuid?, accountUuid?, scopes? }. */
+  @IsOptional()
+  @IsObject()
+  subscription?: Record<string, unknown> | null;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  groupIds?: string[];
+}

@@ -1,0 +1,430 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+import type {
+  AdmitRejection,
+  Coordinator,
+  CounterOp,
+} from 'src/infra/coordination/coordinator.port';
+import {
+  budgetCaps,
+  budgetCounterKey,
+  buildAdmissionPlan,
+  settleAdjustments,
+  wholeAmount,
+  windowCounterKey,
+  windowMsOf,
+  type AdmissionPlan,
+} from './admission-plan';
+import { KeyRejectionCode, type ApiKeyPolicy, type RateLimitInfo } from './api-key.types';
+import { ApiKeyException } from './api-keys.exception';
+
+export interface AdmissionRequest {
+  /** Unique per request: the concurrency lease id. */
+  requestId: string;
+  model: string;
+  /**
+   * Worst-case cost in the key's billed micro-dollars (price multiplier applied), e.g.
+   * `estimateCostMicros({ inputTokens: estimateInputTokens(bytes), maxOutputTokens }, price,
+   * policy.priceMultiplier)`. Reserved against every cost cap until settle.
+   */
+  estimatedCostMicros: number;
+}
+
+export interface ActualUsage {
+  /** Tokens to count against the window token limit: input + output + cache tokens. */
+  tokens: number;
+  /** Actual cost in the key's billed micro-dollars (price multiplier applied). */
+  costMicros: number;
+}
+
+export interface BudgetCapStatus {
+  limitMicros: number;
+  /** Spent plus reserved by requests in flight. */
+  spentMicros: number;
+  resetAtMs: number | null;
+}
+
+export interface WindowStatus {
+  windowMinutes: number;
+  /** When the current window ends; null when no window is open (nothing used in it yet). */
+  resetAtMs: number | null;
+  requests?: { limit: number; used: number };
+  /** `used` includes one placeholder token per request in flight. */
+  tokens?: { limit: number; used: number };
+  costMicros?: { limit: number; used: number };
+}
+
+export interface BudgetStatus {
+  daily?: BudgetCapStatus;
+  weekly?: BudgetCapStatus;
+  total?: BudgetCapStatus;
+  window?: WindowStatus;
+  concurrency?: { limit: number; active: number };
+}
+
+/** How long a client refused for concurrency should wait: a slot frees when any request ends. */
+const CONCURRENCY_RETRY_MS = 1000;
+
+function usd(micros: number): string {
+  const dollars = (micros / 1_000_000).toFixed(4).replace(/0{1,2}$/, '');
+  return `$${dollars}`;
+}
+
+function whenResets(resetAtMs: number | null): string {
+  return resetAtMs === null
+    ? 'it does not reset'
+    : `resets at ${new Date(resetAtMs).toISOString()}`;
+}
+
+/**
+ * One admitted request: holds its lease and its reservations until settled.
+ *
+ * Callers must end every Admission exactly once, whatever happens, or the reservation stays
+ * charged and a renewed lease is never freed:
+ *
+ * ```ts
+ * const admission = await admissionService.admit(policy, { requestId, model, estimatedCostMicros });
+ * const stopRenewing = admission.startRenewing();
+ * try {
+ *   // ... upstream call and streaming; `usage` filled by the usage tap
+ * } finally {
+ *   stopRenewing();
+ *   await admission.settle({ tokens: usage.tokens, costMicros: usage.costMicros });
+ *   // or, when nothing reached an upstream: await admission.release();
+ * }
+ * ```
+ *
+ * settle never rejects (a coordinator failure is logged; the lease then expires by its TTL and
+ * the reservation stays charged, erring on the side of the cap) and is idempotent.
+ */
+export class Admission {
+  private done = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly plan: AdmissionPlan,
+    private readonly admittedResetAtMs: (number | null)[],
+    private readonly leaseTtlMs: number,
+    readonly requestId: string,
+    /** The request window's state after this admit, for `x-ratelimit-*` on success. */
+    readonly rateLimit: RateLimitInfo | null,
+    /** Admissions whose lease this instance is renewing, so shutdown can stop the timers. */
+    private readonly renewing: Set<Admission>,
+  ) {}
+
+  get keyId(): string {
+    return this.plan.keyId;
+  }
+
+  /** Micro-dollars reserved against each cost cap until settle. */
+  get reservedCostMicros(): number {
+    return this.plan.reserveMicros;
+  }
+
+  get settled(): boolean {
+    return this.done;
+  }
+
+  /**
+   * Extends the concurrency lease to LEASE_TTL_MS from now. False when the lease is gone (it
+   * expired while the process stalled): the request goes on, but no longer counts against the
+   * limit. True when the key has no concurrency limit. Rejects on coordinator errors.
+   */
+  async renew(): Promise<boolean> {
+    const lease = this.plan.lease;
+    if (lease === undefined) return true;
+    if (this.done) return false;
+    const renewed = await this.coordinator.renewLease(lease.key, lease.leaseId, this.leaseTtlMs);
+    if (!renewed) {
+      appLogger.warn({ keyId: this.keyId, requestId: this.requestId }, 'concurrency lease lost');
+    }
+    return renewed;
+  }
+
+  /**
+   * Renews the lease every third of its TTL until stopped or settled, so a long stream keeps
+   * its slot with no fixed maximum lifetime. Returns the stop function; calling it is optional
+   * once settle or release runs.
+   */
+  startRenewing(): () => void {
+    if (this.plan.lease === undefined || this.done) return () => undefined;
+    if (this.timer === undefined) {
+      const interval = Math.max(1, Math.floor(this.leaseTtlMs / 3));
+      this.timer = setInterval(() => {
+        this.renew().catch((error: unknown) => {
+          appLogger.warn({ err: error, keyId: this.keyId }, 'concurrency lease renewal failed');
+        });
+      }, interval);
+      this.timer.unref();
+      this.renewing.add(this);
+    }
+    return () => this.stopRenewing();
+  }
+
+  stopRenewing(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.renewing.delete(this);
+  }
+
+  /**
+   * Turns the reservations into the actual usage and frees the lease, in one coordinator call.
+   * A second call does nothing.
+   */
+  async settle(actual: ActualUsage): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.stopRenewing();
+    const usage = {
+      tokens: wholeAmount(actual.tokens),
+      costMicros: wholeAmount(actual.costMicros),
+    };
+    const counters = settleAdjustments(this.plan, this.admittedResetAtMs, usage, Date.now());
+    const lease = this.plan.lease;
+    if (counters.length === 0 && lease === undefined) return;
+    try {
+      await this.coordinator.settle({
+        counters,
+        lease: lease && { key: lease.key, leaseId: lease.leaseId },
+      });
+    } catch (error) {
+      appLogger.warn(
+        { err: error, keyId: this.keyId, requestId: this.requestId },
+        'settling an admission failed; its lease will expire by TTL',
+      );
+    }
+  }
+
+  /** For a request that never reached an upstream: refunds the reservations, frees the lease. */
+  release(): Promise<void> {
+    return this.settle({ tokens: 0, costMicros: 0 });
+  }
+}
+
+/**
+ * Enforces a key's window limits, concurrency and budgets in one coordinator round trip before
+ * the upstream call, and settles them in one more when the response ends.
+ */
+@Injectable()
+export class AdmissionService implements OnApplicationShutdown {
+  /** Only admissions with a renewal timer: an admission nobody settles is not kept alive here. */
+  private readonly renewing = new Set<Admission>();
+
+  constructor(
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+    private readonly config: ConfigService,
+  ) {}
+
+  /**
+   * Admits a request or throws ApiKeyException: WINDOW_LIMIT / CONCURRENCY_LIMIT (429, with
+   * `rateLimit`) or BUDGET_EXHAUSTED (402, with `budget`). A coordinator failure rejects with
+   * its CoordinationException (the relay answers 503). Nothing is applied when refused.
+   */
+  async admit(policy: ApiKeyPolicy, request: AdmissionRequest): Promise<Admission> {
+    const now = Date.now();
+    const leaseTtlMs = this.config.env.LEASE_TTL_MS;
+    const plan = buildAdmissionPlan(policy, request, now, leaseTtlMs);
+    let resetAtMs: (number | null)[] = [];
+    let rateLimit: RateLimitInfo | null = null;
+    if (plan.counters.length > 0 || plan.lease !== undefined) {
+      const result = await this.coordinator.admit({
+        counters: plan.counters.map((counter) => counter.op),
+        lease: plan.lease,
+      });
+      if (!result.ok) throw this.rejection(plan, result.rejection, now);
+      resetAtMs = result.resetAtMs;
+      const requests = plan.counters.findIndex(
+        (c) => c.kind === 'window' && c.metric === 'requests',
+      );
+      if (requests >= 0) {
+        const limit = plan.counters[requests].limit;
+        rateLimit = {
+          metric: 'requests',
+          limit,
+          remaining: Math.max(0, limit - (result.values[requests] ?? 0)),
+          resetAtMs: resetAtMs[requests] ?? now + (plan.windowMs ?? 0),
+        };
+      }
+    }
+    return new Admission(
+      this.coordinator,
+      plan,
+      resetAtMs,
+      leaseTtlMs,
+      request.requestId,
+      rateLimit,
+      this.renewing,
+    );
+  }
+
+  /**
+   * What a key has used of each of its limits, for self-service usage pages. Spend includes
+   * reservations of requests in flight. Two round trips at most, run in parallel.
+   */
+  async getBudgetStatus(policy: ApiKeyPolicy, now = Date.now()): Promise<BudgetStatus> {
+    const { id: keyId, limits } = policy;
+    const reads: { key: string; apply: (value: number, resetAtMs: number | null) => void }[] = [];
+    const status: BudgetStatus = {};
+
+    const windowMs = windowMsOf(limits);
+    if (windowMs !== null && limits.windowMinutes !== undefined) {
+      const minutes = limits.windowMinutes;
+      const window: WindowStatus = { windowMinutes: minutes, resetAtMs: null };
+      status.window = window;
+      const track = (resetAtMs: number | null): void => {
+        if (resetAtMs !== null) window.resetAtMs = Math.max(window.resetAtMs ?? 0, resetAtMs);
+      };
+      const { windowRequests, windowTokens, windowCostMicros } = limits;
+      if (windowRequests !== undefined) {
+        reads.push({
+          key: windowCounterKey(keyId, 'requests', minutes),
+          apply: (used, at) => {
+            window.requests = { limit: windowRequests, used };
+            track(at);
+          },
+        });
+      }
+      if (windowTokens !== undefined) {
+        reads.push({
+          key: windowCounterKey(keyId, 'tokens', minutes),
+          apply: (used, at) => {
+            window.tokens = { limit: windowTokens, used };
+            track(at);
+          },
+        });
+      }
+      if (windowCostMicros !== undefined) {
+        reads.push({
+          key: windowCounterKey(keyId, 'cost', minutes),
+          apply: (used, at) => {
+            window.costMicros = { limit: windowCostMicros, used };
+            track(at);
+          },
+        });
+      }
+    }
+    for (const { period, limit } of budgetCaps(limits, now)) {
+      reads.push({
+        key: budgetCounterKey(keyId, period),
+        apply: (spentMicros) => {
+          status[period.period] = { limitMicros: limit, spentMicros, resetAtMs: period.resetAtMs };
+        },
+      });
+    }
+
+    // An admit of zero amounts is a read that also returns each window's reset time (plain
+    // getCounters has no TTLs); it neither creates nor times a missing counter.
+    const counters: CounterOp[] = reads.map((read) => ({ key: read.key, amount: 0 }));
+    const [result, active] = await Promise.all([
+      counters.length > 0 ? this.coordinator.admit({ counters }) : undefined,
+      limits.concurrency !== undefined
+        ? this.coordinator.countLeases(coordinationKeys.keyLease(keyId))
+        : undefined,
+    ]);
+    reads.forEach((read, i) => read.apply(result?.values[i] ?? 0, result?.resetAtMs[i] ?? null));
+    if (limits.concurrency !== undefined) {
+      status.concurrency = { limit: limits.concurrency, active: active ?? 0 };
+    }
+    return status;
+  }
+
+  /** Admissions whose lease this instance is renewing (long responses in flight). */
+  get renewingCount(): number {
+    return this.renewing.size;
+  }
+
+  /**
+   * Runs once the HTTP server has drained (in-flight responses had SHUTDOWN_TIMEOUT_MS to end).
+   * Stops renewing what is left; the coordinator releases this instance's leases when it closes.
+   * Their reservations stay charged: their usage is unknown, and over-counting is the safe side
+   * of a cap.
+   */
+  onApplicationShutdown(): void {
+    for (const admission of [...this.renewing]) admission.stopRenewing();
+  }
+
+  private rejection(
+    plan: AdmissionPlan,
+    rejection: AdmitRejection | undefined,
+    now: number,
+  ): ApiKeyException {
+    if (rejection === undefined || rejection.kind === 'lease') {
+      const limit = rejection?.limit ?? plan.lease?.limit ?? 0;
+      return new ApiKeyException(
+        KeyRejectionCode.CONCURRENCY_LIMIT,
+        `too many concurrent requests for this API key (limit ${limit}); retry shortly`,
+        {
+          rateLimit: {
+            metric: 'concurrency',
+            limit,
+            remaining: 0,
+            // Leases are renewed while requests live, so their expiry says nothing useful.
+            resetAtMs: now + CONCURRENCY_RETRY_MS,
+          },
+        },
+      );
+    }
+    const counter = plan.counters[rejection.index];
+    const { current, limit } = rejection;
+    if (counter.kind === 'budget') {
+      const { period } = counter;
+      return new ApiKeyException(
+        KeyRejectionCode.BUDGET_EXHAUSTED,
+        `${period.period} budget of ${usd(limit)} exhausted: ${usd(current)} spent or reserved, ` +
+          `this request needs up to ${usd(plan.reserveMicros)}; ${whenResets(period.resetAtMs)}`,
+        {
+          budget: {
+            cap: period.period,
+            limitMicros: limit,
+            spentMicros: current,
+            requestMicros: plan.reserveMicros,
+            resetAtMs: period.resetAtMs,
+          },
+        },
+      );
+    }
+    const resetAtMs = rejection.resetAtMs ?? now + (plan.windowMs ?? 0);
+    const minutes = (plan.windowMs ?? 0) / 60_000;
+    const rateLimit: RateLimitInfo = {
+      metric: counter.metric,
+      limit,
+      remaining: Math.max(0, limit - current),
+      resetAtMs,
+    };
+    const reset = `resets at ${new Date(resetAtMs).toISOString()}`;
+    switch (counter.metric) {
+      case 'requests':
+        return new ApiKeyException(
+          KeyRejectionCode.WINDOW_LIMIT,
+          `rate limit reached: ${limit} requests per ${minutes} min; ${reset}`,
+          { rateLimit },
+        );
+      case 'tokens':
+        return new ApiKeyException(
+          KeyRejectionCode.WINDOW_LIMIT,
+          `token limit reached: ${limit} tokens per ${minutes} min; ${reset}`,
+          { rateLimit },
+        );
+      case 'cost':
+        return new ApiKeyException(
+          KeyRejectionCode.WINDOW_LIMIT,
+          `cost limit of ${usd(limit)} per ${minutes} min reached: ${usd(current)} spent or ` +
+            `reserved, this request needs up to ${usd(plan.reserveMicros)}; ${reset}`,
+          {
+            rateLimit,
+            budget: {
+              cap: 'window',
+              limitMicros: limit,
+              spentMicros: current,
+              requestMicros: plan.reserveMicros,
+              resetAtMs,
+            },
+          },
+        );
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import type { Platform } from 'src/common/platform';
+import {
+  KeyRejectionCode,
+  type ApiKeyPolicy,
+  type ClientId,
+  type KeyRejection,
+  type ModelPolicy,
+} from './api-key.types';
+
+/**
+ * Pure checks of a key's policy: no I/O, no clock of their own. The relay runs `checkKey` right
+ * after authentication and `checkAccess` once it knows the platform and model, both before any
+ * coordination round trip.
+ */
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How each client introduces itself (checked against real clients' source):
+ * - Claude Code: `claude-cli/1.0.83 (external, cli)`; the entrypoint varies (`sdk-ts`,
+ *   `claude-vscode`), it is still Claude Code.
+ * - Gemini CLI: `GeminiCLI/0.1.5 (linux; x64)`, newer ones `GeminiCLI/0.9.0/gemini-2.5-pro (…)`.
+ * - Codex CLI: `codex_cli_rs/0.38.0 (Ubuntu 24.04; x86_64) …`, and `codex_exec/…` headless.
+ * - Droid: `factory-cli/0.19.3`.
+ * A User-Agent is trivially forged: this narrows which tools a key is meant for, it is not
+ * authentication.
+ */
+const CLIENT_USER_AGENTS: Record<ClientId, RegExp> = {
+  'claude-code': /^claude-cli\/\d+\.\d+\.\d+\S*\s+\(external,/i,
+  'gemini-cli': /^GeminiCLI\/v?\d/i,
+  'codex-cli': /^(?:codex_cli_rs|codex_exec)\/\d/i,
+  droid: /^factory-cli\/\d/i,
+};
+
+const CLIENT_NAMES: Record<ClientId, string> = {
+  'claude-code': 'Claude Code',
+  'gemini-cli': 'Gemini CLI',
+  'codex-cli': 'Codex CLI',
+  droid: 'Droid',
+};
+
+/** The client a User-Agent belongs to, or null for anything else. */
+export function detectClient(userAgent: string | undefined): ClientId | null {
+  if (userAgent === undefined || userAgent.length === 0) return null;
+  const ua = userAgent.trim();
+  for (const [id, pattern] of Object.entries(CLIENT_USER_AGENTS) as [ClientId, RegExp][]) {
+    if (pattern.test(ua)) return id;
+  }
+  return null;
+}
+
+/** When the key stops working (epoch ms), null when it never does or its clock has not started. */
+export function effectiveExpiry(
+  policy: Pick<ApiKeyPolicy, 'expiresAt' | 'expiresAfterDays' | 'firstUsedAt'>,
+): number | null {
+  const relative =
+    policy.expiresAfterDays !== null && policy.firstUsedAt !== null
+      ? policy.firstUsedAt + policy.expiresAfterDays * DAY_MS
+      : null;
+  if (policy.expiresAt === null) return relative;
+  if (relative === null) return policy.expiresAt;
+  return Math.min(policy.expiresAt, relative);
+}
+
+/** Whether the key itself may be used at `now`: not deleted, enabled, not expired. */
+export function checkKey(policy: ApiKeyPolicy, now: number): KeyRejection | null {
+  // A deleted key answers like an unknown one: nothing to learn about what existed.
+  if (policy.deleted) return { code: KeyRejectionCode.INVALID_KEY, message: 'invalid API key' };
+  if (!policy.enabled) {
+    return { code: KeyRejectionCode.KEY_DISABLED, message: 'this API key is disabled' };
+  }
+  const expiry = effectiveExpiry(policy);
+  if (expiry !== null && now >= expiry) {
+    return {
+      code: KeyRejectionCode.KEY_EXPIRED,
+      message: `this API key expired at ${new Date(expiry).toISOString()}`,
+    };
+  }
+  return null;
+}
+
+/**
+ * `*` matches any run of characters (also none); everything else literally, case-insensitive.
+ * Linear-time two-pointer match, so a hostile model name cannot make it backtrack exponentially.
+ */
+export function matchesModelPattern(pattern: string, model: string): boolean {
+  const p = pattern.toLowerCase();
+  const m = model.toLowerCase();
+  let pi = 0;
+  let mi = 0;
+  let star = -1;
+  let starMatch = 0;
+  while (mi < m.length) {
+    if (pi < p.length && p[pi] !== '*' && p[pi] === m[mi]) {
+      pi += 1;
+      mi += 1;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi;
+      starMatch = mi;
+      pi += 1;
+    } else if (star >= 0) {
+      pi = star + 1;
+      starMatch += 1;
+      mi = starMatch;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi += 1;
+  return pi === p.length;
+}
+
+/** Whether a model passes an allow list or a deny list; null policy allows every model. */
+export function isModelAllowed(policy: ModelPolicy | null, model: string): boolean {
+  if (policy === null) return true;
+  const listed = policy.patterns.some((pattern) => matchesModelPattern(pattern, model));
+  return policy.mode === 'allow' ? listed : !listed;
+}
+
+export interface AccessRequest {
+  platform: Platform;
+  /** Absent for routes without a model (model lists); then no model rule applies. */
+  model?: string;
+  userAgent?: string;
+}
+
+/** Whether the key may use this platform, model and client. */
+export function checkAccess(policy: ApiKeyPolicy, request: AccessRequest): KeyRejection | null {
+  if (!policy.permissions.includes(request.platform)) {
+    return {
+      code: KeyRejectionCode.PLATFORM_NOT_ALLOWED,
+      message: `this API key may not use the ${request.platform} platform`,
+    };
+  }
+  if (request.model !== undefined && !isModelAllowed(policy.modelPolicy, request.model)) {
+    return {
+      code: KeyRejectionCode.MODEL_NOT_ALLOWED,
+      message: `this API key may not use the model ${JSON.stringify(request.model.slice(0, 128))}`,
+    };
+  }
+  if (policy.allowedClients !== null) {
+    const client = detectClient(request.userAgent);
+    if (client === null || !policy.allowedClients.includes(client)) {
+      const allowed = policy.allowedClients.map((id) => CLIENT_NAMES[id]).join(', ');
+      return {
+        code: KeyRejectionCode.CLIENT_NOT_ALLOWED,
+        message: `this API key may only be used from: ${allowed}`,
+      };
+    }
+  }
+  return null;
+}

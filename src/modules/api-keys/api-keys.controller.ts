@@ -1,0 +1,101 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { ApiKeysService } from './api-keys.service';
+import type {
+  ApiKeyListResponseDto,
+  ApiKeyResponseDto,
+  BatchCreatedApiKeysResponseDto,
+  CreatedApiKeyResponseDto,
+} from './dto/api-key-response.dto';
+import {
+  BatchCreateApiKeysRequestDto,
+  CreateApiKeyRequestDto,
+  UpdateApiKeyRequestDto,
+} from './dto/create-api-key.dto';
+import { ListApiKeysQueryDto } from './dto/list-api-keys.dto';
+
+/** Admin API for Switchyard keys. Responses never carry a digest; secrets only on create/rotate. */
+@Controller('admin/api/keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @AdminOnly()
+  @Post()
+  create(@Body() body: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
+    return this.keys.create(body);
+  }
+
+  @AdminOnly()
+  @Post('batch')
+  async createBatch(
+    @Body() body: BatchCreateApiKeysRequestDto,
+  ): Promise<BatchCreatedApiKeysResponseDto> {
+    return { items: await this.keys.createBatch(body) };
+  }
+
+  @AdminOnly()
+  @Get()
+  list(@Query() query: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
+    return this.keys.list(query);
+  }
+
+  @AdminOnly()
+  @Get(':id')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
+    return this.keys.get(id);
+  }
+
+  @AdminOnly()
+  @Patch(':id')
+  update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateApiKeyRequestDto,
+  ): Promise<ApiKeyResponseDto> {
+    return this.keys.update(id, body);
+  }
+
+  @AdminOnly()
+  @Post(':id/disable')
+  @HttpCode(200)
+  disable(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
+    return this.keys.setEnabled(id, false);
+  }
+
+  @AdminOnly()
+  @Post(':id/enable')
+  @HttpCode(200)
+  enable(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
+    return this.keys.setEnabled(id, true);
+  }
+
+  @AdminOnly()
+  @Post(':id/rotate')
+  @HttpCode(200)
+  rotate(@Param('id', ParseUUIDPipe) id: string): Promise<CreatedApiKeyResponseDto> {
+    return this.keys.rotate(id);
+  }
+
+  @AdminOnly()
+  @Delete(':id')
+  remove(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
+    return this.keys.remove(id);
+  }
+
+  @AdminOnly()
+  @Post(':id/restore')
+  @HttpCode(200)
+  restore(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
+    return this.keys.restore(id);
+  }
+}

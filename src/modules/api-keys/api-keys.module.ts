@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AdmissionService } from './admission.service';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
+
+/**
+ * Switchyard API keys: admin CRUD, the hot-path authenticator (in-process cache invalidated over
+ * the coordinator) and admission (window limits, concurrency leases, budget reservations).
+ * Needs the global Config, Database, Coordination and Crypto modules.
+ */
+@Module({
+  controllers: [ApiKeysController],
+  providers: [ApiKeysRepository, ApiKeysService, ApiKeyAuthenticator, AdmissionService],
+  exports: [ApiKeysService, ApiKeyAuthenticator, AdmissionService],
+})
+export class ApiKeysModule {}

@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { InjectDb } from 'src/infra/database/database.module';
+import type { ApiKeysTable, Database, Db } from 'src/infra/database/database.types';
+import type { ApiKeyRecord } from './api-key.mapper';
+import type { ApiKeySortField, DeletedFilter } from './dto/list-api-keys.dto';
+
+export interface ApiKeyListQuery {
+  page: number;
+  pageSize: number;
+  search?: string;
+  tag?: string;
+  owner?: string;
+  enabled?: boolean;
+  deleted: DeletedFilter;
+  sortBy: ApiKeySortField;
+  sortOrder: 'asc' | 'desc';
+}
+
+export interface ApiKeyUse {
+  id: string;
+  /** Set only when the key's first use is being recorded; an earlier stored one wins. */
+  firstUsedAt: number | null;
+  lastUsedAt: number;
+}
+
+/** Column values an update may change (never the id or the creation time). */
+export type ApiKeyPatch = Partial<Omit<ApiKeysTable, 'id' | 'created_at'>>;
+
+/** `\` escapes LIKE's wildcards; spelled out in every LIKE so both engines agree. */
+function likeContains(term: string): string {
+  return `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+type Eb = ExpressionBuilder<Database, 'api_keys'>;
+
+/**
+ * When the key stops working: the fixed expiry, the relative one counted from first use, or the
+ * earlier of both. The day length is cast to bigint: PostgreSQL would multiply two int4s and
+ * overflow past 24 days.
+ */
+const EFFECTIVE_EXPIRY = sql<number | null>`case
+  when expires_after_days is null or first_used_at is null then expires_at
+  when expires_at is not null
+    and expires_at < first_used_at + expires_after_days * cast(86400000 as bigint) then expires_at
+  else first_used_at + expires_after_days * cast(86400000 as bigint)
+end`;
+
+function sortExpression(field: ApiKeySortField): Expression<unknown> {
+  switch (field) {
+    case 'name':
+      return sql`lower(name)`;
+    case 'createdAt':
+      return sql`created_at`;
+    case 'lastUsedAt':
+      return sql`last_used_at`;
+    case 'expiresAt':
+      return EFFECTIVE_EXPIRY;
+  }
+}
+
+/** Kysely over SQLite and PostgreSQL alike: only portable SQL below. */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectDb() private readonly db: Db) {}
+
+  async insertMany(records: ApiKeyRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      // Chunks keep every statement under SQLite's bound-parameter limit.
+      for (let i = 0; i < records.length; i += 50) {
+        await trx
+          .insertInto('api_keys')
+          .values(records.slice(i, i + 50))
+          .execute();
+      }
+    });
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Deleted keys included: the caller tells "deleted" from "unknown". */
+  async findByDigest(digest: string): Promise<ApiKeyRecord | undefined> {
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('key_digest', '=', digest)
+      .executeTakeFirst();
+  }
+
+  async list(query: ApiKeyListQuery): Promise<{ rows: ApiKeyRecord[]; total: number }> {
+    const filter = (eb: Eb): Expression<SqlBool> => eb.and(this.conditions(eb, query));
+    const sort = sortExpression(query.sortBy);
+    const [rows, count] = await Promise.all([
+      this.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where(filter)
+        // Keys without a value sort last in both directions, on both engines (they disagree).
+        .orderBy(sql`case when ${sort} is null then 1 else 0 end`)
+        .orderBy(sort, query.sortOrder)
+        // A unique tie-breaker keeps pages stable when sort values repeat.
+        .orderBy('id', query.sortOrder)
+        .limit(query.pageSize)
+        .offset((query.page - 1) * query.pageSize)
+        .execute(),
+      this.db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(filter)
+        .executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: Number(count.n) };
+  }
+
+  /**
+   * Applies the patch only when the row is still at `expectedUpdatedAt` (optimistic
+   * concurrency: two admins editing at once cannot silently undo each other's change).
+   * Returns the new row, or undefined when the row changed or no longer exists.
+   */
+  async updateIfUnchanged(
+    id: string,
+    expectedUpdatedAt: number,
+    patch: ApiKeyPatch,
+  ): Promise<ApiKeyRecord | undefined> {
+    return this.db
+      .updateTable('api_keys')
+      .set(patch)
+      .where('id', '=', id)
+      .where('updated_at', '=', expectedUpdatedAt)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Batched first / last use, one statement per key, in one transaction. */
+  async recordUse(uses: ApiKeyUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const use of uses) {
+        const last = sql<number>`cast(${use.lastUsedAt} as bigint)`;
+        await trx
+          .updateTable('api_keys')
+          .set((eb) => ({
+            first_used_at:
+              use.firstUsedAt === null
+                ? eb.ref('first_used_at')
+                : eb.fn.coalesce('first_used_at', sql<number>`cast(${use.firstUsedAt} as bigint)`),
+            last_used_at: sql<number>`case
+              when last_used_at is null or last_used_at < ${last} then ${last}
+              else last_used_at
+            end`,
+          }))
+          .where('id', '=', use.id)
+          .execute();
+      }
+    });
+  }
+
+  private conditions(eb: Eb, query: ApiKeyListQuery): Expression<SqlBool>[] {
+    const conditions: Expression<SqlBool>[] = [];
+    switch (query.deleted) {
+      case 'exclude':
+        conditions.push(eb('deleted_at', 'is', null));
+        break;
+      case 'only':
+        conditions.push(eb('deleted_at', 'is not', null));
+        break;
+      case 'include':
+        break;
+    }
+    if (query.enabled !== undefined) conditions.push(eb('enabled', '=', query.enabled ? 1 : 0));
+    if (query.owner !== undefined) conditions.push(eb('owner', '=', query.owner));
+    if (query.tag !== undefined) {
+      // Tags are a JSON array of strings without quotes or backslashes (see TAG_PATTERN), so
+      // `"tag"` in its text matches exactly one whole element.
+      const pattern = likeContains(JSON.stringify(query.tag));
+      conditions.push(sql<SqlBool>`lower(tags) like ${pattern} escape '\\'`);
+    }
+    if (query.search !== undefined && query.search.length > 0) {
+      const pattern = likeContains(query.search);
+      conditions.push(
+        eb.or([
+          sql<SqlBool>`lower(name) like ${pattern} escape '\\'`,
+          sql<SqlBool>`lower(coalesce(description, '')) like ${pattern} escape '\\'`,
+          sql<SqlBool>`lower(coalesce(owner, '')) like ${pattern} escape '\\'`,
+        ]),
+      );
+    }
+    return conditions;
+  }
+}

@@ -1,0 +1,334 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { appLogger } from 'src/common/logging/app-logger';
+import { PLATFORMS, type Platform } from 'src/common/platform';
+import { ConfigService } from 'src/config/config.service';
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { ApiKeyHasher } from 'src/infra/crypto/api-key-hasher';
+import { AdmissionService, type BudgetStatus } from './admission.service';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { generateSecret, secretHint } from './api-key-secret';
+import {
+  parseBindings,
+  parseLimits,
+  toPolicy,
+  toResponse,
+  type ApiKeyRecord,
+} from './api-key.mapper';
+import type { ApiKeyBinding, ApiKeyLimits, ApiKeyPolicy } from './api-key.types';
+import { ApiKeyAdminCode, ApiKeyException } from './api-keys.exception';
+import { ApiKeysRepository, type ApiKeyPatch } from './api-keys.repository';
+import type { ApiKeyBindingsDto, ApiKeyFieldsDto, ApiKeyLimitsDto } from './dto/api-key-fields.dto';
+import type {
+  ApiKeyListResponseDto,
+  ApiKeyResponseDto,
+  CreatedApiKeyResponseDto,
+} from './dto/api-key-response.dto';
+import type {
+  BatchCreateApiKeysRequestDto,
+  CreateApiKeyRequestDto,
+  UpdateApiKeyRequestDto,
+} from './dto/create-api-key.dto';
+import type { ListApiKeysQueryDto } from './dto/list-api-keys.dto';
+
+/** Optimistic-concurrency retries of one update before giving up. */
+const UPDATE_ATTEMPTS = 5;
+const WINDOW_LIMIT_FIELDS = ['windowRequests', 'windowTokens', 'windowCostMicros'] as const;
+
+function invalidPolicy(message: string): ApiKeyException {
+  return new ApiKeyException(ApiKeyAdminCode.INVALID_KEY_POLICY, message);
+}
+
+function parseExpiresAt(value: string | null | undefined): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalidPolicy(`expiresAt is not a valid date: ${value}`);
+  return ms;
+}
+
+/** Limits after a patch: absent fields keep their value, null removes them. */
+function mergeLimits(current: ApiKeyLimits, patch: ApiKeyLimitsDto): ApiKeyLimits {
+  const next: ApiKeyLimits = { ...current };
+  for (const [field, value] of Object.entries(patch) as [keyof ApiKeyLimits, unknown][]) {
+    if (value === null) delete next[field];
+    else if (typeof value === 'number') next[field] = value;
+  }
+  return next;
+}
+
+function mergeBindings(
+  current: Partial<Record<Platform, ApiKeyBinding>>,
+  patch: ApiKeyBindingsDto,
+): Partial<Record<Platform, ApiKeyBinding>> {
+  const next = { ...current };
+  for (const platform of PLATFORMS) {
+    const binding = patch[platform];
+    if (binding === undefined) continue;
+    if (binding === null) {
+      delete next[platform];
+      continue;
+    }
+    const { accountId, groupId } = binding;
+    if ((accountId === undefined) === (groupId === undefined)) {
+      throw invalidPolicy(`bindings.${platform} needs exactly one of accountId and groupId`);
+    }
+    next[platform] = accountId !== undefined ? { accountId } : { groupId: groupId as string };
+  }
+  return next;
+}
+
+/** Rules across fields, checked after every create and update. */
+function assertConsistent(record: ApiKeyRecord): void {
+  if (record.expires_at !== null && record.expires_after_days !== null) {
+    throw invalidPolicy('set either expiresAt or expiresAfterDays, not both');
+  }
+  const limits = parseLimits(record);
+  if (limits.windowMinutes === undefined) {
+    const orphan = WINDOW_LIMIT_FIELDS.find((field) => limits[field] !== undefined);
+    if (orphan !== undefined) throw invalidPolicy(`limits.${orphan} needs limits.windowMinutes`);
+  }
+}
+
+/**
+ * The admin side of API keys: create (once-shown secret, stored as a digest), list, update,
+ * enable/disable, rotate, soft delete and restore. Every change is published on the key
+ * invalidation channel so every instance drops its cached copy at once.
+ */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly repository: ApiKeysRepository,
+    private readonly hasher: ApiKeyHasher,
+    private readonly config: ConfigService,
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly admission: AdmissionService,
+  ) {}
+
+  async create(input: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
+    const now = Date.now();
+    const { record, secret } = this.newRecord(input.name, input, now);
+    await this.repository.insertMany([record]);
+    await this.publish(record.id);
+    return { ...toResponse(record, now), secret };
+  }
+
+  /** N keys in one transaction: all are created or none. */
+  async createBatch(input: BatchCreateApiKeysRequestDto): Promise<CreatedApiKeyResponseDto[]> {
+    const now = Date.now();
+    const pattern = input.namePattern.includes('{n}')
+      ? input.namePattern
+      : `${input.namePattern}-{n}`;
+    const width = String(input.count).length;
+    const created = Array.from({ length: input.count }, (_, i) =>
+      this.newRecord(pattern.replaceAll('{n}', String(i + 1).padStart(width, '0')), input, now),
+    );
+    await this.repository.insertMany(created.map((c) => c.record));
+    await Promise.all(created.map((c) => this.publish(c.record.id)));
+    return created.map(({ record, secret }) => ({ ...toResponse(record, now), secret }));
+  }
+
+  async list(query: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
+    const now = Date.now();
+    const { rows, total } = await this.repository.list({
+      page: query.page,
+      pageSize: query.pageSize,
+      search: query.search,
+      tag: query.tag,
+      owner: query.owner,
+      enabled: query.enabled,
+      deleted: query.deleted,
+      sortBy: query.sortBy,
+      sortOrder: query.sortOrder,
+    });
+    return {
+      items: rows.map((row) => toResponse(row, now)),
+      total,
+      page: query.page,
+      pageSize: query.pageSize,
+    };
+  }
+
+  /** Deleted keys too (with `status: 'deleted'`), so they can be looked at and restored. */
+  async get(id: string): Promise<ApiKeyResponseDto> {
+    return toResponse(await this.find(id), Date.now());
+  }
+
+  /** The hot-path view of a key by id (e.g. for an admin usage page's budget status). */
+  async getPolicy(id: string): Promise<ApiKeyPolicy> {
+    return toPolicy(await this.find(id));
+  }
+
+  /**
+   * Partial update. `limits` and `bindings` merge field by field (null removes one); every
+   * other field replaces its value (null clears the nullable ones).
+   */
+  async update(id: string, patch: UpdateApiKeyRequestDto): Promise<ApiKeyResponseDto> {
+    return this.mutate(id, (record) => this.applyFields(record, patch));
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<ApiKeyResponseDto> {
+    return this.mutate(id, () => ({ enabled: enabled ? 1 : 0 }));
+  }
+
+  /** A new secret; the old one stops working at once, on every instance. */
+  async rotate(id: string): Promise<CreatedApiKeyResponseDto> {
+    const prefix = this.config.env.API_KEY_PREFIX;
+    const secret = generateSecret(prefix);
+    const key = await this.mutate(id, () => ({
+      key_digest: this.hasher.digest(secret),
+      key_hint: secretHint(prefix, secret),
+    }));
+    return { ...key, secret };
+  }
+
+  /** Soft delete: the key stops working and leaves the default list; restore brings it back. */
+  async remove(id: string): Promise<ApiKeyResponseDto> {
+    return this.mutate(
+      id,
+      (record, now) => (record.deleted_at === null ? { deleted_at: now } : null),
+      { allowDeleted: true },
+    );
+  }
+
+  async restore(id: string): Promise<ApiKeyResponseDto> {
+    return this.mutate(id, (record) => (record.deleted_at === null ? null : { deleted_at: null }), {
+      allowDeleted: true,
+    });
+  }
+
+  /** Remaining window limits and budgets of a key (see AdmissionService.getBudgetStatus). */
+  getBudgetStatus(policy: ApiKeyPolicy): Promise<BudgetStatus> {
+    return this.admission.getBudgetStatus(policy);
+  }
+
+  private async find(id: string): Promise<ApiKeyRecord> {
+    const record = await this.repository.findById(id);
+    if (record === undefined) throw ApiKeyException.notFound(id);
+    return record;
+  }
+
+  private newRecord(
+    name: string,
+    input: ApiKeyFieldsDto,
+    now: number,
+  ): { record: ApiKeyRecord; secret: string } {
+    const prefix = this.config.env.API_KEY_PREFIX;
+    const secret = generateSecret(prefix);
+    const blank: ApiKeyRecord = {
+      id: randomUUID(),
+      name,
+      description: null,
+      tags: '[]',
+      owner: null,
+      key_digest: this.hasher.digest(secret),
+      key_hint: secretHint(prefix, secret),
+      enabled: 1,
+      expires_at: null,
+      expires_after_days: null,
+      first_used_at: null,
+      last_used_at: null,
+      permissions: JSON.stringify(PLATFORMS),
+      model_policy: null,
+      allowed_clients: null,
+      bindings: '{}',
+      limits: '{}',
+      price_multiplier: 1,
+      deleted_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const record = { ...blank, ...this.applyFields(blank, input) };
+    assertConsistent(record);
+    return { record, secret };
+  }
+
+  /** Column changes for the given fields; absent fields are left out. */
+  private applyFields(
+    record: ApiKeyRecord,
+    fields: ApiKeyFieldsDto & { name?: string },
+  ): ApiKeyPatch {
+    const patch: ApiKeyPatch = {};
+    if (fields.name !== undefined) patch.name = fields.name;
+    if (fields.description !== undefined) patch.description = fields.description;
+    if (fields.tags !== undefined) patch.tags = JSON.stringify([...new Set(fields.tags)]);
+    if (fields.owner !== undefined) patch.owner = fields.owner;
+    if (fields.enabled !== undefined) patch.enabled = fields.enabled ? 1 : 0;
+    const expiresAt = parseExpiresAt(fields.expiresAt);
+    if (expiresAt !== undefined) patch.expires_at = expiresAt;
+    if (fields.expiresAfterDays !== undefined) patch.expires_after_days = fields.expiresAfterDays;
+    if (fields.permissions !== undefined) {
+      const wanted = new Set(fields.permissions);
+      patch.permissions = JSON.stringify(PLATFORMS.filter((p) => wanted.has(p)));
+    }
+    if (fields.modelPolicy !== undefined) {
+      patch.model_policy =
+        fields.modelPolicy === null
+          ? null
+          : JSON.stringify({
+              mode: fields.modelPolicy.mode,
+              patterns: [...new Set(fields.modelPolicy.patterns)],
+            });
+    }
+    if (fields.allowedClients !== undefined) {
+      patch.allowed_clients =
+        fields.allowedClients === null ? null : JSON.stringify([...new Set(fields.allowedClients)]);
+    }
+    if (fields.bindings !== undefined) {
+      patch.bindings = JSON.stringify(mergeBindings(parseBindings(record), fields.bindings));
+    }
+    if (fields.limits !== undefined) {
+      patch.limits = JSON.stringify(mergeLimits(parseLimits(record), fields.limits));
+    }
+    if (fields.priceMultiplier !== undefined) patch.price_multiplier = fields.priceMultiplier;
+    return patch;
+  }
+
+  /**
+   * Read, change, write back only if nobody wrote in between (else retry), then invalidate.
+   * `change` returns null for "nothing to do" (idempotent delete / restore).
+   */
+  private async mutate(
+    id: string,
+    change: (record: ApiKeyRecord, now: number) => ApiKeyPatch | null,
+    options: { allowDeleted?: boolean } = {},
+  ): Promise<ApiKeyResponseDto> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
+      const record = await this.find(id);
+      if (record.deleted_at !== null && options.allowDeleted !== true) {
+        throw new ApiKeyException(
+          ApiKeyAdminCode.KEY_DELETED,
+          `API key ${id} is deleted; restore it first`,
+        );
+      }
+      const now = Date.now();
+      const patch = change(record, now);
+      if (patch === null) return toResponse(record, now);
+      // Strictly increasing, so two writes within one millisecond still conflict.
+      const next: ApiKeyPatch = { ...patch, updated_at: Math.max(now, record.updated_at + 1) };
+      assertConsistent({ ...record, ...next });
+      const updated = await this.repository.updateIfUnchanged(id, record.updated_at, next);
+      if (updated !== undefined) {
+        await this.publish(id);
+        return toResponse(updated, now);
+      }
+    }
+    throw new Error(`API key ${id} kept changing during the update; try again`);
+  }
+
+  /**
+   * Drops the key from this instance's cache synchronously, then tells the other instances.
+   * A failed publish does not undo the committed change: the others catch up within the cache
+   * TTL, and the failure is logged.
+   */
+  private async publish(id: string): Promise<void> {
+    this.authenticator.invalidate(id);
+    try {
+      await this.coordinator.publish(coordinationKeys.channels.keyInvalidation, id);
+    } catch (error) {
+      appLogger.warn({ err: error, keyId: id }, 'publishing an API key invalidation failed');
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { dailyPeriod, totalPeriod, weeklyPeriod, weekStart } from './budget-periods';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe('budget-periods', () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  describe('dailyPeriod', () => {
+    it('should name the UTC date and reset at the next UTC midnight', () => {
+      jest.setSystemTime(new Date('2025-01-31T23:59:59.999Z'));
+
+      expect(dailyPeriod(Date.now())).toEqual({
+        period: 'daily',
+        id: '2025-01-31',
+        resetAtMs: Date.parse('2025-02-01T00:00:00.000Z'),
+        ttlMs: 2 * DAY,
+      });
+    });
+
+    it('should start a new period when the clock passes midnight', () => {
+      jest.setSystemTime(new Date('2025-01-31T23:59:59.999Z'));
+      const before = dailyPeriod(Date.now()).id;
+
+      jest.advanceTimersByTime(1);
+
+      expect(dailyPeriod(Date.now()).id).not.toBe(before);
+      expect(dailyPeriod(Date.now()).id).toBe('2025-02-01');
+    });
+  });
+
+  describe('weekStart', () => {
+    it('should start weeks on Monday 00:00 UTC when nothing is configured', () => {
+      // Friday 2025-01-31.
+      jest.setSystemTime(new Date('2025-01-31T12:00:00Z'));
+
+      expect(new Date(weekStart(Date.now())).toISOString()).toBe('2025-01-27T00:00:00.000Z');
+    });
+
+    it('should belong to the new week from the reset instant on when it is the reset day', () => {
+      jest.setSystemTime(new Date('2025-01-27T00:00:00Z'));
+
+      expect(weekStart(Date.now())).toBe(Date.now());
+    });
+
+    it('should count from the previous week when it is the reset day before the reset hour', () => {
+      // Sunday reset at 18:00; now is Sunday 17:59.
+      jest.setSystemTime(new Date('2025-02-02T17:59:00Z'));
+
+      expect(new Date(weekStart(Date.now(), 0, 18)).toISOString()).toBe('2025-01-26T18:00:00.000Z');
+
+      jest.advanceTimersByTime(60_000);
+
+      expect(new Date(weekStart(Date.now(), 0, 18)).toISOString()).toBe('2025-02-02T18:00:00.000Z');
+    });
+
+    it('should never be later than now nor a week or more before it', () => {
+      jest.setSystemTime(new Date('2025-03-01T00:00:00Z'));
+      for (let step = 0; step < 24 * 15; step += 1) {
+        const now = Date.now();
+        for (let day = 0; day < 7; day += 1) {
+          for (const hour of [0, 9, 23]) {
+            const start = weekStart(now, day, hour);
+            expect(start).toBeLessThanOrEqual(now);
+            expect(now - start).toBeLessThan(7 * DAY);
+            expect(new Date(start).getUTCDay()).toBe(day);
+            expect(new Date(start).getUTCHours()).toBe(hour);
+          }
+        }
+        jest.advanceTimersByTime(HOUR + 7 * 60_000);
+      }
+    });
+  });
+
+  describe('weeklyPeriod', () => {
+    it('should name the week by its start hour and reset seven days later', () => {
+      jest.setSystemTime(new Date('2025-01-29T08:30:00Z'));
+
+      expect(weeklyPeriod(Date.now(), 3, 9)).toEqual({
+        period: 'weekly',
+        id: '2025-01-22T09',
+        resetAtMs: Date.parse('2025-01-29T09:00:00Z'),
+        ttlMs: 8 * DAY,
+      });
+    });
+  });
+
+  describe('totalPeriod', () => {
+    it('should never reset nor expire', () => {
+      expect(totalPeriod()).toEqual({
+        period: 'total',
+        id: 'all',
+        resetAtMs: null,
+        ttlMs: undefined,
+      });
+    });
+  });
+});

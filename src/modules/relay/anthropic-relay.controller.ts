@@ -1,0 +1,56 @@
+import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiKeyAuth } from 'src/common/auth/route-access.decorator';
+import { AnthropicDialect } from './dialects/anthropic.dialect';
+import { ModelCatalog } from './model-catalog.service';
+import { AnthropicProvider } from './providers/anthropic.provider';
+import { RelayService, type RelayCall } from './relay.service';
+
+const dialect = new AnthropicDialect();
+const provider = new AnthropicProvider();
+const MESSAGES: RelayCall = { dialect, provider, path: '/v1/messages', metered: true };
+const COUNT_TOKENS: RelayCall = {
+  dialect,
+  provider,
+  path: '/v1/messages/count_tokens',
+  metered: false,
+};
+
+/**
+ * Anthropic Messages API, also under /api and /claude so existing relay client configs work.
+ * Handlers take the raw response: the relay streams bytes itself, outside Nest's serialisation.
+ */
+@Controller()
+export class AnthropicRelayController {
+  constructor(
+    private readonly relay: RelayService,
+    private readonly catalog: ModelCatalog,
+  ) {}
+
+  @ApiKeyAuth()
+  @Post(['v1/messages', 'api/v1/messages', 'claude/v1/messages'])
+  messages(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.relay.relay(MESSAGES, req, res);
+  }
+
+  @ApiKeyAuth()
+  @Post([
+    'v1/messages/count_tokens',
+    'api/v1/messages/count_tokens',
+    'claude/v1/messages/count_tokens',
+  ])
+  countTokens(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.relay.relay(COUNT_TOKENS, req, res);
+  }
+
+  @ApiKeyAuth()
+  @Get(['v1/models', 'api/v1/models', 'claude/v1/models'])
+  async models(@Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      const policy = await this.relay.authenticate(dialect, req);
+      res.json(this.catalog.anthropicModels(policy));
+    } catch (error) {
+      this.relay.writeError(dialect, res, error);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
+import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import {
+  isBlockedResponse,
+  parseRateLimitReset,
+  rateLimitScope,
+} from 'src/modules/accounts/account-health.rules';
+import { forwardableRequestHeaders } from 'src/modules/relay/headers';
+import type {
+  ProviderAdapter,
+  ProviderRequestInput,
+  UsageTap,
+} from 'src/modules/relay/relay.types';
+import {
+  AnthropicUsageTap,
+  usageFromAnthropicMessage,
+} from 'src/modules/relay/sse/anthropic-usage.tap';
+import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import { emptyUsage } from 'src/modules/usage/pricing/token-usage';
+
+/** Subscription (OAuth) access to the Messages API requires this beta flag. */
+export const OAUTH_BETA = 'oauth-2025-04-20';
+const DEFAULT_VERSION = '2023-06-01';
+
+function mergeBeta(client: string | undefined, required: string): string {
+  const flags = (client ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (!flags.includes(required)) flags.push(required);
+  return flags.join(',');
+}
+
+class AnthropicTapAdapter implements UsageTap {
+  private readonly tap = new AnthropicUsageTap();
+  push(chunk: Buffer): void {
+    this.tap.push(chunk);
+  }
+  end(): void {
+    this.tap.end();
+  }
+  get usage(): TokenUsage {
+    return this.tap.billableUsage;
+  }
+  get complete(): boolean {
+    return this.tap.sawMessageStop;
+  }
+  get sawError(): boolean {
+    return this.tap.sawError;
+  }
+}
+
+/** Anthropic's Messages API for subscription (OAuth), Console-key and other-relay (ccr) accounts. */
+export class AnthropicProvider implements ProviderAdapter {
+  readonly accountTypes = ['claude-oauth', 'claude-console', 'ccr'] as const;
+
+  buildRequest(account: RoutableAccount, input: ProviderRequestInput): UpstreamRequest {
+    const headers = forwardableRequestHeaders(input.headers);
+    headers['anthropic-version'] ??= DEFAULT_VERSION;
+    if (input.body !== undefined) headers['content-type'] = 'application/json';
+    const credentials = account.credentials;
+    switch (credentials.type) {
+      case 'claude-oauth':
+        headers.authorization = `Bearer ${credentials.accessToken}`;
+        headers['anthropic-beta'] = mergeBeta(headers['anthropic-beta'], OAUTH_BETA);
+        break;
+      case 'claude-console':
+      case 'ccr':
+        if (credentials.authScheme === 'bearer')
+          headers.authorization = `Bearer ${credentials.apiKey}`;
+        else headers['x-api-key'] = credentials.apiKey;
+        break;
+    }
+    return {
+      url: `${account.baseUrl}${input.path}`,
+      method: input.method,
+      headers,
+      body: input.body,
+      proxyUrl: account.proxyUrl,
+    };
+  }
+
+  classifyFailure(
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    bodyText: string,
+    _model: string,
+  ): UpstreamOutcome | null {
+    if (status === 429) {
+      return {
+        kind: 'rate_limited',
+        resetAt: parseRateLimitReset(headers, Date.now()),
+        scope: rateLimitScope(headers),
+      };
+    }
+    if (status === 529) return { kind: 'overloaded', status };
+    if (status >= 500) return { kind: 'server_error', status };
+    if (status === 401) return { kind: 'auth_failed', status };
+    if (isBlockedResponse(status, bodyText))
+      return { kind: 'blocked', message: bodyText.slice(0, 200) };
+    return null;
+  }
+
+  createTap(): UsageTap {
+    return new AnthropicTapAdapter();
+  }
+
+  usageFromBody(body: Buffer): TokenUsage {
+    try {
+      return usageFromAnthropicMessage(JSON.parse(body.toString('utf8')));
+    } catch {
+      return emptyUsage();
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { ApiKeyException, rateLimitHeaders } from 'src/modules/api-keys/api-keys.exception';
+import { KeyRejectionCode } from 'src/modules/api-keys/api-key.types';
+import { RelayException, RelayExceptionCode } from './relay.exception';
+import type { RelayErrorView } from './relay.types';
+
+function formatDollars(micros: number): string {
+  return `$${(micros / 1e6).toFixed(2)}`;
+}
+
+/**
+ * Maps anything thrown on the relay path to a view every dialect can render. Unknown errors are
+ * opaque (the caller gets an error id; the detail is logged by the caller).
+ */
+export function toRelayErrorView(error: unknown, errorId: string): RelayErrorView {
+  if (error instanceof ApiKeyException) {
+    const view: RelayErrorView = { status: error.status, code: error.code, message: error.message };
+    if (error.rateLimit !== undefined) view.headers = rateLimitHeaders(error.rateLimit);
+    if (error.code === KeyRejectionCode.BUDGET_EXHAUSTED && error.budget !== undefined) {
+      const b = error.budget;
+      const resets =
+        b.resetAtMs === null ? 'never resets' : `resets at ${new Date(b.resetAtMs).toISOString()}`;
+      view.message = `${b.cap} budget exhausted: spent ${formatDollars(b.spentMicros)} of ${formatDollars(b.limitMicros)}; ${resets}`;
+    }
+    return view;
+  }
+  if (error instanceof RelayException) {
+    const view: RelayErrorView = { status: error.status, code: error.code, message: error.message };
+    if (error.retryAtMs !== null && (error.status === 429 || error.status === 503)) {
+      const seconds = Math.max(1, Math.ceil((error.retryAtMs - Date.now()) / 1000));
+      view.headers = { 'retry-after': String(seconds) };
+    }
+    return view;
+  }
+  return { status: 500, code: 'INTERNAL_ERROR', message: `internal error (id ${errorId})` };
+}
+
+export function isRelayKnownError(error: unknown): boolean {
+  return error instanceof ApiKeyException || error instanceof RelayException;
+}
+
+export { RelayExceptionCode };

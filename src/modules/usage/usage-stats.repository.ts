@@ -1,0 +1,261 @@
+import { Injectable } from '@nestjs/common';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
+import { InjectDb } from 'src/infra/database/database.module';
+import type { Database, Db, RequestLogTable } from 'src/infra/database/database.types';
+import type { UsageDim } from './usage-batch';
+import type { TimeRange, UsageBucket } from './usage-range';
+import type { UsageOutcome } from './usage.types';
+
+/** Sums over a set of requests. */
+export interface UsageTotals {
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreation5mTokens: number;
+  cacheCreation1hTokens: number;
+  cacheReadTokens: number;
+  costMicros: number;
+  /** Requests priced with the UNKNOWN_MODEL_* default. */
+  unpricedRequests: number;
+}
+
+export interface GroupTotals extends UsageTotals {
+  /** The key, account or model id; `*` when not grouped. */
+  id: string;
+}
+
+export interface BucketTotals extends UsageTotals {
+  bucketStart: number;
+}
+
+export interface RequestFilter {
+  keyId?: string;
+  accountId?: string;
+  model?: string;
+  status?: number;
+  outcome?: UsageOutcome;
+}
+
+/** The request-log column holding each dimension's id. */
+export const DIM_COLUMN = {
+  key: 'api_key_id',
+  account: 'account_id',
+  model: 'model',
+} as const satisfies Record<Exclude<UsageDim, 'all'>, keyof RequestLogTable>;
+
+export type GroupDim = keyof typeof DIM_COLUMN;
+
+export function emptyTotals(): UsageTotals {
+  return {
+    requests: 0,
+    errors: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreation5mTokens: 0,
+    cacheCreation1hTokens: 0,
+    cacheReadTokens: 0,
+    costMicros: 0,
+    unpricedRequests: 0,
+  };
+}
+
+export function addTotals(into: UsageTotals, from: UsageTotals): void {
+  into.requests += from.requests;
+  into.errors += from.errors;
+  into.inputTokens += from.inputTokens;
+  into.outputTokens += from.outputTokens;
+  into.cacheCreation5mTokens += from.cacheCreation5mTokens;
+  into.cacheCreation1hTokens += from.cacheCreation1hTokens;
+  into.cacheReadTokens += from.cacheReadTokens;
+  into.costMicros += from.costMicros;
+  into.unpricedRequests += from.unpricedRequests;
+}
+
+type SumRow = {
+  requests: unknown;
+  errors: unknown;
+  input_tokens: unknown;
+  output_tokens: unknown;
+  cache_5m_tokens: unknown;
+  cache_1h_tokens: unknown;
+  cache_read_tokens: unknown;
+  cost_micros: unknown;
+  unpriced_requests: unknown;
+};
+
+/** PostgreSQL returns sum(bigint) as a numeric string, and an empty sum as null. */
+function num(value: unknown): number {
+  return value === null || value === undefined ? 0 : Number(value);
+}
+
+function toTotals(row: SumRow): UsageTotals {
+  return {
+    requests: num(row.requests),
+    errors: num(row.errors),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    cacheCreation5mTokens: num(row.cache_5m_tokens),
+    cacheCreation1hTokens: num(row.cache_1h_tokens),
+    cacheReadTokens: num(row.cache_read_tokens),
+    costMicros: num(row.cost_micros),
+    unpricedRequests: num(row.unpriced_requests),
+  };
+}
+
+function aggregateSums(eb: ExpressionBuilder<Database, 'usage_aggregates'>) {
+  return [
+    eb.fn.sum<string>('requests').as('requests'),
+    eb.fn.sum<string>('errors').as('errors'),
+    eb.fn.sum<string>('input_tokens').as('input_tokens'),
+    eb.fn.sum<string>('output_tokens').as('output_tokens'),
+    eb.fn.sum<string>('cache_5m_tokens').as('cache_5m_tokens'),
+    eb.fn.sum<string>('cache_1h_tokens').as('cache_1h_tokens'),
+    eb.fn.sum<string>('cache_read_tokens').as('cache_read_tokens'),
+    eb.fn.sum<string>('cost_micros').as('cost_micros'),
+    eb.fn.sum<string>('unpriced_requests').as('unpriced_requests'),
+  ] as const;
+}
+
+function requestLogSums(eb: ExpressionBuilder<Database, 'request_log'>) {
+  return [
+    eb.fn.countAll<string>().as('requests'),
+    eb.fn.sum<string>(eb.case().when('outcome', '<>', 'ok').then(1).else(0).end()).as('errors'),
+    eb.fn.sum<string>('input_tokens').as('input_tokens'),
+    eb.fn.sum<string>('output_tokens').as('output_tokens'),
+    eb.fn.sum<string>('cache_5m_tokens').as('cache_5m_tokens'),
+    eb.fn.sum<string>('cache_1h_tokens').as('cache_1h_tokens'),
+    eb.fn.sum<string>('cache_read_tokens').as('cache_read_tokens'),
+    eb.fn.sum<string>('cost_micros').as('cost_micros'),
+    eb.fn
+      .sum<string>(eb.case().when('price_known', '=', 0).then(1).else(0).end())
+      .as('unpriced_requests'),
+  ] as const;
+}
+
+function filterRequests<O>(
+  query: SelectQueryBuilder<Database, 'request_log', O>,
+  filter: RequestFilter,
+): SelectQueryBuilder<Database, 'request_log', O> {
+  let q = query;
+  if (filter.keyId !== undefined) q = q.where('api_key_id', '=', filter.keyId);
+  if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
+  if (filter.model !== undefined) q = q.where('model', '=', filter.model);
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome);
+  return q;
+}
+
+/** Read side of usage: aggregate and request-log queries, the same SQL on both engines. */
+@Injectable()
+export class UsageStatsRepository {
+  constructor(@InjectDb() private readonly db: Db) {}
+
+  /**
+   * Totals from the aggregates of one dimension over whole day and hour buckets, per id (or for
+   * one id). The ranges must be aligned to their buckets.
+   */
+  async aggregateTotals(query: {
+    dim: UsageDim;
+    dimId?: string;
+    days: TimeRange | null;
+    hours: TimeRange[];
+  }): Promise<GroupTotals[]> {
+    const pieces: [UsageBucket, TimeRange][] = query.hours.map((r) => ['hour', r]);
+    if (query.days !== null) pieces.push(['day', query.days]);
+    if (pieces.length === 0) return [];
+    let q = this.db
+      .selectFrom('usage_aggregates')
+      .select((eb) => [eb.ref('dim_id').as('id'), ...aggregateSums(eb)])
+      .where('dim', '=', query.dim)
+      .where((eb) =>
+        eb.or(
+          pieces.map(([bucket, range]) =>
+            eb.and([
+              eb('bucket', '=', bucket),
+              eb('bucket_start', '>=', range.from),
+              eb('bucket_start', '<', range.to),
+            ]),
+          ),
+        ),
+      )
+      .groupBy('dim_id');
+    if (query.dimId !== undefined) q = q.where('dim_id', '=', query.dimId);
+    const rows = await q.execute();
+    return rows.map((row) => ({ id: row.id, ...toTotals(row) }));
+  }
+
+  /**
+   * Totals straight from the request log over the given ranges, optionally per key, account or
+   * model (rows without that id are left out, as in the aggregates).
+   */
+  async requestLogTotals(
+    ranges: TimeRange[],
+    filter: RequestFilter,
+    groupBy?: GroupDim,
+  ): Promise<GroupTotals[]> {
+    if (ranges.length === 0) return [];
+    const column = groupBy === undefined ? undefined : DIM_COLUMN[groupBy];
+    let q = this.db
+      .selectFrom('request_log')
+      .select((eb) => [
+        column === undefined ? sql<string | null>`'*'`.as('id') : eb.ref(column).as('id'),
+        ...requestLogSums(eb),
+      ])
+      .where((eb) =>
+        eb.or(ranges.map((r) => eb.and([eb('at', '>=', r.from), eb('at', '<', r.to)]))),
+      );
+    q = filterRequests(q, filter);
+    if (column !== undefined) q = q.where(column, 'is not', null).groupBy(column);
+    const rows = await q.execute();
+    // Without GROUP BY an empty range still yields one row of zeros/nulls: keep the shape.
+    return rows
+      .filter((row) => num(row.requests) > 0)
+      .map((row) => ({ id: String(row.id), ...toTotals(row) }));
+  }
+
+  /** One row per bucket that has data, oldest first. */
+  async series(query: {
+    bucket: UsageBucket;
+    dim: UsageDim;
+    dimId: string;
+    range: TimeRange;
+  }): Promise<BucketTotals[]> {
+    const rows = await this.db
+      .selectFrom('usage_aggregates')
+      .selectAll()
+      .where('bucket', '=', query.bucket)
+      .where('dim', '=', query.dim)
+      .where('dim_id', '=', query.dimId)
+      .where('bucket_start', '>=', query.range.from)
+      .where('bucket_start', '<', query.range.to)
+      .orderBy('bucket_start')
+      .execute();
+    return rows.map((row) => ({ bucketStart: num(row.bucket_start), ...toTotals(row) }));
+  }
+
+  /** A page of the request log, newest first, with the number of rows matching the filter. */
+  async listRequests(
+    filter: RequestFilter & { range: TimeRange },
+    page: { offset: number; limit: number },
+  ): Promise<{ rows: RequestLogTable[]; total: number }> {
+    const base = filterRequests(
+      this.db
+        .selectFrom('request_log')
+        .where('at', '>=', filter.range.from)
+        .where('at', '<', filter.range.to),
+      filter,
+    );
+    const [rows, count] = await Promise.all([
+      base
+        .selectAll()
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(page.offset)
+        .limit(page.limit)
+        .execute(),
+      base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows, total: num(count.n) };
+  }
+}

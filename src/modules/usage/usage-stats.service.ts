@@ -1,0 +1,287 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestLogTable } from 'src/infra/database/database.types';
+import type {
+  RequestLogQueryDto,
+  TimeRangeQueryDto,
+  UsageBreakdownQueryDto,
+  UsageSummaryQueryDto,
+  UsageTimeseriesQueryDto,
+} from './dto/usage-query.dto';
+import type {
+  KeyUsageDto,
+  RequestLogEntryDto,
+  RequestLogPageDto,
+  UsageBreakdownDto,
+  UsagePointDto,
+  UsageSummaryDto,
+  UsageTimeseriesDto,
+  UsageTotalsDto,
+} from './dto/usage-response.dto';
+import { ALL_DIM_ID, type UsageDim } from './usage-batch';
+import {
+  bucketCount,
+  bucketStart,
+  bucketStarts,
+  DAY_MS,
+  splitRange,
+  type TimeRange,
+  type UsageBucket,
+} from './usage-range';
+import {
+  addTotals,
+  emptyTotals,
+  UsageStatsRepository,
+  type GroupDim,
+  type GroupTotals,
+  type RequestFilter,
+  type UsageTotals,
+} from './usage-stats.repository';
+import { UsageException, UsageExceptionCode } from './usage.exception';
+
+const DEFAULT_RANGE_MS = DAY_MS;
+const KEY_USAGE_DAYS = 30;
+/** A year of hours and then some; longer series must use day buckets. */
+export const MAX_SERIES_POINTS = 10_000;
+const DEFAULT_BREAKDOWN_LIMIT = 20;
+const DEFAULT_PAGE_SIZE = 50;
+
+interface DimFilter {
+  keyId?: string;
+  accountId?: string;
+  model?: string;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function totalsDto(t: UsageTotals): UsageTotalsDto {
+  return {
+    requests: t.requests,
+    errors: t.errors,
+    inputTokens: t.inputTokens,
+    outputTokens: t.outputTokens,
+    cacheCreation5mTokens: t.cacheCreation5mTokens,
+    cacheCreation1hTokens: t.cacheCreation1hTokens,
+    cacheReadTokens: t.cacheReadTokens,
+    totalTokens:
+      t.inputTokens +
+      t.outputTokens +
+      t.cacheCreation5mTokens +
+      t.cacheCreation1hTokens +
+      t.cacheReadTokens,
+    costMicros: t.costMicros,
+    unpricedRequests: t.unpricedRequests,
+  };
+}
+
+function entryDto(row: RequestLogTable): RequestLogEntryDto {
+  return {
+    id: row.id,
+    at: iso(Number(row.at)),
+    apiKeyId: row.api_key_id,
+    accountId: row.account_id,
+    platform: row.platform,
+    model: row.model,
+    status: row.status,
+    outcome: row.outcome,
+    stream: Number(row.stream) === 1,
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    cacheCreation5mTokens: Number(row.cache_5m_tokens),
+    cacheCreation1hTokens: Number(row.cache_1h_tokens),
+    cacheReadTokens: Number(row.cache_read_tokens),
+    costMicros: Number(row.cost_micros),
+    priceKnown: Number(row.price_known) === 1,
+    latencyMs: row.latency_ms,
+    ttfbMs: row.ttfb_ms,
+    attempts: row.attempts,
+    errorCode: row.error_code,
+  };
+}
+
+/** The one dimension the aggregates can answer a filter with, or undefined when they cannot. */
+function singleDim(filter: DimFilter): { dim: UsageDim; dimId: string } | undefined {
+  const set: { dim: UsageDim; dimId: string }[] = [];
+  if (filter.keyId !== undefined) set.push({ dim: 'key', dimId: filter.keyId });
+  if (filter.accountId !== undefined) set.push({ dim: 'account', dimId: filter.accountId });
+  if (filter.model !== undefined) set.push({ dim: 'model', dimId: filter.model });
+  if (set.length === 0) return { dim: 'all', dimId: ALL_DIM_ID };
+  return set.length === 1 ? set[0] : undefined;
+}
+
+/**
+ * Usage statistics for the admin API and for a key's own usage.
+ *
+ * Time is UTC throughout. Aggregates exist per hour (bucket start = a whole UTC hour) and per
+ * UTC day. Totals (summary, breakdown, a key's usage) are exact for any range `[from, to)`: the
+ * range is cut into whole days (day aggregates), whole hours at the edges (hour aggregates) and
+ * the remaining minutes (request log), so they always equal the request log's own sums. Time
+ * series report whole buckets: the first point starts at `from` rounded down to its bucket.
+ */
+@Injectable()
+export class UsageStatsService {
+  constructor(private readonly repository: UsageStatsRepository) {}
+
+  async summary(query: UsageSummaryQueryDto): Promise<UsageSummaryDto> {
+    const range = this.range(query);
+    const totals = await this.totals(range, query);
+    return { from: iso(range.from), to: iso(range.to), ...totalsDto(totals) };
+  }
+
+  async timeseries(query: UsageTimeseriesQueryDto): Promise<UsageTimeseriesDto> {
+    const range = this.range(query);
+    const bucket = query.bucket ?? 'hour';
+    const dim = query.dim ?? 'all';
+    if (dim !== 'all' && query.dimId === undefined) {
+      throw new UsageException(UsageExceptionCode.DIM_ID_REQUIRED, `dim=${dim} needs a dimId`);
+    }
+    const dimId = dim === 'all' ? ALL_DIM_ID : (query.dimId as string);
+    return {
+      bucket,
+      dim,
+      dimId,
+      from: iso(range.from),
+      to: iso(range.to),
+      points: await this.points(range, bucket, dim, dimId),
+    };
+  }
+
+  async breakdown(query: UsageBreakdownQueryDto): Promise<UsageBreakdownDto> {
+    const range = this.range(query);
+    const groups = await this.grouped(range, {}, query.dim);
+    const items = [...groups.values()]
+      .sort(
+        (a, b) => b.costMicros - a.costMicros || b.requests - a.requests || (a.id < b.id ? -1 : 1),
+      )
+      .slice(0, query.limit ?? DEFAULT_BREAKDOWN_LIMIT)
+      .map((g) => ({ id: g.id, ...totalsDto(g) }));
+    return { dim: query.dim, from: iso(range.from), to: iso(range.to), items };
+  }
+
+  async requests(query: RequestLogQueryDto): Promise<RequestLogPageDto> {
+    const range = this.range(query);
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
+    const { rows, total } = await this.repository.listRequests(
+      {
+        range,
+        keyId: query.keyId,
+        accountId: query.accountId,
+        model: query.model,
+        status: query.status,
+        outcome: query.outcome,
+      },
+      { offset: (page - 1) * pageSize, limit: pageSize },
+    );
+    return { items: rows.map(entryDto), page, pageSize, total };
+  }
+
+  /**
+   * One key's usage, for its holder: totals over the range and one point per UTC day. Default
+   * range: the last 30 UTC days, today included.
+   */
+  async keyUsage(keyId: string, range: { from?: number; to?: number } = {}): Promise<KeyUsageDto> {
+    const to = range.to ?? Date.now();
+    const from = range.from ?? bucketStart(to, 'day') - (KEY_USAGE_DAYS - 1) * DAY_MS;
+    const checked = this.range({ from, to });
+    const [totals, daily] = await Promise.all([
+      this.totals(checked, { keyId }),
+      this.points(checked, 'day', 'key', keyId),
+    ]);
+    return {
+      keyId,
+      from: iso(checked.from),
+      to: iso(checked.to),
+      totals: totalsDto(totals),
+      daily,
+    };
+  }
+
+  private range(query: TimeRangeQueryDto): TimeRange {
+    const to = query.to ?? Date.now();
+    const from = query.from ?? to - DEFAULT_RANGE_MS;
+    if (from >= to) {
+      throw new UsageException(UsageExceptionCode.INVALID_RANGE, '`from` must be before `to`', {
+        from,
+        to,
+      });
+    }
+    return { from, to };
+  }
+
+  private async totals(range: TimeRange, filter: DimFilter): Promise<UsageTotals> {
+    const sum = emptyTotals();
+    for (const group of (await this.grouped(range, filter)).values()) addTotals(sum, group);
+    return sum;
+  }
+
+  /**
+   * Exact totals over the range, per id of `groupBy` (or one group `*`). Aggregates answer
+   * whatever they can: no filter, or a filter on the same single dimension that is not grouped;
+   * anything else (two filters, say key and model) is summed from the request log.
+   */
+  private async grouped(
+    range: TimeRange,
+    filter: DimFilter,
+    groupBy?: GroupDim,
+  ): Promise<Map<string, GroupTotals>> {
+    const requestFilter: RequestFilter = {
+      keyId: filter.keyId,
+      accountId: filter.accountId,
+      model: filter.model,
+    };
+    const single = singleDim(filter);
+    const aggregateDim =
+      groupBy === undefined ? single : single?.dim === 'all' ? { dim: groupBy } : undefined;
+    const split =
+      aggregateDim === undefined ? { days: null, hours: [], raw: [range] } : splitRange(range);
+    const [fromAggregates, fromLog] = await Promise.all([
+      aggregateDim === undefined
+        ? Promise.resolve([])
+        : this.repository.aggregateTotals({
+            ...aggregateDim,
+            days: split.days,
+            hours: split.hours,
+          }),
+      this.repository.requestLogTotals(split.raw, requestFilter, groupBy),
+    ]);
+    const groups = new Map<string, GroupTotals>();
+    for (const part of [...fromAggregates, ...fromLog]) {
+      const id = groupBy === undefined ? ALL_DIM_ID : part.id;
+      let group = groups.get(id);
+      if (group === undefined) {
+        group = { id, ...emptyTotals() };
+        groups.set(id, group);
+      }
+      addTotals(group, part);
+    }
+    return groups;
+  }
+
+  private async points(
+    range: TimeRange,
+    bucket: UsageBucket,
+    dim: UsageDim,
+    dimId: string,
+  ): Promise<UsagePointDto[]> {
+    const count = bucketCount(range, bucket);
+    if (count > MAX_SERIES_POINTS) {
+      throw new UsageException(
+        UsageExceptionCode.RANGE_TOO_LARGE,
+        `the range holds ${count} ${bucket} buckets; at most ${MAX_SERIES_POINTS} (use bucket=day)`,
+      );
+    }
+    const rows = await this.repository.series({
+      bucket,
+      dim,
+      dimId,
+      range: { from: bucketStart(range.from, bucket), to: range.to },
+    });
+    const byStart = new Map(rows.map((row) => [row.bucketStart, row]));
+    return bucketStarts(range, bucket).map((start) => ({
+      start: iso(start),
+      ...totalsDto(byStart.get(start) ?? emptyTotals()),
+    }));
+  }
+}

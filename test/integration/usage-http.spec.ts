@@ -1,0 +1,226 @@
+import 'reflect-metadata';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import express from 'express';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { ROUTE_ACCESS } from 'src/common/auth/route-access.decorator';
+import { AdminExceptionFilter } from 'src/common/http/admin-exception.filter';
+import { loadEnvironment } from 'src/config/config.loader';
+import { ConfigModule } from 'src/config/config.module';
+import { ConfigService } from 'src/config/config.service';
+import { CoordinationModule } from 'src/infra/coordination/coordination.module';
+import { DatabaseModule } from 'src/infra/database/database.module';
+import { MetricsModule } from 'src/modules/metrics/metrics.module';
+import { PricingController } from 'src/modules/usage/pricing.controller';
+import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
+import { UsageController } from 'src/modules/usage/usage.controller';
+import { UsageModule } from 'src/modules/usage/usage.module';
+import type { UsageEvent } from 'src/modules/usage/usage.types';
+
+const DAY0 = Date.parse('2025-03-08T00:00:00Z');
+
+function event(i: number, overrides: Partial<UsageEvent> = {}): UsageEvent {
+  return {
+    requestId: `req-${i}`,
+    at: DAY0 + i * 60_000,
+    apiKeyId: i % 2 === 0 ? 'key-a' : 'key-b',
+    accountId: 'acct-1',
+    platform: 'claude',
+    model: 'claude-sonnet-4',
+    status: 200,
+    outcome: 'ok',
+    stream: true,
+    usage: {
+      inputTokens: 100,
+      outputTokens: 10,
+      cacheCreation5mTokens: 0,
+      cacheCreation1hTokens: 0,
+      cacheReadTokens: 0,
+    },
+    costMicros: 450,
+    priceKnown: true,
+    latencyMs: 900,
+    ttfbMs: 150,
+    attempts: 1,
+    errorCode: null,
+    ...overrides,
+  };
+}
+
+/**
+ * The usage and pricing routes over HTTP with the application's validation and error filter.
+ * Admin authentication is the auth module's concern and is not wired here; the access rule each
+ * route declares is checked from its metadata instead.
+ */
+describe('usage admin API over HTTP', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const config = new ConfigService(
+      loadEnvironment({ DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-usage-http-')) }),
+    );
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        CoordinationModule,
+        MetricsModule,
+        UsageModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AdminExceptionFilter }],
+    }).compile();
+    app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    app.use('/admin/api', express.json());
+    app.useGlobalPipes(
+      new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    );
+    await app.init();
+    const recorder = app.get(UsageRecorder);
+    for (let i = 0; i < 30; i++) recorder.record(event(i));
+    recorder.record(event(30, { model: 'acme-unknown', priceKnown: false, outcome: 'error' }));
+    await recorder.flush();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('should declare admin access on every usage and pricing route', () => {
+    for (const controller of [UsageController, PricingController]) {
+      expect(Reflect.getMetadata(ROUTE_ACCESS, controller)).toBe('admin');
+    }
+  });
+
+  describe('GET /admin/api/usage/summary', () => {
+    it('should total a range given as ISO times', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/summary')
+        .query({ from: '2025-03-08T00:00:00Z', to: '2025-03-08T01:00:00Z', keyId: 'key-a' })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        from: '2025-03-08T00:00:00.000Z',
+        // Even-numbered events 0..30 belong to key-a.
+        requests: 16,
+        inputTokens: 1600,
+        totalTokens: 1760,
+        costMicros: 16 * 450,
+      });
+    });
+
+    it('should answer 400 INVALID_RANGE when from is after to', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/summary')
+        .query({ from: '2025-03-09', to: '2025-03-08' })
+        .expect(400);
+      expect(res.body.error.code).toBe('INVALID_RANGE');
+    });
+  });
+
+  describe('GET /admin/api/usage/timeseries', () => {
+    it('should return hourly points for the whole relay by default', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/timeseries')
+        .query({ from: DAY0, to: DAY0 + 2 * 3_600_000 })
+        .expect(200);
+      expect(res.body.points.map((p: { requests: number }) => p.requests)).toEqual([31, 0]);
+      expect(res.body.points[0].unpricedRequests).toBe(1);
+    });
+  });
+
+  describe('GET /admin/api/usage/breakdown', () => {
+    it('should rank keys by cost', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/breakdown')
+        .query({ from: DAY0, to: DAY0 + 86_400_000, dim: 'key', limit: '1' })
+        .expect(200);
+      expect(res.body.items).toHaveLength(1);
+      expect(res.body.items[0]).toMatchObject({ id: 'key-a', requests: 16 });
+    });
+  });
+
+  describe('GET /admin/api/usage/requests', () => {
+    it('should page the filtered request log with numbers parsed from the query', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/requests')
+        .query({ from: DAY0, to: DAY0 + 86_400_000, outcome: 'error', page: '1', pageSize: '5' })
+        .expect(200);
+      expect(res.body).toMatchObject({ total: 1, page: 1, pageSize: 5 });
+      expect(res.body.items[0]).toMatchObject({
+        id: 'req-30',
+        model: 'acme-unknown',
+        priceKnown: false,
+        stream: true,
+        at: '2025-03-08T00:30:00.000Z',
+      });
+    });
+
+    it('should answer 400 VALIDATION_FAILED for an unknown filter', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/requests')
+        .query({ user: 'x' })
+        .expect(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('/admin/api/pricing', () => {
+    it('should look up a dated model name in dollars per million tokens', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/pricing/lookup')
+        .query({ model: 'claude-sonnet-4-20250514' })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        known: true,
+        matchedModel: 'claude-sonnet-4',
+        source: 'bundled',
+        price: { input: 3, output: 15, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3 },
+      });
+    });
+
+    it('should set, list and delete an override for a model name holding a slash', async () => {
+      const server = app.getHttpServer();
+      const put = await request(server)
+        .put('/admin/api/pricing/overrides/acme%2Fllm-1')
+        .send({ input: 1.5, output: 6 })
+        .expect(200);
+      expect(put.body).toMatchObject({
+        model: 'acme/llm-1',
+        override: { input: 1.5, output: 6 },
+        price: { input: 1.5, output: 6, cacheRead: 1.5 },
+      });
+      const lookup = await request(server)
+        .get('/admin/api/pricing/lookup')
+        .query({ model: 'acme/llm-1' })
+        .expect(200);
+      expect(lookup.body).toMatchObject({ known: true, source: 'override' });
+      const list = await request(server).get('/admin/api/pricing/overrides').expect(200);
+      expect(list.body.map((o: { model: string }) => o.model)).toEqual(['acme/llm-1']);
+      await request(server).delete('/admin/api/pricing/overrides/acme%2Fllm-1').expect(204);
+      await request(server).delete('/admin/api/pricing/overrides/acme%2Fllm-1').expect(404);
+    });
+
+    it('should answer 400 INVALID_PRICE when a new model lacks an output price', async () => {
+      const res = await request(app.getHttpServer())
+        .put('/admin/api/pricing/overrides/acme-llm-2')
+        .send({ input: 1 })
+        .expect(400);
+      expect(res.body.error.code).toBe('INVALID_PRICE');
+    });
+
+    it('should list the effective table with the default price for unknown models', async () => {
+      const res = await request(app.getHttpServer()).get('/admin/api/pricing/models').expect(200);
+      expect(res.body.defaultPrice).toEqual({
+        input: 3,
+        output: 15,
+        cacheWrite5m: 3,
+        cacheWrite1h: 3,
+        cacheRead: 3,
+      });
+      expect(res.body.models.length).toBeGreaterThan(10);
+    });
+  });
+});
