@@ -483,8 +483,10 @@ export class RelayService {
       upstreamModel === parsed.model
         ? raw
         : Buffer.from(JSON.stringify({ ...parsed.body, model: upstreamModel }));
+    // The client's query string travels too (Claude Code sends `?beta=true`).
+    const query = req.url.indexOf('?');
     const request = call.provider.buildRequest(account, {
-      path: call.path,
+      path: query === -1 ? call.path : call.path + req.url.slice(query),
       method: 'POST',
       headers: req.headers,
       body,

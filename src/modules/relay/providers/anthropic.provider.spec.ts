@@ -1,0 +1,117 @@
+import type { RoutableAccount } from 'src/modules/accounts/account.types';
+import { AnthropicProvider, OAUTH_BETA } from './anthropic.provider';
+
+function account(overrides: Partial<RoutableAccount>): RoutableAccount {
+  return {
+    id: 'a1',
+    name: 'a1',
+    platform: 'claude',
+    type: 'claude-console',
+    baseUrl: 'https://upstream.example',
+    priority: 50,
+    weight: 1,
+    enabled: true,
+    schedulable: true,
+    models: null,
+    credentials: { type: 'claude-console', apiKey: 'sk-ant-console' },
+    proxyUrl: null,
+    concurrencyLimit: null,
+    status: 'active',
+    groupIds: [],
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
+
+describe(AnthropicProvider.name, () => {
+  const provider = new AnthropicProvider();
+  const body = Buffer.from('{"model":"m"}');
+
+  describe('buildRequest', () => {
+    it('should send an OAuth account as a bearer token and merge the OAuth beta flag', () => {
+      const request = provider.buildRequest(
+        account({
+          type: 'claude-oauth',
+          credentials: { type: 'claude-oauth', accessToken: 'oat-1' },
+        }),
+        {
+          path: '/v1/messages?beta=true',
+          method: 'POST',
+          headers: { 'x-api-key': 'sk-sy-client', 'anthropic-beta': 'claude-code-20250219' },
+          body,
+        },
+      );
+      expect(request.url).toBe('https://upstream.example/v1/messages?beta=true');
+      expect(request.headers.authorization).toBe('Bearer oat-1');
+      expect(request.headers['x-api-key']).toBeUndefined();
+      expect(request.headers['anthropic-beta']).toBe(`claude-code-20250219,${OAUTH_BETA}`);
+      expect(request.headers['anthropic-version']).toBe('2023-06-01');
+      expect(request.body).toBe(body);
+    });
+
+    it('should not duplicate the OAuth beta flag when the client already sent it', () => {
+      const request = provider.buildRequest(
+        account({
+          type: 'claude-oauth',
+          credentials: { type: 'claude-oauth', accessToken: 'oat-1' },
+        }),
+        {
+          path: '/v1/messages',
+          method: 'POST',
+          headers: { 'anthropic-beta': `${OAUTH_BETA}` },
+          body,
+        },
+      );
+      expect(request.headers['anthropic-beta']).toBe(OAUTH_BETA);
+    });
+
+    it('should send a console key as x-api-key, or bearer when the account says so', () => {
+      const plain = provider.buildRequest(account({}), {
+        path: '/v1/messages',
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-sy-client' },
+        body,
+      });
+      expect(plain.headers['x-api-key']).toBe('sk-ant-console');
+      expect(plain.headers.authorization).toBeUndefined();
+      const bearer = provider.buildRequest(
+        account({
+          type: 'ccr',
+          credentials: { type: 'ccr', apiKey: 'relay-key', authScheme: 'bearer' },
+          proxyUrl: 'socks5://p:1',
+        }),
+        { path: '/v1/messages', method: 'POST', headers: {}, body },
+      );
+      expect(bearer.headers.authorization).toBe('Bearer relay-key');
+      expect(bearer.proxyUrl).toBe('socks5://p:1');
+    });
+  });
+
+  describe('classifyFailure', () => {
+    it('should fail over on 429, 529, 5xx and 401 and pass client errors through', () => {
+      expect(provider.classifyFailure(429, { 'retry-after': '7' }, '', 'm')).toMatchObject({
+        kind: 'rate_limited',
+        scope: 'account',
+      });
+      expect(provider.classifyFailure(529, {}, '', 'm')).toEqual({
+        kind: 'overloaded',
+        status: 529,
+      });
+      expect(provider.classifyFailure(503, {}, '', 'm')).toEqual({
+        kind: 'server_error',
+        status: 503,
+      });
+      expect(provider.classifyFailure(401, {}, '', 'm')).toEqual({
+        kind: 'auth_failed',
+        status: 401,
+      });
+      expect(provider.classifyFailure(400, {}, '{"type":"error"}', 'm')).toBeNull();
+    });
+
+    it('should call a disabled organization blocked, even when it answers 401', () => {
+      const body =
+        '{"type":"error","error":{"type":"permission_error","message":"This organization has been disabled."}}';
+      expect(provider.classifyFailure(403, {}, body, 'm')).toMatchObject({ kind: 'blocked' });
+    });
+  });
+});
