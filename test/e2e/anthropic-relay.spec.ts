@@ -386,6 +386,17 @@ describe('Anthropic relay (end to end, @anthropic-ai/sdk)', () => {
     });
   });
 
+  it('should test an account with one small real request through it', async () => {
+    const ok = await h.admin<any>('POST', `/admin/api/accounts/${accounts.a}/test`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ ok: true, status: 200 });
+    expect(h.upstream.requests.at(-1)!.credential).toBe('cred-a');
+    h.upstream.forCredential('cred-b', { status: 401 });
+    const bad = await h.admin<any>('POST', `/admin/api/accounts/${accounts.b}/test`);
+    expect(bad.body).toMatchObject({ ok: false, status: 401 });
+    expect(JSON.stringify(bad.body)).not.toContain('cred-b');
+  });
+
   it('should reject a missing or unknown key with the SDK authentication error', async () => {
     const error = await client(h, 'sk-sy-unknown')
       .messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
