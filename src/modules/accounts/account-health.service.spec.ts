@@ -7,29 +7,12 @@ import { accountKeys } from './account-coordination.keys';
 import type { AccountHealthEventRecord } from './account-health-events.repository';
 import { AccountHealthService } from './account-health.service';
 import type { AccountPool } from './account-pool.service';
+import { routableAccount } from '../../../test/factories/account.factory';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
 function account(id = 'acc-1'): RoutableAccount {
-  return {
-    id,
-    name: id,
-    platform: 'claude',
-    type: 'claude-console',
-    baseUrl: 'https://api.anthropic.com',
-    priority: 50,
-    weight: 1,
-    enabled: true,
-    schedulable: true,
-    models: null,
-    credentials: { type: 'claude-console', apiKey: 'sk-test' },
-    proxyUrl: null,
-    concurrencyLimit: null,
-    status: 'active',
-    statusReason: null,
-    groupIds: [],
-    lastUsedAt: null,
-  };
+  return routableAccount({ id, statusReason: null });
 }
 
 /** Lets pub/sub deliveries and the off-path history writes run. */

@@ -342,16 +342,9 @@ export class RelayService {
       if (releaseLease === false) continue;
       const endInFlight = this.scheduler.begin(account.id);
       try {
-        let result = await this.attempt(
-          call,
-          req,
-          account,
-          parsed,
-          raw,
-          chosen.upstreamModel,
-          abort.signal,
-          state,
-        );
+        const send = (target: RoutableAccount): Promise<Attempt> =>
+          this.attempt(call, req, target, parsed, raw, chosen.upstreamModel, abort.signal, state);
+        let result = await send(account);
         if (
           result.kind === 'failover' &&
           result.outcome.kind === 'auth_failed' &&
@@ -362,16 +355,7 @@ export class RelayService {
           refreshed.add(account.id);
           if (await this.refresher.refresh(account.id)) {
             account = this.pool.get(account.id) ?? account;
-            result = await this.attempt(
-              call,
-              req,
-              account,
-              parsed,
-              raw,
-              chosen.upstreamModel,
-              abort.signal,
-              state,
-            );
+            result = await send(account);
           }
         }
         if (result.kind === 'failover') {

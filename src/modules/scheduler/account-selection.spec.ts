@@ -1,27 +1,8 @@
-import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import { isSchedulable, rankCandidates, upstreamModelFor } from './account-selection';
+import { routableAccount } from '../../../test/factories/account.factory';
 
-function acct(id: string, overrides: Partial<RoutableAccount> = {}): RoutableAccount {
-  return {
-    id,
-    name: id,
-    platform: 'claude',
-    type: 'claude-console',
-    baseUrl: 'http://u',
-    priority: 50,
-    weight: 1,
-    enabled: true,
-    schedulable: true,
-    models: null,
-    credentials: { type: 'claude-console', apiKey: 'k' },
-    proxyUrl: null,
-    concurrencyLimit: null,
-    status: 'active',
-    groupIds: [],
-    lastUsedAt: null,
-    ...overrides,
-  };
-}
+const acct = (id: string, overrides: Parameters<typeof routableAccount>[0] = {}) =>
+  routableAccount({ ...overrides, id });
 
 describe('rankCandidates', () => {
   it('should keep only the best priority tier', () => {

@@ -1,18 +1,5 @@
-import {
-  Allow,
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsInt,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { OmitType, PartialType } from '@nestjs/mapped-types';
+import { CreateAccountDto } from './create-account.dto';
 
 /**
  * Changes to an account; omitted fields stay. `null` clears baseUrl, proxy, models,
@@ -34,65 +21,7 @@ export interface UpdateAccountInput {
   groupIds?: string[];
 }
 
-export class UpdateAccountDto implements UpdateAccountInput {
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  @Matches(/\S/, { message: 'name must not be blank' })
-  name?: string;
-
-  @IsOptional()
-  @IsObject()
-  credentials?: Record<string, unknown>;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  baseUrl?: string | null;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(1000)
-  priority?: number;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  weight?: number;
-
-  @IsOptional()
-  @IsBoolean()
-  enabled?: boolean;
-
-  @IsOptional()
-  @IsBoolean()
-  schedulable?: boolean;
-
-  @IsOptional()
-  @Allow()
-  models?: unknown;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  proxy?: string | null;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100000)
-  concurrencyLimit?: number | null;
-
-  @IsOptional()
-  @IsObject()
-  subscription?: Record<string, unknown> | null;
-
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  groupIds?: string[];
-}
+/** Every create field but `type`, each optional; validation rules come from CreateAccountDto. */
+export class UpdateAccountDto
+  extends PartialType(OmitType(CreateAccountDto, ['type'] as const))
+  implements UpdateAccountInput {}

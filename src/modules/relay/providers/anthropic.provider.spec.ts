@@ -1,27 +1,8 @@
-import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import { AnthropicProvider, OAUTH_BETA } from './anthropic.provider';
+import { routableAccount } from '../../../../test/factories/account.factory';
 
-function account(overrides: Partial<RoutableAccount>): RoutableAccount {
-  return {
-    id: 'a1',
-    name: 'a1',
-    platform: 'claude',
-    type: 'claude-console',
-    baseUrl: 'https://upstream.example',
-    priority: 50,
-    weight: 1,
-    enabled: true,
-    schedulable: true,
-    models: null,
-    credentials: { type: 'claude-console', apiKey: 'sk-ant-console' },
-    proxyUrl: null,
-    concurrencyLimit: null,
-    status: 'active',
-    groupIds: [],
-    lastUsedAt: null,
-    ...overrides,
-  };
-}
+const account = (overrides: Parameters<typeof routableAccount>[0]) =>
+  routableAccount({ id: 'a1', ...overrides });
 
 describe(AnthropicProvider.name, () => {
   const provider = new AnthropicProvider();
