@@ -1,3 +1,7 @@
+import {
+  CoordinationException,
+  CoordinationExceptionCode,
+} from 'src/infra/coordination/coordination.exception';
 import { ApiKeyException, rateLimitHeaders } from 'src/modules/api-keys/api-keys.exception';
 import { KeyRejectionCode } from 'src/modules/api-keys/api-key.types';
 import { RelayException, RelayExceptionCode } from './relay.exception';
@@ -30,6 +34,18 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
       view.headers = { 'retry-after': String(seconds) };
     }
     return view;
+  }
+  if (
+    error instanceof CoordinationException &&
+    error.code !== CoordinationExceptionCode.INVALID_ARGUMENT
+  ) {
+    // Limits cannot be checked without the coordinator: refuse rather than serve unmetered.
+    return {
+      status: 503,
+      code: error.code,
+      message: 'rate limiting is unavailable right now; retry shortly',
+      headers: { 'retry-after': '2' },
+    };
   }
   return { status: 500, code: 'INTERNAL_ERROR', message: `internal error (id ${errorId})` };
 }
