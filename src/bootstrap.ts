@@ -61,7 +61,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   if (config.env.PRINT_BANNER) printBanner(url, config, admin);
   const close = async (): Promise<void> => {
     await drainHttp(app.getHttpServer(), config.env.SHUTDOWN_TIMEOUT_MS);
-    // Hooks run after the last response: usage flushes, then this instance's leases, then pools.
+    // Hooks run after the last response: feature modules first (usage drains), then the global
+    // ones (HTTP pools, this instance's coordinator leases, the database).
     await app.close();
   };
   return { app, config, url, port, close };

@@ -270,6 +270,26 @@ describe('Anthropic relay (end to end, @anthropic-ai/sdk)', () => {
     }
   });
 
+  it('should answer 529 with retry-after when every account is overloaded', async () => {
+    for (const name of ['a', 'b', 'c']) h.upstream.forCredential(`cred-${name}`, { status: 529 });
+    const res = await fetch(`${h.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'o' }],
+      }),
+    });
+    expect(res.status).toBe(529);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.json()).toEqual({
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'upstream is overloaded' },
+    });
+    expect(new Set(h.upstream.requests.map((r) => r.credential)).size).toBe(3);
+  });
+
   it('should fail over from a refused connection and from a first-byte timeout', async () => {
     const sdk = client(h, secret);
     const dead = await h.createAccount({

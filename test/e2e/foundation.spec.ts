@@ -74,7 +74,7 @@ describe('embedded default (SQLite, in-process coordination)', () => {
     expect(ok.status).toBe(200);
   });
 
-  it('should log JSON lines with a request id on every request line', async () => {
+  it("should log JSON lines with its own request id and keep the caller's beside it", async () => {
     server = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
     await fetch(`${server.url}/health/live`, { headers: { 'x-request-id': 'trace-abc-123' } });
     await waitFor(
@@ -86,7 +86,9 @@ describe('embedded default (SQLite, in-process coordination)', () => {
       .output()
       .split('\n')
       .find((l) => l.includes('trace-abc-123'));
-    expect(JSON.parse(line!)).toMatchObject({ requestId: 'trace-abc-123', route: '/health/live' });
+    const entry = JSON.parse(line!);
+    expect(entry).toMatchObject({ clientRequestId: 'trace-abc-123', route: '/health/live' });
+    expect(entry.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

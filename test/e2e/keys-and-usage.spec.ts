@@ -76,7 +76,7 @@ describe('API keys, limits and usage (end to end, @anthropic-ai/sdk)', () => {
       expect(error).toBeInstanceOf(Anthropic.APIError);
       expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(402);
       expect(String((error as Error).message)).toMatch(
-        /daily budget exhausted: spent \$[\d.]+ of \$[\d.]+; resets at/,
+        /daily budget exhausted: spent \$[\d.]+ of \$[\d.]+, this request may cost up to \$0\.00\d\d; resets at/,
       );
     }
     const own = await fetch(`${h.url}/v1/usage`, { headers: { 'x-api-key': key.secret } });
@@ -104,6 +104,15 @@ describe('API keys, limits and usage (end to end, @anthropic-ai/sdk)', () => {
     );
     expect(ok).toHaveLength(3);
     expect(errors).toHaveLength(5);
+    const fresh = await h.createKey({
+      name: 'window-headers',
+      limits: { windowMinutes: 1, windowRequests: 3 },
+    });
+    const { response } = await sdk(h, fresh.secret)
+      .messages.create({ model: MODEL, max_tokens: 10, messages })
+      .withResponse();
+    expect(response.headers.get('x-ratelimit-limit')).toBe('3');
+    expect(response.headers.get('x-ratelimit-remaining')).toBe('2');
     const error = errors[0] as InstanceType<typeof Anthropic.RateLimitError>;
     expect(error).toBeInstanceOf(Anthropic.RateLimitError);
     expect(Number(error.headers?.get('retry-after'))).toBeGreaterThan(0);

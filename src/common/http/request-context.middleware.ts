@@ -7,14 +7,17 @@ import type { MetricsService } from 'src/modules/metrics/metrics.service';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Gives every request an id (the caller's `x-request-id` when well-formed), echoes it, runs the
+ * Gives every request a fresh id, echoes it in `x-request-id`, runs the
  * request inside a log context, and on finish records metrics and one access-log line.
  */
 export function requestContextMiddleware(metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    // Our own id keys leases and the request log, so a caller can never make two requests share
+    // one; the caller's id (when well-formed) is kept beside it in the log for correlation.
+    const requestId = randomUUID();
     const incoming = req.headers['x-request-id'];
-    const requestId =
-      typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const clientRequestId =
+      typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : undefined;
     res.setHeader('x-request-id', requestId);
     const started = process.hrtime.bigint();
     const done = (): void => {
@@ -31,6 +34,7 @@ export function requestContextMiddleware(metrics: MetricsService) {
             status: res.statusCode,
             ms: Math.round(seconds * 1000),
             aborted: !res.writableFinished,
+            clientRequestId,
           },
           'request',
         );

@@ -1,6 +1,8 @@
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiKeyAuth } from 'src/common/auth/route-access.decorator';
+import { checkAccess } from 'src/modules/api-keys/api-key-policy';
+import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
 import { AnthropicDialect } from './dialects/anthropic.dialect';
 import { ModelCatalog } from './model-catalog.service';
 import { AnthropicProvider } from './providers/anthropic.provider';
@@ -48,6 +50,8 @@ export class AnthropicRelayController {
   async models(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const policy = await this.relay.authenticate(dialect, req);
+      const denied = checkAccess(policy, { platform: dialect.platform });
+      if (denied !== null) throw ApiKeyException.fromRejection(denied);
       res.json(this.catalog.anthropicModels(policy));
     } catch (error) {
       this.relay.writeError(dialect, res, error);

@@ -23,7 +23,7 @@ describe('toRelayErrorView', () => {
     );
     expect(view.status).toBe(402);
     expect(view.message).toBe(
-      'daily budget exhausted: spent $4.99 of $5.00; resets at 2026-01-02T00:00:00.000Z',
+      'daily budget exhausted: spent $4.99 of $5.00, this request may cost up to $0.0200; resets at 2026-01-02T00:00:00.000Z',
     );
   });
 

@@ -2,13 +2,15 @@ import {
   CoordinationException,
   CoordinationExceptionCode,
 } from 'src/infra/coordination/coordination.exception';
+import { DomainException } from 'src/common/errors/domain.exception';
 import { ApiKeyException, rateLimitHeaders } from 'src/modules/api-keys/api-keys.exception';
 import { KeyRejectionCode } from 'src/modules/api-keys/api-key.types';
 import { RelayException, RelayExceptionCode } from './relay.exception';
 import type { RelayErrorView } from './relay.types';
 
+/** Cents for amounts of a dollar or more; four decimals below, so small caps stay readable. */
 function formatDollars(micros: number): string {
-  return `$${(micros / 1e6).toFixed(2)}`;
+  return `$${(micros / 1e6).toFixed(Math.abs(micros) >= 1_000_000 ? 2 : 4)}`;
 }
 
 /**
@@ -23,13 +25,15 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
       const b = error.budget;
       const resets =
         b.resetAtMs === null ? 'never resets' : `resets at ${new Date(b.resetAtMs).toISOString()}`;
-      view.message = `${b.cap} budget exhausted: spent ${formatDollars(b.spentMicros)} of ${formatDollars(b.limitMicros)}; ${resets}`;
+      view.message =
+        `${b.cap} budget exhausted: spent ${formatDollars(b.spentMicros)} of ${formatDollars(b.limitMicros)}` +
+        `, this request may cost up to ${formatDollars(b.requestMicros)}; ${resets}`;
     }
     return view;
   }
   if (error instanceof RelayException) {
     const view: RelayErrorView = { status: error.status, code: error.code, message: error.message };
-    if (error.retryAtMs !== null && (error.status === 429 || error.status === 503)) {
+    if (error.retryAtMs !== null && error.retryAtMs > Date.now()) {
       const seconds = Math.max(1, Math.ceil((error.retryAtMs - Date.now()) / 1000));
       view.headers = { 'retry-after': String(seconds) };
     }
@@ -47,11 +51,15 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
       headers: { 'retry-after': '2' },
     };
   }
+  if (error instanceof DomainException) {
+    return { status: error.status, code: error.code, message: error.message };
+  }
   return { status: 500, code: 'INTERNAL_ERROR', message: `internal error (id ${errorId})` };
 }
 
+/** Errors the caller is told about plainly; anything else is logged with an id. */
 export function isRelayKnownError(error: unknown): boolean {
-  return error instanceof ApiKeyException || error instanceof RelayException;
+  return error instanceof DomainException;
 }
 
 export { RelayExceptionCode };

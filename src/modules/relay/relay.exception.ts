@@ -8,6 +8,7 @@ export enum RelayExceptionCode {
   UPSTREAM_TIMEOUT = 'UPSTREAM_TIMEOUT',
   UPSTREAM_UNREACHABLE = 'UPSTREAM_UNREACHABLE',
   UPSTREAM_BAD_RESPONSE = 'UPSTREAM_BAD_RESPONSE',
+  UPSTREAM_OVERLOADED = 'UPSTREAM_OVERLOADED',
 }
 
 const STATUS: Record<RelayExceptionCode, number> = {
@@ -18,6 +19,7 @@ const STATUS: Record<RelayExceptionCode, number> = {
   [RelayExceptionCode.UPSTREAM_TIMEOUT]: 504,
   [RelayExceptionCode.UPSTREAM_UNREACHABLE]: 503,
   [RelayExceptionCode.UPSTREAM_BAD_RESPONSE]: 502,
+  [RelayExceptionCode.UPSTREAM_OVERLOADED]: 529,
 };
 
 /** Relay failures; each dialect renders them in its own error shape. */

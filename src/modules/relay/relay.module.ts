@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
-import { ACCOUNT_DISPATCHER_FACTORY, ACCOUNT_TESTER } from 'src/modules/accounts/account-tester';
+import { ACCOUNT_TESTER } from 'src/modules/accounts/account-tester';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { SchedulerModule } from 'src/modules/scheduler/scheduler.module';
 import { UsageModule } from 'src/modules/usage/usage.module';
@@ -13,7 +12,7 @@ import { RelayService } from './relay.service';
 
 /**
  * Inbound dialects × provider adapters over the shared pipeline. Global only to hand the accounts
- * module its ports (account test, proxy dispatchers) without a circular import.
+ * module its account-test port without a circular import.
  */
 @Global()
 @Module({
@@ -24,12 +23,7 @@ import { RelayService } from './relay.service';
     ModelCatalog,
     RelayAccountTester,
     { provide: ACCOUNT_TESTER, useExisting: RelayAccountTester },
-    {
-      provide: ACCOUNT_DISPATCHER_FACTORY,
-      inject: [UpstreamHttp],
-      useFactory: (http: UpstreamHttp) => (proxyUrl: string) => http.dispatcherFor(proxyUrl),
-    },
   ],
-  exports: [RelayService, ACCOUNT_TESTER, ACCOUNT_DISPATCHER_FACTORY],
+  exports: [RelayService, ACCOUNT_TESTER],
 })
 export class RelayModule {}

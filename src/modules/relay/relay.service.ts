@@ -5,6 +5,7 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { currentRequestId } from 'src/common/logging/request-context';
 import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+import { CoordinationException } from 'src/infra/coordination/coordination.exception';
 import { COORDINATOR, type Coordinator } from 'src/infra/coordination/coordinator.port';
 import {
   transportFaultOf,
@@ -12,6 +13,7 @@ import {
   type TransportFault,
   type UpstreamResponse,
 } from 'src/infra/http/upstream-http.service';
+import type { Platform } from 'src/common/platform';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
@@ -55,6 +57,7 @@ export interface RelayCall {
 /** Mutable facts about one request, filled in as it progresses; becomes the usage event. */
 interface RequestState {
   requestId: string;
+  platform: Platform;
   startedAt: number;
   model: string;
   stream: boolean;
@@ -78,6 +81,9 @@ type Attempt =
     };
 
 class ClientGoneError extends Error {}
+
+/** The last failed attempt: a transport fault, or the upstream status that caused failover. */
+type Failure = { fault: TransportFault | null; status: number | null } | null;
 
 async function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -142,7 +148,7 @@ function faultOutcome(fault: TransportFault, error: unknown): UpstreamOutcome {
   }
 }
 
-function faultException(fault: TransportFault): RelayException {
+function faultException(fault: TransportFault, retryAtMs: number | null): RelayException {
   switch (fault) {
     case 'connect_timeout':
     case 'first_byte_timeout':
@@ -150,14 +156,20 @@ function faultException(fault: TransportFault): RelayException {
       return new RelayException(
         RelayExceptionCode.UPSTREAM_TIMEOUT,
         'upstream did not answer in time',
+        retryAtMs,
       );
     case 'unreachable':
-      return new RelayException(RelayExceptionCode.UPSTREAM_UNREACHABLE, 'upstream is unreachable');
+      return new RelayException(
+        RelayExceptionCode.UPSTREAM_UNREACHABLE,
+        'upstream is unreachable',
+        retryAtMs,
+      );
     case 'reset':
     case 'aborted':
       return new RelayException(
         RelayExceptionCode.UPSTREAM_BAD_RESPONSE,
         'upstream closed the connection',
+        retryAtMs,
       );
   }
 }
@@ -206,7 +218,14 @@ export class RelayService {
     error: unknown,
   ): { status: number; code: string } {
     const errorId = randomUUID();
-    if (!isRelayKnownError(error)) appLogger.error({ err: error, errorId }, 'relay request failed');
+    if (error instanceof CoordinationException) {
+      appLogger.warn(
+        { code: error.code, errorId },
+        'relay request refused: coordinator unavailable',
+      );
+    } else if (!isRelayKnownError(error)) {
+      appLogger.error({ err: error, errorId }, 'relay request failed');
+    }
     const view = toRelayErrorView(error, errorId);
     if (!res.headersSent && !res.destroyed) dialect.writeError(res, view);
     return { status: view.status, code: view.code };
@@ -215,6 +234,7 @@ export class RelayService {
   async relay(call: RelayCall, req: Request, res: Response): Promise<void> {
     const state: RequestState = {
       requestId: currentRequestId() ?? randomUUID(),
+      platform: call.dialect.platform,
       startedAt: Date.now(),
       model: 'unknown',
       stream: false,
@@ -255,6 +275,15 @@ export class RelayService {
           estimatedCostMicros: estimate,
         });
         stopRenewing = admission.startRenewing();
+        if (admission.rateLimit !== null) {
+          const { limit, remaining, resetAtMs } = admission.rateLimit;
+          res.setHeader('x-ratelimit-limit', String(limit));
+          res.setHeader('x-ratelimit-remaining', String(Math.max(0, remaining)));
+          res.setHeader(
+            'x-ratelimit-reset',
+            String(Math.max(1, Math.ceil((resetAtMs - Date.now()) / 1000))),
+          );
+        }
       }
       await this.forward(call, req, res, policy, parsed, raw, state);
     } catch (error) {
@@ -287,7 +316,7 @@ export class RelayService {
       at: state.startedAt,
       apiKeyId: policy.id,
       accountId: state.accountId,
-      platform: 'claude',
+      platform: state.platform,
       model: state.model,
       status: state.status,
       outcome: state.outcome,
@@ -327,12 +356,12 @@ export class RelayService {
       exclude: new Set<string>(),
     };
     const exclude = pick.exclude as Set<string>;
-    let lastFault: TransportFault | null = null;
+    let lastFailure: Failure = null;
     const refreshed = new Set<string>();
     for (let attempt = 0; attempt < this.config.env.RELAY_MAX_ATTEMPTS; attempt++) {
       if (state.clientGone) throw new ClientGoneError();
       const chosen = await this.scheduler.pick(pick);
-      if (!chosen.ok) throw this.unavailable(chosen, lastFault);
+      if (!chosen.ok) throw this.unavailable(chosen, lastFailure);
       let account = chosen.account;
       exclude.add(account.id);
       state.attempts += 1;
@@ -359,7 +388,7 @@ export class RelayService {
           }
         }
         if (result.kind === 'failover') {
-          lastFault = result.fault;
+          lastFailure = { fault: result.fault, status: result.status };
           await this.recordHealth(account, result.outcome, chosen.upstreamModel);
           appLogger.warn(
             {
@@ -386,22 +415,39 @@ export class RelayService {
     const probe = await this.scheduler.pick({ ...pick, session: null, exclude: new Set() });
     throw this.unavailable(
       probe.ok ? { ok: false, reason: 'unavailable', retryAtMs: null } : probe,
-      lastFault,
+      lastFailure,
     );
   }
 
-  private unavailable(
-    result: Extract<PickResult, { ok: false }>,
-    lastFault: TransportFault | null,
-  ): RelayException {
+  /**
+   * Why no account could serve: every one rate-limited (429, wait until the earliest reset); the
+   * last attempt's transport fault (504 / 503 / 502); the upstream's own overload (529) or bad
+   * status (502); else nothing capable is available (503).
+   */
+  private unavailable(result: Extract<PickResult, { ok: false }>, last: Failure): RelayException {
+    const retryAt = result.retryAtMs;
     if (result.reason === 'rate_limited') {
       return new RelayException(
         RelayExceptionCode.ALL_ACCOUNTS_RATE_LIMITED,
         'every upstream account for this model is rate-limited',
-        result.retryAtMs,
+        retryAt,
       );
     }
-    if (lastFault !== null) return faultException(lastFault);
+    if (last?.fault != null) return faultException(last.fault, retryAt);
+    if (last?.status === 529) {
+      return new RelayException(
+        RelayExceptionCode.UPSTREAM_OVERLOADED,
+        'upstream is overloaded',
+        retryAt,
+      );
+    }
+    if (last?.status != null && last.status >= 500) {
+      return new RelayException(
+        RelayExceptionCode.UPSTREAM_BAD_RESPONSE,
+        `upstream failed (${last.status})`,
+        retryAt,
+      );
+    }
     return new RelayException(
       RelayExceptionCode.NO_ACCOUNT_AVAILABLE,
       result.reason === 'binding_unavailable'

@@ -81,11 +81,6 @@ export class Scheduler {
     };
   }
 
-  /** Moves a conversation to another account after a failover. */
-  rebind(request: PickRequest, accountId: string): void {
-    if (request.session !== null) this.remember(request, accountId);
-  }
-
   private boundCandidates(binding: ApiKeyBinding | undefined): RoutableAccount[] | null {
     if (binding === undefined) return null;
     if ('accountId' in binding) {

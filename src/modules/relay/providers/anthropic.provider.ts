@@ -95,9 +95,10 @@ export class AnthropicProvider implements ProviderAdapter {
     }
     if (status === 529) return { kind: 'overloaded', status };
     if (status >= 500) return { kind: 'server_error', status };
-    if (status === 401) return { kind: 'auth_failed', status };
+    // A disabled organization is final; check it before 401, which earns a token refresh first.
     if (isBlockedResponse(status, bodyText))
-      return { kind: 'blocked', message: bodyText.slice(0, 200) };
+      return { kind: 'blocked', message: bodyText.slice(0, 500) };
+    if (status === 401) return { kind: 'auth_failed', status };
     return null;
   }
 
