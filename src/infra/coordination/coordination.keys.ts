@@ -17,7 +17,7 @@ function tag(id: string): string {
 export const coordinationKeys = {
   /** Fixed-window counter of one metric (requests, tokens) for an API key. */
   keyWindow: (keyId: string, metric: string): string => `k:${tag(keyId)}:win:${metric}`,
-  /** Spend counter of an API key for one budget period (e.g. `day`, `2025-01-31`). */
+  /** Spend counter of an API key for one budget period (e.g. `daily`, `2025-01-31`). */
   keyBudget: (keyId: string, period: string, periodId: string): string =>
     `k:${tag(keyId)}:budget:${period}:${periodId}`,
   /** Concurrency leases of an API key. */
