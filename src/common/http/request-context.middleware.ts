@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { appLogger } from 'src/common/logging/app-logger';
+import { accessLogger } from 'src/common/logging/app-logger';
 import { requestContext } from 'src/common/logging/request-context';
 import type { MetricsService } from 'src/modules/metrics/metrics.service';
 
@@ -9,8 +9,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * Gives every request a fresh id, echoes it in `x-request-id`, runs the
  * request inside a log context, and on finish records metrics and one access-log line.
+ *
+ * `route` names the route in metrics and the log when the caller already knows it (the relay's
+ * fast path, which serves its routes before Express has matched any); else Express's match.
  */
-export function requestContextMiddleware(metrics: MetricsService) {
+export function requestContextMiddleware(metrics: MetricsService, route?: string) {
   return (req: Request, res: Response, next: NextFunction): void => {
     // Our own id keys leases and the request log, so a caller can never make two requests share
     // one; the caller's id (when well-formed) is kept beside it in the log for correlation.
@@ -24,21 +27,20 @@ export function requestContextMiddleware(metrics: MetricsService) {
       res.removeListener('finish', done);
       res.removeListener('close', done);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeOf(req);
-      metrics.observeHttp(req.method, route, res.statusCode, seconds);
-      requestContext.run({ requestId }, () => {
-        appLogger.info(
-          {
-            method: req.method,
-            route,
-            status: res.statusCode,
-            ms: Math.round(seconds * 1000),
-            aborted: !res.writableFinished,
-            clientRequestId,
-          },
-          'request',
-        );
-      });
+      const name = route ?? routeOf(req);
+      metrics.observeHttp(req.method, name, res.statusCode, seconds);
+      accessLogger.info(
+        {
+          requestId,
+          method: req.method,
+          route: name,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+          aborted: !res.writableFinished,
+          clientRequestId,
+        },
+        'request',
+      );
     };
     res.on('finish', done);
     res.on('close', done);

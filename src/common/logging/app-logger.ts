@@ -1,42 +1,64 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 import { currentRequestId } from './request-context';
+
+const baseOptions: LoggerOptions = {
+  level: 'info',
+  base: { service: 'switchyard' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+};
+
+/**
+ * Log lines go to stdout asynchronously: under load the lines written while one write is in
+ * flight leave together in the next, instead of one blocking write per line. pino flushes what
+ * is left synchronously on process exit.
+ */
+const destination = pino.destination({ dest: 1, sync: false });
 
 /**
  * One structured JSON logger for the process. Every line written inside a request carries its
  * request id (from AsyncLocalStorage), so a request can be followed across modules.
  */
-export const appLogger: Logger = pino({
-  level: 'info',
-  base: { service: 'switchyard' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
-  mixin: () => {
-    const requestId = currentRequestId();
-    return requestId === undefined ? {} : { requestId };
+export const appLogger: Logger = pino(
+  {
+    ...baseOptions,
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId === undefined ? {} : { requestId };
+    },
+    // Defence in depth: these fields never reach a log line even if someone logs a whole object.
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'headers["x-api-key"]',
+        'apiKey',
+        '*.apiKey',
+        'accessToken',
+        '*.accessToken',
+        'refreshToken',
+        '*.refreshToken',
+      ],
+      censor: '[redacted]',
+    },
   },
-  // Defence in depth: these fields never reach a log line even if someone logs a whole object.
-  redact: {
-    paths: [
-      'password',
-      '*.password',
-      'authorization',
-      '*.authorization',
-      'headers.authorization',
-      'headers["x-api-key"]',
-      'apiKey',
-      '*.apiKey',
-      'accessToken',
-      '*.accessToken',
-      'refreshToken',
-      '*.refreshToken',
-    ],
-    censor: '[redacted]',
-  },
-});
+  destination,
+);
+
+/**
+ * The access log: one line per HTTP request, written by the request-context middleware with
+ * fixed fields only (method, route, status, duration, ids), so it needs neither redaction nor
+ * the context lookup, which cost about half of every line. Same stream and level as appLogger.
+ */
+export const accessLogger: Logger = pino(baseOptions, destination);
 
 export function setLogLevel(level: string): void {
   appLogger.level = level;
+  accessLogger.level = level;
 }
 
 function messageOf(message: unknown): { msg: string; obj?: object } {

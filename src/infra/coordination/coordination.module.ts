@@ -1,6 +1,8 @@
 import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
+import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { COORDINATOR, type Coordinator } from './coordinator.port';
 import { LocalCoordinator } from './local.coordinator';
 import { RedisCoordinator } from './redis.coordinator';
@@ -10,12 +12,41 @@ export const InjectCoordinator = (): PropertyDecorator & ParameterDecorator => I
 
 const lastRedisErrorLog: Record<string, number> = {};
 
-export function createCoordinator(config: ConfigService): Coordinator {
+/**
+ * `switchyard_coordinator_calls_total{op}`: every coordinator call (with Redis, every round trip),
+ * so operators and the benchmark can check the per-request coordination budget. Calls are
+ * counted in plain numbers and handed to prom-client at scrape time: an `inc()` with a label on
+ * every call cost about a microsecond each, several per relayed request.
+ */
+function callCounter(metrics: MetricsService | undefined): ((op: string) => void) | undefined {
+  if (metrics === undefined) return undefined;
+  const counts = new Map<string, { total: number; reported: number }>();
+  new Counter({
+    name: 'switchyard_coordinator_calls_total',
+    help: 'Coordinator calls by operation (with Redis, each one is one round trip)',
+    labelNames: ['op'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const [op, count] of counts) {
+        if (count.total > count.reported) this.inc({ op }, count.total - count.reported);
+        count.reported = count.total;
+      }
+    },
+  });
+  return (op) => {
+    const count = counts.get(op);
+    if (count === undefined) counts.set(op, { total: 1, reported: 0 });
+    else count.total += 1;
+  };
+}
+
+export function createCoordinator(config: ConfigService, metrics?: MetricsService): Coordinator {
   const instanceId = config.instanceId;
   const onError = (error: unknown): void => {
     appLogger.warn({ err: error }, 'coordinator background error');
   };
-  if (config.redisMode === 'none') return new LocalCoordinator({ instanceId, onError });
+  const onCall = callCounter(metrics);
+  if (config.redisMode === 'none') return new LocalCoordinator({ instanceId, onError, onCall });
   const { client, subscriber } = createRedisClients({
     url: config.env.REDIS_URL,
     sentinels: config.redisSentinels,
@@ -37,6 +68,7 @@ export function createCoordinator(config: ConfigService): Coordinator {
     subscriber,
     keyPrefix: config.env.REDIS_KEY_PREFIX,
     onError,
+    onCall,
   });
 }
 
@@ -53,7 +85,12 @@ export class CoordinatorLifecycle implements OnApplicationShutdown {
 @Global()
 @Module({
   providers: [
-    { provide: COORDINATOR, inject: [ConfigService], useFactory: createCoordinator },
+    {
+      provide: COORDINATOR,
+      inject: [ConfigService, { token: MetricsService, optional: true }],
+      useFactory: (config: ConfigService, metrics: MetricsService | null) =>
+        createCoordinator(config, metrics ?? undefined),
+    },
     CoordinatorLifecycle,
   ],
   exports: [COORDINATOR],

@@ -114,6 +114,8 @@ export interface LocalCoordinatorOptions {
   now?: () => number;
   /** Receives errors thrown by subscription handlers (default: a process warning). */
   onError?: (error: unknown) => void;
+  /** Told of every call by operation name (the coordinator-calls metric). */
+  onCall?: (op: string) => void;
 }
 
 /** Channel names become event names; the prefix keeps a channel called 'error' harmless. */
@@ -130,6 +132,7 @@ export class LocalCoordinator implements Coordinator {
   private readonly store: LocalCoordinatorStore;
   private readonly now: () => number;
   private readonly onError: (error: unknown) => void;
+  private readonly onCall: ((op: string) => void) | undefined;
   /** lease key -> members this instance holds, so close() can release exactly those. */
   private readonly heldLeases = new Map<string, Set<string>>();
   private heldLeasesSincePrune = 0;
@@ -145,10 +148,11 @@ export class LocalCoordinator implements Coordinator {
     this.onError =
       options.onError ??
       ((error: unknown) => process.emitWarning(`Coordinator subscriber failed: ${String(error)}`));
+    this.onCall = options.onCall;
   }
 
   async admit(request: AdmitRequest): Promise<AdmitResult> {
-    this.assertOpen();
+    this.assertOpen('admit');
     assertAdmitRequest(request);
     const now = this.now();
     const { store } = this;
@@ -218,7 +222,7 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async settle(request: SettleRequest): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('settle');
     assertSettleRequest(request);
     const now = this.now();
     for (const counter of request.counters) {
@@ -236,13 +240,13 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async getCounters(keys: string[]): Promise<number[]> {
-    this.assertOpen();
+    this.assertOpen('getCounters');
     const now = this.now();
     return keys.map((key) => this.store.counter(key, now)?.value ?? 0);
   }
 
   async renewLease(key: string, leaseId: string, ttlMs: number): Promise<boolean> {
-    this.assertOpen();
+    this.assertOpen('renewLease');
     assertTtl(ttlMs);
     const now = this.now();
     const member = this.member(leaseId);
@@ -256,17 +260,17 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async releaseLease(key: string, leaseId: string): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('releaseLease');
     this.removeLease(key, leaseId);
   }
 
   async countLeases(key: string): Promise<number> {
-    this.assertOpen();
+    this.assertOpen('countLeases');
     return this.store.liveLeases(key, this.now())?.size ?? 0;
   }
 
   async setValue(key: string, value: string, ttlMs: number): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('setValue');
     assertTtl(ttlMs);
     const now = this.now();
     this.store.values.set(key, { value, expiresAtMs: now + ttlMs });
@@ -274,12 +278,12 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async getValue(key: string): Promise<string | null> {
-    this.assertOpen();
+    this.assertOpen('getValue');
     return this.store.value(key, this.now())?.value ?? null;
   }
 
   async getValueAndTouch(key: string, ttlMs: number): Promise<string | null> {
-    this.assertOpen();
+    this.assertOpen('getValueAndTouch');
     assertTtl(ttlMs);
     const now = this.now();
     const entry = this.store.value(key, now);
@@ -289,18 +293,18 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async getValues(keys: string[]): Promise<(string | null)[]> {
-    this.assertOpen();
+    this.assertOpen('getValues');
     const now = this.now();
     return keys.map((key) => this.store.value(key, now)?.value ?? null);
   }
 
   async deleteValue(key: string): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('deleteValue');
     this.store.values.delete(key);
   }
 
   async acquireLock(name: string, ttlMs: number): Promise<LockHandle | null> {
-    this.assertOpen();
+    this.assertOpen('acquireLock');
     assertTtl(ttlMs);
     const now = this.now();
     if (this.store.lock(name, now)) return null;
@@ -312,18 +316,18 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async releaseLock(handle: LockHandle): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('releaseLock');
     this.removeLock(handle.name, handle.token);
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('publish');
     // Asynchronous like a real broker: a handler never runs inside the publisher's call.
     queueMicrotask(() => this.store.events.emit(eventName(channel), message));
   }
 
   async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
-    this.assertOpen();
+    this.assertOpen('subscribe');
     const event = eventName(channel);
     const listener = (message: string): void => {
       try {
@@ -341,7 +345,7 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async ping(): Promise<void> {
-    this.assertOpen();
+    this.assertOpen('ping');
   }
 
   async close(): Promise<void> {
@@ -400,7 +404,9 @@ export class LocalCoordinator implements Coordinator {
     if (members?.size === 0) this.heldLeases.delete(key);
   }
 
-  private assertOpen(): void {
+  /** Counts the call (onCall), then refuses it when the coordinator is closed. */
+  private assertOpen(op: string): void {
+    this.onCall?.(op);
     if (this.closed) {
       throw new CoordinationException(CoordinationExceptionCode.CLOSED, 'Coordinator is closed');
     }

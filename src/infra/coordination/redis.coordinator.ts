@@ -27,6 +27,8 @@ export interface RedisCoordinatorOptions {
   callTimeoutMs?: number;
   /** Receives subscription handler errors and failed releases on close (default: a warning). */
   onError?: (error: unknown) => void;
+  /** Told of every Redis round trip by operation name (the coordinator-calls metric). */
+  onCall?: (op: string) => void;
 }
 
 /** A lease set outlives its longest-lived member by this much, then Redis drops it. */
@@ -80,6 +82,7 @@ export class RedisCoordinator implements Coordinator {
   private readonly keyPrefix: string;
   private readonly callTimeoutMs: number;
   private readonly onError: (error: unknown) => void;
+  private readonly onCall: ((op: string) => void) | undefined;
   /** Prefixed lease key -> member -> local estimate of its expiry (for pruning only). */
   private readonly heldLeases = new Map<string, Map<string, number>>();
   private heldLeasesSincePrune = 0;
@@ -102,6 +105,7 @@ export class RedisCoordinator implements Coordinator {
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.onError =
       options.onError ?? ((error: unknown) => process.emitWarning(`Coordinator: ${String(error)}`));
+    this.onCall = options.onCall;
     this.subscriber.on('message', this.onMessage);
   }
 
@@ -376,6 +380,7 @@ export class RedisCoordinator implements Coordinator {
     run: () => Promise<T>,
     timeoutMs = this.callTimeoutMs,
   ): Promise<T> {
+    this.onCall?.(what);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

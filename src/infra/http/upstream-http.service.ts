@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import { SocksClient } from 'socks';
 import {
@@ -11,12 +12,28 @@ import {
 } from 'undici';
 import { ConfigService } from 'src/config/config.service';
 
+/**
+ * Cancels an upstream call, like an AbortController, for the relay's hot path. undici accepts an
+ * EventEmitter as a request's signal; Node's AbortController is an EventTarget, which costs
+ * several microseconds per request to create and listen to. The call then fails with
+ * UND_ERR_ABORTED, which transportFaultOf reads as 'aborted'.
+ */
+export class UpstreamAbort extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
 export interface UpstreamRequest {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: Buffer | string;
-  signal?: AbortSignal;
+  signal?: AbortSignal | UpstreamAbort;
   proxyUrl?: string | null;
 }
 

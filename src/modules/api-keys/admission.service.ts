@@ -65,6 +65,69 @@ export interface BudgetStatus {
   concurrency?: { limit: number; active: number };
 }
 
+/** The renewal timer ticks at most this far apart, so a lease is renewed close to when it is due. */
+const RENEW_TICK_MAX_MS = 1000;
+
+/**
+ * Renews the leases of the admissions that asked for it, each every third of LEASE_TTL_MS, from
+ * one timer per process instead of an interval per request (which cost a timer to create and
+ * clear on every request, and thousands of timers under many long streams). The timer runs only
+ * while some admission is renewing; renewals stay spread over time as each comes due.
+ */
+export class LeaseRenewer {
+  private readonly due = new Map<Admission, number>();
+  private timer: NodeJS.Timeout | undefined;
+  readonly intervalMs: number;
+  private readonly tickMs: number;
+
+  constructor(leaseTtlMs: number) {
+    this.intervalMs = Math.max(1, Math.floor(leaseTtlMs / 3));
+    this.tickMs = Math.min(this.intervalMs, RENEW_TICK_MAX_MS);
+  }
+
+  get size(): number {
+    return this.due.size;
+  }
+
+  add(admission: Admission): void {
+    if (this.due.has(admission)) return;
+    this.due.set(admission, Date.now() + this.intervalMs);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.tick(), this.tickMs);
+      this.timer.unref();
+    }
+  }
+
+  delete(admission: Admission): void {
+    // The timer stops at its next tick when nothing is left, not here: with one request at a
+    // time, stopping and starting it on every request would cost what it saves.
+    this.due.delete(admission);
+  }
+
+  /** Stops every renewal (shutdown). */
+  clear(): void {
+    this.due.clear();
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    if (this.due.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const [admission, dueAt] of this.due) {
+      if (dueAt > now) continue;
+      this.due.set(admission, dueAt + this.intervalMs);
+      admission.renew().catch((error: unknown) => {
+        appLogger.warn({ err: error, keyId: admission.keyId }, 'concurrency lease renewal failed');
+      });
+    }
+  }
+}
+
 /** How long a client refused for concurrency should wait: a slot frees when any request ends. */
 const CONCURRENCY_RETRY_MS = 1000;
 
@@ -102,7 +165,6 @@ function whenResets(resetAtMs: number | null): string {
  */
 export class Admission {
   private done = false;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -112,8 +174,8 @@ export class Admission {
     readonly requestId: string,
     /** The request window's state after this admit, for `x-ratelimit-*` on success. */
     readonly rateLimit: RateLimitInfo | null,
-    /** Admissions whose lease this instance is renewing, so shutdown can stop the timers. */
-    private readonly renewing: Set<Admission>,
+    /** Renews the leases of admissions that asked for it; shutdown stops it. */
+    private readonly renewer: LeaseRenewer,
   ) {}
 
   get keyId(): string {
@@ -152,23 +214,12 @@ export class Admission {
    */
   startRenewing(): () => void {
     if (this.plan.lease === undefined || this.done) return () => undefined;
-    if (this.timer === undefined) {
-      const interval = Math.max(1, Math.floor(this.leaseTtlMs / 3));
-      this.timer = setInterval(() => {
-        this.renew().catch((error: unknown) => {
-          appLogger.warn({ err: error, keyId: this.keyId }, 'concurrency lease renewal failed');
-        });
-      }, interval);
-      this.timer.unref();
-      this.renewing.add(this);
-    }
+    this.renewer.add(this);
     return () => this.stopRenewing();
   }
 
   stopRenewing(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    this.renewing.delete(this);
+    this.renewer.delete(this);
   }
 
   /**
@@ -211,13 +262,15 @@ export class Admission {
  */
 @Injectable()
 export class AdmissionService implements OnApplicationShutdown {
-  /** Only admissions with a renewal timer: an admission nobody settles is not kept alive here. */
-  private readonly renewing = new Set<Admission>();
+  /** Only admissions that renew: an admission nobody settles is not kept alive here. */
+  private readonly renewer: LeaseRenewer;
 
   constructor(
     @InjectCoordinator() private readonly coordinator: Coordinator,
     private readonly config: ConfigService,
-  ) {}
+  ) {
+    this.renewer = new LeaseRenewer(config.env.LEASE_TTL_MS);
+  }
 
   /**
    * Admits a request or throws ApiKeyException: WINDOW_LIMIT / CONCURRENCY_LIMIT (429, with
@@ -257,7 +310,7 @@ export class AdmissionService implements OnApplicationShutdown {
       leaseTtlMs,
       request.requestId,
       rateLimit,
-      this.renewing,
+      this.renewer,
     );
   }
 
@@ -334,7 +387,7 @@ export class AdmissionService implements OnApplicationShutdown {
 
   /** Admissions whose lease this instance is renewing (long responses in flight). */
   get renewingCount(): number {
-    return this.renewing.size;
+    return this.renewer.size;
   }
 
   /**
@@ -344,7 +397,7 @@ export class AdmissionService implements OnApplicationShutdown {
    * of a cap.
    */
   onApplicationShutdown(): void {
-    for (const admission of [...this.renewing]) admission.stopRenewing();
+    this.renewer.clear();
   }
 
   private rejection(

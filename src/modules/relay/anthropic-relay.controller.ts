@@ -17,6 +17,18 @@ const COUNT_TOKENS: RelayCall = {
   path: '/v1/messages/count_tokens',
   metered: false,
 };
+const MESSAGES_PATHS = ['v1/messages', 'api/v1/messages', 'claude/v1/messages'];
+const COUNT_TOKENS_PATHS = [
+  'v1/messages/count_tokens',
+  'api/v1/messages/count_tokens',
+  'claude/v1/messages/count_tokens',
+];
+
+/** This controller's POST relay routes, also served by RelayFastPath ahead of Express. */
+export const ANTHROPIC_RELAY_ROUTES: readonly { paths: readonly string[]; call: RelayCall }[] = [
+  { paths: MESSAGES_PATHS, call: MESSAGES },
+  { paths: COUNT_TOKENS_PATHS, call: COUNT_TOKENS },
+];
 
 /**
  * Anthropic Messages API, also under /api and /claude so existing relay client configs work.
@@ -30,17 +42,13 @@ export class AnthropicRelayController {
   ) {}
 
   @ApiKeyAuth()
-  @Post(['v1/messages', 'api/v1/messages', 'claude/v1/messages'])
+  @Post(MESSAGES_PATHS)
   messages(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.relay.relay(MESSAGES, req, res);
   }
 
   @ApiKeyAuth()
-  @Post([
-    'v1/messages/count_tokens',
-    'api/v1/messages/count_tokens',
-    'claude/v1/messages/count_tokens',
-  ])
+  @Post(COUNT_TOKENS_PATHS)
   countTokens(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.relay.relay(COUNT_TOKENS, req, res);
   }

@@ -39,11 +39,16 @@ const CLIENT_ONLY = new Set([
 const ACCOUNT_PRIVATE =
   /^(anthropic-ratelimit-|anthropic-organization-id$|set-cookie$|x-envoy-|cf-ray$|server$|via$|alt-svc$)/;
 
+/** Client request headers never passed upstream: hop-by-hop, credentials, client infrastructure. */
+const DROPPED_REQUEST = new Set([...HOP_BY_HOP, ...CLIENT_CREDENTIALS, ...CLIENT_ONLY]);
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
 function connectionListed(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
-): Set<string> {
+): ReadonlySet<string> {
   const value = headers.connection;
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  if (value === undefined) return NONE_LISTED;
+  const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     text
       .split(',')
@@ -56,17 +61,11 @@ function connectionListed(
 export function forwardableRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const listed = connectionListed(headers);
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
-    if (
-      HOP_BY_HOP.has(lower) ||
-      CLIENT_CREDENTIALS.has(lower) ||
-      CLIENT_ONLY.has(lower) ||
-      listed.has(lower)
-    ) {
-      continue;
-    }
+    if (DROPPED_REQUEST.has(lower) || listed.has(lower)) continue;
     out[lower] = Array.isArray(value) ? value.join(', ') : value;
   }
   // Bytes pass through unchanged and the usage tap reads them: ask for no compression.
@@ -81,7 +80,8 @@ export function forwardableResponseHeaders(
 ): Record<string, string | string[]> {
   const listed = connectionListed(headers);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
     if (lower === 'content-length' && options.keepContentLength) {

@@ -8,6 +8,7 @@ import { RelayAccountTester } from './account-tester.service';
 import { AnthropicRelayController } from './anthropic-relay.controller';
 import { KeyUsageController } from './key-usage.controller';
 import { ModelCatalog } from './model-catalog.service';
+import { RelayFastPath } from './relay-fast-path';
 import { RelayService } from './relay.service';
 
 /**
@@ -20,6 +21,7 @@ import { RelayService } from './relay.service';
   controllers: [AnthropicRelayController, KeyUsageController],
   providers: [
     RelayService,
+    RelayFastPath,
     ModelCatalog,
     RelayAccountTester,
     { provide: ACCOUNT_TESTER, useExisting: RelayAccountTester },

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { appLogger } from 'src/common/logging/app-logger';
 import { currentRequestId } from 'src/common/logging/request-context';
 import { ConfigService } from 'src/config/config.service';
@@ -9,6 +10,7 @@ import { CoordinationException } from 'src/infra/coordination/coordination.excep
 import { COORDINATOR, type Coordinator } from 'src/infra/coordination/coordinator.port';
 import {
   transportFaultOf,
+  UpstreamAbort,
   UpstreamHttp,
   type TransportFault,
   type UpstreamResponse,
@@ -85,27 +87,55 @@ class ClientGoneError extends Error {}
 /** The last failed attempt: a transport fault, or the upstream status that caused failover. */
 type Failure = { fault: TransportFault | null; status: number | null } | null;
 
-async function readBody(req: Request, limit: number): Promise<Buffer> {
+function bodyTooLarge(limit: number): RelayException {
+  return new RelayException(
+    RelayExceptionCode.BODY_TOO_LARGE,
+    `request body exceeds ${limit} bytes`,
+  );
+}
+
+/**
+ * The whole request body, up to limit bytes. Plain stream events rather than `for await`: an
+ * async iterator costs a promise per chunk and an end-of-stream watcher per request.
+ */
+function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    throw new RelayException(
-      RelayExceptionCode.BODY_TOO_LARGE,
-      `request body exceeds ${limit} bytes`,
-    );
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      throw new RelayException(
-        RelayExceptionCode.BODY_TOO_LARGE,
-        `request body exceeds ${limit} bytes`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(limit));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const fail = (error: Error): void => {
+      cleanup();
+      // As an abandoned `for await` would: the rest of the body is not wanted.
+      req.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) fail(bodyTooLarge(limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => fail(error);
+    const onClose = (): void => {
+      if (req.readableEnded) return;
+      const error = new Error('request closed before its body was complete');
+      fail(Object.assign(error, { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
@@ -120,15 +150,55 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return Buffer.concat(chunks).subarray(0, limit);
 }
 
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
+/**
+ * Writes every chunk of body to res as it arrives, pausing body while res is full. Resolves at
+ * the end of body, or as soon as stop() says so after a chunk or a drain (the caller then
+ * destroys body); rejects with body's error. Stream events rather than `for await`, which
+ * costs a promise per chunk.
+ */
+function pump(
+  body: Readable,
+  res: Response,
+  onChunk: (chunk: Buffer) => void,
+  stop: () => boolean,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      res.off('drain', onDrain);
+      res.off('close', onDrain);
+    };
+    const onData = (chunk: Buffer): void => {
+      onChunk(chunk);
+      if (!res.write(chunk)) body.pause();
+      if (stop()) {
+        cleanup();
+        resolve();
+      }
+    };
+    const onDrain = (): void => {
+      if (stop()) {
+        cleanup();
+        resolve();
+      } else if (body.isPaused()) {
+        body.resume();
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
       resolve();
     };
-    res.once('drain', done);
-    res.once('close', done);
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    res.on('drain', onDrain);
+    res.on('close', onDrain);
   });
 }
 
@@ -340,7 +410,7 @@ export class RelayService {
     raw: Buffer,
     state: RequestState,
   ): Promise<void> {
-    const abort = new AbortController();
+    const abort = new UpstreamAbort();
     res.once('close', () => {
       if (!res.writableFinished) {
         state.clientGone = true;
@@ -372,7 +442,7 @@ export class RelayService {
       const endInFlight = this.scheduler.begin(account.id);
       try {
         const send = (target: RoutableAccount): Promise<Attempt> =>
-          this.attempt(call, req, target, parsed, raw, chosen.upstreamModel, abort.signal, state);
+          this.attempt(call, req, target, parsed, raw, chosen.upstreamModel, abort, state);
         let result = await send(account);
         if (
           result.kind === 'failover' &&
@@ -505,7 +575,7 @@ export class RelayService {
     parsed: ParsedRequest,
     raw: Buffer,
     upstreamModel: string,
-    signal: AbortSignal,
+    signal: UpstreamAbort,
     state: RequestState,
   ): Promise<Attempt> {
     // Bytes pass through unchanged unless the account maps the model to another name.
@@ -587,16 +657,19 @@ export class RelayService {
     const kept: Buffer[] = [];
     let keptBytes = 0;
     try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        state.ttfbMs ??= Date.now() - state.startedAt;
-        if (tap !== null) tap.push(chunk);
-        else if (keptBytes < MAX_PARSED_BODY) {
-          kept.push(chunk);
-          keptBytes += chunk.length;
-        }
-        if (!res.write(chunk)) await drained(res);
-        if (state.clientGone) break;
-      }
+      await pump(
+        response.body,
+        res,
+        (chunk) => {
+          state.ttfbMs ??= Date.now() - state.startedAt;
+          if (tap !== null) tap.push(chunk);
+          else if (keptBytes < MAX_PARSED_BODY) {
+            kept.push(chunk);
+            keptBytes += chunk.length;
+          }
+        },
+        () => state.clientGone,
+      );
       if (state.clientGone) throw new ClientGoneError();
       tap?.end();
       if (tap !== null && !tap.complete && !tap.sawError) {
@@ -628,7 +701,10 @@ export class RelayService {
         }
       }
     } finally {
-      state.usage = tap !== null ? tap.usage : call.provider.usageFromBody(Buffer.concat(kept));
+      state.usage =
+        tap !== null
+          ? tap.usage
+          : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
     }
   }
 }

@@ -47,6 +47,18 @@ export function sessionFromUserId(metadata: unknown): string | null {
   return null;
 }
 
+/** Session ids recur on every turn of a conversation: their digests are kept (short ones only). */
+const MEMO_MAX_ENTRIES = 10_000;
+const MEMO_MAX_LENGTH = 256;
+const memo = new Map<string, string>();
+
 function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
+  const known = memo.get(value);
+  if (known !== undefined) return known;
+  const hashed = createHash('sha256').update(value).digest('base64url').slice(0, 22);
+  if (value.length <= MEMO_MAX_LENGTH) {
+    if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
+    memo.set(value, hashed);
+  }
+  return hashed;
 }
