@@ -13,7 +13,7 @@ if (upstream === undefined) {
 }
 
 const pool = new Pool(upstream, {
-  connections: 256,
+  connections: null, // as many as there are requests in flight, like Switchyard's Agent
   pipelining: 1,
   keepAliveTimeout: 30_000,
   headersTimeout: 0,

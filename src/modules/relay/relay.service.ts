@@ -332,6 +332,19 @@ export class RelayService {
         userAgent: req.headers['user-agent'],
       });
       if (denied !== null) throw ApiKeyException.fromRejection(denied);
+      const pick: PickRequest = {
+        platform: call.dialect.platform,
+        model: parsed.model,
+        apiKeyId: policy.id,
+        binding: policy.bindings[call.dialect.platform],
+        session: sessionOf(parsed.body, req.headers, this.config.env.STICKY_CONTENT_HASH),
+        exclude: new Set<string>(),
+      };
+      // The first pick (its sticky lookup is a coordinator round trip) runs while admission is
+      // decided, so the two round trips overlap instead of adding up before the upstream call.
+      // A refused request only cost a sticky lookup; the pick is then dropped unread.
+      const firstPick = this.scheduler.pick(pick);
+      firstPick.catch(() => undefined);
       if (call.metered) {
         const estimate = this.pricing.estimate(
           parsed.model,
@@ -355,7 +368,7 @@ export class RelayService {
           );
         }
       }
-      await this.forward(call, req, res, policy, parsed, raw, state);
+      await this.forward(call, req, res, parsed, raw, state, pick, firstPick);
     } catch (error) {
       if (error instanceof ClientGoneError) {
         state.outcome = 'aborted';
@@ -405,10 +418,11 @@ export class RelayService {
     call: RelayCall,
     req: Request,
     res: Response,
-    policy: ApiKeyPolicy,
     parsed: ParsedRequest,
     raw: Buffer,
     state: RequestState,
+    pick: PickRequest,
+    firstPick: Promise<PickResult>,
   ): Promise<void> {
     const abort = new UpstreamAbort();
     res.once('close', () => {
@@ -417,20 +431,12 @@ export class RelayService {
         abort.abort();
       }
     });
-    const pick: PickRequest = {
-      platform: call.dialect.platform,
-      model: parsed.model,
-      apiKeyId: policy.id,
-      binding: policy.bindings[call.dialect.platform],
-      session: sessionOf(parsed.body, req.headers, this.config.env.STICKY_CONTENT_HASH),
-      exclude: new Set<string>(),
-    };
     const exclude = pick.exclude as Set<string>;
     let lastFailure: Failure = null;
     const refreshed = new Set<string>();
     for (let attempt = 0; attempt < this.config.env.RELAY_MAX_ATTEMPTS; attempt++) {
       if (state.clientGone) throw new ClientGoneError();
-      const chosen = await this.scheduler.pick(pick);
+      const chosen = attempt === 0 ? await firstPick : await this.scheduler.pick(pick);
       if (!chosen.ok) throw this.unavailable(chosen, lastFailure);
       let account = chosen.account;
       exclude.add(account.id);
