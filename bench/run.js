@@ -154,7 +154,8 @@ async function main() {
   const started = new Date();
   ensureBuilt();
 
-  const nodeArgs = [];
+  // BENCH_NODE_ARGS: extra node flags for the Switchyard processes, e.g. to compare V8 heap flags.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   if (options.profile) {
     const dir = '/tmp/switchyard-bench-prof';
     fs.mkdirSync(dir, { recursive: true });

@@ -20,6 +20,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel queues before the process accepts them (Node's default is 511; Linux
+ * caps the value at net.core.somaxconn). Thousands of long streams can keep the event loop busy
+ * for a moment while new clients keep connecting; an overflowing queue drops their handshakes,
+ * which later surfaces as ECONNRESET for requests the process never saw.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** Builds the Nest application for a validated configuration (no listening yet). */
 export async function createApp(config: ConfigService): Promise<NestExpressApplication> {
   setLogLevel(config.env.LOG_LEVEL);
@@ -46,7 +54,14 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const admin = await app
     .get(UsersService)
     .bootstrapAdmin(config.env.ADMIN_USERNAME, config.env.ADMIN_PASSWORD);
-  await app.listen(config.env.PORT, config.env.HOST);
+  // Nest hands every argument on to server.listen(port, host, backlog, callback); its type only
+  // names the callback.
+  const listen = app.listen.bind(app) as unknown as (
+    port: number,
+    host: string,
+    backlog: number,
+  ) => Promise<unknown>;
+  await listen(config.env.PORT, config.env.HOST, LISTEN_BACKLOG);
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const url = config.env.PUBLIC_URL ?? `http://localhost:${port}`;
   appLogger.info(

@@ -137,12 +137,12 @@ function rssOf(pid) {
   }
 }
 
-/** Total CPU time (user + system) of a process in seconds, null when it is gone. */
-function cpuSecondsOf(pid) {
+/** CPU time of a process in seconds, {user, system}, null when it is gone. */
+function cpuTimesOf(pid) {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
     return null;
   }
@@ -157,5 +157,5 @@ module.exports = {
   request,
   waitReady,
   rssOf,
-  cpuSecondsOf,
+  cpuTimesOf,
 };

@@ -2,7 +2,7 @@
 // The default run: every target, non-stream and stream, at 32 connections and at 1, alternating
 // targets (forward, then reverse order) so drift hits them all alike; then RSS after at least
 // 100,000 requests, coordinator round trips per request, and a usage accounting check.
-const { sleep, rssOf, request } = require('./proc');
+const { sleep, rssOf, cpuTimesOf, request } = require('./proc');
 const { SCENARIOS, drive, runAutocannon } = require('./load');
 const { scrape, coordinatorCalls, callDelta } = require('./metrics');
 const { commandDelta } = require('./stores');
@@ -30,6 +30,7 @@ async function measure(env, target, scenarioName, connections, seconds, generato
   const sy = isSwitchyard(target);
   const callsBefore = sy ? coordinatorCalls(await scrape(target.url)) : null;
   const redisBefore = target.name === 'scaled' ? await env.redis.commandStats() : null;
+  const cpuBefore = cpuTimesOf(target.proc.pid);
   const result = await drive(generator, {
     url: target.url,
     headers: target.headers,
@@ -37,6 +38,15 @@ async function measure(env, target, scenarioName, connections, seconds, generato
     connections,
     seconds,
   });
+  const cpuAfter = cpuTimesOf(target.proc.pid);
+  // CPU time (user + system, every thread) the server spent per request served under load: a
+  // figure that drifts far less with the machine's other work than requests/s does.
+  const perRequest = (seconds) => (seconds * 1e6) / result.requests;
+  const measured = cpuBefore !== null && cpuAfter !== null && result.requests > 0;
+  result.cpuUsPerRequest = measured
+    ? perRequest(cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system)
+    : null;
+  result.cpuSystemUsPerRequest = measured ? perRequest(cpuAfter.system - cpuBefore.system) : null;
   stats.served[target.name] = (stats.served[target.name] ?? 0) + result.requests;
   if (connections > 1) stats.cutOff[target.name] = (stats.cutOff[target.name] ?? 0) + connections;
   // Let settles and usage events of the last requests land before reading the counters.
@@ -61,6 +71,8 @@ function summarise(runs) {
     rps: mean(runs.map((r) => r.rps)),
     p50Ms: mean(runs.map((r) => r.p50Ms)),
     p99Ms: mean(runs.map((r) => r.p99Ms)),
+    cpuUsPerRequest: mean(runs.map((r) => r.cpuUsPerRequest)),
+    cpuSystemUsPerRequest: mean(runs.map((r) => r.cpuSystemUsPerRequest)),
     requests: runs.reduce((a, r) => a + r.requests, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     rounds: runs,
@@ -155,7 +167,9 @@ async function runThroughput(env, options) {
           ((runs[s.key] ??= {})[t.name] ??= []).push(r);
           log(
             `round ${round + 1} ${s.key.padEnd(16)} ${t.name.padEnd(8)} ${thousands(r.rps).padStart(7)} req/s` +
-              `  p50 ${fixed(r.p50Ms, 2)} ms  p99 ${fixed(r.p99Ms, 2)} ms  errors ${r.errors}`,
+              `  p50 ${fixed(r.p50Ms, 2)} ms  p99 ${fixed(r.p99Ms, 2)} ms  CPU ${fixed(r.cpuUsPerRequest, 0)} us/req` +
+              ` (system ${fixed(r.cpuSystemUsPerRequest, 0)})` +
+              `  errors ${r.errors}`,
           );
         }
       }
@@ -325,6 +339,7 @@ function printThroughput(report) {
         thousands(r.rps),
         `${fixed(r.p50Ms, 2)} ms`,
         `${fixed(r.p99Ms, 2)} ms`,
+        r.cpuUsPerRequest === null ? '-' : `${fixed(r.cpuUsPerRequest, 0)} us`,
         thousands(r.errors),
         name === 'baseline' ? '1.00 x' : `${fixed(r.ratio, 2)} x`,
         name === 'baseline' || !key.endsWith('c=1') ? '-' : `${fixed(r.addedP50Ms, 3)} ms`,
@@ -338,7 +353,17 @@ function printThroughput(report) {
   );
   lines.push(
     table(
-      ['scenario', 'target', 'req/s', 'p50', 'p99', 'errors', 'vs baseline', 'added p50'],
+      [
+        'scenario',
+        'target',
+        'req/s',
+        'p50',
+        'p99',
+        'CPU/req',
+        'errors',
+        'vs baseline',
+        'added p50',
+      ],
       rows,
     ),
   );

@@ -18,6 +18,7 @@ import {
 import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
 import { dailyPeriod, totalPeriod } from 'src/modules/api-keys/budget-periods';
 import { describeWithRedis } from '../support/services';
+import { apiKeyPolicy } from '../factories/api-key-policy.factory';
 
 /** Short enough to wait for, long enough that timer jitter cannot flip a result. */
 const LEASE_TTL_MS = 600;
@@ -33,21 +34,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 function policy(limits: ApiKeyLimits): ApiKeyPolicy {
-  return {
-    id: `key-${randomBytes(4).toString('hex')}`,
-    name: 'test',
-    enabled: true,
-    deleted: false,
-    expiresAt: null,
-    expiresAfterDays: null,
-    firstUsedAt: null,
-    permissions: ['claude'],
-    modelPolicy: null,
-    allowedClients: null,
-    bindings: {},
-    limits,
-    priceMultiplier: 1,
-  };
+  return apiKeyPolicy({ id: `key-${randomBytes(4).toString('hex')}`, limits });
 }
 
 let requestSeq = 0;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 import type { NextFunction, Request, Response } from 'express';
-import { accessLogger } from 'src/common/logging/app-logger';
+import { logAccess } from 'src/common/logging/app-logger';
 import { requestContext } from 'src/common/logging/request-context';
 import type { MetricsService } from 'src/modules/metrics/metrics.service';
 
@@ -17,7 +17,7 @@ export function requestContextMiddleware(metrics: MetricsService, route?: string
   return (req: Request, res: Response, next: NextFunction): void => {
     // Our own id keys leases and the request log, so a caller can never make two requests share
     // one; the caller's id (when well-formed) is kept beside it in the log for correlation.
-    const requestId = randomUUID();
+    const requestId = timeOrderedId();
     const incoming = req.headers['x-request-id'];
     const clientRequestId =
       typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : undefined;
@@ -29,18 +29,15 @@ export function requestContextMiddleware(metrics: MetricsService, route?: string
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const name = route ?? routeOf(req);
       metrics.observeHttp(req.method, name, res.statusCode, seconds);
-      accessLogger.info(
-        {
-          requestId,
-          method: req.method,
-          route: name,
-          status: res.statusCode,
-          ms: Math.round(seconds * 1000),
-          aborted: !res.writableFinished,
-          clientRequestId,
-        },
-        'request',
-      );
+      logAccess({
+        requestId,
+        method: req.method,
+        route: name,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        aborted: !res.writableFinished,
+        clientRequestId,
+      });
     };
     res.on('finish', done);
     res.on('close', done);

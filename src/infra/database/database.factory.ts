@@ -20,6 +20,18 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+const sqliteHandles = new WeakMap<Kysely<Database>, BetterSqlite3.Database>();
+
+/**
+ * The better-sqlite3 connection behind a database made by createDatabase on SQLite, for the few
+ * hot writes that run prepared statements directly (undefined on PostgreSQL). Use it only while
+ * holding Kysely's connection (`db.connection().execute(...)`), so no Kysely transaction is open
+ * on it at the time.
+ */
+export function sqliteHandleOf(db: Kysely<Database>): BetterSqlite3.Database | undefined {
+  return sqliteHandles.get(db);
+}
+
 export function createDatabase(options: DatabaseOptions): Kysely<Database> {
   if (options.engine === 'sqlite') {
     const file = options.sqliteFile ?? ':memory:';
@@ -30,7 +42,9 @@ export function createDatabase(options: DatabaseOptions): Kysely<Database> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    sqliteHandles.set(db, sqlite);
+    return db;
   }
   const pool = new Pool({
     connectionString: options.url,

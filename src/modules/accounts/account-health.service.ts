@@ -22,7 +22,7 @@ import { blockedReason, resolveRateLimitScope } from './account-health.rules';
 import { MODEL_FAMILIES, modelFamily } from './account-models';
 import { AccountPool } from './account-pool.service';
 import { AccountsRepository } from './accounts.repository';
-import { timeOrderedId } from './time-ordered-id';
+import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 
 /** A state that ends by itself: held in the coordinator with a TTL and mirrored in memory. */
 interface TimedEntry {

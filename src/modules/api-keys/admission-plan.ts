@@ -93,6 +93,47 @@ export function wholeAmount(value: number): number {
   return Number.isFinite(value) && value > 0 ? Math.ceil(value) : 0;
 }
 
+/**
+ * Coordinator keys of one key's limits, built once per policy object (the authenticator hands out
+ * the same object until the key changes) instead of on every request.
+ */
+interface KeyPlanKeys {
+  keyId: string;
+  window: Record<Exclude<RateLimitMetric, 'concurrency'>, string>;
+  lease: string;
+  /** Last budget counter key per period, reused while the period id stays the same. */
+  budget: Map<BudgetPeriod['period'], { id: string; key: string }>;
+}
+
+const planKeys = new WeakMap<ApiKeyLimits, KeyPlanKeys>();
+
+function keysOf(keyId: string, limits: ApiKeyLimits): KeyPlanKeys {
+  let keys = planKeys.get(limits);
+  if (keys === undefined || keys.keyId !== keyId) {
+    const minutes = limits.windowMinutes ?? 0;
+    keys = {
+      keyId,
+      window: {
+        requests: windowCounterKey(keyId, 'requests', minutes),
+        tokens: windowCounterKey(keyId, 'tokens', minutes),
+        cost: windowCounterKey(keyId, 'cost', minutes),
+      },
+      lease: coordinationKeys.keyLease(keyId),
+      budget: new Map(),
+    };
+    planKeys.set(limits, keys);
+  }
+  return keys;
+}
+
+function budgetKeyOf(keys: KeyPlanKeys, period: BudgetPeriod): string {
+  const last = keys.budget.get(period.period);
+  if (last !== undefined && last.id === period.id) return last.key;
+  const key = budgetCounterKey(keys.keyId, period);
+  keys.budget.set(period.period, { id: period.id, key });
+  return key;
+}
+
 export function buildAdmissionPlan(
   policy: Pick<ApiKeyPolicy, 'id' | 'limits'>,
   request: { requestId: string; estimatedCostMicros: number },
@@ -100,6 +141,7 @@ export function buildAdmissionPlan(
   leaseTtlMs: number,
 ): AdmissionPlan {
   const { id: keyId, limits } = policy;
+  const keys = keysOf(keyId, limits);
   const windowMs = windowMsOf(limits);
   // At least 1 micro-dollar, so a cap that is exactly used up refuses even a zero estimate.
   const reserveMicros = hasCostLimit(limits, windowMs)
@@ -107,8 +149,7 @@ export function buildAdmissionPlan(
     : 0;
   const counters: PlannedCounter[] = [];
 
-  if (windowMs !== null && limits.windowMinutes !== undefined) {
-    const minutes = limits.windowMinutes;
+  if (windowMs !== null) {
     const window = (
       metric: Exclude<RateLimitMetric, 'concurrency'>,
       limit: number,
@@ -117,7 +158,7 @@ export function buildAdmissionPlan(
       kind: 'window',
       metric,
       limit,
-      op: { key: windowCounterKey(keyId, metric, minutes), amount, limit, ttlMs: windowMs },
+      op: { key: keys.window[metric], amount, limit, ttlMs: windowMs },
     });
     if (limits.windowRequests !== undefined) {
       counters.push(window('requests', limits.windowRequests, 1));
@@ -134,7 +175,7 @@ export function buildAdmissionPlan(
       period,
       limit,
       op: {
-        key: budgetCounterKey(keyId, period),
+        key: budgetKeyOf(keys, period),
         amount: reserveMicros,
         limit,
         ttlMs: period.ttlMs,
@@ -145,7 +186,7 @@ export function buildAdmissionPlan(
   const lease: LeaseRequest | undefined =
     limits.concurrency !== undefined
       ? {
-          key: coordinationKeys.keyLease(keyId),
+          key: keys.lease,
           leaseId: request.requestId,
           limit: limits.concurrency,
           ttlMs: leaseTtlMs,

@@ -7,6 +7,7 @@ import type {
   Coordinator,
   SettleRequest,
 } from 'src/infra/coordination/coordinator.port';
+import { apiKeyPolicy } from '../../../test/factories/api-key-policy.factory';
 import { Admission, AdmissionService } from './admission.service';
 import { KeyRejectionCode, type ApiKeyLimits, type ApiKeyPolicy } from './api-key.types';
 import { ApiKeyException } from './api-keys.exception';
@@ -34,21 +35,7 @@ function mockCoordinator(): MockCoordinator {
 }
 
 function policy(limits: ApiKeyLimits): ApiKeyPolicy {
-  return {
-    id: 'key1',
-    name: 'test',
-    enabled: true,
-    deleted: false,
-    expiresAt: null,
-    expiresAfterDays: null,
-    firstUsedAt: null,
-    permissions: ['claude'],
-    modelPolicy: null,
-    allowedClients: null,
-    bindings: {},
-    limits,
-    priceMultiplier: 1,
-  };
+  return apiKeyPolicy({ id: 'key1', limits });
 }
 
 const FULL_LIMITS: ApiKeyLimits = {

@@ -6,28 +6,14 @@ import {
   isModelAllowed,
   matchesModelPattern,
 } from './api-key-policy';
+import { apiKeyPolicy } from '../../../test/factories/api-key-policy.factory';
 import { KeyRejectionCode, type ApiKeyPolicy } from './api-key.types';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 0, 31, 12);
 
 function policy(overrides: Partial<ApiKeyPolicy> = {}): ApiKeyPolicy {
-  return {
-    id: 'key-1',
-    name: 'test',
-    enabled: true,
-    deleted: false,
-    expiresAt: null,
-    expiresAfterDays: null,
-    firstUsedAt: null,
-    permissions: ['claude', 'gemini', 'openai', 'droid'],
-    modelPolicy: null,
-    allowedClients: null,
-    bindings: {},
-    limits: {},
-    priceMultiplier: 1,
-    ...overrides,
-  };
+  return apiKeyPolicy({ permissions: ['claude', 'gemini', 'openai', 'droid'], ...overrides });
 }
 
 const UA = {

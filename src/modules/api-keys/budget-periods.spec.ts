@@ -33,6 +33,43 @@ describe('budget-periods', () => {
       expect(dailyPeriod(Date.now()).id).not.toBe(before);
       expect(dailyPeriod(Date.now()).id).toBe('2025-02-01');
     });
+
+    it('should give the right period when asked for an earlier day after a later one', () => {
+      const later = dailyPeriod(Date.parse('2025-03-10T12:00:00Z'));
+      const earlier = dailyPeriod(Date.parse('2025-03-09T12:00:00Z'));
+
+      expect(later.id).toBe('2025-03-10');
+      expect(earlier.id).toBe('2025-03-09');
+      expect(Object.isFrozen(earlier)).toBe(true);
+    });
+  });
+
+  describe('weekStart weekday', () => {
+    it('should agree with getUTCDay for every day of several years and every reset day', () => {
+      for (
+        let day = Date.parse('1969-12-20T00:00:00Z');
+        day < Date.parse('1973-01-01');
+        day += DAY
+      ) {
+        for (let resetDay = 0; resetDay < 7; resetDay++) {
+          const start = weekStart(day + 5 * HOUR, resetDay, 3);
+          expect(new Date(start).getUTCDay()).toBe(resetDay);
+          expect(day + 5 * HOUR - start).toBeLessThan(7 * DAY);
+          expect(day + 5 * HOUR - start).toBeGreaterThanOrEqual(0);
+        }
+      }
+    });
+  });
+
+  describe('weeklyPeriod memo', () => {
+    it('should keep periods of different reset days and hours apart', () => {
+      const now = Date.parse('2025-01-29T12:00:00Z');
+
+      expect(weeklyPeriod(now, 1, 0).id).toBe('2025-01-27T00');
+      expect(weeklyPeriod(now, 3, 18).id).toBe('2025-01-22T18');
+      expect(weeklyPeriod(now, 1, 0).id).toBe('2025-01-27T00');
+      expect(weeklyPeriod(now + 7 * DAY, 1, 0).id).toBe('2025-02-03T00');
+    });
   });
 
   describe('weekStart', () => {

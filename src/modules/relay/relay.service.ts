@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 import type { Readable } from 'node:stream';
 import { appLogger } from 'src/common/logging/app-logger';
 import { currentRequestId } from 'src/common/logging/request-context';
@@ -303,7 +304,7 @@ export class RelayService {
 
   async relay(call: RelayCall, req: Request, res: Response): Promise<void> {
     const state: RequestState = {
-      requestId: currentRequestId() ?? randomUUID(),
+      requestId: currentRequestId() ?? timeOrderedId(),
       platform: call.dialect.platform,
       startedAt: Date.now(),
       model: 'unknown',
