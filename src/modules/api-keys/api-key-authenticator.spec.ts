@@ -169,6 +169,63 @@ describe(ApiKeyAuthenticator.name, () => {
     });
   });
 
+  describe('when SQL is unreachable', () => {
+    it('should keep serving a cached key past its TTL until SQL answers again', async () => {
+      const authenticator = await createInstance('a');
+      repository.put(record('sk-sy-one'));
+      const first = await authenticator.authenticate('sk-sy-one');
+      const warn = jest.spyOn(appLogger, 'warn').mockImplementation(() => undefined);
+      repository.findByDigest.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+
+      jest.advanceTimersByTime(CACHE_TTL_MS);
+      const during = await authenticator.authenticate('sk-sy-one');
+      const after = await authenticator.authenticate('sk-sy-one');
+
+      expect(during).toEqual(first);
+      expect(after).toMatchObject({ id: 'id-sk-sy-one' });
+      expect(repository.findByDigest).toHaveBeenCalledTimes(3);
+      expect(warn).toHaveBeenCalledTimes(1);
+      warn.mockRestore();
+    });
+
+    it('should answer 503 for a key this instance has not cached', async () => {
+      const authenticator = await createInstance('a');
+      const warn = jest.spyOn(appLogger, 'warn').mockImplementation(() => undefined);
+      repository.findByDigest.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+
+      const refused = await authenticator.authenticate('sk-sy-one').catch((e: unknown) => e);
+
+      expect(refused).toMatchObject({ code: 'KEY_STORE_UNAVAILABLE', status: 503 });
+      expect(String((refused as Error).message)).not.toContain('ECONNREFUSED');
+      warn.mockRestore();
+    });
+
+    it('should not serve an invalidated key from the stale copy', async () => {
+      const authenticator = await createInstance('a');
+      repository.put(record('sk-sy-one'));
+      await authenticator.authenticate('sk-sy-one');
+      const warn = jest.spyOn(appLogger, 'warn').mockImplementation(() => undefined);
+      repository.findByDigest.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+
+      authenticator.invalidate('id-sk-sy-one');
+      const refused = await authenticator.authenticate('sk-sy-one').catch((e: unknown) => e);
+
+      expect(refused).toMatchObject({ code: 'KEY_STORE_UNAVAILABLE' });
+      warn.mockRestore();
+    });
+
+    it('should forget a cached key that SQL no longer has', async () => {
+      const authenticator = await createInstance('a');
+      repository.put(record('sk-sy-one'));
+      await authenticator.authenticate('sk-sy-one');
+      repository.rows.clear();
+
+      jest.advanceTimersByTime(CACHE_TTL_MS);
+      expect(await authenticator.authenticate('sk-sy-one')).toBeNull();
+      expect(authenticator.size).toBe(0);
+    });
+  });
+
   describe('invalidate', () => {
     it('should drop the key on every instance when one instance publishes its id', async () => {
       const a = await createInstance('a');

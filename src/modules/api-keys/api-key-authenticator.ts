@@ -6,6 +6,8 @@ import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { ApiKeyHasher } from 'src/infra/crypto/api-key-hasher';
 import { checkKey } from './api-key-policy';
+import { ApiKeyException } from './api-keys.exception';
+import { KeyRejectionCode } from './api-key.types';
 import { MAX_SECRET_LENGTH } from './api-key-secret';
 import { toPolicy } from './api-key.mapper';
 import type { ApiKeyPolicy } from './api-key.types';
@@ -21,6 +23,8 @@ const USE_FLUSH_INTERVAL_MS = 5_000;
 /** last_used_at is written at most this often per key: it is for humans, minute precision. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 const SUBSCRIBE_RETRY_MS = 5_000;
+/** While SQL is unreachable, one warning per this interval, not one per request. */
+const STALE_WARNING_INTERVAL_MS = 10_000;
 /** A message on the invalidation channel that drops every cached key. */
 export const INVALIDATE_ALL = '*';
 
@@ -36,6 +40,10 @@ interface Entry {
  * Every admin change publishes the key id on `keyInvalidation`; every instance drops that key at
  * once, so a disable on one instance holds on all of them within the pub/sub latency. The TTL
  * (API_KEY_CACHE_TTL_MS) only bounds staleness should a message be lost.
+ *
+ * An expired entry is kept until SQL answers: should SQL be unreachable, the key's last known
+ * policy keeps serving (an admin change would have dropped the entry outright), so a database
+ * outage does not turn away the keys in use. A key never seen here gets a 503 until SQL is back.
  */
 @Injectable()
 export class ApiKeyAuthenticator implements OnModuleInit, OnApplicationShutdown {
@@ -56,6 +64,7 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnApplicationShutdown 
   private unsubscribe: (() => Promise<void>) | undefined;
   private flushing: Promise<void> | undefined;
   private stopped = false;
+  private lastStaleWarningMs = 0;
 
   constructor(
     private readonly repository: ApiKeysRepository,
@@ -143,7 +152,8 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnApplicationShutdown 
         this.entries.set(digest, entry);
         return entry.policy;
       }
-      this.entries.delete(digest);
+      // Expired: kept as the fallback should the reload fail (see load).
+      return undefined;
     }
     const negativeUntil = this.negative.get(digest);
     if (negativeUntil !== undefined) {
@@ -159,11 +169,14 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnApplicationShutdown 
     const generation = this.generation;
     const promise = this.repository
       .findByDigest(digest)
-      .then((record) => {
-        const policy = record === undefined ? null : toPolicy(record);
-        if (generation === this.generation) this.store(digest, policy, Date.now());
-        return policy;
-      })
+      .then(
+        (record) => {
+          const policy = record === undefined ? null : toPolicy(record);
+          if (generation === this.generation) this.store(digest, policy, Date.now());
+          return policy;
+        },
+        (error: unknown) => this.stale(digest, error),
+      )
       .finally(() => {
         if (this.loading.get(digest) === promise) this.loading.delete(digest);
       });
@@ -171,8 +184,36 @@ export class ApiKeyAuthenticator implements OnModuleInit, OnApplicationShutdown 
     return promise;
   }
 
+  /** The expired entry's policy when SQL failed, or a 503 when this instance never had the key. */
+  private stale(digest: string, error: unknown): ApiKeyPolicy {
+    const entry = this.entries.get(digest);
+    const now = Date.now();
+    if (now - this.lastStaleWarningMs >= STALE_WARNING_INTERVAL_MS) {
+      this.lastStaleWarningMs = now;
+      appLogger.warn(
+        { err: error, servedFromCache: entry?.policy != null },
+        'reading an API key from SQL failed; serving cached keys until it answers',
+      );
+    }
+    if (entry?.policy != null) return entry.policy;
+    throw new ApiKeyException(
+      KeyRejectionCode.KEY_STORE_UNAVAILABLE,
+      'API keys cannot be checked right now; retry shortly',
+    );
+  }
+
+  private dropEntry(digest: string): void {
+    const entry = this.entries.get(digest);
+    if (entry === undefined) return;
+    this.entries.delete(digest);
+    if (entry.policy !== null && this.digestOf.get(entry.policy.id) === digest) {
+      this.digestOf.delete(entry.policy.id);
+    }
+  }
+
   private store(digest: string, policy: ApiKeyPolicy | null, now: number): void {
     if (policy === null) {
+      this.dropEntry(digest);
       if (this.negative.size >= MAX_NEGATIVE_ENTRIES) this.evictOldest(this.negative);
       this.negative.set(digest, now + NEGATIVE_TTL_MS);
       return;

@@ -58,6 +58,8 @@ export enum KeyRejectionCode {
   WINDOW_LIMIT = 'WINDOW_LIMIT',
   CONCURRENCY_LIMIT = 'CONCURRENCY_LIMIT',
   BUDGET_EXHAUSTED = 'BUDGET_EXHAUSTED',
+  /** The key is not cached here and SQL cannot be read: neither accepted nor refused yet. */
+  KEY_STORE_UNAVAILABLE = 'KEY_STORE_UNAVAILABLE',
 }
 
 /** A rejection of the key or of what it asked for; null from a check means "allowed". */

@@ -28,6 +28,7 @@ const STATUS: Record<ApiKeyExceptionCode, number> = {
   [KeyRejectionCode.WINDOW_LIMIT]: 429,
   [KeyRejectionCode.CONCURRENCY_LIMIT]: 429,
   [KeyRejectionCode.BUDGET_EXHAUSTED]: 402,
+  [KeyRejectionCode.KEY_STORE_UNAVAILABLE]: 503,
   [ApiKeyAdminCode.KEY_NOT_FOUND]: 404,
   [ApiKeyAdminCode.KEY_DELETED]: 409,
   [ApiKeyAdminCode.INVALID_KEY_POLICY]: 400,

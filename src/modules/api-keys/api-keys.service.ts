@@ -110,8 +110,9 @@ export class ApiKeysService {
   async create(input: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
     const now = Date.now();
     const { record, secret } = this.newRecord(input.name, input, now);
+    // Not published: no instance can hold a new key yet, and the message arriving back here
+    // after the key's first lookup would only drop a fresh cache entry for nothing.
     await this.repository.insertMany([record]);
-    await this.publish(record.id);
     return { ...toResponse(record, now), secret };
   }
 
@@ -126,7 +127,6 @@ export class ApiKeysService {
       this.newRecord(pattern.replaceAll('{n}', String(i + 1).padStart(width, '0')), input, now),
     );
     await this.repository.insertMany(created.map((c) => c.record));
-    await Promise.all(created.map((c) => this.publish(c.record.id)));
     return created.map(({ record, secret }) => ({ ...toResponse(record, now), secret }));
   }
 

@@ -21,6 +21,8 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
   if (error instanceof ApiKeyException) {
     const view: RelayErrorView = { status: error.status, code: error.code, message: error.message };
     if (error.rateLimit !== undefined) view.headers = rateLimitHeaders(error.rateLimit);
+    if (error.code === KeyRejectionCode.KEY_STORE_UNAVAILABLE)
+      view.headers = { 'retry-after': '2' };
     if (error.code === KeyRejectionCode.BUDGET_EXHAUSTED && error.budget !== undefined) {
       const b = error.budget;
       const resets =
