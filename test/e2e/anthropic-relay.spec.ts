@@ -340,6 +340,30 @@ describe('Anthropic relay (end to end, @anthropic-ai/sdk)', () => {
     expect(rows[0].outcome).toBe('truncated');
   });
 
+  it("should pass a stream's status on before its first event when the model is slow to start", async () => {
+    h.upstream.setDefault({ delayAfterHeadersMs: 600 });
+    const started = Date.now();
+    const res = await fetch(`${h.server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 10,
+        stream: true,
+        messages: [{ role: 'user', content: 'slow start' }],
+      }),
+    });
+    const headersAfter = Date.now() - started;
+    const body = await res.text();
+    const bodyAfter = Date.now() - started;
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(headersAfter).toBeLessThan(450);
+    expect(bodyAfter).toBeGreaterThanOrEqual(600);
+    expect(body).toContain('event: message_stop');
+  });
+
   it('should abort the upstream when the client leaves mid-stream and record the partial usage', async () => {
     h.upstream.setDefault({ events: 50, eventDelayMs: 50 });
     const controller = new AbortController();

@@ -89,6 +89,8 @@ export interface FakeScenario {
   delayFirstByteMs?: number;
   /** Pause between SSE events. */
   eventDelayMs?: number;
+  /** Stream: send the status line and headers, then wait this long before the first event. */
+  delayAfterHeadersMs?: number;
   /** Replace the default text with one text block of this many deltas (ignored with `reply.content`). */
   events?: number;
   /**
@@ -649,6 +651,11 @@ export class FakeUpstream {
       'cache-control': 'no-cache',
     });
     exchange.record.status = 200;
+    if (scenario.delayAfterHeadersMs !== undefined && scenario.delayAfterHeadersMs > 0) {
+      res.flushHeaders();
+      await this.sleep(exchange, scenario.delayAfterHeadersMs);
+      if (exchange.closed) return;
+    }
 
     const delay = scenario.eventDelayMs ?? 0;
     if (delay > 0 && events.length > 1) {

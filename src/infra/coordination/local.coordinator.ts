@@ -157,15 +157,22 @@ export class LocalCoordinator implements Coordinator {
     const now = this.now();
     const { store } = this;
 
-    const entries = request.counters.map((counter) => store.counter(counter.key, now));
-    const values = entries.map((entry) => entry?.value ?? 0);
-    const resetAtMs = entries.map((entry) => entry?.expiresAtMs ?? null);
+    const { counters } = request;
+    const values = new Array<number>(counters.length);
+    const resetAtMs = new Array<number | null>(counters.length);
+    for (let i = 0; i < counters.length; i++) {
+      const entry = store.counter(counters[i].key, now);
+      values[i] = entry?.value ?? 0;
+      resetAtMs[i] = entry?.expiresAtMs ?? null;
+    }
 
     // Check everything first; a key listed twice sees the amounts listed before it.
-    const pending = new Map<string, number>();
-    for (const [index, counter] of request.counters.entries()) {
-      const current =
-        (store.counter(counter.key, now)?.value ?? 0) + (pending.get(counter.key) ?? 0);
+    for (let index = 0; index < counters.length; index++) {
+      const counter = counters[index];
+      let current = values[index];
+      for (let j = 0; j < index; j++) {
+        if (counters[j].key === counter.key) current += counters[j].amount;
+      }
       if (counter.limit !== undefined && current + counter.amount > counter.limit) {
         const rejection = {
           kind: 'counter' as const,
@@ -176,7 +183,6 @@ export class LocalCoordinator implements Coordinator {
         };
         return { ok: false, rejection, values, resetAtMs };
       }
-      pending.set(counter.key, (pending.get(counter.key) ?? 0) + counter.amount);
     }
 
     const lease = request.lease;
@@ -195,7 +201,8 @@ export class LocalCoordinator implements Coordinator {
       }
     }
 
-    for (const [index, counter] of request.counters.entries()) {
+    for (let index = 0; index < counters.length; index++) {
+      const counter = counters[index];
       let entry = store.counter(counter.key, now);
       if (!entry) {
         // Reading a missing counter must not open a window.

@@ -659,15 +659,23 @@ export class RelayService {
       state.errorCode = `UPSTREAM_${response.statusCode}`;
       return;
     }
-    if (sse) res.flushHeaders();
     const tap: UsageTap | null = sse ? call.provider.createTap() : null;
     const kept: Buffer[] = [];
     let keptBytes = 0;
+    let wrote = false;
+    // A stream's headers go out at once, so the client sees the status while the model thinks;
+    // but the first event usually arrived with them, and then one write carries both.
+    const flush = sse
+      ? setImmediate(() => {
+          if (!wrote && !res.writableEnded && !res.destroyed) res.flushHeaders();
+        })
+      : undefined;
     try {
       await pump(
         response.body,
         res,
         (chunk) => {
+          wrote = true;
           state.ttfbMs ??= Date.now() - state.startedAt;
           if (tap !== null) tap.push(chunk);
           else if (keptBytes < MAX_PARSED_BODY) {
@@ -708,6 +716,7 @@ export class RelayService {
         }
       }
     } finally {
+      clearImmediate(flush);
       state.usage =
         tap !== null
           ? tap.usage

@@ -140,6 +140,67 @@ describe('usage-batch', () => {
       expect(allDay).toHaveLength(1);
     });
 
+    it('should equal a row-by-row sum when a batch mixes hours, days, keys, accounts and models', () => {
+      const mixed = Array.from({ length: 400 }, (_, i) =>
+        toRequestLogRow(
+          event({
+            requestId: `m-${i}`,
+            at: HOUR_10 + ((i * 7919) % 40) * 1_800_000,
+            apiKeyId: i % 5 === 0 ? null : `key-${i % 3}`,
+            accountId: i % 7 === 0 ? null : `acct-${i % 4}`,
+            model: `model-${i % 2}`,
+            outcome: i % 6 === 0 ? 'error' : 'ok',
+            priceKnown: i % 9 !== 0,
+            costMicros: i,
+            usage: { ...emptyUsage(), inputTokens: i, outputTokens: 2 * i },
+          }),
+        ),
+      );
+      const expected = new Map<string, number[]>();
+      for (const row of mixed) {
+        for (const [bucket, length] of [
+          ['hour', 3_600_000],
+          ['day', 86_400_000],
+        ] as const) {
+          const start = Math.floor(row.at / length) * length;
+          const dims: [string, string | null][] = [
+            ['all', ALL_DIM_ID],
+            ['model', row.model],
+            ['key', row.api_key_id],
+            ['account', row.account_id],
+          ];
+          for (const [dim, id] of dims) {
+            if (id === null) continue;
+            const key = `${bucket}|${start}|${dim}|${id}`;
+            const sum = expected.get(key) ?? [0, 0, 0, 0, 0, 0];
+            sum[0] += 1;
+            sum[1] += row.outcome === 'ok' ? 0 : 1;
+            sum[2] += row.input_tokens;
+            sum[3] += row.output_tokens;
+            sum[4] += row.cost_micros;
+            sum[5] += row.price_known === 0 ? 1 : 0;
+            expected.set(key, sum);
+          }
+        }
+      }
+
+      const actual = new Map(
+        aggregateRows(mixed).map((a) => [
+          `${a.bucket}|${a.bucket_start}|${a.dim}|${a.dim_id}`,
+          [
+            a.requests,
+            a.errors,
+            a.input_tokens,
+            a.output_tokens,
+            a.cost_micros,
+            a.unpriced_requests,
+          ],
+        ]),
+      );
+
+      expect(actual).toEqual(expected);
+    });
+
     it('should emit one row per key sorted by primary key when rows share buckets', () => {
       const aggregates = aggregateRows(rows);
       const keys = aggregates.map((a) => `${a.bucket}|${a.bucket_start}|${a.dim}|${a.dim_id}`);

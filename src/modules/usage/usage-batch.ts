@@ -126,8 +126,30 @@ function compareKeys(a: UsageAggregatesTable, b: UsageAggregatesTable): number {
  * deadlocking.
  */
 export function aggregateRows(rows: readonly RequestLogTable[]): UsageAggregatesTable[] {
-  const sums = new Map<string, UsageAggregatesTable>();
+  // Rows of one batch mostly share their hour, model, key and account: sum them per such group
+  // first (one key string per row), then spread each group over buckets and dimensions.
+  const groups = new Map<string, { row: RequestLogTable; sum: UsageAggregatesTable }>();
   for (const row of rows) {
+    const hour = bucketStart(row.at, 'hour');
+    const key = `${hour}\u0000${row.model}\u0000${row.api_key_id ?? '\u0001'}\u0000${row.account_id ?? '\u0001'}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { row, sum: emptyAggregate('hour', hour, 'all', ALL_DIM_ID) };
+      groups.set(key, group);
+    }
+    const sum = group.sum;
+    sum.requests += 1;
+    sum.errors += row.outcome === 'ok' ? 0 : 1;
+    sum.input_tokens += row.input_tokens;
+    sum.output_tokens += row.output_tokens;
+    sum.cache_5m_tokens += row.cache_5m_tokens;
+    sum.cache_1h_tokens += row.cache_1h_tokens;
+    sum.cache_read_tokens += row.cache_read_tokens;
+    sum.cost_micros += row.cost_micros;
+    sum.unpriced_requests += row.price_known === 0 ? 1 : 0;
+  }
+  const sums = new Map<string, UsageAggregatesTable>();
+  for (const { row, sum: part } of groups.values()) {
     for (const bucket of USAGE_BUCKETS) {
       const start = bucketStart(row.at, bucket);
       for (const [dim, dimId] of dimIds(row)) {
@@ -137,15 +159,15 @@ export function aggregateRows(rows: readonly RequestLogTable[]): UsageAggregates
           sum = emptyAggregate(bucket, start, dim, dimId);
           sums.set(key, sum);
         }
-        sum.requests += 1;
-        sum.errors += row.outcome === 'ok' ? 0 : 1;
-        sum.input_tokens += row.input_tokens;
-        sum.output_tokens += row.output_tokens;
-        sum.cache_5m_tokens += row.cache_5m_tokens;
-        sum.cache_1h_tokens += row.cache_1h_tokens;
-        sum.cache_read_tokens += row.cache_read_tokens;
-        sum.cost_micros += row.cost_micros;
-        sum.unpriced_requests += row.price_known === 0 ? 1 : 0;
+        sum.requests += part.requests;
+        sum.errors += part.errors;
+        sum.input_tokens += part.input_tokens;
+        sum.output_tokens += part.output_tokens;
+        sum.cache_5m_tokens += part.cache_5m_tokens;
+        sum.cache_1h_tokens += part.cache_1h_tokens;
+        sum.cache_read_tokens += part.cache_read_tokens;
+        sum.cost_micros += part.cost_micros;
+        sum.unpriced_requests += part.unpriced_requests;
       }
     }
   }

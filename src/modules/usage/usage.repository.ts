@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, type Transaction } from 'kysely';
 import { sqliteHandleOf } from 'src/infra/database/database.factory';
 import { InjectDb, pingDatabase } from 'src/infra/database/database.module';
-import type { Db, RequestLogTable, UsageAggregatesTable } from 'src/infra/database/database.types';
+import type {
+  Database,
+  Db,
+  RequestLogTable,
+  UsageAggregatesTable,
+} from 'src/infra/database/database.types';
 import { aggregateRows, toRequestLogRow, uniqueById } from './usage-batch';
 import type { UsageEvent } from './usage.types';
-
-/** Rows per INSERT: 21 columns x 1000 stays under SQLite's 32766 and PostgreSQL's 65535 bind limit. */
-const ROWS_PER_STATEMENT = 1000;
 
 /** Where the usage recorder writes; a port so its queueing can be tested without a database. */
 export interface UsageBatchWriter {
@@ -19,12 +22,6 @@ export interface UsageBatchWriter {
   writeBatch(events: readonly UsageEvent[]): Promise<number>;
   /** Rejects when the database does not answer. */
   ping(): Promise<void>;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 const LOG_COLUMNS = [
@@ -74,6 +71,81 @@ const _everyColumnListed: [
   ListsEvery<RequestLogTable, typeof LOG_COLUMNS>,
   ListsEvery<UsageAggregatesTable, typeof AGGREGATE_COLUMNS>,
 ] = [true, true];
+
+/** PostgreSQL array type of each column, for `unnest`. */
+const LOG_TYPES: Record<(typeof LOG_COLUMNS)[number], string> = {
+  id: 'text',
+  at: 'int8',
+  api_key_id: 'text',
+  account_id: 'text',
+  platform: 'text',
+  model: 'text',
+  status: 'int4',
+  outcome: 'text',
+  stream: 'int4',
+  input_tokens: 'int8',
+  output_tokens: 'int8',
+  cache_5m_tokens: 'int8',
+  cache_1h_tokens: 'int8',
+  cache_read_tokens: 'int8',
+  cost_micros: 'int8',
+  price_known: 'int4',
+  latency_ms: 'int4',
+  ttfb_ms: 'int4',
+  attempts: 'int4',
+  error_code: 'text',
+};
+
+function unnestOf(columns: readonly string[], types: (column: string) => string): string {
+  return `SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${types(c)}[]`).join(', ')})`;
+}
+
+/**
+ * PostgreSQL statements with one array parameter per column (`unnest`), whatever the batch size:
+ * the text never changes, so nothing is built per batch, the server plans a short statement, and
+ * there is no bind-parameter limit to chunk around.
+ */
+const PG_INSERT_LOG =
+  `INSERT INTO request_log (${LOG_COLUMNS.join(', ')}) ` +
+  unnestOf(LOG_COLUMNS, (c) => LOG_TYPES[c as keyof typeof LOG_TYPES]) +
+  ' ON CONFLICT (id) DO NOTHING RETURNING id';
+const PG_UPSERT_AGGREGATES =
+  `INSERT INTO usage_aggregates (${AGGREGATE_COLUMNS.join(', ')}) ` +
+  unnestOf(AGGREGATE_COLUMNS, (c) =>
+    c === 'bucket' || c === 'dim' || c === 'dim_id' ? 'text' : 'int8',
+  ) +
+  ` ON CONFLICT (${AGGREGATE_KEY.join(', ')}) DO UPDATE SET ` +
+  AGGREGATE_SUMS.map((c) => `${c} = usage_aggregates.${c} + excluded.${c}`).join(', ');
+
+/** One array per column, in the order of `columns`. */
+function columnArrays<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]): unknown[][] {
+  const arrays = columns.map(() => new Array<unknown>(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let c = 0; c < columns.length; c++) arrays[c][r] = row[columns[c]];
+  }
+  return arrays;
+}
+
+async function postgresBatchWrite(
+  trx: Transaction<Database>,
+  rows: readonly RequestLogTable[],
+): Promise<number> {
+  const result = await trx.executeQuery<{ id: string }>(
+    CompiledQuery.raw(PG_INSERT_LOG, columnArrays(rows, LOG_COLUMNS)),
+  );
+  // Only rows this transaction inserted are aggregated: a batch delivered twice (a commit whose
+  // acknowledgement was lost, then retried) must not count twice.
+  const inserted = new Set(result.rows.map((r) => r.id));
+  const fresh = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
+  const aggregates = aggregateRows(fresh);
+  if (aggregates.length > 0) {
+    await trx.executeQuery(
+      CompiledQuery.raw(PG_UPSERT_AGGREGATES, columnArrays(aggregates, AGGREGATE_COLUMNS)),
+    );
+  }
+  return fresh.length;
+}
 
 type SqliteBatchWrite = (rows: readonly RequestLogTable[]) => number;
 
@@ -134,65 +206,7 @@ export class UsageRepository implements UsageBatchWriter {
         return this.sqliteWrite(rows);
       });
     }
-    return this.db.transaction().execute(async (trx) => {
-      const inserted = new Set<string>();
-      for (const chunk of chunks(rows, ROWS_PER_STATEMENT)) {
-        const result = await trx
-          .insertInto('request_log')
-          .values(chunk)
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .execute();
-        for (const { id } of result) inserted.add(id);
-      }
-      // Only rows this transaction inserted are aggregated: a batch delivered twice (a commit
-      // whose acknowledgement was lost, then retried) must not count twice.
-      const fresh: RequestLogTable[] = rows.filter((row) => inserted.has(row.id));
-      for (const chunk of chunks(aggregateRows(fresh), ROWS_PER_STATEMENT)) {
-        await trx
-          .insertInto('usage_aggregates')
-          .values(chunk)
-          .onConflict((oc) =>
-            oc.columns(['bucket', 'bucket_start', 'dim', 'dim_id']).doUpdateSet((eb) => ({
-              requests: eb('usage_aggregates.requests', '+', eb.ref('excluded.requests')),
-              errors: eb('usage_aggregates.errors', '+', eb.ref('excluded.errors')),
-              input_tokens: eb(
-                'usage_aggregates.input_tokens',
-                '+',
-                eb.ref('excluded.input_tokens'),
-              ),
-              output_tokens: eb(
-                'usage_aggregates.output_tokens',
-                '+',
-                eb.ref('excluded.output_tokens'),
-              ),
-              cache_5m_tokens: eb(
-                'usage_aggregates.cache_5m_tokens',
-                '+',
-                eb.ref('excluded.cache_5m_tokens'),
-              ),
-              cache_1h_tokens: eb(
-                'usage_aggregates.cache_1h_tokens',
-                '+',
-                eb.ref('excluded.cache_1h_tokens'),
-              ),
-              cache_read_tokens: eb(
-                'usage_aggregates.cache_read_tokens',
-                '+',
-                eb.ref('excluded.cache_read_tokens'),
-              ),
-              cost_micros: eb('usage_aggregates.cost_micros', '+', eb.ref('excluded.cost_micros')),
-              unpriced_requests: eb(
-                'usage_aggregates.unpriced_requests',
-                '+',
-                eb.ref('excluded.unpriced_requests'),
-              ),
-            })),
-          )
-          .execute();
-      }
-      return fresh.length;
-    });
+    return this.db.transaction().execute((trx) => postgresBatchWrite(trx, rows));
   }
 
   async ping(): Promise<void> {
