@@ -186,6 +186,35 @@ describe('Anthropic relay (end to end, @anthropic-ai/sdk)', () => {
     expect(new Set(h.upstream.requests.map((r) => r.credential)).size).toBe(1);
   });
 
+  it("should read a limited key's sticky session inside its admission, with no round trip of its own", async () => {
+    const limited = await h.createKey({ name: 'limited-sticky', limits: { concurrency: 5 } });
+    const sdk = client(h, limited.secret);
+    const calls = async (op: string): Promise<number> => {
+      const text = await (await fetch(`${h.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`switchyard_coordinator_calls_total{op="${op}"}`));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const session = { user_id: JSON.stringify({ session_id: 'sess-folded', device_id: 'd' }) };
+    const ask = (i: number) =>
+      sdk.messages.create({
+        model: MODEL,
+        max_tokens: 10,
+        metadata: session,
+        messages: [{ role: 'user', content: `f${i}` }],
+      });
+    await ask(0);
+    h.upstream.reset();
+    const [touchesBefore, admitsBefore] = [await calls('getValueAndTouch'), await calls('admit')];
+
+    for (let i = 1; i <= 4; i++) await ask(i);
+
+    expect(new Set(h.upstream.requests.map((r) => r.credential)).size).toBe(1);
+    expect(await calls('getValueAndTouch')).toBe(touchesBefore);
+    expect(await calls('admit')).toBe(admitsBefore + 4);
+  });
+
   it('should move a session off an account answering 529, cool it, and use it again after the cooldown', async () => {
     const sdk = client(h, secret);
     const session = { user_id: JSON.stringify({ session_id: 'sess-529', device_id: 'd' }) };

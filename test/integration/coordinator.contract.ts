@@ -204,6 +204,48 @@ export function coordinatorContract(name: string, factory: CoordinatorFactory): 
         expect(await b.getCounters([rpm])).toEqual([37]);
       });
 
+      it('should read and touch a value in the same call when it admits', async () => {
+        const sticky = keys.sticky(KEY_ID, 'session-1');
+        const touch = { key: sticky, ttlMs: TTL };
+        const missing = await a.admit({
+          counters: [{ key: rpm, amount: 1, ttlMs: LONG_TTL }],
+          touch,
+        });
+        expect(missing).toMatchObject({ ok: true, values: [1], touched: null });
+
+        await a.setValue(sticky, 'acc1', TTL);
+        await fixture.elapse(STEP);
+        const withLease = await b.admit({
+          counters: [{ key: rpm, amount: 1, ttlMs: LONG_TTL }],
+          lease: { key: lease, leaseId: 'r1', limit: 5, ttlMs: LONG_TTL },
+          touch,
+        });
+        const leaseless = await a.admit({ counters: [], touch });
+        await fixture.elapse(STEP);
+
+        expect(withLease).toMatchObject({ ok: true, values: [2], touched: 'acc1' });
+        expect(leaseless).toMatchObject({ ok: true, touched: 'acc1' });
+        // Touched STEP ago with a TTL of 400 ms: still there although set 2 x STEP ago.
+        expect(await a.getValue(sticky)).toBe('acc1');
+        expect((await a.admit({ counters: [] })).touched).toBeUndefined();
+      });
+
+      it('should neither read nor touch the value when it refuses', async () => {
+        const sticky = keys.sticky(KEY_ID, 'session-2');
+        await a.setValue(sticky, 'acc1', TTL);
+        await fixture.elapse(STEP);
+
+        const refused = await b.admit({
+          counters: [{ key: rpm, amount: 2, limit: 1, ttlMs: LONG_TTL }],
+          touch: { key: sticky, ttlMs: LONG_TTL },
+        });
+        await fixture.elapse(STEP);
+
+        expect(refused.ok).toBe(false);
+        expect(refused.touched).toBeUndefined();
+        expect(await a.getValue(sticky)).toBeNull();
+      });
+
       it('should reject the request when an amount is not an integer', async () => {
         await expect(a.admit({ counters: [{ key: rpm, amount: 1.5 }] })).rejects.toMatchObject({
           code: CoordinationExceptionCode.INVALID_ARGUMENT,

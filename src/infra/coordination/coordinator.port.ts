@@ -38,6 +38,12 @@ export interface LeaseRequest {
 export interface AdmitRequest {
   counters: CounterOp[];
   lease?: LeaseRequest;
+  /**
+   * Also read this value and, when present, reset its TTL, as getValueAndTouch does, in the same
+   * round trip (the conversation's sticky account, read while the key is admitted). Done only
+   * when the call admits. Must share the counters' hash tag.
+   */
+  touch?: { key: string; ttlMs: number };
 }
 
 export type AdmitRejection =
@@ -52,6 +58,8 @@ export interface AdmitResult {
   values: number[];
   /** When each counter's window resets (epoch ms), null when it has no expiry. */
   resetAtMs: (number | null)[];
+  /** With `touch` and ok: the value read (null when missing). Absent otherwise. */
+  touched?: string | null;
 }
 
 export interface CounterAdjust {

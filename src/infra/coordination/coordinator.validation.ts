@@ -34,6 +34,7 @@ export function assertAdmitRequest(request: AdmitRequest): void {
     }
     assertTtl(request.lease.ttlMs, 'lease.ttlMs');
   }
+  if (request.touch) assertTtl(request.touch.ttlMs, 'touch.ttlMs');
 }
 
 export function assertSettleRequest(request: SettleRequest): void {

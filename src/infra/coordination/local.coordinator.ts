@@ -225,7 +225,15 @@ export class LocalCoordinator implements Coordinator {
       this.trackLease(lease.key, member);
     }
     store.noteWrite(now);
-    return { ok: true, values, resetAtMs };
+    if (request.touch === undefined) return { ok: true, values, resetAtMs };
+    return { ok: true, values, resetAtMs, touched: this.touchValue(request.touch, now) };
+  }
+
+  private touchValue(touch: { key: string; ttlMs: number }, now: number): string | null {
+    const entry = this.store.value(touch.key, now);
+    if (!entry) return null;
+    entry.expiresAtMs = now + touch.ttlMs;
+    return entry.value;
   }
 
   async settle(request: SettleRequest): Promise<void> {
@@ -292,11 +300,7 @@ export class LocalCoordinator implements Coordinator {
   async getValueAndTouch(key: string, ttlMs: number): Promise<string | null> {
     this.assertOpen('getValueAndTouch');
     assertTtl(ttlMs);
-    const now = this.now();
-    const entry = this.store.value(key, now);
-    if (!entry) return null;
-    entry.expiresAtMs = now + ttlMs;
-    return entry.value;
+    return this.touchValue({ key, ttlMs }, this.now());
   }
 
   async getValues(keys: string[]): Promise<(string | null)[]> {

@@ -112,9 +112,9 @@ export class RedisCoordinator implements Coordinator {
   async admit(request: AdmitRequest): Promise<AdmitResult> {
     this.assertOpen();
     assertAdmitRequest(request);
-    const { counters, lease } = request;
+    const { counters, lease, touch } = request;
     const n = counters.length;
-    if (n === 0 && !lease) return { ok: true, values: [], resetAtMs: [] };
+    if (n === 0 && !lease && !touch) return { ok: true, values: [], resetAtMs: [] };
 
     const keys = counters.map((counter) => this.key(counter.key));
     const args: (string | number)[] = [n, lease ? 1 : 0];
@@ -127,18 +127,29 @@ export class RedisCoordinator implements Coordinator {
       keys.push(leaseKey);
       args.push(member, lease.limit, lease.ttlMs, LEASE_KEY_GRACE_MS);
     }
+    if (touch) {
+      keys.push(this.key(touch.key));
+      args.push(touch.ttlMs);
+    }
 
-    const reply = toIntegers(
-      await this.call('admit', () => redisScripts.admit.run(this.client, keys, args)),
-      6 + 2 * n,
-      'admit',
-    );
+    const raw = await this.call('admit', () => redisScripts.admit.run(this.client, keys, args));
+    // Admitted with a touch: one more element, the touched value (a string or nil).
+    let touched: string | null | undefined;
+    let numbers = raw;
+    if (touch && Array.isArray(raw) && raw.length === 7 + 2 * n && Number(raw[0]) === 1) {
+      const value: unknown = raw[6 + 2 * n];
+      touched = typeof value === 'string' ? value : null;
+      numbers = raw.slice(0, 6 + 2 * n);
+    }
+    const reply = toIntegers(numbers, 6 + 2 * n, 'admit');
     const [ok, kind, index, current, limit, at] = reply;
     const values = reply.slice(6, 6 + n);
     const resetAtMs = reply.slice(6 + n).map(nullIfNegative);
     if (ok === 1) {
       if (lease) this.trackLease(leaseKey, member, lease.ttlMs);
-      return { ok: true, values, resetAtMs };
+      return touch
+        ? { ok: true, values, resetAtMs, touched: touched ?? null }
+        : { ok: true, values, resetAtMs };
     }
     const rejection: AdmitRejection =
       kind === 1

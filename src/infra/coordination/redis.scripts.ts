@@ -17,11 +17,13 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
 /**
- * KEYS: counter keys in request order, then the lease key when ARGV[2] == '1'.
+ * KEYS: counter keys in request order, then the lease key when ARGV[2] == '1', then the key to
+ *       touch when a touch TTL follows the lease arguments.
  * ARGV: n, hasLease, (amount, limit or '', ttlMs or '') per counter,
- *       then member, leaseLimit, leaseTtlMs, graceMs when hasLease.
+ *       then member, leaseLimit, leaseTtlMs, graceMs when hasLease, then touchTtlMs if touching.
  * Reply: ok, kind (0 none, 1 counter, 2 lease), index (0-based), current, limit,
- *        resetAt or retryAt (-1 none), n values, n reset times (-1 none).
+ *        resetAt or retryAt (-1 none), n values, n reset times (-1 none), then when admitted
+ *        with a touch: the touched value (nil when missing).
  */
 const ADMIT = `${NOW}
 local n = tonumber(ARGV[1])
@@ -92,7 +94,15 @@ if has_lease then
   if redis.call('PTTL', lease_key) < keep then redis.call('PEXPIRE', lease_key, keep) end
 end
 
-return reply(1, 0, 0, 0, 0, -1)
+local out = reply(1, 0, 0, 0, 0, -1)
+local touch_arg, touch_key = lease_arg, KEYS[n + 1]
+if has_lease then touch_arg, touch_key = lease_arg + 4, KEYS[n + 2] end
+if ARGV[touch_arg] then
+  local value = redis.call('GET', touch_key)
+  if value then redis.call('PEXPIRE', touch_key, ARGV[touch_arg]) end
+  out[7 + 2 * n] = value
+end
+return out
 `;
 
 /**

@@ -79,6 +79,31 @@ describe(AdmissionService.name, () => {
       expect(admission.rateLimit).toBeNull();
     });
 
+    it('should read the value to touch in the same call and hand it on when the key has a limit', async () => {
+      coordinator.admit.mockImplementationOnce(async (request) => ({
+        ok: true,
+        values: request.counters.map((c) => c.amount),
+        resetAtMs: request.counters.map(() => null),
+        touched: 'acct-7',
+      }));
+      const touch = { key: 'k:{key1}:sticky:s1', ttlMs: 3_600_000 };
+
+      const admission = await service.admit(policy({ concurrency: 2 }), { ...REQUEST, touch });
+
+      expect(coordinator.admit).toHaveBeenCalledTimes(1);
+      expect(coordinator.admit.mock.calls[0]?.[0].touch).toEqual(touch);
+      expect(admission.touched).toBe('acct-7');
+    });
+
+    it('should leave the value unread when the key has no limit to check', async () => {
+      const touch = { key: 'k:{key1}:sticky:s1', ttlMs: 3_600_000 };
+
+      const admission = await service.admit(policy({}), { ...REQUEST, touch });
+
+      expect(coordinator.admit).not.toHaveBeenCalled();
+      expect(admission.touched).toBeUndefined();
+    });
+
     it('should send every window, budget and the lease in one call when every limit is set', async () => {
       await service.admit(policy(FULL_LIMITS), REQUEST);
 

@@ -31,6 +31,12 @@ export interface AdmissionRequest {
    * policy.priceMultiplier)`. Reserved against every cost cap until settle.
    */
   estimatedCostMicros: number;
+  /**
+   * A value to read and touch in the admit's round trip (the conversation's sticky account, so
+   * the scheduler needs no round trip of its own). Read only when admission asks the
+   * coordinator at all, i.e. when the key has a limit; see Admission.touched.
+   */
+  touch?: { key: string; ttlMs: number };
 }
 
 export interface ActualUsage {
@@ -176,6 +182,11 @@ export class Admission {
     readonly rateLimit: RateLimitInfo | null,
     /** Renews the leases of admissions that asked for it; shutdown stops it. */
     private readonly renewer: LeaseRenewer,
+    /**
+     * The value of AdmissionRequest.touch (null when missing); undefined when it was not read
+     * because the key has no limit and admission made no coordinator call.
+     */
+    readonly touched?: string | null,
   ) {}
 
   get keyId(): string {
@@ -283,13 +294,16 @@ export class AdmissionService implements OnApplicationShutdown {
     const plan = buildAdmissionPlan(policy, request, now, leaseTtlMs);
     let resetAtMs: (number | null)[] = [];
     let rateLimit: RateLimitInfo | null = null;
+    let touched: string | null | undefined;
     if (plan.counters.length > 0 || plan.lease !== undefined) {
       const result = await this.coordinator.admit({
         counters: plan.counters.map((counter) => counter.op),
         lease: plan.lease,
+        touch: request.touch,
       });
       if (!result.ok) throw this.rejection(plan, result.rejection, now);
       resetAtMs = result.resetAtMs;
+      touched = result.touched;
       const requests = plan.counters.findIndex(
         (c) => c.kind === 'window' && c.metric === 'requests',
       );
@@ -311,6 +325,7 @@ export class AdmissionService implements OnApplicationShutdown {
       request.requestId,
       rateLimit,
       this.renewer,
+      touched,
     );
   }
 

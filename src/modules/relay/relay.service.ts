@@ -341,11 +341,16 @@ export class RelayService {
         session: sessionOf(parsed.body, req.headers, this.config.env.STICKY_CONTENT_HASH),
         exclude: new Set<string>(),
       };
-      // The first pick (its sticky lookup is a coordinator round trip) runs while admission is
-      // decided, so the two round trips overlap instead of adding up before the upstream call.
-      // A refused request only cost a sticky lookup; the pick is then dropped unread.
-      const firstPick = this.scheduler.pick(pick);
-      firstPick.catch(() => undefined);
+      // The conversation's sticky account is read in admission's round trip when admission
+      // makes one; otherwise the first pick (its sticky lookup is a round trip) runs while
+      // admission is decided, so the two overlap instead of adding up. A refused request then
+      // only cost a sticky lookup; the pick is dropped unread.
+      const touch = call.metered ? this.scheduler.stickyTouch(pick) : null;
+      let firstPick: Promise<PickResult> | undefined;
+      if (touch === null) {
+        firstPick = this.scheduler.pick(pick);
+        firstPick.catch(() => undefined);
+      }
       if (call.metered) {
         const estimate = this.pricing.estimate(
           parsed.model,
@@ -357,6 +362,7 @@ export class RelayService {
           requestId: state.requestId,
           model: parsed.model,
           estimatedCostMicros: estimate,
+          ...(touch !== null && { touch }),
         });
         stopRenewing = admission.startRenewing();
         if (admission.rateLimit !== null) {
@@ -368,6 +374,13 @@ export class RelayService {
             String(Math.max(1, Math.ceil((resetAtMs - Date.now()) / 1000))),
           );
         }
+      }
+      if (firstPick === undefined) {
+        const touched = admission?.touched;
+        firstPick = this.scheduler.pick(
+          pick,
+          touched === undefined ? undefined : { value: touched },
+        );
       }
       await this.forward(call, req, res, parsed, raw, state, pick, firstPick);
     } catch (error) {

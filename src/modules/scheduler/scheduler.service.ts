@@ -33,7 +33,9 @@ export type PickResult =
  * Picks the upstream account for a request: the key's dedicated account or group first; then the
  * conversation's sticky account while it stays healthy; then the pool's best priority tier, spread
  * by in-flight requests, weight and least recent use. The pool and health live in memory; the
- * only coordination round trip is the sticky lookup (and its write on a new pick).
+ * only coordination round trip is the sticky lookup (and its write on a new pick), and the caller
+ * can save that one by reading the value in its own round trip (stickyTouch, then pick's
+ * stickyRead).
  */
 @Injectable()
 export class Scheduler {
@@ -46,7 +48,24 @@ export class Scheduler {
     @Inject(COORDINATOR) private readonly coordinator: Coordinator,
   ) {}
 
-  async pick(request: PickRequest): Promise<PickResult> {
+  /**
+   * The sticky-session value pick() would read for this request, for a caller that can read it
+   * in a round trip it makes anyway (admission) and hand it to pick(); null when pick() would
+   * not read one (no session, or the key is bound to an account or group).
+   */
+  stickyTouch(request: PickRequest): { key: string; ttlMs: number } | null {
+    if (request.session === null || request.binding !== undefined) return null;
+    return {
+      key: coordinationKeys.sticky(request.apiKeyId, request.session),
+      ttlMs: this.config.env.STICKY_SESSION_TTL_SECONDS * 1000,
+    };
+  }
+
+  /**
+   * @param stickyRead the sticky value already read and touched through stickyTouch(), so the
+   *   pick makes no round trip of its own; omit it to let pick() read the value itself.
+   */
+  async pick(request: PickRequest, stickyRead?: { value: string | null }): Promise<PickResult> {
     const bound = this.boundCandidates(request.binding);
     if (bound !== null) {
       const result = this.choose(bound, request);
@@ -60,7 +79,7 @@ export class Scheduler {
       }
     }
     const candidates = this.pool.forPlatform(request.platform);
-    const sticky = await this.stickyAccount(request, candidates);
+    const sticky = await this.stickyAccount(request, candidates, stickyRead);
     if (sticky !== null) return sticky;
     const result = this.choose(candidates, request);
     if (result.ok && request.session !== null) this.remember(request, result.account.id);
@@ -93,19 +112,24 @@ export class Scheduler {
   private async stickyAccount(
     request: PickRequest,
     candidates: RoutableAccount[],
+    stickyRead: { value: string | null } | undefined,
   ): Promise<PickResult | null> {
     if (request.session === null) return null;
-    const key = coordinationKeys.sticky(request.apiKeyId, request.session);
     let accountId: string | null;
-    try {
-      accountId = await this.coordinator.getValueAndTouch(
-        key,
-        this.config.env.STICKY_SESSION_TTL_SECONDS * 1000,
-      );
-    } catch (error) {
-      // Stickiness is an optimisation: without the coordinator, route from the pool.
-      appLogger.warn({ err: error }, 'sticky session lookup failed');
-      return null;
+    if (stickyRead !== undefined) {
+      accountId = stickyRead.value;
+    } else {
+      const key = coordinationKeys.sticky(request.apiKeyId, request.session);
+      try {
+        accountId = await this.coordinator.getValueAndTouch(
+          key,
+          this.config.env.STICKY_SESSION_TTL_SECONDS * 1000,
+        );
+      } catch (error) {
+        // Stickiness is an optimisation: without the coordinator, route from the pool.
+        appLogger.warn({ err: error }, 'sticky session lookup failed');
+        return null;
+      }
     }
     if (accountId === null || request.exclude.has(accountId)) return null;
     const account = candidates.find((a) => a.id === accountId);
