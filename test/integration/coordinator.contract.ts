@@ -280,6 +280,43 @@ export function coordinatorContract(name: string, factory: CoordinatorFactory): 
         expectAround(budgetRead.resetAtMs[0], t0 + LONG_TTL);
         expect((await b.admit(leaseOnly('r2', 1))).ok).toBe(true);
       });
+
+      it('should apply every settle and free every lease when many are settled at once', async () => {
+        for (const i of range(40)) expect((await a.admit(leaseOnly(`m${i}`, 40))).ok).toBe(true);
+        const other = keys.keyWindow('key2', 'tpm');
+
+        await Promise.all(
+          range(40).map((i) =>
+            a.settle({
+              counters: [{ key: i % 2 ? tpm : other, amount: i, ttlMs: LONG_TTL }],
+              lease: { key: lease, leaseId: `m${i}` },
+            }),
+          ),
+        );
+
+        const odd = range(40)
+          .filter((i) => i % 2)
+          .reduce((n, i) => n + i, 0);
+        const even = range(40)
+          .filter((i) => i % 2 === 0)
+          .reduce((n, i) => n + i, 0);
+        expect(await b.getCounters([tpm, other])).toEqual([odd, even]);
+        expect(await b.countLeases(lease)).toBe(0);
+      });
+
+      it('should still apply a settle that was asked for just before the instance closed', async () => {
+        expect((await a.admit(leaseOnly('late', 1))).ok).toBe(true);
+        const settled = a.settle({
+          counters: [{ key: tpm, amount: 7, ttlMs: LONG_TTL }],
+          lease: { key: lease, leaseId: 'late' },
+        });
+
+        await a.close();
+        await settled;
+
+        expect(await b.getCounters([tpm])).toEqual([7]);
+        expect((await b.admit(leaseOnly('next', 1))).ok).toBe(true);
+      });
     });
 
     describe('leases', () => {

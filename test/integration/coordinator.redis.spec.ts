@@ -90,6 +90,28 @@ describeWithRedis(RedisCoordinator.name, (url) => {
     });
   });
 
+  describe('settle', () => {
+    it('should apply a pipelined batch of settles when Redis has lost its scripts', async () => {
+      const keyPrefix = `sytest:${randomBytes(6).toString('hex')}:`;
+      const coordinator = createInstance('instance-0', keyPrefix);
+      const key = coordinationKeys.keyWindow('key1', 'tpm');
+      try {
+        await admin.script('FLUSH');
+
+        await Promise.all(
+          [1, 2, 3, 4, 5].map((amount) =>
+            coordinator.settle({ counters: [{ key, amount, ttlMs: 60_000 }] }),
+          ),
+        );
+
+        expect(await coordinator.getCounters([key])).toEqual([15]);
+      } finally {
+        await coordinator.close();
+        await deleteByPrefix(admin, keyPrefix);
+      }
+    });
+  });
+
   describe('unavailable', () => {
     it('should reject within the call timeout when Redis cannot be reached', async () => {
       // Nothing listens on port 1; the client keeps reconnecting in the background.

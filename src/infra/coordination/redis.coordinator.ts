@@ -38,6 +38,13 @@ const PING_TIMEOUT_MS = 1000;
 /** How often the in-memory list of held leases is pruned of ones that have expired. */
 const HELD_LEASE_PRUNE_EVERY = 1024;
 
+interface PendingSettle {
+  keys: string[];
+  args: (string | number)[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 interface Subscription {
   handlers: Set<{ handler: MessageHandler }>;
   /** Settles when Redis confirmed SUBSCRIBE; later subscribers to the channel wait for it. */
@@ -88,6 +95,9 @@ export class RedisCoordinator implements Coordinator {
   private heldLeasesSincePrune = 0;
   /** Prefixed lock key -> token. */
   private readonly heldLocks = new Map<string, string>();
+  /** Settles waiting for this event-loop turn's pipeline (see flushSettles). */
+  private pendingSettles: PendingSettle[] = [];
+  private settleFlush: NodeJS.Immediate | undefined;
   /** Prefixed channel -> handlers. */
   private readonly subscriptions = new Map<string, Subscription>();
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -170,8 +180,67 @@ export class RedisCoordinator implements Coordinator {
       keys.push(this.key(lease.key));
       args.push(this.member(lease.leaseId));
     }
-    await this.call('settle', () => redisScripts.settle.run(this.client, keys, args));
+    if (this.client.isCluster) {
+      // A pipeline must stay within one slot: a Cluster gets one round trip per settle.
+      await this.call('settle', () => redisScripts.settle.run(this.client, keys, args));
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        this.pendingSettles.push({ keys, args, resolve, reject });
+        this.settleFlush ??= setImmediate(() => void this.flushSettles());
+      });
+    }
     if (lease) this.untrackLease(this.key(lease.key), this.member(lease.leaseId));
+  }
+
+  /**
+   * Sends the settles queued during one event-loop turn as one pipeline: one socket write and one
+   * read for many finished requests instead of one each. A settle waits at most that turn.
+   */
+  private async flushSettles(): Promise<void> {
+    clearImmediate(this.settleFlush);
+    this.settleFlush = undefined;
+    const batch = this.pendingSettles;
+    if (batch.length === 0) return;
+    this.pendingSettles = [];
+    if (batch.length === 1) {
+      const [only] = batch;
+      await this.call('settle', () => redisScripts.settle.run(this.client, only.keys, only.args))
+        .then(() => only.resolve())
+        .catch(only.reject);
+      return;
+    }
+    // Counted per settle, as the metric counts calls; the round trip is shared.
+    for (let i = 1; i < batch.length; i++) this.onCall?.('settle');
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await this.call('settle', () => {
+        const pipeline = this.client.pipeline();
+        for (const { keys, args } of batch) {
+          pipeline.evalsha(redisScripts.settle.sha, keys.length, ...keys, ...args);
+        }
+        return pipeline.exec();
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const error =
+        replies?.[i]?.[0] ??
+        (replies?.[i] === undefined
+          ? new Error('Redis sent no reply to a pipelined settle')
+          : null);
+      if (error === null) {
+        pending.resolve();
+      } else if (error.message.startsWith('NOSCRIPT')) {
+        // The node lost its script cache: this one goes alone, through EVAL.
+        this.call('settle', () => redisScripts.settle.run(this.client, pending.keys, pending.args))
+          .then(() => pending.resolve())
+          .catch(pending.reject);
+      } else {
+        pending.reject(toCoordinationException('settle', error));
+      }
+    });
   }
 
   async getCounters(keys: string[]): Promise<number[]> {
@@ -326,6 +395,8 @@ export class RedisCoordinator implements Coordinator {
   }
 
   private async shutdown(): Promise<void> {
+    // Settles already asked for go out before the leases are released and the connection quits.
+    await this.flushSettles();
     const releases: Promise<unknown>[] = [];
     for (const [fullKey, members] of this.heldLeases) {
       const list = [...members.keys()];
