@@ -13,7 +13,8 @@ export const InjectCoordinator = (): PropertyDecorator & ParameterDecorator => I
 const lastRedisErrorLog: Record<string, number> = {};
 
 /**
- * `switchyard_coordinator_calls_total{op}`: every coordinator call (with Redis, every round trip),
+ * `switchyard_coordinator_calls_total{op}`: every coordinator call (with Redis, at most one round
+ * trip each: settles of one event-loop turn share a pipeline),
  * so operators and the benchmark can check the per-request coordination budget. Calls are
  * counted in plain numbers and handed to prom-client at scrape time: an `inc()` with a label on
  * every call cost about a microsecond each, several per relayed request.
@@ -23,7 +24,7 @@ function callCounter(metrics: MetricsService | undefined): ((op: string) => void
   const counts = new Map<string, { total: number; reported: number }>();
   new Counter({
     name: 'switchyard_coordinator_calls_total',
-    help: 'Coordinator calls by operation (with Redis, each one is one round trip)',
+    help: 'Coordinator calls by operation (with Redis, at most one round trip each)',
     labelNames: ['op'] as const,
     registers: [metrics.registry],
     collect() {

@@ -27,7 +27,7 @@ export interface RedisCoordinatorOptions {
   callTimeoutMs?: number;
   /** Receives subscription handler errors and failed releases on close (default: a warning). */
   onError?: (error: unknown) => void;
-  /** Told of every Redis round trip by operation name (the coordinator-calls metric). */
+  /** Told of every call by operation name (the coordinator-calls metric). */
   onCall?: (op: string) => void;
 }
 
