@@ -24,56 +24,11 @@ export interface UsageBatchWriter {
   ping(): Promise<void>;
 }
 
-const LOG_COLUMNS = [
-  'id',
-  'at',
-  'api_key_id',
-  'account_id',
-  'platform',
-  'model',
-  'status',
-  'outcome',
-  'stream',
-  'input_tokens',
-  'output_tokens',
-  'cache_5m_tokens',
-  'cache_1h_tokens',
-  'cache_read_tokens',
-  'cost_micros',
-  'price_known',
-  'latency_ms',
-  'ttfb_ms',
-  'attempts',
-  'error_code',
-] as const satisfies readonly (keyof RequestLogTable)[];
-
-const AGGREGATE_KEY = ['bucket', 'bucket_start', 'dim', 'dim_id'] as const;
-const AGGREGATE_SUMS = [
-  'requests',
-  'errors',
-  'input_tokens',
-  'output_tokens',
-  'cache_5m_tokens',
-  'cache_1h_tokens',
-  'cache_read_tokens',
-  'cost_micros',
-  'unpriced_requests',
-] as const satisfies readonly (keyof UsageAggregatesTable)[];
-const AGGREGATE_COLUMNS = [...AGGREGATE_KEY, ...AGGREGATE_SUMS];
-
-/** True when the list names every column of the table; a new column fails to compile below. */
-type ListsEvery<Table, List extends readonly unknown[]> = [
-  Exclude<keyof Table, List[number]>,
-] extends [never]
-  ? true
-  : false;
-const _everyColumnListed: [
-  ListsEvery<RequestLogTable, typeof LOG_COLUMNS>,
-  ListsEvery<UsageAggregatesTable, typeof AGGREGATE_COLUMNS>,
-] = [true, true];
-
-/** PostgreSQL array type of each column, for `unnest`. */
-const LOG_TYPES: Record<(typeof LOG_COLUMNS)[number], string> = {
+/**
+ * Every request-log column and its PostgreSQL type (for `unnest`), in insert order. A Record over
+ * the table's keys: a new column fails to compile until it is listed here.
+ */
+const LOG_TYPES: Record<keyof RequestLogTable, string> = {
   id: 'text',
   at: 'int8',
   api_key_id: 'text',
@@ -95,6 +50,29 @@ const LOG_TYPES: Record<(typeof LOG_COLUMNS)[number], string> = {
   attempts: 'int4',
   error_code: 'text',
 };
+const LOG_COLUMNS = Object.keys(LOG_TYPES) as (keyof RequestLogTable)[];
+
+const AGGREGATE_KEY = ['bucket', 'bucket_start', 'dim', 'dim_id'] as const;
+const AGGREGATE_SUMS = [
+  'requests',
+  'errors',
+  'input_tokens',
+  'output_tokens',
+  'cache_5m_tokens',
+  'cache_1h_tokens',
+  'cache_read_tokens',
+  'cost_micros',
+  'unpriced_requests',
+] as const satisfies readonly (keyof UsageAggregatesTable)[];
+const AGGREGATE_COLUMNS = [...AGGREGATE_KEY, ...AGGREGATE_SUMS];
+
+/** True when the list names every column of the table; a new column fails to compile below. */
+type ListsEvery<Table, List extends readonly unknown[]> = [
+  Exclude<keyof Table, List[number]>,
+] extends [never]
+  ? true
+  : false;
+const _everyColumnListed: ListsEvery<UsageAggregatesTable, typeof AGGREGATE_COLUMNS> = true;
 
 function unnestOf(columns: readonly string[], types: (column: string) => string): string {
   return `SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${types(c)}[]`).join(', ')})`;
@@ -107,7 +85,7 @@ function unnestOf(columns: readonly string[], types: (column: string) => string)
  */
 const PG_INSERT_LOG =
   `INSERT INTO request_log (${LOG_COLUMNS.join(', ')}) ` +
-  unnestOf(LOG_COLUMNS, (c) => LOG_TYPES[c as keyof typeof LOG_TYPES]) +
+  unnestOf(LOG_COLUMNS, (c) => LOG_TYPES[c as keyof RequestLogTable]) +
   ' ON CONFLICT (id) DO NOTHING RETURNING id';
 const PG_UPSERT_AGGREGATES =
   `INSERT INTO usage_aggregates (${AGGREGATE_COLUMNS.join(', ')}) ` +
