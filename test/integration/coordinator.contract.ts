@@ -304,6 +304,20 @@ export function coordinatorContract(name: string, factory: CoordinatorFactory): 
         expect(await b.countLeases(lease)).toBe(0);
       });
 
+      it('should apply a settle before an admit or a read asked for right after it', async () => {
+        expect((await a.admit(leaseOnly('first', 1))).ok).toBe(true);
+
+        const settled = a.settle({ counters: [], lease: { key: lease, leaseId: 'first' } });
+        const next = await a.admit(leaseOnly('second', 1));
+        await settled;
+
+        expect(next.ok).toBe(true);
+        const adjusted = a.settle({ counters: [{ key: tpm, amount: 5, ttlMs: LONG_TTL }] });
+        const read = await a.getCounters([tpm]);
+        await adjusted;
+        expect(read).toEqual([5]);
+      });
+
       it('should still apply a settle that was asked for just before the instance closed', async () => {
         expect((await a.admit(leaseOnly('late', 1))).ok).toBe(true);
         const settled = a.settle({

@@ -125,6 +125,8 @@ export class RedisCoordinator implements Coordinator {
     const { counters, lease, touch } = request;
     const n = counters.length;
     if (n === 0 && !lease && !touch) return { ok: true, values: [], resetAtMs: [] };
+    // A request that finished must free its lease before the next one is checked against it.
+    this.sendSettlesFirst();
 
     const keys = counters.map((counter) => this.key(counter.key));
     const args: (string | number)[] = [n, lease ? 1 : 0];
@@ -193,6 +195,14 @@ export class RedisCoordinator implements Coordinator {
   }
 
   /**
+   * Settles asked for before a call that reads what they change go out before it on the same
+   * connection, so Redis applies them first, as it would unbatched.
+   */
+  private sendSettlesFirst(): void {
+    if (this.pendingSettles.length > 0) void this.flushSettles();
+  }
+
+  /**
    * Sends the settles queued during one event-loop turn as one pipeline: one socket write and one
    * read for many finished requests instead of one each. A settle waits at most that turn.
    */
@@ -244,6 +254,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async getCounters(keys: string[]): Promise<number[]> {
+    this.sendSettlesFirst();
     const values = await this.getMany('getCounters', keys);
     return values.map((value) => (value === null ? 0 : Number(value)));
   }
@@ -274,6 +285,7 @@ export class RedisCoordinator implements Coordinator {
 
   async countLeases(key: string): Promise<number> {
     this.assertOpen();
+    this.sendSettlesFirst();
     const fullKey = this.key(key);
     const count = await this.call('countLeases', () =>
       redisScripts.countLeases.run(this.client, [fullKey], []),
