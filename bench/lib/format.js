@@ -27,4 +27,12 @@ function table(headers, rows) {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-module.exports = { fixed, thousands, mb, table };
+/** The goals of a run as the table every mode ends with. */
+function goalsTable(goals) {
+  return table(
+    ['goal', 'measured', 'result'],
+    goals.map((g) => [g.goal, g.value, g.pass ? 'PASS' : 'MISS']),
+  );
+}
+
+module.exports = { fixed, thousands, mb, table, goalsTable };

@@ -7,7 +7,7 @@ const { sleep, rssOf } = require('./proc');
 const { SCENARIOS } = require('./load');
 const { scrape, value, loopDelay } = require('./metrics');
 const { log } = require('./environment');
-const { fixed, thousands, mb, table } = require('./format');
+const { fixed, thousands, mb, table, goalsTable } = require('./format');
 
 function mean(values) {
   const xs = values.filter((v) => v !== null && !Number.isNaN(v));
@@ -169,12 +169,7 @@ function printSoak(report) {
     );
   }
   lines.push('');
-  lines.push(
-    table(
-      ['goal', 'measured', 'result'],
-      report.goals.map((g) => [g.goal, g.value, g.pass ? 'PASS' : 'MISS']),
-    ),
-  );
+  lines.push(goalsTable(report.goals));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

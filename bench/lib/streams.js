@@ -8,7 +8,7 @@ const { sleep, rssOf } = require('./proc');
 const { SCENARIOS } = require('./load');
 const { scrape, loopDelay } = require('./metrics');
 const { log } = require('./environment');
-const { fixed, thousands, mb, table } = require('./format');
+const { fixed, thousands, mb, table, goalsTable } = require('./format');
 
 const STREAM_EVENTS = 600;
 const STREAM_DELAY_MS = 100;
@@ -288,12 +288,7 @@ function printStreams(report) {
     );
   }
   lines.push('');
-  lines.push(
-    table(
-      ['goal', 'measured', 'result'],
-      report.goals.map((g) => [g.goal, g.value, g.pass ? 'PASS' : 'MISS']),
-    ),
-  );
+  lines.push(goalsTable(report.goals));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -7,7 +7,7 @@ const { SCENARIOS, drive, runAutocannon } = require('./load');
 const { scrape, coordinatorCalls, callDelta } = require('./metrics');
 const { commandDelta } = require('./stores');
 const { log } = require('./environment');
-const { fixed, thousands, mb, table } = require('./format');
+const { fixed, thousands, mb, table, goalsTable } = require('./format');
 
 const RSS_AFTER_REQUESTS = 100_000;
 
@@ -407,12 +407,7 @@ function printThroughput(report) {
   const goals = goalsOf(report);
   report.goals = goals;
   lines.push('');
-  lines.push(
-    table(
-      ['goal', 'measured', 'result'],
-      goals.map((g) => [g.goal, g.value, g.pass ? 'PASS' : 'MISS']),
-    ),
-  );
+  lines.push(goalsTable(goals));
   process.stdout.write(lines.join('\n') + '\n');
 }
 
