@@ -227,6 +227,31 @@ export class EnvironmentSchema {
   @Min(1024)
   RELAY_MAX_BODY_BYTES = 33554432;
 
+  /**
+   * Request bodies being read, parsed and admitted at once, in bytes, across all requests of
+   * this instance; past it a request is answered 503 with retry-after before its body is read.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  RELAY_MAX_INFLIGHT_BODY_BYTES = 268435456;
+
+  /** Deepest nesting of arrays and objects accepted in a request body (checked before parsing). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(8)
+  @Max(10000)
+  RELAY_MAX_JSON_DEPTH = 128;
+
+  /**
+   * A response whose client has not read for this long (its socket buffer stays full) is cut:
+   * both sides closed, leases released, the request recorded as aborted.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  RELAY_WRITE_STALL_TIMEOUT_MS = 60000;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)

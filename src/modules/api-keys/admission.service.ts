@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import { LeaseRenewer, type RenewableLease } from 'src/infra/coordination/lease-renewer';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import type {
   AdmitRejection,
@@ -71,69 +72,6 @@ export interface BudgetStatus {
   concurrency?: { limit: number; active: number };
 }
 
-/** The renewal timer ticks at most this far apart, so a lease is renewed close to when it is due. */
-const RENEW_TICK_MAX_MS = 1000;
-
-/**
- * Renews the leases of the admissions that asked for it, each every third of LEASE_TTL_MS, from
- * one timer per process instead of an interval per request (which cost a timer to create and
- * clear on every request, and thousands of timers under many long streams). The timer runs only
- * while some admission is renewing; renewals stay spread over time as each comes due.
- */
-export class LeaseRenewer {
-  private readonly due = new Map<Admission, number>();
-  private timer: NodeJS.Timeout | undefined;
-  readonly intervalMs: number;
-  private readonly tickMs: number;
-
-  constructor(leaseTtlMs: number) {
-    this.intervalMs = Math.max(1, Math.floor(leaseTtlMs / 3));
-    this.tickMs = Math.min(this.intervalMs, RENEW_TICK_MAX_MS);
-  }
-
-  get size(): number {
-    return this.due.size;
-  }
-
-  add(admission: Admission): void {
-    if (this.due.has(admission)) return;
-    this.due.set(admission, Date.now() + this.intervalMs);
-    if (this.timer === undefined) {
-      this.timer = setInterval(() => this.tick(), this.tickMs);
-      this.timer.unref();
-    }
-  }
-
-  delete(admission: Admission): void {
-    // The timer stops at its next tick when nothing is left, not here: with one request at a
-    // time, stopping and starting it on every request would cost what it saves.
-    this.due.delete(admission);
-  }
-
-  /** Stops every renewal (shutdown). */
-  clear(): void {
-    this.due.clear();
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private tick(): void {
-    if (this.due.size === 0) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-      return;
-    }
-    const now = Date.now();
-    for (const [admission, dueAt] of this.due) {
-      if (dueAt > now) continue;
-      this.due.set(admission, dueAt + this.intervalMs);
-      admission.renew().catch((error: unknown) => {
-        appLogger.warn({ err: error, keyId: admission.keyId }, 'concurrency lease renewal failed');
-      });
-    }
-  }
-}
-
 /** How long a client refused for concurrency should wait: a slot frees when any request ends. */
 const CONCURRENCY_RETRY_MS = 1000;
 
@@ -169,7 +107,7 @@ function whenResets(resetAtMs: number | null): string {
  * settle never rejects (a coordinator failure is logged; the lease then expires by its TTL and
  * the reservation stays charged, erring on the side of the cap) and is idempotent.
  */
-export class Admission {
+export class Admission implements RenewableLease {
   private done = false;
 
   constructor(
@@ -193,6 +131,10 @@ export class Admission {
     return this.plan.keyId;
   }
 
+  get logContext(): Record<string, string> {
+    return { lease: 'key', keyId: this.plan.keyId, requestId: this.requestId };
+  }
+
   /** Micro-dollars reserved against each cost cap until settle. */
   get reservedCostMicros(): number {
     return this.plan.reserveMicros;
@@ -211,11 +153,8 @@ export class Admission {
     const lease = this.plan.lease;
     if (lease === undefined) return true;
     if (this.done) return false;
-    const renewed = await this.coordinator.renewLease(lease.key, lease.leaseId, this.leaseTtlMs);
-    if (!renewed) {
-      appLogger.warn({ keyId: this.keyId, requestId: this.requestId }, 'concurrency lease lost');
-    }
-    return renewed;
+    // A lost lease is logged once, by the renewer, which then stops renewing it.
+    return this.coordinator.renewLease(lease.key, lease.leaseId, this.leaseTtlMs);
   }
 
   /**

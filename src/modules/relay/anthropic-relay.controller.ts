@@ -1,4 +1,4 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { All, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiKeyAuth } from 'src/common/auth/route-access.decorator';
 import { checkAccess } from 'src/modules/api-keys/api-key-policy';
@@ -6,6 +6,7 @@ import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
 import { AnthropicDialect } from './dialects/anthropic.dialect';
 import { ModelCatalog } from './model-catalog.service';
 import { AnthropicProvider } from './providers/anthropic.provider';
+import { RelayException, RelayExceptionCode } from './relay.exception';
 import { RelayService, type RelayCall } from './relay.service';
 
 const dialect = new AnthropicDialect();
@@ -51,6 +52,25 @@ export class AnthropicRelayController {
   @Post(COUNT_TOKENS_PATHS)
   countTokens(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.relay.relay(COUNT_TOKENS, req, res);
+  }
+
+  /**
+   * Any other method on the POST routes: answered in the dialect's shape (after the POST
+   * handlers, which Nest matches first), so an SDK or curl user reads a relay error, not the
+   * admin API's.
+   */
+  @ApiKeyAuth()
+  @All([...MESSAGES_PATHS, ...COUNT_TOKENS_PATHS])
+  methodNotAllowed(@Req() req: Request, @Res() res: Response): void {
+    res.setHeader('allow', 'POST');
+    this.relay.writeError(
+      dialect,
+      res,
+      new RelayException(
+        RelayExceptionCode.METHOD_NOT_ALLOWED,
+        `${req.method} is not supported on ${req.path}; use POST`,
+      ),
+    );
   }
 
   @ApiKeyAuth()

@@ -9,6 +9,8 @@ export enum RelayExceptionCode {
   UPSTREAM_UNREACHABLE = 'UPSTREAM_UNREACHABLE',
   UPSTREAM_BAD_RESPONSE = 'UPSTREAM_BAD_RESPONSE',
   UPSTREAM_OVERLOADED = 'UPSTREAM_OVERLOADED',
+  SERVER_BUSY = 'SERVER_BUSY',
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
 }
 
 const STATUS: Record<RelayExceptionCode, number> = {
@@ -20,6 +22,8 @@ const STATUS: Record<RelayExceptionCode, number> = {
   [RelayExceptionCode.UPSTREAM_UNREACHABLE]: 503,
   [RelayExceptionCode.UPSTREAM_BAD_RESPONSE]: 502,
   [RelayExceptionCode.UPSTREAM_OVERLOADED]: 529,
+  [RelayExceptionCode.SERVER_BUSY]: 503,
+  [RelayExceptionCode.METHOD_NOT_ALLOWED]: 405,
 };
 
 /** Relay failures; each dialect renders them in its own error shape. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { timeOrderedId } from 'src/common/ids/time-ordered-id';
@@ -8,6 +8,7 @@ import { currentRequestId } from 'src/common/logging/request-context';
 import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { CoordinationException } from 'src/infra/coordination/coordination.exception';
+import { LeaseRenewer, type RenewableLease } from 'src/infra/coordination/lease-renewer';
 import { COORDINATOR, type Coordinator } from 'src/infra/coordination/coordinator.port';
 import {
   transportFaultOf,
@@ -39,6 +40,8 @@ import { PricingService } from 'src/modules/usage/pricing.service';
 import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
 import type { UsageOutcome } from 'src/modules/usage/usage.types';
 import { forwardableResponseHeaders } from './headers';
+import { InboundLimits } from './inbound-limits';
+import { exceedsJsonDepth } from './json-depth';
 import { isRelayKnownError, toRelayErrorView } from './relay-errors';
 import { RelayException, RelayExceptionCode } from './relay.exception';
 import type { InboundDialect, ParsedRequest, ProviderAdapter, UsageTap } from './relay.types';
@@ -95,13 +98,73 @@ function bodyTooLarge(limit: number): RelayException {
   );
 }
 
+function serverBusy(): RelayException {
+  return new RelayException(
+    RelayExceptionCode.SERVER_BUSY,
+    'too many large request bodies in flight; retry shortly',
+    Date.now() + 1000,
+  );
+}
+
 /**
- * The whole request body, up to limit bytes. Plain stream events rather than `for await`: an
- * async iterator costs a promise per chunk and an end-of-stream watcher per request.
+ * A refused body's remaining bytes are read and dropped, so the client (still sending) reads the
+ * error instead of a connection reset; past this many bytes or milliseconds the socket is cut.
  */
-function readBody(req: Request, limit: number): Promise<Buffer> {
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+const DISCARD_MAX_MS = 10_000;
+
+/**
+ * Drops the rest of a body that will not be read while the caller answers. The connection is
+ * not closed at once: a client still sending would then get a reset and lose the answer in its
+ * receive buffer; past DISCARD_MAX_BYTES or DISCARD_MAX_MS of more body it is cut all the same.
+ */
+function discardBody(req: Request): void {
+  if (req.readableEnded || req.destroyed) return;
+  let dropped = 0;
+  const cut = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_MAX_BYTES) cut();
+  };
+  const timer = setTimeout(cut, DISCARD_MAX_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
+ * The whole request body, up to limit bytes, each byte counted against the instance's in-flight
+ * body budget (held.bytes says how much this request holds; the caller gives it back). Plain
+ * stream events rather than `for await`: an async iterator costs a promise per chunk and an
+ * end-of-stream watcher per request. A client that leaves mid-body rejects with ClientGoneError;
+ * a body refused for its size (413) or for the budget (503) is discarded, not reset, so the
+ * client reads the answer.
+ */
+function readBody(
+  req: Request,
+  limit: number,
+  budget: InboundLimits,
+  held: { bytes: number },
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.reject(bodyTooLarge(limit));
+  const hasLength = Number.isFinite(declared) && declared >= 0;
+  if (hasLength && declared > limit) {
+    discardBody(req);
+    return Promise.reject(bodyTooLarge(limit));
+  }
+  if (hasLength) {
+    if (!budget.tryReserveBody(declared)) {
+      discardBody(req);
+      return Promise.reject(serverBusy());
+    }
+    held.bytes = declared;
+  }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -111,26 +174,34 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
       req.off('error', onError);
       req.off('close', onClose);
     };
-    const fail = (error: Error): void => {
+    const refuse = (error: Error): void => {
       cleanup();
-      // As an abandoned `for await` would: the rest of the body is not wanted.
-      req.destroy();
+      chunks.length = 0;
+      discardBody(req);
       reject(error);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) fail(bodyTooLarge(limit));
-      else chunks.push(chunk);
+      if (size > limit) return refuse(bodyTooLarge(limit));
+      if (size > held.bytes) {
+        // A chunked body (or one longer than it said) reserves as it arrives.
+        if (!budget.tryReserveBody(size - held.bytes)) return refuse(serverBusy());
+        held.bytes = size;
+      }
+      chunks.push(chunk);
     };
     const onEnd = (): void => {
       cleanup();
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     };
-    const onError = (error: Error): void => fail(error);
+    const gone = (): void => {
+      cleanup();
+      req.destroy();
+      reject(new ClientGoneError());
+    };
+    const onError = (): void => gone();
     const onClose = (): void => {
-      if (req.readableEnded) return;
-      const error = new Error('request closed before its body was complete');
-      fail(Object.assign(error, { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      if (!req.readableEnded) gone();
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -151,46 +222,53 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return Buffer.concat(chunks).subarray(0, limit);
 }
 
+/** How a pump ended: the body's end, stop() (client gone) or the client's stall. */
+type PumpEnd = 'end' | 'stopped' | 'stalled';
+
 /**
  * Writes every chunk of body to res as it arrives, pausing body while res is full. Resolves at
- * the end of body, or as soon as stop() says so after a chunk or a drain (the caller then
- * destroys body); rejects with body's error. Stream events rather than `for await`, which
- * costs a promise per chunk.
+ * the end of body; as soon as stop() says so or res is destroyed ('stopped': the caller then
+ * destroys body, since a destroyed response never drains); or when res has stayed full for
+ * stallMs ('stalled': a client that reads nothing must not hold a lease and an upstream
+ * connection for ever). Rejects with body's error. Stream events rather than `for await`,
+ * which costs a promise per chunk.
  */
 function pump(
   body: Readable,
   res: Response,
   onChunk: (chunk: Buffer) => void,
   stop: () => boolean,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+  stallMs: number,
+): Promise<PumpEnd> {
+  return new Promise<PumpEnd>((resolve, reject) => {
+    let stall: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
+      clearTimeout(stall);
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onError);
       res.off('drain', onDrain);
       res.off('close', onDrain);
     };
+    const finish = (end: PumpEnd): void => {
+      cleanup();
+      resolve(end);
+    };
     const onData = (chunk: Buffer): void => {
       onChunk(chunk);
-      if (!res.write(chunk)) body.pause();
-      if (stop()) {
-        cleanup();
-        resolve();
+      if (res.destroyed || stop()) return finish('stopped');
+      if (!res.write(chunk)) {
+        body.pause();
+        stall ??= setTimeout(() => finish('stalled'), stallMs);
       }
     };
     const onDrain = (): void => {
-      if (stop()) {
-        cleanup();
-        resolve();
-      } else if (body.isPaused()) {
-        body.resume();
-      }
+      clearTimeout(stall);
+      stall = undefined;
+      if (res.destroyed || stop()) finish('stopped');
+      else if (body.isPaused()) body.resume();
     };
-    const onEnd = (): void => {
-      cleanup();
-      resolve();
-    };
+    const onEnd = (): void => finish('end');
     const onError = (error: Error): void => {
       cleanup();
       reject(error);
@@ -251,7 +329,12 @@ function faultException(fault: TransportFault, retryAtMs: number | null): RelayE
  * settle and a usage event off the response path.
  */
 @Injectable()
-export class RelayService {
+export class RelayService implements OnApplicationShutdown {
+  /** Renews the account leases of requests in flight (key leases: AdmissionService's). */
+  private readonly accountLeases: LeaseRenewer;
+  /** Per-instance limits applied before a body is read: body-byte budget, key concurrency. */
+  readonly inbound: InboundLimits;
+
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly admission: AdmissionService,
@@ -264,7 +347,14 @@ export class RelayService {
     private readonly recorder: UsageRecorder,
     private readonly config: ConfigService,
     @Inject(COORDINATOR) private readonly coordinator: Coordinator,
-  ) {}
+  ) {
+    this.accountLeases = new LeaseRenewer(config.env.LEASE_TTL_MS);
+    this.inbound = new InboundLimits(config.env.RELAY_MAX_INFLIGHT_BODY_BYTES);
+  }
+
+  onApplicationShutdown(): void {
+    this.accountLeases.clear();
+  }
 
   /** Authenticates the caller's key and checks it may use this platform; throws ApiKeyException. */
   async authenticate(dialect: InboundDialect, req: Request): Promise<ApiKeyPolicy> {
@@ -318,12 +408,42 @@ export class RelayService {
       errorCode: null,
       clientGone: false,
     };
+    // The client may leave at any moment, from its first byte on: while the key is checked,
+    // during admission's round trip, before the upstream answers. Watched from here, so every
+    // stage can tell, and the upstream request is aborted whenever it happens.
+    const abort = new UpstreamAbort();
+    const onClose = (): void => {
+      if (res.writableFinished) return;
+      state.clientGone = true;
+      abort.abort();
+    };
+    if (res.destroyed) onClose();
+    else res.once('close', onClose);
     let policy: ApiKeyPolicy | null = null;
     let admission: Admission | null = null;
     let stopRenewing: (() => void) | undefined;
+    let slotKeyId: string | null = null;
+    const held = { bytes: 0 };
     try {
       policy = await this.authenticate(call.dialect, req);
-      const raw = await readBody(req, this.config.env.RELAY_MAX_BODY_BYTES);
+      if (state.clientGone) throw new ClientGoneError();
+      // A key's concurrency limit, applied on this instance before its body is read: a key
+      // can have no more bodies in memory here than it may have requests anywhere. The lease
+      // taken at admission stays the authority across instances.
+      const concurrency = policy.limits.concurrency;
+      if (concurrency !== undefined) {
+        if (!this.inbound.tryEnterKey(policy.id, concurrency))
+          throw concurrencyRefusal(concurrency);
+        slotKeyId = policy.id;
+      }
+      const raw = await readBody(req, this.config.env.RELAY_MAX_BODY_BYTES, this.inbound, held);
+      const maxDepth = this.config.env.RELAY_MAX_JSON_DEPTH;
+      if (exceedsJsonDepth(raw, maxDepth)) {
+        throw new RelayException(
+          RelayExceptionCode.INVALID_REQUEST,
+          `request body nests arrays or objects deeper than ${maxDepth} levels`,
+        );
+      }
       const parsed = call.dialect.parse(raw);
       state.model = parsed.model;
       state.stream = parsed.stream && call.metered;
@@ -351,42 +471,44 @@ export class RelayService {
         firstPick = this.scheduler.pick(pick);
         firstPick.catch(() => undefined);
       }
-      if (call.metered) {
-        const estimate = this.pricing.estimate(
-          parsed.model,
-          raw.length,
-          parsed.maxTokens,
-          policy.priceMultiplier,
+      // Every call takes admission: count_tokens too counts against the key's request window
+      // and concurrency. It reserves and bills no cost.
+      const estimate = call.metered
+        ? this.pricing.estimate(parsed.model, raw.length, parsed.maxTokens, policy.priceMultiplier)
+        : 0;
+      admission = await this.admission.admit(policy, {
+        requestId: state.requestId,
+        model: parsed.model,
+        estimatedCostMicros: estimate,
+        ...(touch !== null && { touch }),
+      });
+      stopRenewing = admission.startRenewing();
+      if (state.clientGone) throw new ClientGoneError();
+      // Admitted: the body now counts against the key's limits, not the instance's burst budget.
+      this.inbound.releaseBody(held.bytes);
+      held.bytes = 0;
+      if (admission.rateLimit !== null) {
+        const { limit, remaining, resetAtMs } = admission.rateLimit;
+        res.setHeader('x-ratelimit-limit', String(limit));
+        res.setHeader('x-ratelimit-remaining', String(Math.max(0, remaining)));
+        res.setHeader(
+          'x-ratelimit-reset',
+          String(Math.max(1, Math.ceil((resetAtMs - Date.now()) / 1000))),
         );
-        admission = await this.admission.admit(policy, {
-          requestId: state.requestId,
-          model: parsed.model,
-          estimatedCostMicros: estimate,
-          ...(touch !== null && { touch }),
-        });
-        stopRenewing = admission.startRenewing();
-        if (admission.rateLimit !== null) {
-          const { limit, remaining, resetAtMs } = admission.rateLimit;
-          res.setHeader('x-ratelimit-limit', String(limit));
-          res.setHeader('x-ratelimit-remaining', String(Math.max(0, remaining)));
-          res.setHeader(
-            'x-ratelimit-reset',
-            String(Math.max(1, Math.ceil((resetAtMs - Date.now()) / 1000))),
-          );
-        }
       }
       if (firstPick === undefined) {
-        const touched = admission?.touched;
+        const touched = admission.touched;
         firstPick = this.scheduler.pick(
           pick,
           touched === undefined ? undefined : { value: touched },
         );
       }
-      await this.forward(call, req, res, parsed, raw, state, pick, firstPick);
+      await this.forward(call, req, res, parsed, raw, state, pick, firstPick, abort);
     } catch (error) {
-      if (error instanceof ClientGoneError) {
+      if (error instanceof ClientGoneError || state.clientGone) {
         state.outcome = 'aborted';
         state.status ||= 499;
+        state.errorCode ??= 'CLIENT_GONE';
       } else {
         const { status, code } = this.writeError(call.dialect, res, error);
         state.status = status;
@@ -394,13 +516,26 @@ export class RelayService {
         state.outcome = 'error';
       }
     } finally {
+      res.off('close', onClose);
+      this.inbound.releaseBody(held.bytes);
+      if (slotKeyId !== null) this.inbound.leaveKey(slotKeyId);
       stopRenewing?.();
-      if (admission !== null && policy !== null) this.finish(policy, admission, state);
+      if (admission !== null && policy !== null) this.finish(call, policy, admission, state);
     }
   }
 
   /** Settles the admission to the actual cost and hands the usage event to the recorder. */
-  private finish(policy: ApiKeyPolicy, admission: Admission, state: RequestState): void {
+  private finish(
+    call: RelayCall,
+    policy: ApiKeyPolicy,
+    admission: Admission,
+    state: RequestState,
+  ): void {
+    if (!call.metered) {
+      // count_tokens: its request counted against the window; it spends no tokens.
+      void admission.release();
+      return;
+    }
     const { costMicros, priceKnown } = this.pricing.cost(
       state.model,
       state.usage,
@@ -437,30 +572,24 @@ export class RelayService {
     state: RequestState,
     pick: PickRequest,
     firstPick: Promise<PickResult>,
+    abort: UpstreamAbort,
   ): Promise<void> {
-    const abort = new UpstreamAbort();
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        state.clientGone = true;
-        abort.abort();
-      }
-    });
     const exclude = pick.exclude as Set<string>;
     let lastFailure: Failure = null;
     const refreshed = new Set<string>();
     for (let attempt = 0; attempt < this.config.env.RELAY_MAX_ATTEMPTS; attempt++) {
-      if (state.clientGone) throw new ClientGoneError();
       const chosen = attempt === 0 ? await firstPick : await this.scheduler.pick(pick);
-      if (!chosen.ok) throw this.unavailable(chosen, lastFailure);
+      if (state.clientGone) throw new ClientGoneError();
+      if (!chosen.ok) throw await this.unavailable(pick, chosen, lastFailure);
       let account = chosen.account;
       exclude.add(account.id);
-      state.attempts += 1;
       state.accountId = account.id;
       state.model = chosen.upstreamModel;
       const releaseLease = await this.acquireAccountLease(account, state.requestId);
       if (releaseLease === false) continue;
       const endInFlight = this.scheduler.begin(account.id);
       try {
+        if (state.clientGone) throw new ClientGoneError();
         const send = (target: RoutableAccount): Promise<Attempt> =>
           this.attempt(call, req, target, parsed, raw, chosen.upstreamModel, abort, state);
         let result = await send(account);
@@ -473,6 +602,7 @@ export class RelayService {
           // A 401 on a subscription account first gets one token refresh and one retry.
           refreshed.add(account.id);
           if (await this.refresher.refresh(account.id)) {
+            if (state.clientGone) throw new ClientGoneError();
             account = this.pool.get(account.id) ?? account;
             result = await send(account);
           }
@@ -489,11 +619,12 @@ export class RelayService {
             },
             'upstream attempt failed; failing over',
           );
+          if (state.clientGone) throw new ClientGoneError();
           continue;
         }
         if (result.response.statusCode < 400)
           void this.recordHealth(account, { kind: 'success' }, chosen.upstreamModel);
-        await this.respond(call, res, result, state);
+        await this.respond(call, res, result, state, abort);
         return;
       } finally {
         endInFlight();
@@ -501,10 +632,9 @@ export class RelayService {
       }
     }
     if (state.clientGone) throw new ClientGoneError();
-    // Attempts exhausted: say whether waiting helps (every account rate-limited) or not.
-    const probe = await this.scheduler.pick({ ...pick, session: null, exclude: new Set() });
-    throw this.unavailable(
-      probe.ok ? { ok: false, reason: 'unavailable', retryAtMs: null } : probe,
+    throw await this.unavailable(
+      pick,
+      { ok: false, reason: 'unavailable', retryAtMs: null },
       lastFailure,
     );
   }
@@ -512,9 +642,20 @@ export class RelayService {
   /**
    * Why no account could serve: every one rate-limited (429, wait until the earliest reset); the
    * last attempt's transport fault (504 / 503 / 502); the upstream's own overload (529) or bad
-   * status (502); else nothing capable is available (503).
+   * status (502); else nothing capable is available (503). When the accounts tried so far were
+   * excluded from the pick that came up empty, the pool is asked once more with none excluded,
+   * so the answer (and its retry-after) reflects the state those failures left them in.
    */
-  private unavailable(result: Extract<PickResult, { ok: false }>, last: Failure): RelayException {
+  private async unavailable(
+    pick: PickRequest,
+    chosen: Extract<PickResult, { ok: false }>,
+    last: Failure,
+  ): Promise<RelayException> {
+    let result = chosen;
+    if (pick.exclude.size > 0 && (result.retryAtMs === null || result.reason !== 'rate_limited')) {
+      const probe = await this.scheduler.pick({ ...pick, session: null, exclude: new Set() });
+      if (!probe.ok) result = probe;
+    }
     const retryAt = result.retryAtMs;
     if (result.reason === 'rate_limited') {
       return new RelayException(
@@ -525,10 +666,12 @@ export class RelayService {
     }
     if (last?.fault != null) return faultException(last.fault, retryAt);
     if (last?.status === 529) {
+      // An overloaded upstream: the client should come back once the account's cooldown ends,
+      // and always hears when (SDKs honour retry-after on 529).
       return new RelayException(
         RelayExceptionCode.UPSTREAM_OVERLOADED,
         'upstream is overloaded',
-        retryAt,
+        retryAt ?? Date.now() + Math.max(1000, this.config.env.ACCOUNT_COOLDOWN_OVERLOADED_MS),
       );
     }
     if (last?.status != null && last.status >= 500) {
@@ -543,7 +686,7 @@ export class RelayService {
       result.reason === 'binding_unavailable'
         ? 'the account dedicated to this key cannot serve the request now'
         : 'no upstream account is available for this model',
-      result.retryAtMs,
+      retryAt,
     );
   }
 
@@ -572,16 +715,15 @@ export class RelayService {
       lease: { key, leaseId: requestId, limit: account.concurrencyLimit, ttlMs },
     });
     if (!result.ok) return false;
-    const timer = setInterval(
-      () => {
-        this.coordinator.renewLease(key, requestId, ttlMs).catch(() => undefined);
-      },
-      Math.floor(ttlMs / 3),
-    );
-    timer.unref();
+    const coordinator = this.coordinator;
+    const lease: RenewableLease = {
+      renew: () => coordinator.renewLease(key, requestId, ttlMs),
+      logContext: { lease: 'account', accountId: account.id, requestId },
+    };
+    this.accountLeases.add(lease);
     return () => {
-      clearInterval(timer);
-      this.coordinator
+      this.accountLeases.delete(lease);
+      coordinator
         .releaseLease(key, requestId)
         .catch((error: unknown) => appLogger.warn({ err: error }, 'account lease release failed'));
     };
@@ -612,6 +754,8 @@ export class RelayService {
       body,
     });
     request.signal = signal;
+    // Counted as it leaves: a request-log row with attempts > 0 is one an upstream may have seen.
+    state.attempts += 1;
     let response: UpstreamResponse;
     try {
       response = await this.http.send(request);
@@ -651,8 +795,13 @@ export class RelayService {
     res: Response,
     result: Extract<Attempt, { kind: 'response' }>,
     state: RequestState,
+    abort: UpstreamAbort,
   ): Promise<void> {
     const { response } = result;
+    if (state.clientGone || res.destroyed) {
+      response.body.destroy();
+      throw new ClientGoneError();
+    }
     const contentType = String(response.headers['content-type'] ?? '');
     const sse = contentType.includes('text/event-stream');
     const headers = forwardableResponseHeaders(response.headers, {
@@ -684,7 +833,7 @@ export class RelayService {
         })
       : undefined;
     try {
-      await pump(
+      const end = await pump(
         response.body,
         res,
         (chunk) => {
@@ -697,8 +846,20 @@ export class RelayService {
           }
         },
         () => state.clientGone,
+        this.config.env.RELAY_WRITE_STALL_TIMEOUT_MS,
       );
-      if (state.clientGone) throw new ClientGoneError();
+      if (end === 'stalled') {
+        // The client stopped reading: cut both sides so neither holds a connection or a lease.
+        state.clientGone = true;
+        state.errorCode = 'CLIENT_WRITE_STALLED';
+        appLogger.info(
+          { requestId: state.requestId, accountId: state.accountId },
+          'client stopped reading its response; cut after the write-stall timeout',
+        );
+        abort.abort();
+        res.destroy();
+      }
+      if (end !== 'end' || state.clientGone) throw new ClientGoneError();
       tap?.end();
       if (tap !== null && !tap.complete && !tap.sawError) {
         res.write(
@@ -736,4 +897,20 @@ export class RelayService {
           : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
     }
   }
+}
+
+/** A key over its concurrency limit on this instance alone: refused before its body is read. */
+function concurrencyRefusal(limit: number): ApiKeyException {
+  return new ApiKeyException(
+    KeyRejectionCode.CONCURRENCY_LIMIT,
+    `too many concurrent requests for this API key (limit ${limit}); retry shortly`,
+    {
+      rateLimit: {
+        metric: 'concurrency',
+        limit,
+        remaining: 0,
+        resetAtMs: Date.now() + 1000,
+      },
+    },
+  );
 }

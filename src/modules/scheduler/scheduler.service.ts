@@ -184,6 +184,11 @@ export class Scheduler {
     };
   }
 
+  /** Requests this instance has in flight on an account (begin() without its end yet). */
+  inFlightOf(accountId: string): number {
+    return this.inFlight.get(accountId) ?? 0;
+  }
+
   private usable(account: RoutableAccount, model: string): boolean {
     return (
       isSchedulable(account) &&

@@ -1,4 +1,4 @@
-import { sessionFromUserId, sessionOf } from './session';
+import { MAX_SESSION_SOURCE_LENGTH, sessionFromUserId, sessionOf } from './session';
 
 describe('sessionFromUserId', () => {
   it('should read the legacy Claude Code user id', () => {
@@ -19,6 +19,14 @@ describe('sessionFromUserId', () => {
     expect(sessionFromUserId({ user_id: 'plain-user' })).toBeNull();
     expect(sessionFromUserId(undefined)).toBeNull();
     expect(sessionFromUserId({ user_id: '{not json' })).toBeNull();
+  });
+
+  it('should ignore a user id longer than the cap instead of matching or parsing it', () => {
+    const hex = 'a'.repeat(MAX_SESSION_SOURCE_LENGTH);
+    expect(sessionFromUserId({ user_id: `user_x_session_${hex}` })).toBeNull();
+    const crafted = JSON.stringify({ session_id: 's'.repeat(1_000_000) });
+    expect(sessionFromUserId({ user_id: crafted })).toBeNull();
+    expect(sessionFromUserId({ user_id: '_session_'.repeat(200_000) })).toBeNull();
   });
 });
 
@@ -43,5 +51,11 @@ describe('sessionOf', () => {
       sessionOf({ messages: [...messages, { role: 'assistant', content: 'x' }] }, {}, true),
     ).toBe(a);
     expect(a).not.toContain('first');
+  });
+
+  it('should ignore a session header longer than the cap', () => {
+    const long = 'x'.repeat(MAX_SESSION_SOURCE_LENGTH + 1);
+    expect(sessionOf({}, { 'x-session-id': long }, false)).toBeNull();
+    expect(sessionOf({}, { 'x-session-id': long.slice(1) }, false)).not.toBeNull();
   });
 });

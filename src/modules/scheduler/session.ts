@@ -2,6 +2,11 @@ import { createHash } from 'node:crypto';
 
 const LEGACY_SESSION = /_session_([0-9a-fA-F-]{8,})$/;
 const SESSION_HEADERS = ['x-claude-code-session-id', 'x-session-id', 'session_id', 'x-session'];
+/**
+ * Longest session source read: real ones are under 200 characters. A longer one is ignored (no
+ * stickiness) rather than matched or parsed, so a crafted id costs nothing on the hot path.
+ */
+export const MAX_SESSION_SOURCE_LENGTH = 1024;
 
 /**
  * The conversation a request belongs to, for sticky routing: Claude Code's `metadata.user_id`
@@ -18,7 +23,8 @@ export function sessionOf(
   if (fromUserId !== null) return digest(`u:${fromUserId}`);
   for (const name of SESSION_HEADERS) {
     const value = headers[name];
-    if (typeof value === 'string' && value.length > 0) return digest(`h:${value}`);
+    if (typeof value === 'string' && value.length > 0 && value.length <= MAX_SESSION_SOURCE_LENGTH)
+      return digest(`h:${value}`);
   }
   if (contentHashing) {
     const first = Array.isArray(body.messages) ? (body.messages[0] as unknown) : undefined;
@@ -32,6 +38,7 @@ export function sessionFromUserId(metadata: unknown): string | null {
   if (typeof metadata !== 'object' || metadata === null) return null;
   const userId = (metadata as { user_id?: unknown }).user_id;
   if (typeof userId !== 'string' || userId.length === 0) return null;
+  if (userId.length > MAX_SESSION_SOURCE_LENGTH) return null;
   const legacy = LEGACY_SESSION.exec(userId);
   if (legacy !== null) return legacy[1];
   if (userId.startsWith('{')) {

@@ -3,12 +3,16 @@ import { anthropicErrorEvent } from 'src/modules/relay/sse/anthropic-usage.tap';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import type { InboundDialect, ParsedRequest, RelayErrorView } from 'src/modules/relay/relay.types';
 
+/** Real model names are under 100 characters; anything much longer is not a model name. */
+export const MAX_MODEL_NAME_LENGTH = 256;
+
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
   402: 'billing_error',
   403: 'permission_error',
   404: 'not_found_error',
+  405: 'invalid_request_error',
   413: 'request_too_large',
   429: 'rate_limit_error',
   500: 'api_error',
@@ -55,8 +59,18 @@ export class AnthropicDialect implements InboundDialect {
       );
     }
     const record = body as Record<string, unknown>;
-    if (typeof record.model !== 'string' || record.model.length === 0) {
+    if (record.model === undefined || record.model === null || record.model === '') {
       throw new RelayException(RelayExceptionCode.INVALID_REQUEST, 'model: field required');
+    }
+    if (typeof record.model !== 'string') {
+      throw new RelayException(RelayExceptionCode.INVALID_REQUEST, 'model: must be a string');
+    }
+    if (record.model.length > MAX_MODEL_NAME_LENGTH) {
+      // Model names are matched against prices, mappings and patterns on every request.
+      throw new RelayException(
+        RelayExceptionCode.INVALID_REQUEST,
+        `model: longer than ${MAX_MODEL_NAME_LENGTH} characters`,
+      );
     }
     const maxTokens =
       typeof record.max_tokens === 'number' && record.max_tokens > 0 ? record.max_tokens : 4096;
