@@ -379,7 +379,7 @@ describe('Anthropic relay (end to end, @anthropic-ai/sdk)', () => {
     const rows = await waitFor(
       () => requestLog(h, '&outcome=truncated'),
       (r) => r.length > 0,
-      5000,
+      15_000,
     );
     expect(rows[0].outcome).toBe('truncated');
   });
@@ -433,12 +433,12 @@ describe('Anthropic relay (end to end, @anthropic-ai/sdk)', () => {
       if (deltas === 5) controller.abort();
     });
     await stream.done().catch(() => undefined);
-    const aborted = await h.upstream.waitForAbort(5000);
+    const aborted = await h.upstream.waitForAbort(15_000);
     expect(aborted.aborted).toBe(true);
     const rows = await waitFor(
       () => requestLog(h, '&outcome=aborted'),
       (r) => r.length > 0,
-      5000,
+      15_000,
     );
     expect(rows[0].outcome).toBe('aborted');
     expect(Number(rows[0].outputTokens ?? rows[0].output_tokens)).toBeGreaterThan(0);

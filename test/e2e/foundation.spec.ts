@@ -80,7 +80,7 @@ describe('embedded default (SQLite, in-process coordination)', () => {
     await waitFor(
       async () => server!.output(),
       (o) => o.includes('trace-abc-123'),
-      3000,
+      15_000,
     );
     const line = server
       .output()
@@ -152,7 +152,7 @@ describeWithPostgres('scaled (PostgreSQL + Redis)', (databaseUrl) => {
     await waitFor(
       () => ready(server!.url),
       (r) => r.status === 200,
-      10000,
+      20_000,
     );
     expect(server.child.exitCode).toBeNull();
   });

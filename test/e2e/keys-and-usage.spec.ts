@@ -151,15 +151,44 @@ describe('API keys, limits and usage (end to end, @anthropic-ai/sdk)', () => {
 
   it('should have the SDK wait for retry-after and then succeed', async () => {
     const key = await h.createKey({ name: 'retry', limits: { concurrency: 1 } });
-    h.upstream.setDefault({ delayFirstByteMs: 400 });
-    const client = sdk(h, key.secret, 3);
-    const started = Date.now();
-    const replies = await Promise.all([
+    // The first answer is held at the upstream until the second request has been refused.
+    const held = new FakeGate();
+    h.upstream.setDefault({ holdFirstByte: held });
+    const refusals: number[] = [];
+    const client = new Anthropic({
+      apiKey: key.secret,
+      baseURL: h.url,
+      maxRetries: 3,
+      timeout: 20000,
+      fetch: async (url: string | URL | Request, init?: RequestInit) => {
+        const res = await fetch(url, init);
+        if (res.status === 429) refusals.push(Date.now());
+        return res;
+      },
+    });
+    const calls = [
       client.messages.create({ model: MODEL, max_tokens: 10, messages }),
       client.messages.create({ model: MODEL, max_tokens: 10, messages }),
-    ]);
+    ];
+    try {
+      await waitFor(
+        async () => refusals.length,
+        (n) => n >= 1,
+        15_000,
+        20,
+      );
+    } finally {
+      held.open();
+    }
+    const replies = await Promise.all(calls);
+
     expect(replies).toHaveLength(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const retried = h.upstream.requests.filter(
+      (r) => Number(r.headers['x-stainless-retry-count']) >= 1,
+    );
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    // retry-after is 1 s: the SDK came back no sooner (a lower bound, which load cannot break).
+    expect(retried[0].receivedAt - refusals[0]).toBeGreaterThanOrEqual(900);
   });
 
   it('should charge the hand-computed cost, stream and non-stream, and report the same totals in stats', async () => {
@@ -228,7 +257,7 @@ describe('API keys, limits and usage (end to end, @anthropic-ai/sdk)', () => {
       await waitFor(
         async () => local.upstream.inFlight,
         (n) => n >= 20,
-        5000,
+        15_000,
         20,
       );
       const closing = local.server.close();
@@ -287,7 +316,7 @@ describeWithPostgres('keys and usage on PostgreSQL + Redis', (databaseUrl) => {
     await waitFor(
       async () => b.server.app.get(AccountPool).get(shared.id),
       (x) => x !== undefined,
-      2000,
+      15_000,
       20,
     );
   });

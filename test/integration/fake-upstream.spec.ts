@@ -336,7 +336,7 @@ describe(FakeUpstream.name, () => {
         if (event.type === 'content_block_delta') messageStream.abort();
       }
     });
-    const aborted = await upstream.waitForAbort(5000);
+    const aborted = await upstream.waitForAbort(15_000);
 
     expect(aborted.aborted).toBe(true);
     expect(upstream.abortedCount).toBe(1);
@@ -416,7 +416,7 @@ describe(FakeUpstream.name, () => {
     upstream.setDefault({ delayFirstByteMs: 150 });
     const anthropic = client();
     const pending = Array.from({ length: 5 }, () => create(anthropic));
-    await upstream.waitForRequests(5, 2000);
+    await upstream.waitForRequests(5, 15_000);
 
     expect(upstream.inFlight).toBe(5);
     await Promise.all(pending);
