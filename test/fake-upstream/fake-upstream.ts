@@ -64,6 +64,38 @@ export interface FakeStreamError {
 }
 
 /**
+ * A latch a test opens when it has checked what it wanted while a response was held, so the test
+ * waits for events rather than for the clock (see `holdFirstByte` and `holdAfterHeaders`).
+ */
+export class FakeGate {
+  private opened = false;
+  private readonly waiters = new Set<() => void>();
+  /** How many held responses are waiting at this gate now. */
+  waiting = 0;
+
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  /** Lets every held response, and any that reaches the gate later, go on. */
+  open(): void {
+    this.opened = true;
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  /** Calls wake once open; returns a function that forgets the waiter. */
+  onOpen(wake: () => void): () => void {
+    if (this.opened) {
+      wake();
+      return () => undefined;
+    }
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+}
+
+/**
  * How the fake answers one request. Fields combine: e.g. `{ delayFirstByteMs: 500, status: 529 }`
  * waits, then fails. Without `status`/`destroyImmediately` a normal reply is produced.
  */
@@ -87,6 +119,10 @@ export interface FakeScenario {
   headers?: Readonly<Record<string, string>>;
   /** Wait before sending anything (the status line included). */
   delayFirstByteMs?: number;
+  /** Send nothing (the status line included) until this gate opens or the client leaves. */
+  holdFirstByte?: FakeGate;
+  /** Stream: send the status line and headers, then wait for this gate before the first event. */
+  holdAfterHeaders?: FakeGate;
   /** Pause between SSE events. */
   eventDelayMs?: number;
   /** Stream: send the status line and headers, then wait this long before the first event. */
@@ -409,6 +445,10 @@ export class FakeUpstream {
       await this.sleep(exchange, scenario.delayFirstByteMs);
       if (exchange.closed) return;
     }
+    if (scenario.holdFirstByte !== undefined) {
+      await this.hold(exchange, scenario.holdFirstByte);
+      if (exchange.closed) return;
+    }
     if (scenario.destroyImmediately === true) {
       exchange.serverDestroyed = true;
       res.destroy();
@@ -656,6 +696,11 @@ export class FakeUpstream {
       await this.sleep(exchange, scenario.delayAfterHeadersMs);
       if (exchange.closed) return;
     }
+    if (scenario.holdAfterHeaders !== undefined) {
+      res.flushHeaders();
+      await this.hold(exchange, scenario.holdAfterHeaders);
+      if (exchange.closed) return;
+    }
 
     const delay = scenario.eventDelayMs ?? 0;
     if (delay > 0 && events.length > 1) {
@@ -683,6 +728,33 @@ export class FakeUpstream {
     exchange.serverDestroyed = true;
     // Destroy only once the bytes are handed to the kernel so the client sees them.
     res.write(data, () => res.destroy());
+  }
+
+  /** Waits for the gate to open, or for the client to leave (which wakes the exchange). */
+  private hold(exchange: Exchange, gate: FakeGate): Promise<void> {
+    if (exchange.closed || gate.isOpen) return Promise.resolve();
+    gate.waiting++;
+    this.notify();
+    return new Promise<void>((resolve) => {
+      let forget: () => void = () => undefined;
+      const wake = (): void => {
+        exchange.wake = undefined;
+        forget();
+        gate.waiting--;
+        resolve();
+      };
+      exchange.wake = wake;
+      forget = gate.onOpen(wake);
+    });
+  }
+
+  /** Resolves once `count` responses wait at the gate. */
+  waitForHeld(gate: FakeGate, count: number, timeoutMs = 10_000): Promise<void> {
+    return this.waitUntil(
+      () => gate.waiting >= count,
+      timeoutMs,
+      `${count} responses held at the gate`,
+    );
   }
 
   private sleep(exchange: Exchange, ms: number): Promise<void> {

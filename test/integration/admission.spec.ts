@@ -20,8 +20,11 @@ import { dailyPeriod, totalPeriod } from 'src/modules/api-keys/budget-periods';
 import { describeWithRedis } from '../support/services';
 import { apiKeyPolicy } from '../factories/api-key-policy.factory';
 
-/** Short enough to wait for, long enough that timer jitter cannot flip a result. */
-const LEASE_TTL_MS = 600;
+/**
+ * Short enough to wait for; long enough that a renewal (every third of it) comes in time even when
+ * a loaded machine stalls the event loop for a second or two.
+ */
+const LEASE_TTL_MS = 3000;
 
 interface Fixture {
   /** Two instances over one backing store. */
@@ -31,6 +34,15 @@ interface Fixture {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until the check holds; the bound only tells a broken run from a slow one. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + LEASE_TTL_MS * 8;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await sleep(20);
+  }
 }
 
 function policy(limits: ApiKeyLimits): ApiKeyPolicy {
@@ -219,9 +231,11 @@ function admissionContract(factory: () => Promise<Fixture>): void {
     it('should keep a lease alive past its TTL while it is renewed, and free it on release', async () => {
       const key = policy({ concurrency: 1 });
       const held = await on(0).admit(key, request());
+      const renewals = jest.spyOn(held, 'renew');
       const stop = held.startRenewing();
 
-      await sleep(LEASE_TTL_MS * 2.5);
+      // Renewals come a third of the TTL apart: the fourth is past the lease's first TTL.
+      await until(() => renewals.mock.calls.length >= 4, 'four renewals');
 
       await expect(on(1).admit(key, request())).rejects.toMatchObject({
         code: KeyRejectionCode.CONCURRENCY_LIMIT,
@@ -237,7 +251,10 @@ function admissionContract(factory: () => Promise<Fixture>): void {
       const key = policy({ concurrency: 1 });
       const abandoned = await on(0).admit(key, request());
 
-      await sleep(LEASE_TTL_MS + 200);
+      await until(
+        async () => (await reader.countLeases(coordinationKeys.keyLease(key.id))) === 0,
+        'the lease to expire',
+      );
       const warn = jest.spyOn(appLogger, 'warn').mockImplementation(() => undefined);
 
       expect(await abandoned.renew()).toBe(false);

@@ -143,7 +143,7 @@ describe('test proxies', () => {
       await reader.read();
       controller.abort();
 
-      await expect(upstream.waitForAbort(5000)).resolves.toMatchObject({ aborted: true });
+      await expect(upstream.waitForAbort(15_000)).resolves.toMatchObject({ aborted: true });
     });
   });
 
@@ -201,7 +201,7 @@ describe('test proxies', () => {
           },
           command: 'connect',
           destination: { host: '127.0.0.1', port: upstream.port },
-          timeout: 2000,
+          timeout: 15_000,
         }),
       ).rejects.toThrow();
       expect(proxy.rejected).toBe(1);
@@ -219,7 +219,7 @@ describe('test proxies', () => {
           proxy: { host: '127.0.0.1', port: proxy.port, type: 5 },
           command: 'connect',
           destination: { host: '127.0.0.1', port: deadPort },
-          timeout: 2000,
+          timeout: 15_000,
         }),
       ).rejects.toThrow();
     });

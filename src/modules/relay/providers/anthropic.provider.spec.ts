@@ -66,6 +66,52 @@ describe(AnthropicProvider.name, () => {
       expect(bearer.headers.authorization).toBe('Bearer relay-key');
       expect(bearer.proxyUrl).toBe('socks5://p:1');
     });
+
+    it("should forward what Claude Code and the SDK send and nothing of the client's infrastructure", () => {
+      const claudeCode = {
+        accept: 'application/json',
+        'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14',
+        'anthropic-dangerous-direct-browser-access': 'true',
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+        'user-agent': 'claude-cli/2.1.69 (external, cli)',
+        'x-app': 'cli',
+        'x-claude-code-session-id': '0b7e7f3a-1111-4222-8333-944445555666',
+        'x-client-request-id': '6c1d2e3f-aaaa-4bbb-8ccc-dddd0000eeee',
+        'x-stainless-arch': 'x64',
+        'x-stainless-helper-method': 'stream',
+        'x-stainless-lang': 'js',
+        'x-stainless-os': 'Linux',
+        'x-stainless-package-version': '0.74.0',
+        'x-stainless-retry-count': '0',
+        'x-stainless-runtime': 'node',
+        'x-stainless-runtime-version': 'v22.16.0',
+        'x-stainless-timeout': '600',
+      };
+      const request = provider.buildRequest(account({}), {
+        path: '/v1/messages',
+        method: 'POST',
+        headers: {
+          ...claudeCode,
+          'x-api-key': 'sk-sy-client',
+          expect: '100-continue',
+          'cf-connecting-ip': '203.0.113.9',
+          'true-client-ip': '203.0.113.9',
+          'x-forwarded-for': '203.0.113.9',
+          'x-real-ip': '203.0.113.9',
+          'x-foo': 'bar',
+          'accept-language': '*',
+          'sec-fetch-mode': 'cors',
+          'accept-encoding': 'gzip, br',
+        },
+        body,
+      });
+      expect(request.headers).toEqual({
+        ...claudeCode,
+        'x-api-key': 'sk-ant-console',
+        'accept-encoding': 'identity',
+      });
+    });
   });
 
   describe('classifyFailure', () => {

@@ -5,7 +5,11 @@ import {
   parseRateLimitReset,
   rateLimitScope,
 } from 'src/modules/accounts/account-health.rules';
-import { forwardableRequestHeaders } from 'src/modules/relay/headers';
+import {
+  forwardableRequestHeaders,
+  requestHeaderAllowlist,
+  type RequestHeaderAllowlist,
+} from 'src/modules/relay/headers';
 import type {
   ProviderAdapter,
   ProviderRequestInput,
@@ -21,6 +25,28 @@ import { emptyUsage } from 'src/modules/usage/pricing/token-usage';
 /** Subscription (OAuth) access to the Messages API requires this beta flag. */
 export const OAUTH_BETA = 'oauth-2025-04-20';
 const DEFAULT_VERSION = '2023-06-01';
+
+/**
+ * The client request headers Anthropic's API reads, as the official SDKs and Claude Code send
+ * them: API version and beta flags, the SDKs' browser opt-in, content negotiation, the client's
+ * identity (`user-agent`, the Stainless SDK's `x-stainless-*` platform, retry and timeout
+ * headers, Claude Code's `x-app`) and Claude Code's session and request ids. Nothing else a
+ * client sends (its address, proxies, CDN, cookies, arbitrary `x-*`) reaches the account.
+ */
+export const ANTHROPIC_REQUEST_HEADERS: RequestHeaderAllowlist = requestHeaderAllowlist(
+  [
+    'anthropic-version',
+    'anthropic-beta',
+    'anthropic-dangerous-direct-browser-access',
+    'content-type',
+    'accept',
+    'user-agent',
+    'x-app',
+    'x-claude-code-session-id',
+    'x-client-request-id',
+  ],
+  ['x-stainless-'],
+);
 
 function mergeBeta(client: string | undefined, required: string): string {
   const flags = (client ?? '')
@@ -53,9 +79,10 @@ class AnthropicTapAdapter implements UsageTap {
 /** Anthropic's Messages API for subscription (OAuth), Console-key and other-relay (ccr) accounts. */
 export class AnthropicProvider implements ProviderAdapter {
   readonly accountTypes = ['claude-oauth', 'claude-console', 'ccr'] as const;
+  readonly requestHeaders = ANTHROPIC_REQUEST_HEADERS;
 
   buildRequest(account: RoutableAccount, input: ProviderRequestInput): UpstreamRequest {
-    const headers = forwardableRequestHeaders(input.headers);
+    const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
     headers['anthropic-version'] ??= DEFAULT_VERSION;
     if (input.body !== undefined) headers['content-type'] = 'application/json';
     const credentials = account.credentials;
