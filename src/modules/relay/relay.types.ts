@@ -8,6 +8,7 @@ import type {
   UpstreamOutcome,
 } from 'src/modules/accounts/account.types';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import type { RequestHeaderAllowlist } from './headers';
 
 /** A relay error as every dialect sees it, before it is rendered in the dialect's shape. */
 export interface RelayErrorView {
@@ -59,6 +60,8 @@ export interface ProviderRequestInput {
 /** Speaks one provider's wire format for the account types it serves. */
 export interface ProviderAdapter {
   readonly accountTypes: readonly AccountType[];
+  /** The client request headers this provider's upstream reads; no other header is forwarded. */
+  readonly requestHeaders: RequestHeaderAllowlist;
   buildRequest(account: RoutableAccount, input: ProviderRequestInput): UpstreamRequest;
   /**
    * The health outcome of an upstream error status that warrants failover, or null when the
