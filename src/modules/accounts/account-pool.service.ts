@@ -253,6 +253,11 @@ export class AccountPool implements OnModuleInit, OnModuleDestroy {
           { accountId: account.id, accountName: account.name, reason: account.statusReason },
           'account cannot be used until its secrets are entered again',
         );
+      } else if (AccountCodec.isRefused(account)) {
+        appLogger.error(
+          { accountId: account.id, accountName: account.name, reason: account.statusReason },
+          'account is not routed: its base URL or proxy is refused by the upstream host policy',
+        );
       }
       // A use recorded in memory but not yet flushed is newer than the stored one.
       const previous = this.byId.get(account.id)?.lastUsedAt ?? null;

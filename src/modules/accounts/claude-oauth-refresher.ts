@@ -260,7 +260,7 @@ export class ClaudeOAuthRefresher {
     if (expiresIn !== undefined) credentials.expiresAt = now + Math.round(expiresIn * 1000);
     const subscription = this.mergeSubscription(this.codec.subscription(record), body);
     await this.accountsRepository.update(accountId, {
-      credentials: this.codec.sealCredentials(credentials),
+      credentials: this.codec.sealCredentials(accountId, credentials),
       subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
       updated_at: now,
     });
