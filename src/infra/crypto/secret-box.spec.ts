@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyHasher } from './api-key-hasher';
@@ -129,5 +129,16 @@ describe(loadOrCreateLocalSecrets.name, () => {
     expect(second).toEqual(first);
     expect(first.encryptionKey).toHaveLength(64);
     expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('should create the data directory 0700 and narrow an existing one open to others', () => {
+    const fresh = join(mkdtempSync(join(tmpdir(), 'sy-secrets-')), 'data');
+    loadOrCreateLocalSecrets(fresh);
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+
+    const older = mkdtempSync(join(tmpdir(), 'sy-secrets-'));
+    chmodSync(older, 0o755);
+    loadOrCreateLocalSecrets(older);
+    expect(statSync(older).mode & 0o777).toBe(0o700);
   });
 });
