@@ -204,7 +204,7 @@ export class EnvironmentSchema {
    */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^(\*\.)?[A-Za-z0-9.:[\]-]+(\s*,\s*(\*\.)?[A-Za-z0-9.:[\]-]+)*$/, {
+  @Matches(/^\s*(\*\.)?[A-Za-z0-9.:[\]-]+(\s*,\s*(\*\.)?[A-Za-z0-9.:[\]-]+)*\s*$/, {
     message:
       'UPSTREAM_HOST_ALLOWLIST must be hostnames separated by commas (*.example.com allowed)',
   })

@@ -99,12 +99,14 @@ describe(ClaudeOAuthRefresher.name, () => {
     name: string,
     dispatcherFactory?: AccountDispatcherFactory,
     options: Partial<ClaudeOAuthRefresherOptions> = {},
+    env: Partial<EnvironmentSchema> = {},
   ): Promise<Instance> {
     const coordinator = new LocalCoordinator({ instanceId: name, store });
     const config = new ConfigService(
       Object.assign(new EnvironmentSchema(), {
         CLAUDE_OAUTH_TOKEN_URL: endpoint.url,
         CLAUDE_OAUTH_CLIENT_ID: CLIENT_ID,
+        ...env,
       }),
     );
     const codec = new AccountCodec(new SecretBox(ENCRYPTION_KEY), config);
@@ -354,6 +356,35 @@ describe(ClaudeOAuthRefresher.name, () => {
       afterEach(async () => {
         await proxy?.close();
         proxy = undefined;
+      });
+
+      it('should not send the refresh token through a proxy the host policy refuses', async () => {
+        proxy = await startHttpProxy({ auth });
+        const a = await instance('a');
+        const id = await oauthAccount(
+          a,
+          'proxied',
+          { accessToken: 'at', refreshToken: 'rt' },
+          { proxy: proxy.url },
+        );
+        const strict = await instance(
+          'strict',
+          undefined,
+          {},
+          {
+            UPSTREAM_HOST_ALLOWLIST: 'api.anthropic.com',
+          },
+        );
+
+        const result = await strict.refresher.refreshWithResult(id);
+
+        expect(result).toEqual({
+          ok: false,
+          reason: 'unavailable',
+          detail: 'proxy host 127.0.0.1 is not in UPSTREAM_HOST_ALLOWLIST',
+        });
+        expect(proxy.connections).toBe(0);
+        expect(endpoint.calls).toHaveLength(0);
       });
 
       it('should send the refresh through an HTTP proxy when the account has one', async () => {

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigService } from 'src/config/config.service';
 import { EnvironmentSchema } from 'src/config/environment.schema';
-import { isLoopbackHost, UpstreamHostPolicy } from './upstream-host-policy';
+import { loadEnvironment } from 'src/config/config.loader';
+import { isLoopbackHost, UpstreamHostPolicy, upstreamHostPolicyFrom } from './upstream-host-policy';
 import { transportFaultOf, UpstreamHttp } from './upstream-http.service';
 
 describe(UpstreamHostPolicy.name, () => {
@@ -54,6 +55,23 @@ describe(UpstreamHostPolicy.name, () => {
       });
       expect(policy.refusal('http://mirror.internal:8080/v1', 'baseUrl')).toBeNull();
       expect(policy.refusal('http://mirror.internal:9090', 'baseUrl')).not.toBeNull();
+    });
+  });
+
+  describe(upstreamHostPolicyFrom.name, () => {
+    it('should read the allowlist from the configuration and trust ANTHROPIC_BASE_URL', () => {
+      const env = loadEnvironment({
+        UPSTREAM_HOST_ALLOWLIST: ' *.relay.example , 127.0.0.1 ',
+        ANTHROPIC_BASE_URL: 'http://mirror.internal:8080',
+      });
+      const policy = upstreamHostPolicyFrom(new ConfigService(env));
+      expect(policy.refusal('https://eu.relay.example', 'baseUrl')).toBeNull();
+      expect(policy.refusal('http://127.0.0.1:9', 'baseUrl')).toBeNull();
+      expect(policy.refusal('http://mirror.internal:8080', 'baseUrl')).toBeNull();
+      expect(policy.refusal('https://api.anthropic.com', 'baseUrl')).toMatch(/not in UPSTREAM/);
+      expect(() => loadEnvironment({ UPSTREAM_HOST_ALLOWLIST: 'https://a.example' })).toThrow(
+        /UPSTREAM_HOST_ALLOWLIST must be hostnames/,
+      );
     });
   });
 

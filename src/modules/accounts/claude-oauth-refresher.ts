@@ -264,6 +264,12 @@ export class ClaudeOAuthRefresher implements OnModuleDestroy {
     if (proxyUrl === undefined) {
       return { ok: false, reason: 'unreadable', detail: 'proxy cannot be decrypted' };
     }
+    // The refresh token goes through the account's proxy: the same host policy as relay traffic.
+    const proxyRefusal =
+      proxyUrl === null ? null : this.codec.hostPolicy.refusal(proxyUrl, 'proxy');
+    if (proxyRefusal !== null) {
+      return { ok: false, reason: 'unavailable', detail: proxyRefusal };
+    }
     const exchange = await this.exchange(stored.refreshToken, proxyUrl);
     if (!exchange.ok) {
       appLogger.warn(
