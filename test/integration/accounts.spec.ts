@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -489,6 +489,53 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
       expect(logged.filter((line) => line.includes(second.id)).length).toBeGreaterThanOrEqual(1);
       expect(logged.join('')).not.toContain(sealed.get(first.id)!.credentials);
       error.mockRestore();
+    });
+  });
+
+  describe('v1 secrets', () => {
+    it('should rewrite v1 values in the current format on the next save of the account', async () => {
+      const created = await a.accounts.create(consoleAccount);
+      // As the first format stored them: SHA-256 of the key, no associated data.
+      const key = createHash('sha256').update(ENCRYPTION_KEY, 'utf8').digest();
+      const keyId = createHash('sha256').update(key).digest('hex').slice(0, 8);
+      const sealV1 = (plaintext: string): string => {
+        const iv = randomBytes(12);
+        const cipher = createCipheriv('aes-256-gcm', key, iv);
+        const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+        return ['v1', keyId, iv, cipher.getAuthTag(), data]
+          .map((part) => (typeof part === 'string' ? part : part.toString('base64')))
+          .join(':');
+      };
+      await database.db
+        .updateTable('accounts')
+        .set({
+          credentials: sealV1(JSON.stringify({ type: 'claude-console', apiKey: API_KEY })),
+          proxy: sealV1(consoleAccount.proxy),
+          updated_at: 4,
+        })
+        .where('id', '=', created.id)
+        .execute();
+      await a.pool.reload();
+      expect(a.pool.get(created.id)!.credentials).toEqual({
+        type: 'claude-console',
+        apiKey: API_KEY,
+      });
+
+      await a.accounts.update(created.id, { priority: 3 });
+
+      const raw = await database.db
+        .selectFrom('accounts')
+        .select(['credentials', 'proxy'])
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
+      expect(raw.credentials).toMatch(/^v2:/);
+      expect(raw.proxy).toMatch(/^v2:/);
+      expect(a.pool.get(created.id)).toMatchObject({
+        priority: 3,
+        status: 'active',
+        credentials: { type: 'claude-console', apiKey: API_KEY },
+        proxyUrl: consoleAccount.proxy,
+      });
     });
   });
 

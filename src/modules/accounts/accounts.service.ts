@@ -240,6 +240,7 @@ export class AccountsService {
       changes.models = models === null ? null : JSON.stringify(models);
     }
     if (proxy !== undefined) changes.proxy = this.codec.sealProxy(id, proxy);
+    this.resealOutdated(record, changes);
     if (input.concurrencyLimit !== undefined) changes.concurrency_limit = input.concurrencyLimit;
     if (input.subscription !== undefined) {
       const subscription = parseSubscription(type, input.subscription);
@@ -384,6 +385,25 @@ export class AccountsService {
       );
     }
     return baseUrl;
+  }
+
+  /**
+   * Any save rewrites secrets still in an old format or under an old key (bound to their row),
+   * so stores upgrade as accounts are edited even before `switchyard secrets rotate` runs.
+   */
+  private resealOutdated(record: AccountRecord, changes: AccountChanges): void {
+    if (changes.credentials === undefined && this.codec.needsRotation(record.credentials)) {
+      const credentials = this.codec.openCredentials(record);
+      if (credentials !== null) {
+        changes.credentials = this.codec.sealCredentials(record.id, credentials);
+      }
+    }
+    if (changes.proxy === undefined && record.proxy !== null) {
+      if (this.codec.needsRotation(record.proxy)) {
+        const proxy = this.codec.openProxy(record);
+        if (typeof proxy === 'string') changes.proxy = this.codec.sealProxy(record.id, proxy);
+      }
+    }
   }
 
   /** Refuses a base URL (when given) or proxy that the upstream host policy does not allow. */
