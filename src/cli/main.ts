@@ -8,6 +8,7 @@ import { withAppContext } from './cli-context';
 import { runDoctor } from './doctor.command';
 import { registerAccountsCommands } from './accounts.command';
 import { registerKeysCommands } from './keys.command';
+import { registerSecretsCommands } from './secrets.command';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigValidationError) {
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
 
   registerAccountsCommands(program);
   registerKeysCommands(program);
+  registerSecretsCommands(program);
   return program;
 }
 

@@ -198,6 +198,23 @@ export class EnvironmentSchema {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'ANTHROPIC_BASE_URL must be an http(s) URL' })
   ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
+  /**
+   * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
+   * any subdomain. Empty allows every host. The host of ANTHROPIC_BASE_URL is always allowed.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\s*(\*\.)?[A-Za-z0-9.:[\]-]+(\s*,\s*(\*\.)?[A-Za-z0-9.:[\]-]+)*\s*$/, {
+    message:
+      'UPSTREAM_HOST_ALLOWLIST must be hostnames separated by commas (*.example.com allowed)',
+  })
+  UPSTREAM_HOST_ALLOWLIST?: string;
+
+  /** Allow plain http:// account base URLs and proxies to hosts other than loopback. */
+  @Transform(toBool)
+  @IsBoolean()
+  ALLOW_INSECURE_UPSTREAMS = false;
+
   @Type(() => Number)
   @IsInt()
   @Min(100)

@@ -277,6 +277,38 @@ describe(AccountsController.name, () => {
     });
   });
 
+  describe('PATCH /admin/api/accounts/:id (credentials and a new host)', () => {
+    it('should refuse a base URL on another host without the key, so a test cannot send it there', async () => {
+      const id = await createConsole('exfiltration-target');
+      tester.seen.length = 0;
+
+      const refused = await api()
+        .patch(`/admin/api/accounts/${id}`)
+        .send({ baseUrl: 'https://collector.example' })
+        .expect(400);
+      expect(refused.body.error).toEqual({
+        code: 'CREDENTIALS_REQUIRED',
+        message: expect.stringContaining('send credentials (apiKey, authScheme?) again'),
+        details: { field: 'credentials', because: 'baseUrl' },
+      });
+      const insecure = await api()
+        .patch(`/admin/api/accounts/${id}`)
+        .send({ baseUrl: 'http://collector.example', credentials: { apiKey: 'sk-ant-other' } })
+        .expect(400);
+      expect(insecure.body.error).toMatchObject({
+        code: 'UPSTREAM_NOT_ALLOWED',
+        details: { field: 'baseUrl' },
+      });
+      await api().post(`/admin/api/accounts/${id}/test`).expect(200);
+
+      expect(tester.seen).toHaveLength(1);
+      expect(tester.seen[0]).toMatchObject({
+        baseUrl: 'https://api.anthropic.com',
+        credentials: { apiKey: API_KEY },
+      });
+    });
+  });
+
   describe('POST /admin/api/accounts/:id/test', () => {
     it('should answer 503 with a clear message when no tester is loaded', async () => {
       const bare = await createApp(false);

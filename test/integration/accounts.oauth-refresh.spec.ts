@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setLogLevel } from 'src/common/logging/app-logger';
+import { sql } from 'kysely';
+import { appLogger, setLogLevel } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { EnvironmentSchema } from 'src/config/environment.schema';
 import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/local.coordinator';
@@ -14,7 +15,10 @@ import { AccountHealthService } from 'src/modules/accounts/account-health.servic
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
-import { ClaudeOAuthRefresher } from 'src/modules/accounts/claude-oauth-refresher';
+import {
+  ClaudeOAuthRefresher,
+  type ClaudeOAuthRefresherOptions,
+} from 'src/modules/accounts/claude-oauth-refresher';
 import type { AccountDispatcherFactory } from 'src/modules/accounts/account-tester';
 import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { startHttpProxy, startSocks5Proxy, type LocalProxy } from '../support/proxies';
@@ -94,12 +98,15 @@ describe(ClaudeOAuthRefresher.name, () => {
   async function instance(
     name: string,
     dispatcherFactory?: AccountDispatcherFactory,
+    options: Partial<ClaudeOAuthRefresherOptions> = {},
+    env: Partial<EnvironmentSchema> = {},
   ): Promise<Instance> {
     const coordinator = new LocalCoordinator({ instanceId: name, store });
     const config = new ConfigService(
       Object.assign(new EnvironmentSchema(), {
         CLAUDE_OAUTH_TOKEN_URL: endpoint.url,
         CLAUDE_OAUTH_CLIENT_ID: CLIENT_ID,
+        ...env,
       }),
     );
     const codec = new AccountCodec(new SecretBox(ENCRYPTION_KEY), config);
@@ -128,7 +135,7 @@ describe(ClaudeOAuthRefresher.name, () => {
       config,
       coordinator,
       dispatcherFactory,
-      { lockPollMs: 20 },
+      { lockPollMs: 20, ...options },
     );
     await pool.onModuleInit();
     await health.onModuleInit();
@@ -229,6 +236,74 @@ describe(ClaudeOAuthRefresher.name, () => {
       });
     });
 
+    it('should keep using the rotated token when it cannot be saved, and save it once SQL accepts it', async () => {
+      const warn = jest.spyOn(appLogger, 'warn');
+      const a = await instance('a', undefined, { saveRetryBaseMs: 20, saveRetryMaxMs: 100 });
+      const id = await oauthAccount(a, 'oauth', {
+        accessToken: 'sk-ant-oat01-OLD-ACCESS',
+        refreshToken: 'sk-ant-ort01-OLD-REFRESH',
+        expiresAt: Date.now() - 1000,
+      });
+      const codec = new AccountCodec(
+        new SecretBox(ENCRYPTION_KEY),
+        new ConfigService(new EnvironmentSchema()),
+      );
+      const storedAccessToken = async (): Promise<string | undefined> => {
+        const record = await db
+          .selectFrom('accounts')
+          .selectAll()
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+        const credentials = codec.openCredentials(record);
+        return credentials?.type === 'claude-oauth' ? credentials.accessToken : undefined;
+      };
+      // The database refuses to store credentials (a full disk, a read-only replica, ...).
+      await sql`create trigger refuse_credentials before update of credentials on accounts
+        begin select raise(abort, 'disk full'); end`.execute(db);
+
+      await expect(a.refresher.refresh(id)).resolves.toBe(true);
+
+      // The provider rotated the refresh token: the new tokens are the only working ones.
+      expect(a.pool.get(id)!.credentials).toMatchObject({
+        accessToken: 'sk-ant-oat01-NEW-ACCESS-1-0123456789',
+        refreshToken: 'sk-ant-ort01-NEW-REFRESH-1-0123456789',
+      });
+      expect(await storedAccessToken()).toBe('sk-ant-oat01-OLD-ACCESS');
+      expect(a.refresher.unsavedAccountIds).toEqual([id]);
+      // A reload from SQL (another change to the account) does not bring the spent token back.
+      await db
+        .updateTable('accounts')
+        .set({ priority: 7, updated_at: 5 })
+        .where('id', '=', id)
+        .execute();
+      await a.pool.reload();
+      expect(a.pool.get(id)).toMatchObject({
+        priority: 7,
+        credentials: { accessToken: 'sk-ant-oat01-NEW-ACCESS-1-0123456789' },
+      });
+      // A second refresh meanwhile spends the new refresh token, not the stored (revoked) one.
+      await expect(a.refresher.refresh(id)).resolves.toBe(true);
+      expect(endpoint.calls.map((call) => call.body.refresh_token)).toEqual([
+        'sk-ant-ort01-OLD-REFRESH',
+        'sk-ant-ort01-NEW-REFRESH-1-0123456789',
+      ]);
+
+      await sql`drop trigger refuse_credentials`.execute(db);
+      const deadline = Date.now() + 20_000;
+      while ((await storedAccessToken()) !== 'sk-ant-oat01-NEW-ACCESS-2-0123456789') {
+        if (Date.now() > deadline) throw new Error('the rotated token was never saved');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(a.refresher.unsavedAccountIds).toEqual([]);
+      expect(a.pool.get(id)!.credentials).toMatchObject({
+        accessToken: 'sk-ant-oat01-NEW-ACCESS-2-0123456789',
+      });
+      const logged = JSON.stringify(warn.mock.calls);
+      expect(logged).toContain('could not save the rotated token');
+      expect(logged).not.toMatch(/NEW-ACCESS|NEW-REFRESH|OLD-REFRESH/);
+      warn.mockRestore();
+    });
+
     it('should answer false and keep the tokens when the endpoint refuses', async () => {
       const a = await instance('a');
       const id = await oauthAccount(a, 'oauth', {
@@ -281,6 +356,35 @@ describe(ClaudeOAuthRefresher.name, () => {
       afterEach(async () => {
         await proxy?.close();
         proxy = undefined;
+      });
+
+      it('should not send the refresh token through a proxy the host policy refuses', async () => {
+        proxy = await startHttpProxy({ auth });
+        const a = await instance('a');
+        const id = await oauthAccount(
+          a,
+          'proxied',
+          { accessToken: 'at', refreshToken: 'rt' },
+          { proxy: proxy.url },
+        );
+        const strict = await instance(
+          'strict',
+          undefined,
+          {},
+          {
+            UPSTREAM_HOST_ALLOWLIST: 'api.anthropic.com',
+          },
+        );
+
+        const result = await strict.refresher.refreshWithResult(id);
+
+        expect(result).toEqual({
+          ok: false,
+          reason: 'unavailable',
+          detail: 'proxy host 127.0.0.1 is not in UPSTREAM_HOST_ALLOWLIST',
+        });
+        expect(proxy.connections).toBe(0);
+        expect(endpoint.calls).toHaveLength(0);
       });
 
       it('should send the refresh through an HTTP proxy when the account has one', async () => {

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { setLogLevel } from 'src/common/logging/app-logger';
+import { appLogger, setLogLevel } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { EnvironmentSchema } from 'src/config/environment.schema';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
@@ -13,13 +13,18 @@ import { RedisCoordinator } from 'src/infra/coordination/redis.coordinator';
 import { SecretBox } from 'src/infra/crypto/secret-box';
 import { createDatabase, migrateToLatest } from 'src/infra/database/database.factory';
 import type { Db } from 'src/infra/database/database.types';
-import { AccountCodec, UNREADABLE_CREDENTIALS_REASON } from 'src/modules/accounts/account-codec';
+import {
+  AccountCodec,
+  accountSecretContext,
+  UNREADABLE_CREDENTIALS_REASON,
+} from 'src/modules/accounts/account-codec';
 import { accountKeys } from 'src/modules/accounts/account-coordination.keys';
 import { AccountGroupsRepository } from 'src/modules/accounts/account-groups.repository';
 import { AccountGroupsService } from 'src/modules/accounts/account-groups.service';
 import { AccountHealthEventsRepository } from 'src/modules/accounts/account-health-events.repository';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
+import { AccountSecretsService } from 'src/modules/accounts/account-secrets.service';
 import { AccountsExceptionCode } from 'src/modules/accounts/accounts.exception';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
@@ -183,9 +188,9 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
         .select(['credentials', 'proxy'])
         .where('id', '=', created.id)
         .executeTakeFirstOrThrow();
-      expect(raw.credentials).toMatch(/^v1:/);
+      expect(raw.credentials).toMatch(/^v2:/);
       expect(raw.credentials).not.toContain(API_KEY);
-      expect(raw.proxy).toMatch(/^v1:/);
+      expect(raw.proxy).toMatch(/^v2:/);
       expect(raw.proxy).not.toContain(PROXY_PASSWORD);
 
       const shown = JSON.stringify(await a.accounts.get(created.id));
@@ -403,7 +408,10 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
       await database.db
         .updateTable('accounts')
         .set({
-          credentials: foreign.encrypt('{"type":"claude-console","apiKey":"x"}'),
+          credentials: foreign.encrypt(
+            '{"type":"claude-console","apiKey":"x"}',
+            accountSecretContext(bad.id, 'credentials'),
+          ),
           updated_at: 2,
         })
         .where('id', '=', bad.id)
@@ -426,6 +434,256 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
         type: 'claude-console',
         readable: false,
       });
+    });
+  });
+
+  describe('secrets bound to their row', () => {
+    it("should refuse to decrypt credentials moved to another account's row", async () => {
+      const error = jest.spyOn(appLogger, 'error').mockImplementation(() => undefined);
+      const first = await a.accounts.create({ ...consoleAccount, name: 'first' });
+      const second = await a.accounts.create({
+        ...consoleAccount,
+        name: 'second',
+        credentials: { apiKey: 'sk-ant-api03-SECOND-ACCOUNT-KEY-0123456789' },
+      });
+      const rows = await database.db
+        .selectFrom('accounts')
+        .select(['id', 'credentials', 'proxy'])
+        .execute();
+      const sealed = new Map(rows.map((r) => [r.id, r]));
+      // Someone with write access to the database swaps the two accounts' sealed values.
+      await database.db.transaction().execute(async (trx) => {
+        for (const [from, to] of [
+          [first.id, second.id],
+          [second.id, first.id],
+        ] as const) {
+          await trx
+            .updateTable('accounts')
+            .set({
+              credentials: sealed.get(from)!.credentials,
+              proxy: sealed.get(from)!.proxy,
+              updated_at: 3,
+            })
+            .where('id', '=', to)
+            .execute();
+        }
+      });
+
+      await a.pool.reload();
+
+      for (const id of [first.id, second.id]) {
+        const account = a.pool.get(id)!;
+        expect(account).toMatchObject({
+          status: 'auth_failed',
+          statusReason: UNREADABLE_CREDENTIALS_REASON,
+        });
+        expect(account.credentials).toEqual({ type: 'claude-console', apiKey: '' });
+        expect(account.proxyUrl).toBeNull();
+        expect((await a.accounts.get(id)).credentials).toEqual({
+          type: 'claude-console',
+          readable: false,
+        });
+      }
+      // Loudly: the pool names both accounts in an error line (ids only, no sealed value).
+      const logged = error.mock.calls.map((call) => JSON.stringify(call));
+      expect(logged.filter((line) => line.includes(first.id)).length).toBeGreaterThanOrEqual(1);
+      expect(logged.filter((line) => line.includes(second.id)).length).toBeGreaterThanOrEqual(1);
+      expect(logged.join('')).not.toContain(sealed.get(first.id)!.credentials);
+      error.mockRestore();
+    });
+  });
+
+  describe('v1 secrets', () => {
+    it('should rewrite v1 values in the current format on the next save of the account', async () => {
+      const created = await a.accounts.create(consoleAccount);
+      // As the first format stored them: SHA-256 of the key, no associated data.
+      const key = createHash('sha256').update(ENCRYPTION_KEY, 'utf8').digest();
+      const keyId = createHash('sha256').update(key).digest('hex').slice(0, 8);
+      const sealV1 = (plaintext: string): string => {
+        const iv = randomBytes(12);
+        const cipher = createCipheriv('aes-256-gcm', key, iv);
+        const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+        return ['v1', keyId, iv, cipher.getAuthTag(), data]
+          .map((part) => (typeof part === 'string' ? part : part.toString('base64')))
+          .join(':');
+      };
+      await database.db
+        .updateTable('accounts')
+        .set({
+          credentials: sealV1(JSON.stringify({ type: 'claude-console', apiKey: API_KEY })),
+          proxy: sealV1(consoleAccount.proxy),
+          updated_at: 4,
+        })
+        .where('id', '=', created.id)
+        .execute();
+      await a.pool.reload();
+      expect(a.pool.get(created.id)!.credentials).toEqual({
+        type: 'claude-console',
+        apiKey: API_KEY,
+      });
+
+      await a.accounts.update(created.id, { priority: 3 });
+
+      const raw = await database.db
+        .selectFrom('accounts')
+        .select(['credentials', 'proxy'])
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow();
+      expect(raw.credentials).toMatch(/^v2:/);
+      expect(raw.proxy).toMatch(/^v2:/);
+      expect(a.pool.get(created.id)).toMatchObject({
+        priority: 3,
+        status: 'active',
+        credentials: { type: 'claude-console', apiKey: API_KEY },
+        proxyUrl: consoleAccount.proxy,
+      });
+    });
+  });
+
+  describe(AccountSecretsService.name, () => {
+    it('should re-encrypt every secret under a new key once, and nothing on a second run', async () => {
+      const created = await a.accounts.create(consoleAccount);
+      const newKey = 'integration-test-NEW-encryption-key-9876543210';
+      const rotation = new AccountSecretsService(
+        new AccountsRepository(database.db),
+        new AccountCodec(new SecretBox(newKey, [ENCRYPTION_KEY]), configFor()),
+        a.coordinator,
+      );
+
+      const first = await rotation.rotate();
+      const second = await rotation.rotate();
+
+      expect(first).toEqual({ accounts: 1, rewritten: 2, current: 0, unreadable: [] });
+      expect(second).toEqual({ accounts: 1, rewritten: 0, current: 2, unreadable: [] });
+      const record = await new AccountsRepository(database.db).findById(created.id);
+      const newOnly = new AccountCodec(new SecretBox(newKey), configFor());
+      expect(newOnly.openCredentials(record!)).toEqual({ type: 'claude-console', apiKey: API_KEY });
+      expect(newOnly.openProxy(record!)).toBe(consoleAccount.proxy);
+    });
+  });
+
+  describe('upstream host policy', () => {
+    it('should require the credentials again when the base URL moves to another host', async () => {
+      const created = await a.accounts.create({ ...consoleAccount, proxy: null });
+
+      const refused = a.accounts.update(created.id, { baseUrl: 'https://collector.example' });
+      await expect(refused).rejects.toMatchObject({
+        code: AccountsExceptionCode.CREDENTIALS_REQUIRED,
+        status: 400,
+        details: { field: 'credentials', because: 'baseUrl' },
+      });
+      await expect(refused).rejects.toThrow(/send credentials \(apiKey, authScheme\?\) again/);
+      // Partial credentials would keep the stored key: not enough either.
+      await expect(
+        a.accounts.update(created.id, {
+          baseUrl: 'https://collector.example',
+          credentials: { authScheme: 'bearer' },
+        }),
+      ).rejects.toMatchObject({ code: AccountsExceptionCode.CREDENTIALS_REQUIRED });
+      expect((await a.accounts.get(created.id)).effectiveBaseUrl).toBe('https://api.anthropic.com');
+      expect(a.pool.get(created.id)!.baseUrl).toBe('https://api.anthropic.com');
+
+      // Same origin, other path: the credentials go nowhere new.
+      await a.accounts.update(created.id, { baseUrl: 'https://api.anthropic.com/mirror' });
+      const moved = await a.accounts.update(created.id, {
+        baseUrl: 'https://collector.example',
+        credentials: { apiKey: 'sk-ant-api03-KEY-FOR-THE-NEW-HOST-0123456789' },
+      });
+      expect(moved.effectiveBaseUrl).toBe('https://collector.example');
+      expect(a.pool.get(created.id)!.credentials).toEqual({
+        type: 'claude-console',
+        apiKey: 'sk-ant-api03-KEY-FOR-THE-NEW-HOST-0123456789',
+      });
+    });
+
+    it('should require the credentials again when the proxy moves to another host', async () => {
+      const created = await a.accounts.create(consoleAccount);
+
+      await expect(
+        a.accounts.update(created.id, { proxy: 'socks5://127.0.0.2:1080' }),
+      ).rejects.toMatchObject({
+        code: AccountsExceptionCode.CREDENTIALS_REQUIRED,
+        details: { field: 'credentials', because: 'proxy' },
+      });
+      // A new password for the same proxy, or no proxy at all, sends nothing to a new host.
+      await a.accounts.update(created.id, {
+        proxy: 'socks5://proxy-user:new-password@127.0.0.1:1080',
+      });
+      await a.accounts.update(created.id, { proxy: null });
+      await expect(
+        a.accounts.update(created.id, { proxy: 'socks5://127.0.0.2:1080' }),
+      ).rejects.toMatchObject({ code: AccountsExceptionCode.CREDENTIALS_REQUIRED });
+      const moved = await a.accounts.update(created.id, {
+        proxy: 'socks5://127.0.0.2:1080',
+        credentials: { apiKey: API_KEY },
+      });
+      expect(moved.proxy).toBe('socks5://127.0.0.2:1080');
+    });
+
+    it('should refuse plain http:// outside loopback and hosts off the allowlist', async () => {
+      await expect(
+        a.accounts.create({ ...consoleAccount, proxy: null, baseUrl: 'http://relay.example' }),
+      ).rejects.toMatchObject({
+        code: AccountsExceptionCode.UPSTREAM_NOT_ALLOWED,
+        details: { field: 'baseUrl' },
+      });
+      await expect(
+        a.accounts.create({ ...consoleAccount, proxy: 'http://u:p@proxy.example:3128' }),
+      ).rejects.toMatchObject({
+        code: AccountsExceptionCode.UPSTREAM_NOT_ALLOWED,
+        details: { field: 'proxy' },
+      });
+      // Loopback stays allowed (local fake upstreams, a sidecar proxy).
+      await a.accounts.create({
+        ...consoleAccount,
+        name: 'local',
+        baseUrl: 'http://127.0.0.1:9/',
+        proxy: 'http://u:p@localhost:3128',
+      });
+
+      const strict = await createStack(
+        database.db,
+        new LocalCoordinator({ instanceId: 'strict', store }),
+        { UPSTREAM_HOST_ALLOWLIST: '*.relay.example, 127.0.0.1' },
+      );
+      extra.push(strict);
+      await expect(
+        strict.accounts.create({
+          ...consoleAccount,
+          name: 'off-list',
+          proxy: null,
+          baseUrl: 'https://relay.example.evil.test',
+        }),
+      ).rejects.toThrow(/relay\.example\.evil\.test is not in UPSTREAM_HOST_ALLOWLIST/);
+      // The operator's own ANTHROPIC_BASE_URL needs no entry.
+      await strict.accounts.create({ ...consoleAccount, name: 'default-host' });
+      await strict.accounts.create({
+        ...consoleAccount,
+        name: 'listed',
+        baseUrl: 'https://eu.relay.example/api',
+      });
+    });
+
+    it('should keep an account saved before the allowlist visible but never route it', async () => {
+      const created = await a.accounts.create({
+        ...consoleAccount,
+        proxy: null,
+        baseUrl: 'https://old-mirror.example',
+      });
+      const strict = await createStack(
+        database.db,
+        new LocalCoordinator({ instanceId: 'strict', store }),
+        { UPSTREAM_HOST_ALLOWLIST: 'api.anthropic.com' },
+      );
+      extra.push(strict);
+
+      const account = strict.pool.get(created.id)!;
+      expect(account.status).toBe('blocked');
+      expect(account.statusReason).toMatch(/old-mirror\.example is not in UPSTREAM_HOST_ALLOWLIST/);
+      expect(strict.health.routable(account).ok).toBe(false);
+      expect((await strict.accounts.get(created.id)).notRoutableBecause).toMatch(
+        /upstream refused by policy/,
+      );
     });
   });
 

@@ -15,6 +15,10 @@ export const LOCAL_SECRETS_FILE = 'secrets.json';
  */
 export function loadOrCreateLocalSecrets(dataDir: string): LocalSecrets {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // An existing data directory (an older install, a volume) is narrowed to its owner too.
+  const dirStat = statSync(dataDir);
+  const owned = typeof process.getuid !== 'function' || dirStat.uid === process.getuid();
+  if (owned && (dirStat.mode & 0o077) !== 0) chmodSync(dataDir, dirStat.mode & 0o700);
   const file = join(dataDir, LOCAL_SECRETS_FILE);
   if (existsSync(file)) {
     const mode = statSync(file).mode & 0o777;

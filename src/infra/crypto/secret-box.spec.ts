@@ -1,51 +1,110 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyHasher } from './api-key-hasher';
 import { loadOrCreateLocalSecrets } from './local-secrets';
-import { DecryptionError, SecretBox } from './secret-box';
+import { DecryptionError, SecretBox, secretContext } from './secret-box';
+
+const CONTEXT = secretContext('accounts', 'acct-1', 'credentials');
+
+/** A v1 ciphertext as the first format wrote it: SHA-256 key, no associated data. */
+function sealV1(secret: string, plaintext: string): string {
+  const key = createHash('sha256').update(secret, 'utf8').digest();
+  const id = createHash('sha256').update(key).digest('hex').slice(0, 8);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [
+    'v1',
+    id,
+    iv.toString('base64'),
+    cipher.getAuthTag().toString('base64'),
+    data.toString('base64'),
+  ].join(':');
+}
 
 describe(SecretBox.name, () => {
   const box = new SecretBox('a'.repeat(40));
 
   describe('encrypt', () => {
     it('should round-trip and never produce the same ciphertext twice', () => {
-      const a = box.encrypt('sk-ant-secret');
-      const b = box.encrypt('sk-ant-secret');
+      const a = box.encrypt('sk-ant-secret', CONTEXT);
+      const b = box.encrypt('sk-ant-secret', CONTEXT);
       expect(a).not.toEqual(b);
       expect(a).not.toContain('sk-ant-secret');
-      expect(box.decrypt(a)).toBe('sk-ant-secret');
+      expect(box.decrypt(a, CONTEXT)).toBe('sk-ant-secret');
     });
 
-    it('should store the key id beside the ciphertext', () => {
-      expect(box.encrypt('x').split(':')[1]).toBe(box.currentKeyId);
+    it('should write the v2 format with the key id beside the ciphertext', () => {
+      const parts = box.encrypt('x', CONTEXT).split(':');
+      expect(parts[0]).toBe('v2');
+      expect(parts[1]).toBe(box.currentKeyId);
+    });
+
+    it('should seal with an HKDF-SHA-256 key derived from the secret, not the secret hashed', () => {
+      const [, , iv, tag, data] = box.encrypt('derived', CONTEXT).split(':');
+      const open = (key: Buffer): string => {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+        decipher.setAAD(Buffer.from(CONTEXT, 'utf8'));
+        decipher.setAuthTag(Buffer.from(tag, 'base64'));
+        return Buffer.concat([
+          decipher.update(Buffer.from(data, 'base64')),
+          decipher.final(),
+        ]).toString('utf8');
+      };
+      const hkdf = Buffer.from(
+        hkdfSync('sha256', 'a'.repeat(40), 'switchyard/secret-box', 'aes-256-gcm/v2', 32),
+      );
+      expect(open(hkdf)).toBe('derived');
+      expect(() => open(createHash('sha256').update('a'.repeat(40)).digest())).toThrow();
     });
   });
 
   describe('decrypt', () => {
     it('should throw when the ciphertext was tampered with', () => {
-      const parts = box.encrypt('value').split(':');
+      const parts = box.encrypt('value', CONTEXT).split(':');
       const data = Buffer.from(parts[4], 'base64');
       data[0] = data[0] ^ 0xff;
       parts[4] = data.toString('base64');
-      expect(() => box.decrypt(parts.join(':'))).toThrow(DecryptionError);
+      expect(() => box.decrypt(parts.join(':'), CONTEXT)).toThrow(DecryptionError);
+    });
+
+    it('should throw when the value was sealed for another row or field', () => {
+      const sealed = box.encrypt('sk-ant-of-acct-1', CONTEXT);
+      expect(() => box.decrypt(sealed, secretContext('accounts', 'acct-2', 'credentials'))).toThrow(
+        /authentication failed/,
+      );
+      expect(() => box.decrypt(sealed, secretContext('accounts', 'acct-1', 'proxy'))).toThrow(
+        DecryptionError,
+      );
     });
 
     it('should throw when the sealing key is not configured', () => {
       const other = new SecretBox('b'.repeat(40));
-      expect(() => other.decrypt(box.encrypt('value'))).toThrow(/not configured/);
+      expect(() => other.decrypt(box.encrypt('value', CONTEXT), CONTEXT)).toThrow(/not configured/);
     });
 
     it('should decrypt with a previous key after a rotation and flag the value for re-encryption', () => {
-      const sealed = box.encrypt('value');
+      const sealed = box.encrypt('value', CONTEXT);
       const rotated = new SecretBox('c'.repeat(40), ['a'.repeat(40)]);
-      expect(rotated.decrypt(sealed)).toBe('value');
+      expect(rotated.decrypt(sealed, CONTEXT)).toBe('value');
       expect(rotated.needsRotation(sealed)).toBe(true);
-      expect(rotated.needsRotation(rotated.encrypt('value'))).toBe(false);
+      expect(rotated.needsRotation(rotated.encrypt('value', CONTEXT))).toBe(false);
+    });
+
+    it('should still open v1 values (current or previous key) and flag them for re-encryption', () => {
+      const v1 = sealV1('a'.repeat(40), 'legacy-secret');
+      expect(box.decrypt(v1, CONTEXT)).toBe('legacy-secret');
+      expect(box.needsRotation(v1)).toBe(true);
+      const rotated = new SecretBox('c'.repeat(40), ['a'.repeat(40)]);
+      expect(rotated.decrypt(v1, CONTEXT)).toBe('legacy-secret');
+      expect(() => new SecretBox('d'.repeat(40)).decrypt(v1, CONTEXT)).toThrow(/not configured/);
     });
 
     it('should throw when the format is unknown instead of passing the value through', () => {
-      expect(() => box.decrypt('plain-text-credential')).toThrow(DecryptionError);
+      expect(() => box.decrypt('plain-text-credential', CONTEXT)).toThrow(DecryptionError);
+      expect(() => box.decrypt('v9:a:b:c:d', CONTEXT)).toThrow(/unknown format/);
     });
   });
 });
@@ -70,5 +129,16 @@ describe(loadOrCreateLocalSecrets.name, () => {
     expect(second).toEqual(first);
     expect(first.encryptionKey).toHaveLength(64);
     expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('should create the data directory 0700 and narrow an existing one open to others', () => {
+    const fresh = join(mkdtempSync(join(tmpdir(), 'sy-secrets-')), 'data');
+    loadOrCreateLocalSecrets(fresh);
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+
+    const older = mkdtempSync(join(tmpdir(), 'sy-secrets-'));
+    chmodSync(older, 0o755);
+    loadOrCreateLocalSecrets(older);
+    expect(statSync(older).mode & 0o777).toBe(0o700);
   });
 });

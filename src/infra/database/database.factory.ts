@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResult } from 'kysely';
@@ -32,10 +32,33 @@ export function sqliteHandleOf(db: Kysely<Database>): BetterSqlite3.Database | u
   return sqliteHandles.get(db);
 }
 
+/** Narrows a path's permission bits to `mode` when it is ours and looser (never widens). */
+function restrictMode(path: string, mode: number): void {
+  if (!existsSync(path)) return;
+  const stat = statSync(path);
+  const owned = typeof process.getuid !== 'function' || stat.uid === process.getuid();
+  if (owned && (stat.mode & 0o777 & ~mode) !== 0) chmodSync(path, stat.mode & mode);
+}
+
+/**
+ * The database holds encrypted credentials, key digests and the usage log: owner-only. SQLite
+ * creates its -wal and -shm files with the mode of the database file, so creating that file
+ * 0600 before SQLite opens it covers all three; files of an older install are narrowed.
+ */
+function preparePrivateSqliteFile(file: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  restrictMode(dir, 0o700);
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    restrictMode(path, 0o600);
+  }
+}
+
 export function createDatabase(options: DatabaseOptions): Kysely<Database> {
   if (options.engine === 'sqlite') {
     const file = options.sqliteFile ?? ':memory:';
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (file !== ':memory:') preparePrivateSqliteFile(file);
     const sqlite = new BetterSqlite3(file);
     // WAL: readers never block the writer; NORMAL sync is durable across process crashes.
     sqlite.pragma('journal_mode = WAL');

@@ -11,6 +11,11 @@ import {
   type Pool,
 } from 'undici';
 import { ConfigService } from 'src/config/config.service';
+import {
+  upstreamHostPolicyFrom,
+  UpstreamHostRefusedError,
+  type UpstreamHostPolicy,
+} from './upstream-host-policy';
 
 /**
  * Cancels an upstream call, like an AbortController, for the relay's hot path. undici accepts an
@@ -50,6 +55,8 @@ const CONNECT_ERRORS = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
   'UND_ERR_SOCKS5',
+  // UpstreamHostPolicy refused the host: for the relay that account cannot be reached.
+  'UPSTREAM_HOST_REFUSED',
 ]);
 
 /** Classifies an undici / socket error; null when it is not a transport fault. */
@@ -86,8 +93,10 @@ export class UpstreamHttp implements OnApplicationShutdown {
   private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly options: Pool.Options;
   private readonly connectTimeoutMs: number;
+  private readonly hostPolicy: UpstreamHostPolicy;
 
   constructor(config: ConfigService) {
+    this.hostPolicy = upstreamHostPolicyFrom(config);
     this.connectTimeoutMs = config.env.UPSTREAM_CONNECT_TIMEOUT_MS;
     this.options = {
       connect: { timeout: config.env.UPSTREAM_CONNECT_TIMEOUT_MS },
@@ -100,6 +109,10 @@ export class UpstreamHttp implements OnApplicationShutdown {
   }
 
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    // Defence in depth: accounts are checked when saved and loaded; this is the last gate before
+    // credentials leave. Memoised per origin, so the hot path pays a map lookup.
+    const refused = this.hostPolicy.refusalCached(req.url, 'baseUrl');
+    if (refused !== null) throw new UpstreamHostRefusedError(refused);
     return request(req.url, {
       method: req.method,
       headers: req.headers,
@@ -121,6 +134,9 @@ export class UpstreamHttp implements OnApplicationShutdown {
 
   private create(proxyUrl: string | null): Dispatcher {
     if (proxyUrl === null) return new Agent(this.options);
+    // Proxies are checked once per dispatcher: the policy is fixed for the life of the process.
+    const refused = this.hostPolicy.refusal(proxyUrl, 'proxy');
+    if (refused !== null) throw new UpstreamHostRefusedError(refused);
     const url = new URL(proxyUrl);
     const username = decodeURIComponent(url.username);
     const password = decodeURIComponent(url.password);

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Platform } from 'src/common/platform';
 import { ConfigService } from 'src/config/config.service';
-import { SecretBox } from 'src/infra/crypto/secret-box';
+import { secretContext, SecretBox } from 'src/infra/crypto/secret-box';
+import {
+  upstreamHostPolicyFrom,
+  type UpstreamHostPolicy,
+} from 'src/infra/http/upstream-host-policy';
 import {
   ACCOUNT_STATUSES,
   ACCOUNT_TYPES,
@@ -17,6 +21,13 @@ import type { AccountRecord } from './accounts.repository';
 
 export const UNREADABLE_CREDENTIALS_REASON = 'credentials cannot be decrypted';
 export const UNREADABLE_PROXY_REASON = 'proxy cannot be decrypted';
+/** Prefix of the status reason of an account whose base URL or proxy the host policy refuses. */
+export const REFUSED_UPSTREAM_REASON = 'upstream refused by policy';
+
+/** The associated data of an account's sealed field: a ciphertext only opens in its own row. */
+export function accountSecretContext(accountId: string, field: 'credentials' | 'proxy'): string {
+  return secretContext('accounts', accountId, field);
+}
 
 /** Stand-in credentials of an account whose stored ones cannot be read; never sent anywhere. */
 function placeholderCredentials(type: AccountType): AccountCredentials {
@@ -38,25 +49,48 @@ function parseJson<T>(text: string | null, fallback: T): T {
  */
 @Injectable()
 export class AccountCodec {
+  readonly hostPolicy: UpstreamHostPolicy;
+
   constructor(
     private readonly secretBox: SecretBox,
     private readonly config: ConfigService,
-  ) {}
-
-  sealCredentials(credentials: AccountCredentials): string {
-    return this.secretBox.encrypt(JSON.stringify(credentials));
+  ) {
+    this.hostPolicy = upstreamHostPolicyFrom(config);
   }
 
-  sealProxy(proxyUrl: string | null): string | null {
-    return proxyUrl === null ? null : this.secretBox.encrypt(proxyUrl);
+  /** Seals credentials for the row of accountId (they decrypt in no other row). */
+  sealCredentials(accountId: string, credentials: AccountCredentials): string {
+    return this.secretBox.encrypt(
+      JSON.stringify(credentials),
+      accountSecretContext(accountId, 'credentials'),
+    );
   }
 
-  /** Decrypted credentials, or null when they cannot be read (wrong key, tampered, bad shape). */
+  sealProxy(accountId: string, proxyUrl: string | null): string | null {
+    return proxyUrl === null
+      ? null
+      : this.secretBox.encrypt(proxyUrl, accountSecretContext(accountId, 'proxy'));
+  }
+
+  /** Whether a sealed value is in an old format or under an old key (rotation rewrites it). */
+  needsRotation(sealed: string): boolean {
+    return this.secretBox.needsRotation(sealed);
+  }
+
+  /**
+   * Decrypted credentials, or null when they cannot be read (wrong key, tampered, sealed for
+   * another row, bad shape).
+   */
   openCredentials(record: AccountRecord): AccountCredentials | null {
     try {
       return parseCredentials(
         record.type as AccountType,
-        JSON.parse(this.secretBox.decrypt(record.credentials)),
+        JSON.parse(
+          this.secretBox.decrypt(
+            record.credentials,
+            accountSecretContext(record.id, 'credentials'),
+          ),
+        ),
       );
     } catch {
       return null;
@@ -67,10 +101,23 @@ export class AccountCodec {
   openProxy(record: AccountRecord): string | null | undefined {
     if (record.proxy === null) return null;
     try {
-      return this.secretBox.decrypt(record.proxy);
+      return this.secretBox.decrypt(record.proxy, accountSecretContext(record.id, 'proxy'));
     } catch {
       return undefined;
     }
+  }
+
+  /** The effective base URL: the account's own, else the provider default; no trailing slash. */
+  effectiveBaseUrl(type: AccountType, baseUrl: string | null): string {
+    return (baseUrl ?? this.defaultBaseUrl(type) ?? '').replace(/\/+$/, '');
+  }
+
+  /** Why the host policy refuses this base URL or proxy, or null when both may be used. */
+  upstreamRefusal(baseUrl: string, proxyUrl: string | null): string | null {
+    return (
+      (baseUrl === '' ? null : this.hostPolicy.refusal(baseUrl, 'baseUrl')) ??
+      (proxyUrl === null ? null : this.hostPolicy.refusal(proxyUrl, 'proxy'))
+    );
   }
 
   /** The provider default when the account names no base URL of its own. */
@@ -100,6 +147,11 @@ export class AccountCodec {
     );
   }
 
+  /** Whether toRoutable marked the account unusable because the host policy refuses its upstream. */
+  static isRefused(account: RoutableAccount): boolean {
+    return account.statusReason?.startsWith(REFUSED_UPSTREAM_REASON) ?? false;
+  }
+
   /**
    * The in-memory account. An account whose credentials or proxy cannot be decrypted stays
    * visible (so admins see why) but is marked auth_failed in memory only, so it is never routed:
@@ -115,16 +167,22 @@ export class AccountCodec {
       ? (record.status as AccountStatus)
       : 'active';
     let statusReason = record.status_reason;
+    const baseUrl = this.effectiveBaseUrl(type, record.base_url);
+    const refusal = this.upstreamRefusal(baseUrl, proxyUrl ?? null);
     if (credentials === null || proxyUrl === undefined) {
       status = 'auth_failed';
       statusReason = credentials === null ? UNREADABLE_CREDENTIALS_REASON : UNREADABLE_PROXY_REASON;
+    } else if (refusal !== null) {
+      // Stored before the policy was configured (or tightened): kept visible, never routed.
+      status = 'blocked';
+      statusReason = `${REFUSED_UPSTREAM_REASON}: ${refusal}`;
     }
     return {
       id: record.id,
       name: record.name,
       platform: record.platform as Platform,
       type,
-      baseUrl: (record.base_url ?? this.defaultBaseUrl(type) ?? '').replace(/\/+$/, ''),
+      baseUrl,
       priority: record.priority,
       weight: record.weight,
       enabled: record.enabled === 1,

@@ -3,7 +3,7 @@ import { ConfigService } from 'src/config/config.service';
 import { EnvironmentSchema } from 'src/config/environment.schema';
 import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/local.coordinator';
 import { SecretBox } from 'src/infra/crypto/secret-box';
-import { AccountCodec, UNREADABLE_CREDENTIALS_REASON } from './account-codec';
+import { AccountCodec, accountSecretContext, UNREADABLE_CREDENTIALS_REASON } from './account-codec';
 import { accountKeys } from './account-coordination.keys';
 import { AccountPool } from './account-pool.service';
 import type { AccountRecord } from './accounts.repository';
@@ -23,7 +23,10 @@ function record(id: string, overrides: Partial<AccountRecord> = {}): AccountReco
     enabled: 1,
     schedulable: 1,
     models: null,
-    credentials: box.encrypt(JSON.stringify({ type: 'claude-console', apiKey: `sk-${id}` })),
+    credentials: box.encrypt(
+      JSON.stringify({ type: 'claude-console', apiKey: `sk-${id}` }),
+      accountSecretContext(id, 'credentials'),
+    ),
     proxy: null,
     concurrency_limit: null,
     subscription: null,
@@ -142,7 +145,10 @@ describe(AccountPool.name, () => {
       repository.records = [
         record('good'),
         record('bad', {
-          credentials: otherKey.encrypt(JSON.stringify({ type: 'claude-console', apiKey: secret })),
+          credentials: otherKey.encrypt(
+            JSON.stringify({ type: 'claude-console', apiKey: secret }),
+            accountSecretContext('bad', 'credentials'),
+          ),
         }),
       ];
 

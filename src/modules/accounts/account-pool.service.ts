@@ -74,6 +74,8 @@ export class AccountPool implements OnModuleInit, OnModuleDestroy {
   private flushTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly lastUsed = new Map<string, number>();
+  /** Refreshed credentials not yet in SQL, by account: basis is the sealed value SQL still has. */
+  private readonly held = new Map<string, { credentials: AccountCredentials; basis: string }>();
   private readonly listeners = new Set<(version: number) => void>();
   private destroyed = false;
 
@@ -221,6 +223,22 @@ export class AccountPool implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Applies refreshed credentials that could not be saved yet, and keeps them over reloads while
+   * SQL still holds `basis` (the sealed value they replace): a reload must not bring back a
+   * token the provider has already rotated away. A different value in SQL (an admin entered new
+   * credentials) wins and ends the hold.
+   */
+  holdCredentials(id: string, credentials: AccountCredentials, basis: string): void {
+    this.held.set(id, { credentials, basis });
+    this.applyCredentials(id, credentials);
+  }
+
+  /** Ends a hold (the credentials were saved, or superseded). */
+  releaseCredentials(id: string): void {
+    this.held.delete(id);
+  }
+
   private scheduleReload(): void {
     if (this.debounceTimer !== null || this.destroyed) return;
     this.debounceTimer = setTimeout(() => {
@@ -253,6 +271,19 @@ export class AccountPool implements OnModuleInit, OnModuleDestroy {
           { accountId: account.id, accountName: account.name, reason: account.statusReason },
           'account cannot be used until its secrets are entered again',
         );
+      } else if (AccountCodec.isRefused(account)) {
+        appLogger.error(
+          { accountId: account.id, accountName: account.name, reason: account.statusReason },
+          'account is not routed: its base URL or proxy is refused by the upstream host policy',
+        );
+      }
+      const held = this.held.get(account.id);
+      if (held !== undefined) {
+        if (record.credentials === held.basis && account.type === held.credentials.type) {
+          account.credentials = held.credentials;
+        } else {
+          this.held.delete(account.id);
+        }
       }
       // A use recorded in memory but not yet flushed is newer than the stored one.
       const previous = this.byId.get(account.id)?.lastUsedAt ?? null;

@@ -41,6 +41,16 @@ export class AccountTestService {
         message: `${account.statusReason ?? 'secrets cannot be decrypted'}: enter them again`,
       };
     }
+    if (AccountCodec.isRefused(account)) {
+      // Never send the credentials to a host the policy refuses, not even for a test.
+      return {
+        ok: false,
+        status: null,
+        latencyMs: 0,
+        model: null,
+        message: account.statusReason ?? 'upstream refused by policy',
+      };
+    }
     return tester.test(account);
   }
 

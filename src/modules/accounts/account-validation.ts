@@ -27,6 +27,17 @@ const CREDENTIAL_FIELDS: Record<AccountType, readonly string[]> = {
   ccr: ['type', 'apiKey', 'authScheme'],
 };
 
+/** The credential fields of a type for messages: `accessToken, refreshToken?, expiresAt?`. */
+export function describeCredentialFields(type: AccountType): string {
+  switch (type) {
+    case 'claude-oauth':
+      return 'accessToken, refreshToken?, expiresAt?';
+    case 'claude-console':
+    case 'ccr':
+      return 'apiKey, authScheme?';
+  }
+}
+
 function credentialsError(message: string): AccountsException {
   return new AccountsException(AccountsExceptionCode.INVALID_CREDENTIALS_SHAPE, message);
 }

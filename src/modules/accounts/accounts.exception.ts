@@ -6,6 +6,10 @@ export enum AccountsExceptionCode {
   INVALID_CREDENTIALS_SHAPE = 'INVALID_CREDENTIALS_SHAPE',
   /** Partial credentials sent for an account whose stored credentials cannot be decrypted. */
   CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
+  /** A base URL or proxy change without the credentials sent again in the same request. */
+  CREDENTIALS_REQUIRED = 'CREDENTIALS_REQUIRED',
+  /** The base URL or proxy points where UPSTREAM_HOST_ALLOWLIST / ALLOW_INSECURE_UPSTREAMS refuse. */
+  UPSTREAM_NOT_ALLOWED = 'UPSTREAM_NOT_ALLOWED',
   INVALID_PROXY = 'INVALID_PROXY',
   INVALID_MODELS = 'INVALID_MODELS',
   INVALID_BASE_URL = 'INVALID_BASE_URL',
@@ -23,6 +27,8 @@ const STATUS: Record<AccountsExceptionCode, number> = {
   [AccountsExceptionCode.GROUP_NOT_FOUND]: 404,
   [AccountsExceptionCode.INVALID_CREDENTIALS_SHAPE]: 400,
   [AccountsExceptionCode.CREDENTIALS_UNREADABLE]: 400,
+  [AccountsExceptionCode.CREDENTIALS_REQUIRED]: 400,
+  [AccountsExceptionCode.UPSTREAM_NOT_ALLOWED]: 400,
   [AccountsExceptionCode.INVALID_PROXY]: 400,
   [AccountsExceptionCode.INVALID_MODELS]: 400,
   [AccountsExceptionCode.INVALID_BASE_URL]: 400,

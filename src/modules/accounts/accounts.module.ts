@@ -8,6 +8,7 @@ import { AccountGroupsService } from './account-groups.service';
 import { AccountHealthEventsRepository } from './account-health-events.repository';
 import { AccountHealthService } from './account-health.service';
 import { AccountPool } from './account-pool.service';
+import { AccountSecretsService } from './account-secrets.service';
 import { AccountTestService } from './account-test.service';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-tester';
 import { AccountsController } from './accounts.controller';
@@ -51,6 +52,7 @@ export {
     AccountGroupsService,
     ClaudeOAuthRefresher,
     AccountTestService,
+    AccountSecretsService,
   ],
   exports: [
     AccountsService,
@@ -59,6 +61,7 @@ export {
     AccountHealthService,
     ClaudeOAuthRefresher,
     AccountTestService,
+    AccountSecretsService,
   ],
 })
 export class AccountsModule {}

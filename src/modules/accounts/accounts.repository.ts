@@ -57,6 +57,29 @@ export class AccountsRepository {
     });
   }
 
+  /**
+   * Compare-and-set on the sealed columns: applies changes only while credentials (and proxy,
+   * when given) still hold the values the caller read, so a token refresh or an admin edit made
+   * meanwhile is never overwritten with older secrets. False when the row changed or is gone.
+   */
+  async updateIfSealed(
+    id: string,
+    expected: { credentials: string; proxy?: string | null },
+    changes: AccountChanges,
+  ): Promise<boolean> {
+    let query = this.db
+      .updateTable('accounts')
+      .set(changes)
+      .where('id', '=', id)
+      .where('credentials', '=', expected.credentials);
+    if (expected.proxy !== undefined) {
+      const proxy = expected.proxy;
+      query = proxy === null ? query.where('proxy', 'is', null) : query.where('proxy', '=', proxy);
+    }
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Deletes the account; memberships and health events go with it (ON DELETE CASCADE). */
   async delete(id: string): Promise<boolean> {
     const result = await this.db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst();

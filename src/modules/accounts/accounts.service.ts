@@ -19,6 +19,7 @@ import { AccountHealthService } from './account-health.service';
 import { describeCredentials, maskProxyUrl } from './account-masking';
 import { AccountPool } from './account-pool.service';
 import {
+  describeCredentialFields,
   mergeCredentials,
   parseBaseUrl,
   parseCredentials,
@@ -51,6 +52,16 @@ const RECENT_EVENTS = 10;
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** scheme://host:port of a URL (credentials in it left out); the URL itself when unparsable. */
+function endpointOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return url;
+  }
 }
 
 function notFound(id: string): AccountsException {
@@ -104,13 +115,15 @@ export class AccountsService {
     const baseUrl = this.checkBaseUrl(type, parseBaseUrl(input.baseUrl));
     const models = parseModels(input.models);
     const proxy = parseProxyUrl(input.proxy);
+    this.checkUpstream(type, baseUrl, proxy);
     const subscription = parseSubscription(type, input.subscription);
     const groupIds = await this.checkGroups(platform, input.groupIds ?? []);
     await this.checkNameFree(name);
 
     const now = Date.now();
+    const id = randomUUID();
     const record: AccountRecord = {
-      id: randomUUID(),
+      id,
       name,
       platform,
       type,
@@ -120,8 +133,8 @@ export class AccountsService {
       enabled: input.enabled === false ? 0 : 1,
       schedulable: input.schedulable === false ? 0 : 1,
       models: models === null ? null : JSON.stringify(models),
-      credentials: this.codec.sealCredentials(credentials),
-      proxy: this.codec.sealProxy(proxy),
+      credentials: this.codec.sealCredentials(id, credentials),
+      proxy: this.codec.sealProxy(id, proxy),
       concurrency_limit: input.concurrencyLimit ?? null,
       subscription: subscription === null ? null : JSON.stringify(subscription),
       status: 'active',
@@ -193,18 +206,31 @@ export class AccountsService {
         changes.name = name;
       }
     }
-    if (input.credentials !== undefined) {
+    const baseUrl =
+      input.baseUrl === undefined
+        ? record.base_url
+        : this.checkBaseUrl(type, parseBaseUrl(input.baseUrl));
+    const proxy = input.proxy === undefined ? undefined : parseProxyUrl(input.proxy);
+    this.checkUpstream(type, input.baseUrl === undefined ? null : baseUrl, proxy ?? null);
+    const movedBy = this.credentialsMoveBy(record, type, baseUrl, proxy);
+    if (movedBy !== null) {
+      // The stored secrets would go to a new host: only someone who knows them may send them
+      // there, so the request must carry them whole (nothing is kept from the stored ones).
+      changes.credentials = this.codec.sealCredentials(
+        id,
+        this.credentialsAgain(type, movedBy, input.credentials),
+      );
+      credentialsReplaced = true;
+    } else if (input.credentials !== undefined) {
       const merged: AccountCredentials = mergeCredentials(
         type,
         this.codec.openCredentials(record),
         input.credentials,
       );
-      changes.credentials = this.codec.sealCredentials(merged);
+      changes.credentials = this.codec.sealCredentials(id, merged);
       credentialsReplaced = true;
     }
-    if (input.baseUrl !== undefined) {
-      changes.base_url = this.checkBaseUrl(type, parseBaseUrl(input.baseUrl));
-    }
+    if (input.baseUrl !== undefined) changes.base_url = baseUrl;
     if (input.priority !== undefined) changes.priority = input.priority;
     if (input.weight !== undefined) changes.weight = input.weight;
     if (input.enabled !== undefined) changes.enabled = input.enabled ? 1 : 0;
@@ -213,7 +239,8 @@ export class AccountsService {
       const models = parseModels(input.models);
       changes.models = models === null ? null : JSON.stringify(models);
     }
-    if (input.proxy !== undefined) changes.proxy = this.codec.sealProxy(parseProxyUrl(input.proxy));
+    if (proxy !== undefined) changes.proxy = this.codec.sealProxy(id, proxy);
+    this.resealOutdated(record, changes);
     if (input.concurrencyLimit !== undefined) changes.concurrency_limit = input.concurrencyLimit;
     if (input.subscription !== undefined) {
       const subscription = parseSubscription(type, input.subscription);
@@ -358,6 +385,85 @@ export class AccountsService {
       );
     }
     return baseUrl;
+  }
+
+  /**
+   * Any save rewrites secrets still in an old format or under an old key (bound to their row),
+   * so stores upgrade as accounts are edited even before `switchyard secrets rotate` runs.
+   */
+  private resealOutdated(record: AccountRecord, changes: AccountChanges): void {
+    if (changes.credentials === undefined && this.codec.needsRotation(record.credentials)) {
+      const credentials = this.codec.openCredentials(record);
+      if (credentials !== null) {
+        changes.credentials = this.codec.sealCredentials(record.id, credentials);
+      }
+    }
+    if (changes.proxy === undefined && record.proxy !== null) {
+      if (this.codec.needsRotation(record.proxy)) {
+        const proxy = this.codec.openProxy(record);
+        if (typeof proxy === 'string') changes.proxy = this.codec.sealProxy(record.id, proxy);
+      }
+    }
+  }
+
+  /** Refuses a base URL (when given) or proxy that the upstream host policy does not allow. */
+  private checkUpstream(type: AccountType, baseUrl: string | null, proxy: string | null): void {
+    const effective = this.codec.effectiveBaseUrl(type, baseUrl);
+    const baseRefusal =
+      effective === '' ? null : this.codec.hostPolicy.refusal(effective, 'baseUrl');
+    if (baseRefusal !== null) {
+      throw new AccountsException(AccountsExceptionCode.UPSTREAM_NOT_ALLOWED, baseRefusal, {
+        field: 'baseUrl',
+      });
+    }
+    const proxyRefusal = proxy === null ? null : this.codec.hostPolicy.refusal(proxy, 'proxy');
+    if (proxyRefusal !== null) {
+      throw new AccountsException(AccountsExceptionCode.UPSTREAM_NOT_ALLOWED, proxyRefusal, {
+        field: 'proxy',
+      });
+    }
+  }
+
+  /**
+   * Which change would send the stored credentials somewhere new: the effective base URL's
+   * origin, or a proxy endpoint that is set and differs (a new password for the same proxy, or
+   * removing the proxy, sends nothing to a new host). null when neither.
+   */
+  private credentialsMoveBy(
+    record: AccountRecord,
+    type: AccountType,
+    baseUrl: string | null,
+    proxy: string | null | undefined,
+  ): 'baseUrl' | 'proxy' | null {
+    const before = endpointOf(this.codec.effectiveBaseUrl(type, record.base_url));
+    if (endpointOf(this.codec.effectiveBaseUrl(type, baseUrl)) !== before) return 'baseUrl';
+    if (proxy === undefined || proxy === null) return null;
+    const stored = this.codec.openProxy(record);
+    if (stored === null || stored === undefined) return 'proxy';
+    return endpointOf(stored) === endpointOf(proxy) ? null : 'proxy';
+  }
+
+  /** The complete credentials a base URL or proxy change must carry, else a 400 naming them. */
+  private credentialsAgain(
+    type: AccountType,
+    movedBy: 'baseUrl' | 'proxy',
+    input: Record<string, unknown> | undefined,
+  ): AccountCredentials {
+    const what = movedBy === 'baseUrl' ? "the base URL's host" : 'the proxy';
+    const required = (detail: string): AccountsException =>
+      new AccountsException(
+        AccountsExceptionCode.CREDENTIALS_REQUIRED,
+        `changing ${what} sends the account's credentials to a new host: send credentials ` +
+          `(${describeCredentialFields(type)}) again in the same request${detail}`,
+        { field: 'credentials', because: movedBy },
+      );
+    if (input === undefined) throw required('');
+    try {
+      return parseCredentials(type, input);
+    } catch (error) {
+      if (error instanceof AccountsException) throw required(`: ${error.message}`);
+      throw error;
+    }
   }
 
   private async checkNameFree(name: string): Promise<void> {

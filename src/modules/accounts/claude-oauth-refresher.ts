@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { appLogger } from 'src/common/logging/app-logger';
@@ -11,7 +11,7 @@ import { accountKeys } from './account-coordination.keys';
 import { AccountHealthService } from './account-health.service';
 import { AccountPool } from './account-pool.service';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-tester';
-import { AccountsRepository } from './accounts.repository';
+import { AccountsRepository, type AccountChanges } from './accounts.repository';
 
 export type RefreshFailure =
   | 'not_found'
@@ -35,6 +35,10 @@ export interface ClaudeOAuthRefresherOptions {
   /** How long a refresh waits for another instance's refresh of the same account. */
   lockWaitMs: number;
   lockPollMs: number;
+  /** First delay before saving a refreshed token again after a failed write; doubles each time. */
+  saveRetryBaseMs: number;
+  /** Longest delay between two save attempts (they go on until one succeeds or is superseded). */
+  saveRetryMaxMs: number;
 }
 
 export const CLAUDE_OAUTH_REFRESHER_OPTIONS = Symbol('CLAUDE_OAUTH_REFRESHER_OPTIONS');
@@ -45,6 +49,8 @@ const DEFAULTS: ClaudeOAuthRefresherOptions = {
   requestTimeoutMs: 15_000,
   lockWaitMs: 20_000,
   lockPollMs: 200,
+  saveRetryBaseMs: 500,
+  saveRetryMaxMs: 60_000,
 };
 
 /** Longer than one refresh can take (request timeout plus the write). */
@@ -62,6 +68,17 @@ interface TokenResponse {
   organization?: { uuid?: unknown; name?: unknown };
   error?: unknown;
   error_description?: unknown;
+}
+
+/** Refreshed credentials held in memory until SQL accepts them. */
+interface PendingSave {
+  accountId: string;
+  credentials: AccountCredentials;
+  /** The sealed credentials SQL held when the refresh read them: the write replaces only those. */
+  basis: string;
+  changes: AccountChanges;
+  attempt: number;
+  timer: NodeJS.Timeout | null;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -94,8 +111,9 @@ function temporaryProxyAgent(proxyUrl: string): Dispatcher {
  * would leave one instance holding a revoked token.
  */
 @Injectable()
-export class ClaudeOAuthRefresher {
+export class ClaudeOAuthRefresher implements OnModuleDestroy {
   private readonly options: ClaudeOAuthRefresherOptions;
+  private readonly pendingSaves = new Map<string, PendingSave>();
 
   constructor(
     private readonly pool: AccountPool,
@@ -222,11 +240,18 @@ export class ClaudeOAuthRefresher {
         detail: `${record.type} accounts have no OAuth tokens`,
       };
     }
-    const stored = this.codec.openCredentials(record);
+    let pending = this.pendingSaves.get(accountId);
+    if (pending !== undefined && pending.basis !== record.credentials) {
+      // Someone saved other credentials meanwhile (an admin): theirs win over the unsaved ones.
+      this.dropPending(pending);
+      pending = undefined;
+    }
+    // Tokens refreshed here but not saved yet are newer than SQL's: the old refresh token is spent.
+    const stored = pending?.credentials ?? this.codec.openCredentials(record);
     if (stored === null || stored.type !== 'claude-oauth') {
       return { ok: false, reason: 'unreadable', detail: 'credentials cannot be decrypted' };
     }
-    if (seenToken !== undefined && stored.accessToken !== seenToken) {
+    if (pending === undefined && seenToken !== undefined && stored.accessToken !== seenToken) {
       // Refreshed elsewhere while this instance still held the old token: adopt the new one.
       this.pool.applyCredentials(accountId, stored);
       return { ok: true, expiresAt: stored.expiresAt ?? null };
@@ -238,6 +263,12 @@ export class ClaudeOAuthRefresher {
     const proxyUrl = this.codec.openProxy(record);
     if (proxyUrl === undefined) {
       return { ok: false, reason: 'unreadable', detail: 'proxy cannot be decrypted' };
+    }
+    // The refresh token goes through the account's proxy: the same host policy as relay traffic.
+    const proxyRefusal =
+      proxyUrl === null ? null : this.codec.hostPolicy.refusal(proxyUrl, 'proxy');
+    if (proxyRefusal !== null) {
+      return { ok: false, reason: 'unavailable', detail: proxyRefusal };
     }
     const exchange = await this.exchange(stored.refreshToken, proxyUrl);
     if (!exchange.ok) {
@@ -259,20 +290,152 @@ export class ClaudeOAuthRefresher {
     };
     if (expiresIn !== undefined) credentials.expiresAt = now + Math.round(expiresIn * 1000);
     const subscription = this.mergeSubscription(this.codec.subscription(record), body);
-    await this.accountsRepository.update(accountId, {
-      credentials: this.codec.sealCredentials(credentials),
-      subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
-      updated_at: now,
+    // Memory first: the provider has rotated the refresh token, so from here on these
+    // credentials are the only working ones. The relay retries with them at once; if SQL
+    // refuses the write they stay in use (held over reloads) while the save is retried.
+    this.pool.holdCredentials(accountId, credentials, record.credentials);
+    if (pending !== undefined) this.dropPending(pending, { keepHold: true });
+    appLogger.info({ accountId, expiresInSeconds: expiresIn ?? null }, 'oauth token refreshed');
+    await this.save({
+      accountId,
+      credentials,
+      basis: record.credentials,
+      changes: {
+        credentials: this.codec.sealCredentials(accountId, credentials),
+        subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
+        updated_at: now,
+      },
+      attempt: 1,
+      timer: null,
     });
-    this.pool.applyCredentials(accountId, credentials);
+    const expiresAt = credentials.expiresAt ?? null;
+    return { ok: true, expiresAt };
+  }
+
+  /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
+  async onModuleDestroy(): Promise<void> {
+    const pending = [...this.pendingSaves.values()];
+    for (const save of pending) {
+      if (save.timer !== null) clearTimeout(save.timer);
+      save.timer = null;
+    }
+    for (const save of pending) {
+      const saved = await this.trySave(save);
+      if (saved === 'failed') {
+        appLogger.error(
+          { accountId: save.accountId },
+          'oauth refresh: shutting down with a rotated token that could not be saved; the ' +
+            'account will need its credentials entered again',
+        );
+      }
+    }
+    this.pendingSaves.clear();
+  }
+
+  /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
+  get unsavedAccountIds(): string[] {
+    return [...this.pendingSaves.keys()];
+  }
+
+  /**
+   * One attempt now; on a failed write, more with exponential backoff until saved or superseded.
+   * Called with the account's refresh lock held, as are the retries: a save never races a
+   * refresh of the same account (whose newer tokens it would otherwise overwrite).
+   */
+  private async save(save: PendingSave): Promise<void> {
+    this.pendingSaves.set(save.accountId, save);
+    const outcome = await this.trySave(save);
+    if (outcome !== 'failed' || this.pendingSaves.get(save.accountId) !== save) return;
+    this.scheduleRetry(save);
+  }
+
+  private scheduleRetry(save: PendingSave): void {
+    const delay = Math.min(
+      this.options.saveRetryBaseMs * 2 ** (save.attempt - 1),
+      this.options.saveRetryMaxMs,
+    );
+    appLogger.warn(
+      { accountId: save.accountId, attempt: save.attempt, retryInMs: delay },
+      'oauth refresh: could not save the rotated token; using it from memory and retrying',
+    );
+    save.attempt += 1;
+    save.timer = setTimeout(() => {
+      save.timer = null;
+      void this.retry(save);
+    }, delay);
+    save.timer.unref();
+  }
+
+  private async retry(save: PendingSave): Promise<void> {
+    if (this.pendingSaves.get(save.accountId) !== save) return;
+    let lock: LockHandle | null = null;
+    try {
+      lock = await this.coordinator.acquireLock(
+        accountKeys.oauthRefreshLock(save.accountId),
+        REFRESH_LOCK_TTL_MS,
+      );
+    } catch {
+      lock = null;
+    }
+    if (lock === null) {
+      // A refresh of this account is running (it takes this save over) or the coordinator is
+      // down: try again later.
+      if (this.pendingSaves.get(save.accountId) === save) this.scheduleRetry(save);
+      return;
+    }
+    try {
+      if (this.pendingSaves.get(save.accountId) === save) await this.save(save);
+    } finally {
+      await this.coordinator.releaseLock(lock).catch(() => undefined);
+    }
+  }
+
+  private async trySave(save: PendingSave): Promise<'saved' | 'superseded' | 'failed'> {
+    let applied: boolean;
+    try {
+      // Compare-and-set: credentials an admin entered meanwhile are never overwritten.
+      applied = await this.accountsRepository.updateIfSealed(
+        save.accountId,
+        { credentials: save.basis },
+        save.changes,
+      );
+    } catch (error) {
+      // The error of the write, never the credentials (they are not part of it).
+      appLogger.warn(
+        { accountId: save.accountId, attempt: save.attempt, err: error },
+        'oauth refresh: saving the rotated token failed',
+      );
+      return 'failed';
+    }
+    if (this.pendingSaves.get(save.accountId) === save) this.dropPending(save);
+    if (!applied) {
+      appLogger.warn(
+        { accountId: save.accountId },
+        'oauth refresh: the account changed or was deleted before the rotated token was saved; ' +
+          'keeping what is stored',
+      );
+      await this.pool.reload().catch(() => undefined);
+      return 'superseded';
+    }
+    if (save.attempt > 1) {
+      appLogger.info(
+        { accountId: save.accountId, attempts: save.attempt },
+        'oauth refresh: rotated token saved',
+      );
+    }
     await this.coordinator
-      .publish(accountKeys.channels.invalidation, accountId)
+      .publish(accountKeys.channels.invalidation, save.accountId)
       .catch((error: unknown) =>
         appLogger.warn({ err: error }, 'could not publish a token refresh'),
       );
-    appLogger.info({ accountId, expiresInSeconds: expiresIn ?? null }, 'oauth token refreshed');
-    const expiresAt = credentials.expiresAt ?? null;
-    return { ok: true, expiresAt };
+    return 'saved';
+  }
+
+  private dropPending(save: PendingSave, options: { keepHold?: boolean } = {}): void {
+    if (save.timer !== null) clearTimeout(save.timer);
+    save.timer = null;
+    if (this.pendingSaves.get(save.accountId) === save) this.pendingSaves.delete(save.accountId);
+    if (options.keepHold !== true) this.pool.releaseCredentials(save.accountId);
   }
 
   private async exchange(
