@@ -79,3 +79,12 @@ export function bucketCount({ from, to }: TimeRange, bucket: UsageBucket): numbe
   const length = bucketLength(bucket);
   return (bucketStart(to - 1, bucket) - bucketStart(from, bucket)) / length + 1;
 }
+
+/**
+ * Start of the period whose request-log rows REQUEST_LOG_RETENTION_DAYS keeps: a UTC day start,
+ * `days` whole days before today's. Rows before it may have been pruned (their aggregates stay).
+ * Minus infinity when nothing is pruned (0 days).
+ */
+export function retentionHorizon(now: number, days: number): number {
+  return days > 0 ? bucketStart(now, 'day') - days * DAY_MS : Number.NEGATIVE_INFINITY;
+}
