@@ -48,6 +48,27 @@ describe(UsageJournal.name, () => {
     });
   });
 
+  describe('journaled', () => {
+    it('should resolve for the events appended so far while later ones keep coming', async () => {
+      const { dir, journal } = setup();
+      let n = 0;
+      let running = true;
+      const load = (): void => {
+        journal.append(event(`load-${n++}`));
+        if (running) setImmediate(load);
+      };
+      load();
+      journal.append(event('mine'));
+      await journal.journaled();
+      running = false;
+      const text = readdirSync(dir)
+        .map((name) => readFileSync(join(dir, name), 'utf8'))
+        .join('');
+      expect(text).toContain('"mine"');
+      await journal.close();
+    });
+  });
+
   describe('settle', () => {
     it('should delete a rotated segment once its events are stored, and keep it before', async () => {
       const { dir, journal, elapse } = setup();

@@ -130,10 +130,14 @@ export class UsageJournal {
   private seq = 0;
   private claimed = 0;
   private immediate: NodeJS.Immediate | null = null;
-  /** Writes in progress, one per segment at most. */
-  private writes = 0;
-  /** Waiters for everything appended so far to be written. */
-  private waiters: (() => void)[] = [];
+  /**
+   * Lines are written in flushes, one at a time; a flush takes every line queued since the last
+   * one (in practice one write(2)). `gen` numbers the flush the lines queued now will go out in.
+   */
+  private gen = 0;
+  private dirty = false;
+  private flushing = false;
+  private waiters: { gen: number; resolve: () => void }[] = [];
   private closed = false;
   private lastErrorLogAt = 0;
 
@@ -160,10 +164,12 @@ export class UsageJournal {
       segment.outstanding += 1;
       segment.events += 1;
       this.segmentOf.set(event, segment);
-      if (this.immediate === null) {
+      this.dirty = true;
+      // A flush in progress takes these lines next, as soon as its write returns.
+      if (this.immediate === null && !this.flushing) {
         this.immediate = setImmediate(() => {
           this.immediate = null;
-          this.writePending();
+          this.flush();
         });
       }
     } catch (error) {
@@ -171,10 +177,14 @@ export class UsageJournal {
     }
   }
 
-  /** Resolves once every event appended so far is in the journal file (or its write failed). */
+  /**
+   * Resolves once every event appended so far is in the journal file (or its write failed); not
+   * later events: under load the journal is never idle.
+   */
   journaled(): Promise<void> {
-    if (this.idle()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    const gen = this.dirty ? this.gen : this.flushing ? this.gen - 1 : null;
+    if (gen === null) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ gen, resolve }));
   }
 
   /** Events stored in SQL, or given up on: their segment can go once it holds no other. */
@@ -261,7 +271,7 @@ export class UsageJournal {
     if (this.immediate !== null) {
       clearImmediate(this.immediate);
       this.immediate = null;
-      this.writePending();
+      this.flush();
     }
     await this.journaled();
     this.closed = true;
@@ -330,51 +340,47 @@ export class UsageJournal {
     return segment;
   }
 
-  private idle(): boolean {
-    if (this.writes > 0) return false;
-    for (const segment of this.segments) if (segment.pending.length > 0) return false;
-    return true;
-  }
-
-  private writePending(): void {
-    for (const segment of this.segments) {
-      if (segment.pending.length > 0 && !segment.writing && !this.closedFd(segment)) {
-        this.writeSegment(segment);
+  private flush(): void {
+    if (this.flushing || !this.dirty) return;
+    const gen = this.gen;
+    this.gen += 1;
+    this.dirty = false;
+    this.flushing = true;
+    const batch = [...this.segments].filter((s) => s.pending.length > 0 && s.fd !== null);
+    for (const segment of batch) segment.writing = true;
+    const next = (index: number, error: NodeJS.ErrnoException | null): void => {
+      if (error !== null) this.writeFailed(error);
+      if (index < batch.length) {
+        this.writeSegment(batch[index], (e) => next(index + 1, e));
+        return;
       }
-    }
-    this.resolveWaitersIfIdle();
+      for (const segment of batch) {
+        segment.writing = false;
+        this.removeIfDone(segment);
+      }
+      this.flushing = false;
+      const done = this.waiters.filter((w) => w.gen <= gen);
+      if (done.length > 0) {
+        this.waiters = this.waiters.filter((w) => w.gen > gen);
+        for (const w of done) w.resolve();
+      }
+      // Lines queued while this flush wrote go out now.
+      this.flush();
+    };
+    next(0, null);
   }
 
-  private writeSegment(segment: Segment): void {
+  private writeSegment(
+    segment: Segment,
+    done: (error: NodeJS.ErrnoException | null) => void,
+  ): void {
     const data = segment.pending.join('\n') + '\n';
     segment.pending = [];
-    segment.writing = true;
-    this.writes += 1;
-    const done = (error: NodeJS.ErrnoException | null): void => {
-      segment.writing = false;
-      this.writes -= 1;
-      if (error !== null) this.writeFailed(error);
-      // Lines recorded while this write ran go out now, in the next write.
-      if (segment.pending.length > 0 && !this.closedFd(segment)) this.writeSegment(segment);
-      else this.removeIfDone(segment);
-      this.resolveWaitersIfIdle();
-    };
     const fd = segment.fd as number;
     write(fd, data, null, 'utf8', (error) => {
       if (error !== null || !this.fsync) return done(error);
       fdatasync(fd, done);
     });
-  }
-
-  private closedFd(segment: Segment): boolean {
-    return !this.segments.has(segment) || segment.fd === null;
-  }
-
-  private resolveWaitersIfIdle(): void {
-    if (this.waiters.length === 0 || !this.idle()) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   /**
