@@ -46,6 +46,19 @@ describe(UsageJournal.name, () => {
       );
       await journal.close();
     });
+
+    it('should write and fdatasync on the thread pool with fsync on', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sy-journal-'));
+      const journal = new UsageJournal({
+        dir,
+        owner: { host: 'h', pid: process.pid, start: 1 },
+        fsync: true,
+      });
+      journal.append(event('synced'));
+      await journal.journaled();
+      expect(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8')).toContain('"synced"');
+      await journal.close();
+    });
   });
 
   describe('journaled', () => {
