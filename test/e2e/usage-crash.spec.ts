@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { FakeUpstream } from '../fake-upstream/fake-upstream';
-import { startServerProcess, type ServerProcess } from '../support/app-process';
+import { startServerProcess, waitFor, type ServerProcess } from '../support/app-process';
 import { createTempPostgresDatabase, type TempDatabase } from '../support/databases';
 import { databaseUrlOrSkip } from '../support/services';
 
@@ -204,9 +204,24 @@ async function crashAndRestart(
     expect(after.ids.length - completed.length).toBeLessThanOrEqual(CLIENTS);
     // Replaying a row that was already stored must not count it twice.
     expect(after.aggregated).toBe(after.ids.length);
-    // Once replayed and stored, the claimed journal is gone; only the new process's file is left.
-    const journals = readdirSync(join(dataDir, 'usage-journal'));
-    expect(journals.filter((name) => !name.includes(`.${server!.child.pid}.`))).toEqual([]);
+    // Once replayed and stored, the claimed journal is gone.
+    expect(readdirSync(join(dataDir, 'usage-journal'))).toEqual([]);
+
+    // A clean stop (SIGTERM) stores what it served and leaves no journal behind.
+    const second = server;
+    const more = startLoad(second.url, key, () => undefined);
+    await waitFor(
+      async () => more.completed.length,
+      (n) => n >= 200,
+      60_000,
+      20,
+    );
+    await more.stop();
+    expect(more.completed.length).toBe(more.sent);
+    expect(await second.stop()).toBe(0);
+    server = undefined;
+    expect(readdirSync(join(dataDir, 'usage-journal'))).toEqual([]);
+    expect((await stored()).ids.length).toBe(after.ids.length + more.completed.length);
   } finally {
     await server?.stop();
     await upstream.close();
