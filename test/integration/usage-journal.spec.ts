@@ -117,6 +117,22 @@ describe(`${UsageRecorder.name} journal (SQLite)`, () => {
     await again.close();
   });
 
+  it('should start and store usage without a journal when its directory cannot be made', async () => {
+    const error = jest.spyOn(appLogger, 'error').mockImplementation(() => undefined);
+    // A file where the directory should be: mkdir fails as on a read-only volume.
+    writeFileSync(join(dataDir, 'usage-journal'), '');
+    const app = await startApp();
+    expect(error).toHaveBeenCalledWith(
+      expect.anything(),
+      expect.stringContaining('usage journal unavailable'),
+    );
+    const recorder = app.get(UsageRecorder);
+    recorder.record(event('no-journal'));
+    await recorder.journaled();
+    await app.close();
+    expect(await counts(db)).toEqual({ rows: 1, aggregated: 1 });
+  });
+
   it('should leave every served event journaled until it is stored, and nothing after a clean close', async () => {
     const app = await startApp();
     const recorder = app.get(UsageRecorder);

@@ -151,12 +151,22 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
    */
   async onModuleInit(): Promise<void> {
     if (this.journalDir === null) return;
-    this.journal = new UsageJournal({
-      dir: this.journalDir,
-      owner: { host: journalHost(hostname()), pid: process.pid, start: Date.now() },
-      fsync: this.journalFsync,
-      onWriteError: () => this.journalErrors.inc(),
-    });
+    try {
+      this.journal = new UsageJournal({
+        dir: this.journalDir,
+        owner: { host: journalHost(hostname()), pid: process.pid, start: Date.now() },
+        fsync: this.journalFsync,
+        onWriteError: () => this.journalErrors.inc(),
+      });
+    } catch (error) {
+      // A read-only DATA_DIR must not keep the relay from serving: usage still goes to SQL.
+      this.journalErrors.inc();
+      appLogger.error(
+        { err: error, dir: this.journalDir },
+        'usage journal unavailable: usage is written to SQL only, a crash could lose the last second of it',
+      );
+      return;
+    }
     await this.replay(this.journal.claimOrphans());
     this.heartbeat = setInterval(() => this.journalHeartbeat(), JOURNAL_HEARTBEAT_MS);
     this.heartbeat.unref();
