@@ -354,6 +354,26 @@ export class EnvironmentSchema {
   @Min(100)
   USAGE_QUEUE_MAX = 100000;
 
+  /**
+   * Append every usage event to a local journal under DATA_DIR before the write-behind stores it,
+   * and replay journals left by a crashed process at start.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  USAGE_JOURNAL = true;
+
+  /** fdatasync each journal write: survives a power loss too, at the cost of a disk flush. */
+  @Transform(toBool)
+  @IsBoolean()
+  USAGE_JOURNAL_FSYNC = false;
+
+  /** Days of request-log rows kept; older rows are pruned daily (aggregates stay). 0 = forever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  REQUEST_LOG_RETENTION_DAYS = 90;
+
   /** A LiteLLM-format price file merged over the bundled table. */
   @Transform(emptyToUndefined)
   @IsOptional()

@@ -32,6 +32,21 @@ interface LockEntry {
 const MIN_WRITES_BETWEEN_SWEEPS = 1024;
 
 /**
+ * Live sticky sessions kept at most. Every distinct conversation id a client sends makes one for
+ * STICKY_SESSION_TTL_SECONDS, so without a bound a client inventing ids could grow the heap
+ * without limit; the least recently used session goes first (it only loses its affinity).
+ */
+export const DEFAULT_MAX_STICKY_ENTRIES = 100_000;
+
+/** `coordinationKeys.sticky(keyId, sessionHash)`: `k:{<keyId>}:sticky:<hash>`. */
+const STICKY_KEY = /^k:\{[^}]*\}:sticky:/;
+
+export interface LocalCoordinatorStoreOptions {
+  /** Live sticky sessions kept at most (least recently used evicted first). */
+  maxStickyEntries?: number;
+}
+
+/**
  * The state behind one or more LocalCoordinators. One per process in production; tests hand the
  * same store to two coordinators to play two instances.
  *
@@ -44,13 +59,53 @@ export class LocalCoordinatorStore {
   /** key -> member (`${instanceId}:${leaseId}`) -> expiry in epoch ms. */
   readonly leases = new Map<string, Map<string, number>>();
   readonly values = new Map<string, ValueEntry>();
+  /**
+   * Sticky sessions, apart from the other values so that only they are evicted (a cooldown must
+   * never be); in least-recently-used order: a read that renews one moves it to the end.
+   */
+  readonly stickies = new Map<string, ValueEntry>();
   readonly locks = new Map<string, LockEntry>();
   readonly events = new EventEmitter();
+  readonly maxStickyEntries: number;
   private writesSinceSweep = 0;
 
-  constructor() {
+  constructor(options: LocalCoordinatorStoreOptions = {}) {
     // Every subscription of every instance is a listener; there is no leak to warn about.
     this.events.setMaxListeners(0);
+    this.maxStickyEntries = options.maxStickyEntries ?? DEFAULT_MAX_STICKY_ENTRIES;
+  }
+
+  private valueMap(key: string): Map<string, ValueEntry> {
+    return STICKY_KEY.test(key) ? this.stickies : this.values;
+  }
+
+  setValue(key: string, entry: ValueEntry): void {
+    const map = this.valueMap(key);
+    // Re-inserted at the end: the most recently used.
+    map.delete(key);
+    map.set(key, entry);
+    if (map !== this.stickies) return;
+    while (this.stickies.size > this.maxStickyEntries) {
+      const oldest = this.stickies.keys().next().value as string;
+      this.stickies.delete(oldest);
+    }
+  }
+
+  deleteValue(key: string): void {
+    this.valueMap(key).delete(key);
+  }
+
+  /** A live value renewed to a new expiry; a sticky session becomes the most recently used. */
+  touchValue(key: string, expiresAtMs: number, now: number): ValueEntry | undefined {
+    const entry = this.value(key, now);
+    if (!entry) return undefined;
+    entry.expiresAtMs = expiresAtMs;
+    const map = this.valueMap(key);
+    if (map === this.stickies) {
+      map.delete(key);
+      map.set(key, entry);
+    }
+    return entry;
   }
 
   counter(key: string, now: number): CounterEntry | undefined {
@@ -77,9 +132,10 @@ export class LocalCoordinatorStore {
   }
 
   value(key: string, now: number): ValueEntry | undefined {
-    const entry = this.values.get(key);
+    const map = this.valueMap(key);
+    const entry = map.get(key);
     if (entry && entry.expiresAtMs <= now) {
-      this.values.delete(key);
+      map.delete(key);
       return undefined;
     }
     return entry;
@@ -96,12 +152,18 @@ export class LocalCoordinatorStore {
 
   noteWrite(now: number): void {
     this.writesSinceSweep += 1;
-    const size = this.counters.size + this.leases.size + this.values.size + this.locks.size;
+    const size =
+      this.counters.size +
+      this.leases.size +
+      this.values.size +
+      this.stickies.size +
+      this.locks.size;
     if (this.writesSinceSweep < Math.max(MIN_WRITES_BETWEEN_SWEEPS, size)) return;
     this.writesSinceSweep = 0;
     for (const key of this.counters.keys()) this.counter(key, now);
     for (const key of this.leases.keys()) this.liveLeases(key, now);
     for (const key of this.values.keys()) this.value(key, now);
+    for (const key of this.stickies.keys()) this.value(key, now);
     for (const name of this.locks.keys()) this.lock(name, now);
   }
 }
@@ -230,10 +292,7 @@ export class LocalCoordinator implements Coordinator {
   }
 
   private touchValue(touch: { key: string; ttlMs: number }, now: number): string | null {
-    const entry = this.store.value(touch.key, now);
-    if (!entry) return null;
-    entry.expiresAtMs = now + touch.ttlMs;
-    return entry.value;
+    return this.store.touchValue(touch.key, now + touch.ttlMs, now)?.value ?? null;
   }
 
   async settle(request: SettleRequest): Promise<void> {
@@ -288,7 +347,7 @@ export class LocalCoordinator implements Coordinator {
     this.assertOpen('setValue');
     assertTtl(ttlMs);
     const now = this.now();
-    this.store.values.set(key, { value, expiresAtMs: now + ttlMs });
+    this.store.setValue(key, { value, expiresAtMs: now + ttlMs });
     this.store.noteWrite(now);
   }
 
@@ -311,7 +370,7 @@ export class LocalCoordinator implements Coordinator {
 
   async deleteValue(key: string): Promise<void> {
     this.assertOpen('deleteValue');
-    this.store.values.delete(key);
+    this.store.deleteValue(key);
   }
 
   async acquireLock(name: string, ttlMs: number): Promise<LockHandle | null> {

@@ -4,7 +4,9 @@ import {
   bucketStarts,
   DAY_MS,
   HOUR_MS,
+  retentionHorizon,
   splitRange,
+  splitRetained,
   type TimeRange,
 } from './usage-range';
 
@@ -97,6 +99,41 @@ describe('usage-range', () => {
       ]);
       expect(bucketCount(range, 'hour')).toBe(2);
       expect(bucketCount(range, 'day')).toBe(1);
+    });
+  });
+
+  describe('retentionHorizon', () => {
+    it('should be the UTC day start N days before today, and nothing for 0 days', () => {
+      const now = t('2026-12-02T15:30:00Z');
+      expect(retentionHorizon(now, 90)).toBe(t('2026-09-03T00:00:00Z'));
+      expect(retentionHorizon(now, 0)).toBe(Number.NEGATIVE_INFINITY);
+    });
+  });
+
+  describe('splitRetained', () => {
+    const horizon = t('2026-03-10T00:00:00Z');
+
+    it('should answer edge minutes before the horizon by their whole hour', () => {
+      const range = { from: t('2026-03-08T10:20:00Z'), to: t('2026-03-10T05:40:00Z') };
+      const { split, range: answered } = splitRetained(range, horizon);
+      expect(answered).toEqual({ from: t('2026-03-08T10:00:00Z'), to: range.to });
+      expect(split.raw).toEqual([{ from: t('2026-03-10T05:00:00Z'), to: range.to }]);
+      expect(split.hours).toContainEqual({
+        from: t('2026-03-08T10:00:00Z'),
+        to: t('2026-03-08T11:00:00Z'),
+      });
+    });
+
+    it('should widen a range inside one hour before the horizon to that hour', () => {
+      const range = { from: t('2026-03-01T07:05:00Z'), to: t('2026-03-01T07:25:00Z') };
+      const { split, range: answered } = splitRetained(range, horizon);
+      expect(answered).toEqual({ from: t('2026-03-01T07:00:00Z'), to: t('2026-03-01T08:00:00Z') });
+      expect(split).toEqual({ days: null, hours: [answered], raw: [] });
+    });
+
+    it('should change nothing after the horizon', () => {
+      const range = { from: t('2026-03-11T07:05:00Z'), to: t('2026-03-12T09:25:00Z') };
+      expect(splitRetained(range, horizon)).toEqual({ split: splitRange(range), range });
     });
   });
 });

@@ -79,3 +79,42 @@ export function bucketCount({ from, to }: TimeRange, bucket: UsageBucket): numbe
   const length = bucketLength(bucket);
   return (bucketStart(to - 1, bucket) - bucketStart(from, bucket)) / length + 1;
 }
+
+/**
+ * Start of the period whose request-log rows REQUEST_LOG_RETENTION_DAYS keeps: a UTC day start,
+ * `days` whole days before today's. Rows before it may have been pruned (their aggregates stay).
+ * Minus infinity when nothing is pruned (0 days).
+ */
+export function retentionHorizon(now: number, days: number): number {
+  return days > 0 ? bucketStart(now, 'day') - days * DAY_MS : Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * The split of a range when request-log rows before `horizon` (a UTC day start, see
+ * retentionHorizon) may have been pruned. A minutes piece before the horizon cannot be read from
+ * the log any more: it is answered by its whole hour from the hour aggregates, so the range
+ * answered widens to that hour; `range` is the range the pieces cover. Pieces never straddle the
+ * horizon: a minutes piece lies inside one hour and the horizon is a whole hour. Whether the rows
+ * were pruned yet or not, the answer is the same.
+ */
+export function splitRetained(
+  range: TimeRange,
+  horizon: number,
+): { split: RangeSplit; range: TimeRange } {
+  const split = splitRange(range);
+  if (split.raw.every((piece) => piece.from >= horizon)) return { split, range };
+  const answered = { ...range };
+  const raw: TimeRange[] = [];
+  for (const piece of split.raw) {
+    if (piece.from >= horizon) {
+      raw.push(piece);
+      continue;
+    }
+    const hour = bucketStart(piece.from, 'hour');
+    split.hours.push({ from: hour, to: hour + HOUR_MS });
+    answered.from = Math.min(answered.from, hour);
+    answered.to = Math.max(answered.to, hour + HOUR_MS);
+  }
+  split.raw = raw;
+  return { split, range: answered };
+}

@@ -1,9 +1,13 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { BoundedQueue } from './bounded-queue';
+import { JOURNAL_HEARTBEAT_MS, journalHost, UsageJournal, type ClaimedFile } from './usage-journal';
+import { retentionHorizon } from './usage-range';
 import { UsageRepository, type UsageBatchWriter } from './usage.repository';
 import type { UsageEvent } from './usage.types';
 
@@ -44,10 +48,24 @@ function message(error: unknown): string {
  * USAGE_QUEUE_MAX events (plus the one batch being written); beyond that the oldest are dropped,
  * counted in `switchyard_usage_events_dropped_total` and logged. On shutdown everything queued is
  * written, for at most SHUTDOWN_TIMEOUT_MS.
+ *
+ * With USAGE_JOURNAL (the default) every event is also appended to a local journal (see
+ * UsageJournal) in the same event-loop turn, and its segment is deleted once its events are in
+ * SQL. At start, journals of dead processes are replayed before the server listens: rows are
+ * idempotent by request id, so an event both stored and still journaled is not counted twice.
+ * Events dropped from a full queue or at a shutdown that timed out stay in the journal and are
+ * replayed at the next start.
  */
 @Injectable()
-export class UsageRecorder implements OnApplicationShutdown {
+export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly queue: BoundedQueue<UsageEvent>;
+  private readonly journalDir: string | null;
+  private readonly journalFsync: boolean;
+  private readonly retentionDays: number;
+  private journal: UsageJournal | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly journalErrors: Counter;
+  private readonly replayedTotal: Counter;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly shutdownTimeoutMs: number;
@@ -81,6 +99,9 @@ export class UsageRecorder implements OnApplicationShutdown {
     this.batchSize = Math.min(env.USAGE_BATCH_SIZE, env.USAGE_QUEUE_MAX);
     this.flushIntervalMs = env.USAGE_FLUSH_INTERVAL_MS;
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
+    this.journalDir = env.USAGE_JOURNAL ? join(config.dataDir, 'usage-journal') : null;
+    this.journalFsync = env.USAGE_JOURNAL_FSYNC;
+    this.retentionDays = env.REQUEST_LOG_RETENTION_DAYS;
 
     const registers = [metrics.registry];
     const pending = (): number => this.pending;
@@ -112,8 +133,53 @@ export class UsageRecorder implements OnApplicationShutdown {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.journalErrors = new Counter({
+      name: 'switchyard_usage_journal_errors_total',
+      help: 'Failed writes to the local usage journal (the events still go to SQL, but a crash then could lose them)',
+      registers,
+    });
+    this.replayedTotal = new Counter({
+      name: 'switchyard_usage_journal_replayed_total',
+      help: 'Usage events read back from journals of processes that died before storing them',
+      registers,
+    });
   }
 
+  /**
+   * Opens this process's journal and replays those of dead processes before the server listens,
+   * so the usage of a crashed run is in SQL (or queued, when the database is down) at start.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.journalDir === null) return;
+    try {
+      this.journal = new UsageJournal({
+        dir: this.journalDir,
+        owner: { host: journalHost(hostname()), pid: process.pid, start: Date.now() },
+        fsync: this.journalFsync,
+        onWriteError: () => this.journalErrors.inc(),
+      });
+    } catch (error) {
+      // A read-only DATA_DIR must not keep the relay from serving: usage still goes to SQL.
+      this.journalErrors.inc();
+      appLogger.error(
+        { err: error, dir: this.journalDir },
+        'usage journal unavailable: usage is written to SQL only, a crash could lose the last second of it',
+      );
+      return;
+    }
+    await this.replay(this.journal.claimOrphans());
+    this.heartbeat = setInterval(() => this.journalHeartbeat(), JOURNAL_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Resolves once every event recorded so far is in the journal (in the kernel, not necessarily
+   * on disk): the relay awaits it before it ends a response, so a response the client saw
+   * complete has its usage on record even if the process dies the next moment.
+   */
+  journaled(): Promise<void> {
+    return this.journal === null ? Promise.resolve() : this.journal.journaled();
+  }
   /** Events not yet written: queued plus the batch being written. */
   get pending(): number {
     return this.queue.size + this.inFlight;
@@ -122,6 +188,7 @@ export class UsageRecorder implements OnApplicationShutdown {
   /** Queues a finished request's usage. Never blocks, never does I/O, never throws. */
   record(event: UsageEvent): void {
     try {
+      this.journal?.append(event);
       const evicted = this.queue.push(event);
       if (evicted > 0) this.drop('queue_full', evicted);
       if (this.state === 'open') this.wake();
@@ -180,11 +247,71 @@ export class UsageRecorder implements OnApplicationShutdown {
     if (left > 0) {
       this.drop('shutdown', left);
       appLogger.error(
-        { lost: left, err: { message: message(this.lastError) } },
-        'usage events could not be written before shutdown: lost',
+        { lost: left, err: { message: message(this.lastError) }, journaled: this.journal !== null },
+        this.journal === null
+          ? 'usage events could not be written before shutdown: lost'
+          : 'usage events could not be written before shutdown: left in the journal for the next start',
       );
       this.queue.take(this.queue.size);
     }
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    await this.journal?.close();
+  }
+
+  private journalHeartbeat(): void {
+    const journal = this.journal;
+    if (journal === null) return;
+    journal.heartbeat();
+    // Another host's process that died on a shared DATA_DIR: its file goes stale, then is taken.
+    const orphans = journal.claimOrphans();
+    if (orphans.length > 0) void this.replay(orphans);
+  }
+
+  /**
+   * Stores claimed journals' events directly, batch by batch; when the database fails, the rest
+   * goes through the queue like any event. Events older than the request-log retention are not
+   * replayed: their rows may have been stored and pruned already, and replaying them would count
+   * them twice in the aggregates.
+   */
+  private async replay(files: ClaimedFile[]): Promise<void> {
+    const journal = this.journal;
+    if (journal === null || files.length === 0) return;
+    const horizon = retentionHorizon(Date.now(), this.retentionDays);
+    const events: UsageEvent[] = [];
+    const tooOld: UsageEvent[] = [];
+    let unreadable = 0;
+    for (const file of files) {
+      unreadable += file.unreadable;
+      for (const event of file.events) (event.at < horizon ? tooOld : events).push(event);
+    }
+    journal.settle(tooOld);
+    this.replayedTotal.inc(events.length);
+    appLogger.warn(
+      { files: files.length, events: events.length, tooOld: tooOld.length, unreadable },
+      'replaying usage journals left by a process that stopped before storing them',
+    );
+    let stored = 0;
+    let next = 0;
+    try {
+      while (next < events.length) {
+        const batch = events.slice(next, next + this.batchSize);
+        stored += await this.writer.writeBatch(batch);
+        next += batch.length;
+        journal.settle(batch);
+      }
+    } catch (error) {
+      appLogger.error(
+        { err: { message: message(error) }, left: events.length - next },
+        'replayed usage could not be stored yet: queued and retried',
+      );
+      for (const event of events.slice(next)) {
+        const evicted = this.queue.push(event);
+        if (evicted > 0) this.drop('queue_full', evicted);
+      }
+      if (this.state === 'open') this.wake();
+    }
+    appLogger.info({ replayed: next, newRows: stored }, 'usage journal replayed');
   }
 
   /** Arms the flusher for newly queued events: at once for a full batch, else after the interval. */
@@ -294,6 +421,7 @@ export class UsageRecorder implements OnApplicationShutdown {
     try {
       await this.writer.writeBatch(batch);
       endTimer({ outcome: 'ok' });
+      this.journal?.settle(batch);
       this.written(batch.length);
       return true;
     } catch (error) {
@@ -330,6 +458,7 @@ export class UsageRecorder implements OnApplicationShutdown {
       const event = batch[i];
       try {
         await this.writer.writeBatch([event]);
+        this.journal?.settle([event]);
         stored += 1;
         this.written(1);
       } catch (error) {
@@ -349,6 +478,8 @@ export class UsageRecorder implements OnApplicationShutdown {
       return false;
     }
     for (const { event, error } of refused) {
+      // Replaying it would be refused again: it leaves the journal with the drop.
+      this.journal?.settle([event]);
       this.drop('rejected', 1);
       appLogger.error(
         { err: { message: message(error) }, usageRequestId: event.requestId },

@@ -1,3 +1,4 @@
+import type { ConfigService } from 'src/config/config.service';
 import type { UsageStatsRepository } from './usage-stats.repository';
 import { MAX_SERIES_POINTS, UsageStatsService } from './usage-stats.service';
 import { UsageExceptionCode } from './usage.exception';
@@ -18,7 +19,11 @@ function fakeRepository() {
 function service() {
   const repository = fakeRepository();
   return {
-    stats: new UsageStatsService(repository as unknown as UsageStatsRepository),
+    stats: new UsageStatsService(
+      repository as unknown as UsageStatsRepository,
+      // These ranges lie in 2025: keep every request-log row.
+      { env: { REQUEST_LOG_RETENTION_DAYS: 0 } } as ConfigService,
+    ),
     repository,
   };
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from 'src/config/config.service';
 import type { RequestLogTable } from 'src/infra/database/database.types';
 import type {
   RequestLogQueryDto,
@@ -23,7 +24,9 @@ import {
   bucketStart,
   bucketStarts,
   DAY_MS,
-  splitRange,
+  retentionHorizon,
+  splitRetained,
+  type RangeSplit,
   type TimeRange,
   type UsageBucket,
 } from './usage-range';
@@ -100,6 +103,12 @@ function entryDto(row: RequestLogTable): RequestLogEntryDto {
   };
 }
 
+function sumOf(groups: Map<string, GroupTotals>): UsageTotals {
+  const sum = emptyTotals();
+  for (const group of groups.values()) addTotals(sum, group);
+  return sum;
+}
+
 /** The one dimension the aggregates can answer a filter with, or undefined when they cannot. */
 function singleDim(filter: DimFilter): { dim: UsageDim; dimId: string } | undefined {
   const set: { dim: UsageDim; dimId: string }[] = [];
@@ -118,15 +127,26 @@ function singleDim(filter: DimFilter): { dim: UsageDim; dimId: string } | undefi
  * range is cut into whole days (day aggregates), whole hours at the edges (hour aggregates) and
  * the remaining minutes (request log), so they always equal the request log's own sums. Time
  * series report whole buckets: the first point starts at `from` rounded down to its bucket.
+ *
+ * Request-log rows older than REQUEST_LOG_RETENTION_DAYS are pruned (UsageRetentionService),
+ * aggregates are not. Before that horizon a range's minutes at an edge are answered by their
+ * whole hour, and a query only the log can answer (two filters) starts at the horizon; the
+ * `from` and `to` of the answer say which range was totalled.
  */
 @Injectable()
 export class UsageStatsService {
-  constructor(private readonly repository: UsageStatsRepository) {}
+  private readonly retentionDays: number;
+
+  constructor(
+    private readonly repository: UsageStatsRepository,
+    config: ConfigService,
+  ) {
+    this.retentionDays = config.env.REQUEST_LOG_RETENTION_DAYS;
+  }
 
   async summary(query: UsageSummaryQueryDto): Promise<UsageSummaryDto> {
-    const range = this.range(query);
-    const totals = await this.totals(range, query);
-    return { from: iso(range.from), to: iso(range.to), ...totalsDto(totals) };
+    const { range, groups } = await this.grouped(this.range(query), query);
+    return { from: iso(range.from), to: iso(range.to), ...totalsDto(sumOf(groups)) };
   }
 
   async timeseries(query: UsageTimeseriesQueryDto): Promise<UsageTimeseriesDto> {
@@ -148,8 +168,7 @@ export class UsageStatsService {
   }
 
   async breakdown(query: UsageBreakdownQueryDto): Promise<UsageBreakdownDto> {
-    const range = this.range(query);
-    const groups = await this.grouped(range, {}, query.dim);
+    const { range, groups } = await this.grouped(this.range(query), {}, query.dim);
     const items = [...groups.values()]
       .sort(
         (a, b) => b.costMicros - a.costMicros || b.requests - a.requests || (a.id < b.id ? -1 : 1),
@@ -186,14 +205,14 @@ export class UsageStatsService {
     const from = range.from ?? bucketStart(to, 'day') - (KEY_USAGE_DAYS - 1) * DAY_MS;
     const checked = this.range({ from, to });
     const [totals, daily] = await Promise.all([
-      this.totals(checked, { keyId }),
+      this.grouped(checked, { keyId }),
       this.points(checked, 'day', 'key', keyId),
     ]);
     return {
       keyId,
-      from: iso(checked.from),
-      to: iso(checked.to),
-      totals: totalsDto(totals),
+      from: iso(totals.range.from),
+      to: iso(totals.range.to),
+      totals: totalsDto(sumOf(totals.groups)),
       daily,
     };
   }
@@ -210,22 +229,17 @@ export class UsageStatsService {
     return { from, to };
   }
 
-  private async totals(range: TimeRange, filter: DimFilter): Promise<UsageTotals> {
-    const sum = emptyTotals();
-    for (const group of (await this.grouped(range, filter)).values()) addTotals(sum, group);
-    return sum;
-  }
-
   /**
    * Exact totals over the range, per id of `groupBy` (or one group `*`). Aggregates answer
    * whatever they can: no filter, or a filter on the same single dimension that is not grouped;
-   * anything else (two filters, say key and model) is summed from the request log.
+   * anything else (two filters, say key and model) is summed from the request log. Returns the
+   * range actually totalled (see the class comment on retention).
    */
   private async grouped(
-    range: TimeRange,
+    requested: TimeRange,
     filter: DimFilter,
     groupBy?: GroupDim,
-  ): Promise<Map<string, GroupTotals>> {
+  ): Promise<{ range: TimeRange; groups: Map<string, GroupTotals> }> {
     const requestFilter: RequestFilter = {
       keyId: filter.keyId,
       accountId: filter.accountId,
@@ -234,8 +248,16 @@ export class UsageStatsService {
     const single = singleDim(filter);
     const aggregateDim =
       groupBy === undefined ? single : single?.dim === 'all' ? { dim: groupBy } : undefined;
-    const split =
-      aggregateDim === undefined ? { days: null, hours: [], raw: [range] } : splitRange(range);
+    const horizon = retentionHorizon(Date.now(), this.retentionDays);
+    let range: TimeRange;
+    let split: RangeSplit;
+    if (aggregateDim === undefined) {
+      // Only the log can answer: what it may have lost is left out, and the answer says so.
+      range = { from: Math.max(requested.from, horizon), to: Math.max(requested.to, horizon) };
+      split = { days: null, hours: [], raw: range.from < range.to ? [range] : [] };
+    } else {
+      ({ split, range } = splitRetained(requested, horizon));
+    }
     const [fromAggregates, fromLog] = await Promise.all([
       aggregateDim === undefined
         ? Promise.resolve([])
@@ -256,7 +278,7 @@ export class UsageStatsService {
       }
       addTotals(group, part);
     }
-    return groups;
+    return { range, groups };
   }
 
   private async points(

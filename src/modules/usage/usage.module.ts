@@ -3,14 +3,16 @@ import { PricingController } from './pricing.controller';
 import { PricingRepository } from './pricing.repository';
 import { PricingService } from './pricing.service';
 import { UsageRecorder } from './usage-recorder.service';
+import { UsageRetentionService } from './usage-retention.service';
 import { UsageStatsRepository } from './usage-stats.repository';
 import { UsageStatsService } from './usage-stats.service';
 import { UsageController } from './usage.controller';
 import { UsageRepository } from './usage.repository';
 
 /**
- * Pricing, the usage write-behind (request log + aggregates) and the stats queries. Needs the
- * global ConfigModule, DatabaseModule, CoordinationModule and MetricsModule.
+ * Pricing, the usage write-behind (request log + aggregates, with its crash journal), request-log
+ * retention and the stats queries. Needs the global ConfigModule, DatabaseModule,
+ * CoordinationModule and MetricsModule (and ScheduleModule for the retention job).
  */
 @Module({
   controllers: [UsageController, PricingController],
@@ -19,6 +21,7 @@ import { UsageRepository } from './usage.repository';
     PricingService,
     UsageRepository,
     UsageRecorder,
+    UsageRetentionService,
     UsageStatsRepository,
     UsageStatsService,
   ],

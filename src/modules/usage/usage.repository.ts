@@ -190,4 +190,18 @@ export class UsageRepository implements UsageBatchWriter {
   async ping(): Promise<void> {
     await pingDatabase(this.db);
   }
+
+  /**
+   * Deletes up to `limit` request-log rows older than `before` (through the `at` index); returns
+   * how many went. Aggregates are left alone: they already hold these rows.
+   */
+  async pruneRequestLog(before: number, limit: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('request_log')
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('request_log').select('id').where('at', '<', before).limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }

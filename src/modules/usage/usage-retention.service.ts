@@ -1,0 +1,91 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { Counter } from 'prom-client';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { MetricsService } from 'src/modules/metrics/metrics.service';
+import { HOUR_MS, retentionHorizon } from './usage-range';
+import { UsageRepository } from './usage.repository';
+
+/** Rows deleted per statement: short transactions, so writers and readers never wait long. */
+export const PRUNE_BATCH_ROWS = 5000;
+/** The job's lock outlives a run; a run stops itself well before and goes on at the next one. */
+const JOB_LOCK_TTL_MS = 10 * 60_000;
+const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
+const JOB_LOCK = coordinationKeys.lock('job:request-log-retention');
+
+/**
+ * Deletes request-log rows older than REQUEST_LOG_RETENTION_DAYS. The horizon moves once a day
+ * (it is a UTC day start); the job looks every hour, so a restart never skips a day, and runs on
+ * one instance at a time (a coordinator lock). Aggregates are kept: the stats service answers
+ * periods before the horizon from them (see UsageStatsService).
+ */
+@Injectable()
+export class UsageRetentionService implements OnApplicationShutdown {
+  private readonly retentionDays: number;
+  private readonly prunedTotal: Counter;
+  private stopping = false;
+
+  constructor(
+    config: ConfigService,
+    metrics: MetricsService,
+    private readonly repository: UsageRepository,
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+  ) {
+    this.retentionDays = config.env.REQUEST_LOG_RETENTION_DAYS;
+    this.prunedTotal = new Counter({
+      name: 'switchyard_request_log_pruned_total',
+      help: 'Request-log rows deleted by the retention job (REQUEST_LOG_RETENTION_DAYS)',
+      registers: [metrics.registry],
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  @Interval(HOUR_MS)
+  async scheduled(): Promise<void> {
+    try {
+      await this.prune();
+    } catch (error) {
+      appLogger.error({ err: error }, 'request-log retention job failed');
+    }
+  }
+
+  /**
+   * One run: deletes, batch by batch, every row before the horizon. Returns the number deleted,
+   * or null when retention is off or another instance holds the job.
+   */
+  async prune(now = Date.now()): Promise<number | null> {
+    if (this.retentionDays === 0) return null;
+    const lock = await this.coordinator.acquireLock(JOB_LOCK, JOB_LOCK_TTL_MS);
+    if (lock === null) return null;
+    const before = retentionHorizon(now, this.retentionDays);
+    const started = Date.now();
+    let deleted = 0;
+    try {
+      for (;;) {
+        const n = await this.repository.pruneRequestLog(before, PRUNE_BATCH_ROWS);
+        deleted += n;
+        this.prunedTotal.inc(n);
+        if (n < PRUNE_BATCH_ROWS || this.stopping) break;
+        if (Date.now() - started > RUN_BUDGET_MS) break;
+        // SQLite deletes on the event loop: let requests through between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await this.coordinator.releaseLock(lock).catch(() => undefined);
+    }
+    if (deleted > 0) {
+      appLogger.info(
+        { deleted, before: new Date(before).toISOString(), days: this.retentionDays },
+        'request log pruned',
+      );
+    }
+    return deleted;
+  }
+}
