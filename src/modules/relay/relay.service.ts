@@ -75,6 +75,12 @@ interface RequestState {
   ttfbMs: number | null;
   errorCode: string | null;
   clientGone: boolean;
+  /**
+   * Records the usage (once) and waits until it is in the crash journal; awaited right before a
+   * response's last byte, so a response the client saw complete is billed even after a kill -9.
+   */
+  beforeEnd: (() => Promise<void>) | null;
+  recorded: boolean;
 }
 
 type Attempt =
@@ -407,6 +413,8 @@ export class RelayService implements OnApplicationShutdown {
       ttfbMs: null,
       errorCode: null,
       clientGone: false,
+      beforeEnd: null,
+      recorded: false,
     };
     // The client may leave at any moment, from its first byte on: while the key is checked,
     // during admission's round trip, before the upstream answers. Watched from here, so every
@@ -483,6 +491,13 @@ export class RelayService implements OnApplicationShutdown {
         ...(touch !== null && { touch }),
       });
       stopRenewing = admission.startRenewing();
+      if (call.metered) {
+        const [admitted, keyPolicy] = [admission, policy];
+        state.beforeEnd = async () => {
+          this.finish(call, keyPolicy, admitted, state);
+          await this.recorder.journaled();
+        };
+      }
       if (state.clientGone) throw new ClientGoneError();
       // Admitted: the body now counts against the key's limits, not the instance's burst budget.
       this.inbound.releaseBody(held.bytes);
@@ -531,6 +546,8 @@ export class RelayService implements OnApplicationShutdown {
     admission: Admission,
     state: RequestState,
   ): void {
+    if (state.recorded) return;
+    state.recorded = true;
     if (!call.metered) {
       // count_tokens: its request counted against the window; it spends no tokens.
       void admission.release();
@@ -804,9 +821,9 @@ export class RelayService implements OnApplicationShutdown {
     }
     const contentType = String(response.headers['content-type'] ?? '');
     const sse = contentType.includes('text/event-stream');
-    const headers = forwardableResponseHeaders(response.headers, {
-      keepContentLength: !sse && result.buffered === undefined,
-    });
+    // No content-length, even when the upstream sent one: with it, the client counts the response
+    // complete at its last byte, which must not leave before the usage is journaled (below).
+    const headers = forwardableResponseHeaders(response.headers, { keepContentLength: false });
     if (sse) {
       headers['cache-control'] = 'no-cache';
       headers['x-accel-buffering'] = 'no';
@@ -816,9 +833,11 @@ export class RelayService implements OnApplicationShutdown {
     if (result.buffered !== undefined) {
       // An upstream 4xx about the client's own request: the body is the provider's error.
       state.ttfbMs = Date.now() - state.startedAt;
-      res.end(result.buffered);
       state.outcome = 'error';
       state.errorCode = `UPSTREAM_${response.statusCode}`;
+      state.usage = call.provider.usageFromBody(result.buffered);
+      await state.beforeEnd?.();
+      res.end(result.buffered);
       return;
     }
     const tap: UsageTap | null = sse ? call.provider.createTap() : null;
@@ -873,6 +892,11 @@ export class RelayService implements OnApplicationShutdown {
       } else {
         state.outcome = response.statusCode < 400 && !(tap?.sawError ?? false) ? 'ok' : 'error';
       }
+      state.usage =
+        tap !== null
+          ? tap.usage
+          : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+      await state.beforeEnd?.();
       res.end();
     } catch (error) {
       response.body.destroy();
@@ -891,10 +915,13 @@ export class RelayService implements OnApplicationShutdown {
       }
     } finally {
       clearImmediate(flush);
-      state.usage =
-        tap !== null
-          ? tap.usage
-          : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+      // Paths that ended early (client gone, upstream broke) record what was seen so far.
+      if (!state.recorded) {
+        state.usage =
+          tap !== null
+            ? tap.usage
+            : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+      }
     }
   }
 }
