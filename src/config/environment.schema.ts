@@ -141,6 +141,25 @@ export class EnvironmentSchema {
   @Matches(/^\d+[smhd]$/, { message: 'JWT_EXPIRES_IN must look like 30m, 12h or 7d' })
   JWT_EXPIRES_IN = '12h';
 
+  /** Wrong admin passwords per username within a minute before login answers 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES_PER_USERNAME = 5;
+
+  /** Wrong admin passwords per source address within a minute before login answers 429. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES_PER_ADDRESS = 20;
+
+  /** Password checks running or waiting at once on this instance; beyond it login answers 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  LOGIN_CONCURRENT_CHECKS = 4;
+
   /** Optional pepper for API-key digests (HMAC-SHA-256). Changing it invalidates every key. */
   @Transform(emptyToUndefined)
   @IsOptional()

@@ -5,7 +5,13 @@ import { DomainException } from 'src/common/errors/domain.exception';
 import { appLogger } from 'src/common/logging/app-logger';
 
 export interface AdminErrorBody {
-  error: { code: string; message: string; details?: unknown; errorId?: string };
+  error: {
+    code: string;
+    message: string;
+    /** `retryAfterSeconds` here is also sent as the `retry-after` header. */
+    details?: Record<string, unknown>;
+    errorId?: string;
+  };
 }
 
 /**
@@ -21,6 +27,8 @@ export class AdminExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    const retryAfter = body.error.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
     res.status(status).json(body);
   }
 }
@@ -34,6 +42,8 @@ export function toAdminError(exception: unknown): { status: number; body: AdminE
       },
     };
   }
+  const bodyError = bodyParserError(exception);
+  if (bodyError !== undefined) return bodyError;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
@@ -57,6 +67,49 @@ export function toAdminError(exception: unknown): { status: number; body: AdminE
     status: 500,
     body: { error: { code: 'INTERNAL_ERROR', message: 'internal error', errorId } },
   };
+}
+
+/**
+ * Errors of the admin API's JSON body parser (an http-errors error with a `type`): a client's
+ * mistake, answered as such rather than as an opaque 500. (Invalid JSON arrives as Nest's own
+ * BadRequestException.)
+ */
+function bodyParserError(exception: unknown): { status: number; body: AdminErrorBody } | undefined {
+  if (typeof exception !== 'object' || exception === null || !('type' in exception)) {
+    return undefined;
+  }
+  const { type } = exception as { type: unknown; limit?: unknown };
+  switch (type) {
+    case 'entity.too.large': {
+      const limit = (exception as { limit?: unknown }).limit;
+      return {
+        status: 413,
+        body: {
+          error: {
+            code: 'PAYLOAD_TOO_LARGE',
+            message:
+              typeof limit === 'number'
+                ? `request body is larger than ${limit} bytes`
+                : 'request body is too large',
+          },
+        },
+      };
+    }
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return {
+        status: 415,
+        body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported body encoding' } },
+      };
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return {
+        status: 400,
+        body: { error: { code: 'BAD_REQUEST', message: 'request body incomplete' } },
+      };
+    default:
+      return undefined;
+  }
 }
 
 function httpCode(status: number): string {

@@ -30,8 +30,17 @@ export const coordinationKeys = {
   accountHealth: (accountId: string): string => `a:${tag(accountId)}:health`,
   /** Named mutex (e.g. one token refresh per account across instances). */
   lock: (name: string): string => `lock:${tag(name)}`,
+  /**
+   * Admin login throttle state of one subject (`u:<digest>` a username, `a:<digest>` a source
+   * address). Every login key shares the `{login}` tag so one admit checks username and address.
+   */
+  loginFailures: (subject: string): string => `login:{login}:fail:${subject}`,
+  loginLock: (subject: string): string => `login:{login}:lock:${subject}`,
+  loginStrikes: (subject: string): string => `login:{login}:strikes:${subject}`,
   channels: {
     keyInvalidation: 'ch:key-invalidation',
     accountInvalidation: 'ch:account-invalidation',
+    /** A user id whose session state (token version, disabled, role) changed. */
+    userInvalidation: 'ch:user-invalidation',
   },
 } as const;

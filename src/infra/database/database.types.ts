@@ -13,6 +13,8 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /** Bumped by logout, password reset and disable: older session tokens are refused. */
+  token_version: number;
 }
 
 export interface SettingsTable {

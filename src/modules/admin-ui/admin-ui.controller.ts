@@ -1,7 +1,9 @@
-import { Controller, Get, Header, Redirect } from '@nestjs/common';
+import { Controller, Get, Header, Redirect, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Public } from 'src/common/auth/route-access.decorator';
+import { adminPageHeaders } from './admin-page-headers';
 
 // The built admin UI (admin-ui/dist). Until the admin UI issue lands, admin-ui/index.html is a
 // small login page over the admin API.
@@ -21,6 +23,7 @@ function loadPage(): string {
 @Controller()
 export class AdminUiController {
   private readonly page = loadPage();
+  private readonly headers = adminPageHeaders(this.page);
 
   @Public()
   @Get('/')
@@ -31,7 +34,8 @@ export class AdminUiController {
   @Get('admin')
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-cache')
-  index(): string {
+  index(@Res({ passthrough: true }) res: Response): string {
+    res.set(this.headers);
     return this.page;
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { AdminOnly, Public } from 'src/common/auth/route-access.decorator';
 import { AuthService } from './auth.service';
 import { LoginRequestDto, LoginResponseDto, SessionUserDto } from './dto/login.dto';
@@ -11,13 +12,22 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  login(@Body() body: LoginRequestDto): Promise<LoginResponseDto> {
-    return this.auth.login(body.username, body.password);
+  login(@Body() body: LoginRequestDto, @Req() req: Request): Promise<LoginResponseDto> {
+    // The TCP peer: a client cannot choose it, as it could an X-Forwarded-For header.
+    return this.auth.login(body.username, body.password, req.socket.remoteAddress ?? 'unknown');
   }
 
   @AdminOnly()
   @Get('me')
   me(@Req() req: AdminRequest): SessionUserDto {
     return req.admin as SessionUserDto;
+  }
+
+  /** Ends every session of the caller (all their tokens, on every instance). */
+  @AdminOnly()
+  @Post('logout')
+  @HttpCode(204)
+  logout(@Req() req: AdminRequest): Promise<void> {
+    return this.auth.logout((req.admin as SessionUserDto).id);
   }
 }

@@ -5,6 +5,10 @@ export enum AuthExceptionCode {
   MISSING_TOKEN = 'MISSING_TOKEN',
   INVALID_TOKEN = 'INVALID_TOKEN',
   FORBIDDEN = 'FORBIDDEN',
+  /** Too many wrong passwords for the username or from the address; see retry-after. */
+  LOGIN_THROTTLED = 'LOGIN_THROTTLED',
+  /** Too many password checks at once on this instance. */
+  LOGIN_BUSY = 'LOGIN_BUSY',
   ROUTE_WITHOUT_ACCESS_RULE = 'ROUTE_WITHOUT_ACCESS_RULE',
 }
 
@@ -13,6 +17,8 @@ const STATUS: Record<AuthExceptionCode, number> = {
   [AuthExceptionCode.MISSING_TOKEN]: 401,
   [AuthExceptionCode.INVALID_TOKEN]: 401,
   [AuthExceptionCode.FORBIDDEN]: 403,
+  [AuthExceptionCode.LOGIN_THROTTLED]: 429,
+  [AuthExceptionCode.LOGIN_BUSY]: 503,
   [AuthExceptionCode.ROUTE_WITHOUT_ACCESS_RULE]: 403,
 };
 
@@ -22,6 +28,8 @@ export class AuthException extends DomainException {
   constructor(
     readonly code: AuthExceptionCode,
     message: string,
+    /** `retryAfterSeconds` here becomes the `retry-after` header. */
+    override readonly details?: { retryAfterSeconds: number },
   ) {
     super(message);
     this.name = 'AuthException';

@@ -6,6 +6,7 @@ import { JWT_SECRET } from 'src/infra/crypto/crypto.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { LoginThrottle } from './login-throttle';
 import { RouteAccessGuard } from './route-access.guard';
 
 @Module({
@@ -20,7 +21,7 @@ import { RouteAccessGuard } from './route-access.guard';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, { provide: APP_GUARD, useClass: RouteAccessGuard }],
+  providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: RouteAccessGuard }],
   exports: [AuthService],
 })
 export class AuthModule {}

@@ -32,10 +32,37 @@ export class UsersRepository {
     await this.db.insertInto('users').values(user).execute();
   }
 
+  /** Sets the password and revokes every session token issued before. */
   async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {
     await this.db
       .updateTable('users')
-      .set({ password_hash: passwordHash, updated_at: now })
+      .set((eb) => ({
+        password_hash: passwordHash,
+        updated_at: now,
+        token_version: eb('token_version', '+', 1),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Enables or disables the user; either way, session tokens issued before are revoked. */
+  async setDisabled(id: string, disabled: boolean, now: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set((eb) => ({
+        disabled: disabled ? 1 : 0,
+        updated_at: now,
+        token_version: eb('token_version', '+', 1),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Revokes every session token of the user issued so far. */
+  async bumpTokenVersion(id: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set((eb) => ({ updated_at: now, token_version: eb('token_version', '+', 1) }))
       .where('id', '=', id)
       .execute();
   }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import bcrypt from 'bcryptjs';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { PasswordHasher } from './password-hasher';
+import { UserSessionStateCache, type UserSessionState } from './user-session-state.cache';
 import { UsersRepository, type UserRecord } from './users.repository';
 
-const BCRYPT_ROUNDS = 12;
+export type { UserSessionState } from './user-session-state.cache';
 
 export interface CreatedAdmin {
   username: string;
@@ -13,7 +14,14 @@ export interface CreatedAdmin {
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly users: UsersRepository) {}
+  /** Compared against when the user does not exist, so timing does not reveal valid usernames. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: UserSessionStateCache,
+  ) {}
 
   /** On an empty database, creates the first admin; returns undefined when users already exist. */
   async bootstrapAdmin(username: string, password?: string): Promise<CreatedAdmin | undefined> {
@@ -24,12 +32,13 @@ export class UsersService {
       await this.users.insert({
         id: randomUUID(),
         username,
-        password_hash: await bcrypt.hash(password ?? generated ?? '', BCRYPT_ROUNDS),
+        password_hash: await this.hasher.hash(password ?? generated ?? ''),
         role: 'admin',
         disabled: 0,
         created_at: now,
         updated_at: now,
         last_login_at: null,
+        token_version: 0,
       });
     } catch (error) {
       // Replicas starting together on an empty database race here; the loser finds a user.
@@ -39,11 +48,14 @@ export class UsersService {
     return { username, generatedPassword: generated };
   }
 
-  /** Returns the user when the password matches; constant work whether or not the user exists. */
+  /**
+   * Returns the user when the password matches and the user is enabled; the same bcrypt work
+   * whether or not the user exists.
+   */
   async verifyPassword(username: string, password: string): Promise<UserRecord | undefined> {
     const user = await this.users.findByUsername(username);
-    const hash = user?.password_hash ?? (await dummyHash());
-    const ok = await bcrypt.compare(password, hash);
+    const hash = user?.password_hash ?? (await this.dummy());
+    const ok = await this.hasher.compare(password, hash);
     if (!ok || user === undefined || user.disabled === 1) return undefined;
     await this.users.touchLogin(user.id, Date.now());
     return user;
@@ -53,10 +65,33 @@ export class UsersService {
     return this.users.findById(id);
   }
 
-  /** Sets a new password (generated when omitted); creates the admin when it does not exist. */
+  /** Token version, disabled flag and role of a user, as admin sessions are checked against. */
+  sessionState(id: string): Promise<UserSessionState | null> {
+    return this.sessions.get(id);
+  }
+
+  /** Revokes every session token of the user (logout). */
+  async revokeSessions(id: string): Promise<void> {
+    await this.users.bumpTokenVersion(id, Date.now());
+    await this.sessions.changed(id);
+  }
+
+  /** Disables (or enables) a user; their session tokens stop working at once either way. */
+  async setDisabled(username: string, disabled: boolean): Promise<boolean> {
+    const user = await this.users.findByUsername(username);
+    if (user === undefined) return false;
+    await this.users.setDisabled(user.id, disabled, Date.now());
+    await this.sessions.changed(user.id);
+    return true;
+  }
+
+  /**
+   * Sets a new password (generated when omitted) and revokes the user's session tokens; creates
+   * the admin when it does not exist.
+   */
   async resetPassword(username: string, password?: string): Promise<string> {
     const next = password ?? generatePassword();
-    const hash = await bcrypt.hash(next, BCRYPT_ROUNDS);
+    const hash = await this.hasher.hash(next);
     const user = await this.users.findByUsername(username);
     const now = Date.now();
     if (user === undefined) {
@@ -69,19 +104,22 @@ export class UsersService {
         created_at: now,
         updated_at: now,
         last_login_at: null,
+        token_version: 0,
       });
     } else {
       await this.users.setPasswordHash(user.id, hash, now);
+      await this.sessions.changed(user.id);
     }
     return next;
   }
-}
 
-// Compared against when the user does not exist, so timing does not reveal valid usernames.
-let dummy: Promise<string> | undefined;
-function dummyHash(): Promise<string> {
-  dummy ??= bcrypt.hash(randomBytes(16).toString('hex'), BCRYPT_ROUNDS);
-  return dummy;
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hasher.hash(randomBytes(16).toString('hex')).catch((error: unknown) => {
+      this.dummyHash = undefined;
+      throw error;
+    });
+    return this.dummyHash;
+  }
 }
 
 export function generatePassword(): string {
