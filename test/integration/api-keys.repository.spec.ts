@@ -130,6 +130,7 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
           bindings: { claude: { groupId: 'g1' }, openai: { accountId: 'a1' } },
           limits: { windowMinutes: 5, windowRequests: 10, concurrency: 2, dailyCostMicros: 5 },
           priceMultiplier: 1.5,
+          reservationPolicy: 'estimate',
         }),
       );
 
@@ -148,6 +149,7 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
         bindings: { claude: { groupId: 'g1' }, openai: { accountId: 'a1' } },
         limits: { windowMinutes: 5, windowRequests: 10, concurrency: 2, dailyCostMicros: 5 },
         priceMultiplier: 1.5,
+        reservationPolicy: 'estimate',
       });
     });
 

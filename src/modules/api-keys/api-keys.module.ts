@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { KeySpendModule } from 'src/modules/usage/key-spend.module';
 import { AdmissionService } from './admission.service';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeysController } from './api-keys.controller';
@@ -11,6 +12,8 @@ import { ApiKeysService } from './api-keys.service';
  * Needs the global Config, Database, Coordination and Crypto modules.
  */
 @Module({
+  // KeySpendReader: budgets lost by the coordinator are seeded from the usage record.
+  imports: [KeySpendModule],
   controllers: [ApiKeysController],
   providers: [ApiKeysRepository, ApiKeysService, ApiKeyAuthenticator, AdmissionService],
   exports: [ApiKeysService, ApiKeyAuthenticator, AdmissionService],

@@ -362,6 +362,7 @@ export class RelayService {
           requestId: state.requestId,
           model: parsed.model,
           estimatedCostMicros: estimate,
+          maxTokens: parsed.maxTokens,
           ...(touch !== null && { touch }),
         });
         stopRenewing = admission.startRenewing();
