@@ -114,11 +114,11 @@ export interface Coordinator {
    */
   settle(request: SettleRequest): Promise<void>;
   /**
-   * Marks a counter seeded, adding `amount` to it (created with ttlMs when missing), unless it is
-   * seeded already: then nothing changes and the result is false. One round trip, atomic, so
-   * instances that race to seed the same counter add the amount once.
+   * Marks a counter seeded, adding `amount` to it (created with ttlMs when missing), and returns
+   * the new seed generation; when it is seeded already nothing changes and the result is null.
+   * One round trip, atomic, so instances that race to seed the same counter add it once.
    */
-  seedCounter(key: string, amount: number, ttlMs?: number): Promise<boolean>;
+  seedCounter(key: string, amount: number, ttlMs?: number): Promise<string | null>;
   /** Read counters (0 for a missing one). */
   getCounters(keys: string[]): Promise<number[]>;
 

@@ -277,13 +277,13 @@ export class LocalCoordinator implements Coordinator {
     this.store.noteWrite(now);
   }
 
-  async seedCounter(key: string, amount: number, ttlMs?: number): Promise<boolean> {
+  async seedCounter(key: string, amount: number, ttlMs?: number): Promise<string | null> {
     this.assertOpen('seedCounter');
     assertInteger(amount, 'amount');
     if (ttlMs !== undefined) assertTtl(ttlMs);
     const now = this.now();
     const marker = seedKey(key);
-    if (this.store.value(marker, now) !== undefined) return false;
+    if (this.store.value(marker, now) !== undefined) return null;
     const expiresAtMs = ttlMs === undefined ? null : now + ttlMs;
     let entry = this.store.counter(key, now);
     if (!entry && amount !== 0) {
@@ -291,12 +291,13 @@ export class LocalCoordinator implements Coordinator {
       this.store.counters.set(key, entry);
     }
     if (entry) entry.value += amount;
+    const generation = randomUUID();
     this.store.values.set(marker, {
-      value: randomUUID(),
+      value: generation,
       expiresAtMs: expiresAtMs ?? Number.POSITIVE_INFINITY,
     });
     this.store.noteWrite(now);
-    return true;
+    return generation;
   }
 
   async getCounters(keys: string[]): Promise<number[]> {

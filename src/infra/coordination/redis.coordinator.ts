@@ -283,16 +283,17 @@ export class RedisCoordinator implements Coordinator {
     });
   }
 
-  async seedCounter(key: string, amount: number, ttlMs?: number): Promise<boolean> {
+  async seedCounter(key: string, amount: number, ttlMs?: number): Promise<string | null> {
     this.assertOpen();
     assertInteger(amount, 'amount');
     if (ttlMs !== undefined) assertTtl(ttlMs);
     this.sendSettlesFirst();
     const keys = [this.key(key), this.key(seedKey(key))];
+    const generation = randomUUID();
     const reply = await this.call('seedCounter', () =>
-      redisScripts.seedCounter.run(this.client, keys, [amount, ttlMs ?? '', randomUUID()]),
+      redisScripts.seedCounter.run(this.client, keys, [amount, ttlMs ?? '', generation]),
     );
-    return Number(reply) === 1;
+    return Number(reply) === 1 ? generation : null;
   }
 
   async getCounters(keys: string[]): Promise<number[]> {

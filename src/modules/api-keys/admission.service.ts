@@ -139,6 +139,39 @@ export class LeaseRenewer {
   }
 }
 
+/**
+ * This instance's admissions whose budget reservations are still open, by budget counter key.
+ * When the coordinator has lost a counter, its seed adds their reservations to the recorded
+ * spend, so requests in flight here keep counting against the cap.
+ */
+export class InFlightBudgets {
+  private readonly byKey = new Map<string, Set<Admission>>();
+
+  add(admission: Admission, keys: string[]): void {
+    for (const key of keys) {
+      let set = this.byKey.get(key);
+      if (set === undefined) {
+        set = new Set();
+        this.byKey.set(key, set);
+      }
+      set.add(admission);
+    }
+  }
+
+  remove(admission: Admission, keys: string[]): void {
+    for (const key of keys) {
+      const set = this.byKey.get(key);
+      if (set === undefined) continue;
+      set.delete(admission);
+      if (set.size === 0) this.byKey.delete(key);
+    }
+  }
+
+  of(key: string): Admission[] {
+    return [...(this.byKey.get(key) ?? [])];
+  }
+}
+
 /** How long a client refused for concurrency should wait: a slot frees when any request ends. */
 const CONCURRENCY_RETRY_MS = 1000;
 
@@ -244,7 +277,28 @@ export class Admission {
     private readonly generations?: (string | null)[],
     /** Learns actual/worst-case cost for the estimate policy; absent when nothing to learn. */
     private readonly learn?: { estimator: ReservationEstimator; worstMicros: number },
-  ) {}
+    /** Budget reservations in flight on this instance, for re-seeding after a loss. */
+    private readonly inFlight?: InFlightBudgets,
+  ) {
+    inFlight?.add(this, this.budgetKeys());
+  }
+
+  /** Coordinator keys of the budget counters this admission reserved against. */
+  budgetKeys(): string[] {
+    return this.plan.counters.flatMap((c) => (c.kind === 'budget' ? [c.op.key] : []));
+  }
+
+  /**
+   * The budget counter under key was seeded again (the coordinator had lost it) with this
+   * admission's reservation included: settle corrects it as usual under the new generation.
+   */
+  rebase(key: string, generation: string): void {
+    const generations = this.generations;
+    if (generations === undefined) return;
+    this.plan.counters.forEach((counter, index) => {
+      if (counter.kind === 'budget' && counter.op.key === key) generations[index] = generation;
+    });
+  }
 
   get keyId(): string {
     return this.plan.keyId;
@@ -298,6 +352,7 @@ export class Admission {
     if (this.done) return;
     this.done = true;
     this.stopRenewing();
+    this.inFlight?.remove(this, this.budgetKeys());
     const usage = {
       tokens: wholeAmount(actual.tokens),
       costMicros: wholeAmount(actual.costMicros),
@@ -342,6 +397,7 @@ export class AdmissionService implements OnApplicationShutdown {
   /** Only admissions that renew: an admission nobody settles is not kept alive here. */
   private readonly renewer: LeaseRenewer;
   readonly estimator = new ReservationEstimator();
+  private readonly inFlight = new InFlightBudgets();
   /** Seeds in progress by counter key, so concurrent requests of a key read SQL once. */
   private readonly seeding = new Map<string, Promise<void>>();
 
@@ -430,6 +486,7 @@ export class AdmissionService implements OnApplicationShutdown {
       estimating && plan.reserveMicros > 0
         ? { estimator: this.estimator, worstMicros: Math.max(1, worstMicros) }
         : undefined,
+      generations?.some((g) => g !== null) === true ? this.inFlight : undefined,
     );
   }
 
@@ -472,14 +529,25 @@ export class AdmissionService implements OnApplicationShutdown {
             'the budget of this API key cannot be checked right now; retry shortly',
           );
         }
-        const seeded = await this.coordinator.seedCounter(
+        // Requests in flight here reserved against the lost counter: they count again.
+        const pending = this.inFlight.of(key).filter((admission) => !admission.settled);
+        const reserved = pending.reduce((sum, a) => sum + a.reservedCostMicros, 0);
+        const generation = await this.coordinator.seedCounter(
           key,
-          wholeAmount(spent),
+          wholeAmount(spent) + reserved,
           counter.op.ttlMs,
         );
-        if (seeded && spent > 0) {
+        if (generation === null) return;
+        for (const admission of pending) admission.rebase(key, generation);
+        if (spent > 0 || reserved > 0) {
           appLogger.info(
-            { keyId, period: period.period, periodId: period.id, spentMicros: spent },
+            {
+              keyId,
+              period: period.period,
+              periodId: period.id,
+              spentMicros: spent,
+              inFlightMicros: reserved,
+            },
             'budget counter seeded from the usage record',
           );
         }
