@@ -199,7 +199,11 @@ describe('Budgets (end to end, @anthropic-ai/sdk, embedded default)', () => {
     const first = await settleAll(burst(relay.client(key.secret), 3));
     expect(first.ok).toHaveLength(3);
     // The in-process coordinator starts empty; the money spent is in SQL only.
+    const spentBefore = (await relay.recorded(key.id)).costMicros;
     await relay.restart();
+    // The key's holder sees the recorded spend, not a fresh zero.
+    const own = await fetch(`${relay.url}/v1/usage`, { headers: { 'x-api-key': key.secret } });
+    expect(((await own.json()) as any).budgets.total.spentMicros).toBe(spentBefore);
     const second = await settleAll(burst(relay.client(key.secret), 10));
     await relay.restart();
     const third = await settleAll(burst(relay.client(key.secret), 10));

@@ -5,6 +5,7 @@ import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import type {
   AdmitRejection,
+  AdmitResult,
   Coordinator,
   CounterOp,
 } from 'src/infra/coordination/coordinator.port';
@@ -496,13 +497,21 @@ export class AdmissionService implements OnApplicationShutdown {
    * CounterAdjust.generation), so nothing spent is handed out again.
    */
   private async seedBudgets(plan: AdmissionPlan, now: number): Promise<void> {
+    await this.seedCounters(
+      plan.keyId,
+      plan.counters.flatMap((counter) => (counter.kind === 'budget' ? [counter] : [])),
+      now,
+    );
+  }
+
+  private async seedCounters(
+    keyId: string,
+    counters: { period: BudgetPeriod; op: CounterOp }[],
+    now: number,
+  ): Promise<void> {
     const spend = this.spend;
     if (spend === undefined) return;
-    await Promise.all(
-      plan.counters.flatMap((counter) =>
-        counter.kind === 'budget' ? [this.seedOnce(spend, plan.keyId, counter, now)] : [],
-      ),
-    );
+    await Promise.all(counters.map((counter) => this.seedOnce(spend, keyId, counter, now)));
   }
 
   private seedOnce(
@@ -563,7 +572,11 @@ export class AdmissionService implements OnApplicationShutdown {
    */
   async getBudgetStatus(policy: ApiKeyPolicy, now = Date.now()): Promise<BudgetStatus> {
     const { id: keyId, limits } = policy;
-    const reads: { key: string; apply: (value: number, resetAtMs: number | null) => void }[] = [];
+    const reads: {
+      key: string;
+      apply: (value: number, resetAtMs: number | null) => void;
+      budget?: { period: BudgetPeriod; op: CounterOp };
+    }[] = [];
     const status: BudgetStatus = {};
 
     const windowMs = windowMsOf(limits);
@@ -604,8 +617,10 @@ export class AdmissionService implements OnApplicationShutdown {
       }
     }
     for (const { period, limit } of budgetCaps(limits, now)) {
+      const key = budgetCounterKey(keyId, period);
       reads.push({
-        key: budgetCounterKey(keyId, period),
+        key,
+        budget: { period, op: { key, amount: 0, ttlMs: period.ttlMs } },
         apply: (spentMicros) => {
           status[period.period] = { limitMicros: limit, spentMicros, resetAtMs: period.resetAtMs };
         },
@@ -614,9 +629,26 @@ export class AdmissionService implements OnApplicationShutdown {
 
     // An admit of zero amounts is a read that also returns each window's reset time (plain
     // getCounters has no TTLs); it neither creates nor times a missing counter.
-    const counters: CounterOp[] = reads.map((read) => ({ key: read.key, amount: 0 }));
+    // Budget counters the coordinator lost (a restart, a flush) are seeded first, so the key's
+    // holder sees what the record says was spent rather than zero.
+    const seeding = this.spend !== undefined;
+    const counters: CounterOp[] = reads.map((read) => ({
+      key: read.key,
+      amount: 0,
+      ...(seeding && read.budget !== undefined && { seeded: true }),
+    }));
+    const readCounters = async (): Promise<AdmitResult> => {
+      const first = await this.coordinator.admit({ counters });
+      if (first.ok || first.rejection?.kind !== 'unseeded') return first;
+      await this.seedCounters(
+        keyId,
+        reads.flatMap((read) => (read.budget === undefined ? [] : [read.budget])),
+        now,
+      );
+      return this.coordinator.admit({ counters });
+    };
     const [result, active] = await Promise.all([
-      counters.length > 0 ? this.coordinator.admit({ counters }) : undefined,
+      counters.length > 0 ? readCounters() : undefined,
       limits.concurrency !== undefined
         ? this.coordinator.countLeases(coordinationKeys.keyLease(keyId))
         : undefined,
