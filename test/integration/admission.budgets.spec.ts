@@ -9,6 +9,8 @@ import { createRedisClients } from 'src/infra/coordination/redis.clients';
 import { RedisCoordinator } from 'src/infra/coordination/redis.coordinator';
 import { budgetCounterKey } from 'src/modules/api-keys/admission-plan';
 import { AdmissionService } from 'src/modules/api-keys/admission.service';
+import type { ApiKeysRepository } from 'src/modules/api-keys/api-keys.repository';
+import { BudgetReconciler } from 'src/modules/api-keys/budget-reconciler';
 import { KeyRejectionCode, type ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
 import { dailyPeriod, totalPeriod } from 'src/modules/api-keys/budget-periods';
 import type { KeySpendReader } from 'src/modules/usage/key-spend.reader';
@@ -128,6 +130,27 @@ function budgetContract(factory: () => Promise<Fixture>): void {
 
     // The seed knew nothing of it; its settle added all 250k rather than 250k - 300k.
     expect(await fixture.coordinators[0].getCounters([counter])).toEqual([350_000]);
+  });
+
+  it('should raise a budget counter the usage record has outgrown when reconciling, and only that', async () => {
+    const k = key({ dailyCostMicros: 1_000_000, totalCostMicros: 5_000_000 });
+    const counter = budgetCounterKey(k.id, dailyPeriod(Date.now()));
+    const admitted = await services[0].admit(k, request(100_000));
+    await admitted.settle({ tokens: 10, costMicros: 100_000 });
+    // Rows the counter never saw: usage replayed from a crash journal after the seed.
+    spend.byKey.set(k.id, 700_000);
+    const reconciler = new BudgetReconciler(
+      fixture.coordinators[1],
+      {} as ApiKeysRepository,
+      spend as unknown as KeySpendReader,
+    );
+
+    expect(await reconciler.reconcile([k])).toEqual({ raised: 2 });
+    expect(await fixture.coordinators[0].getCounters([counter])).toEqual([700_000]);
+    expect(await reconciler.reconcile([k])).toEqual({ raised: 0 });
+    expect(await refused(services[0].admit(k, request(400_000)))).toBe(
+      KeyRejectionCode.BUDGET_EXHAUSTED,
+    );
   });
 }
 

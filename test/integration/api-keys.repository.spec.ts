@@ -415,6 +415,27 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
     });
   });
 
+  describe('listWithBudgets', () => {
+    it('should list the usable keys with a daily, weekly or total cost cap only', async () => {
+      const daily = await h.service.create(input('daily', { limits: { dailyCostMicros: 5 } }));
+      const total = await h.service.create(
+        input('total', { limits: { totalCostMicros: 5, concurrency: 1 } }),
+      );
+      await h.service.create(
+        input('window', { limits: { windowMinutes: 1, windowCostMicros: 5 } }),
+      );
+      await h.service.create(input('none', {}));
+      const disabled = await h.service.create(
+        input('off', { enabled: false, limits: { weeklyCostMicros: 5 } }),
+      );
+
+      const ids = (await h.repository.listWithBudgets()).map((r) => r.id).sort();
+
+      expect(ids).toEqual([daily.id, total.id].sort());
+      expect(ids).not.toContain(disabled.id);
+    });
+  });
+
   describe('recordUse', () => {
     it('should keep the earliest first use and never move last use backwards', async () => {
       const key = await h.service.create(input('k'));

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { KeySpendModule } from 'src/modules/usage/key-spend.module';
 import { AdmissionService } from './admission.service';
+import { BudgetReconciler } from './budget-reconciler';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -15,7 +16,13 @@ import { ApiKeysService } from './api-keys.service';
   // KeySpendReader: budgets lost by the coordinator are seeded from the usage record.
   imports: [KeySpendModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, ApiKeyAuthenticator, AdmissionService],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    ApiKeyAuthenticator,
+    AdmissionService,
+    BudgetReconciler,
+  ],
   exports: [ApiKeysService, ApiKeyAuthenticator, AdmissionService],
 })
 export class ApiKeysModule {}
