@@ -296,6 +296,8 @@ describeWithRedis('Budgets (end to end, Redis flushed mid-run)', () => {
     relay = new Relay(upstream, {
       DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-e2e-budgets-redis-')),
       REDIS_URL: redis.url,
+      // Usage of finished requests is still queued when Redis is flushed: the seed must see it.
+      USAGE_FLUSH_INTERVAL_MS: '5000',
     });
     await relay.start();
     await relay.admin('POST', '/admin/api/accounts', {
