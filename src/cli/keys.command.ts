@@ -43,6 +43,7 @@ interface CreateOptions {
   weeklyResetHour?: number;
   limitTotalCost?: number;
   priceMultiplier?: number;
+  reservationPolicy?: string;
   disabled?: boolean;
   count?: number;
   json?: boolean;
@@ -148,6 +149,7 @@ function createBody(options: CreateOptions): Record<string, unknown> {
     allowedClients: options.clients,
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     priceMultiplier: options.priceMultiplier,
+    reservationPolicy: options.reservationPolicy,
   });
 }
 
@@ -238,6 +240,11 @@ export function registerKeysCommands(
     .option('--weekly-reset-hour <0-23>', 'UTC hour the week starts (default 0)', integer)
     .option('--limit-total-cost <usd>', 'dollars in total', decimal)
     .option('--price-multiplier <x>', 'multiplies cost charged to the budgets', decimal)
+    .option(
+      '--reservation-policy <policy>',
+      'strict (default: reserve the worst case, never pass a cap) | estimate (reserve what ' +
+        'recent requests cost; may pass a cap by one worst case per request in flight)',
+    )
     .option('--disabled', 'create it disabled')
     .option('--count <n>', 'create this many keys with the same settings', integer)
     .option('--json', 'print JSON')

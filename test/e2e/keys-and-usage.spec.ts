@@ -76,7 +76,7 @@ describe('API keys, limits and usage (end to end, @anthropic-ai/sdk)', () => {
       expect(error).toBeInstanceOf(Anthropic.APIError);
       expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(402);
       expect(String((error as Error).message)).toMatch(
-        /daily budget exhausted: spent \$[\d.]+ of \$[\d.]+, this request may cost up to \$0\.00\d\d; resets at/,
+        /daily budget \$[\d.]+: spent \$[\d.]+ \(including requests in flight\); this request could cost up to \$0\.0\d+ \(200 max_tokens on claude-sonnet-4-6\), more than the \$[\d.]+ left, which the key's strict reservation policy does not allow; it resets at/,
       );
     }
     const own = await fetch(`${h.url}/v1/usage`, { headers: { 'x-api-key': key.secret } });

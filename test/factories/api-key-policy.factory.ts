@@ -16,6 +16,7 @@ export function apiKeyPolicy(overrides: Partial<ApiKeyPolicy> = {}): ApiKeyPolic
     bindings: {},
     limits: {},
     priceMultiplier: 1,
+    reservationPolicy: 'strict',
     ...overrides,
   };
 }

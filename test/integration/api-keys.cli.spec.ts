@@ -98,6 +98,29 @@ describe('registerKeysCommands', () => {
       expect(policy?.id).toBe(key.id);
     });
 
+    it('should create a key with the estimate reservation policy and refuse an unknown one', async () => {
+      const { out, exitCode } = await cli(
+        'keys',
+        'create',
+        '--name',
+        'cli-estimate',
+        '--limit-daily-cost',
+        '1',
+        '--reservation-policy',
+        'estimate',
+        '--json',
+      );
+      expect(exitCode).toBe(0);
+      const key = JSON.parse(out);
+      expect(key).toMatchObject({ reservationPolicy: 'estimate' });
+      const policy = await context.get(ApiKeyAuthenticator).authenticate(key.secret);
+      expect(policy?.reservationPolicy).toBe('estimate');
+
+      const bad = await cli('keys', 'create', '--name', 'x', '--reservation-policy', 'lenient');
+      expect(bad.exitCode).toBe(1);
+      expect(bad.err).toContain('reservationPolicy');
+    });
+
     it('should print the secret with a warning that it is shown once', async () => {
       const { out } = await cli('keys', 'create', '--name', 'cli-text');
 

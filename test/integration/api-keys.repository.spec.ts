@@ -130,6 +130,7 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
           bindings: { claude: { groupId: 'g1' }, openai: { accountId: 'a1' } },
           limits: { windowMinutes: 5, windowRequests: 10, concurrency: 2, dailyCostMicros: 5 },
           priceMultiplier: 1.5,
+          reservationPolicy: 'estimate',
         }),
       );
 
@@ -148,6 +149,7 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
         bindings: { claude: { groupId: 'g1' }, openai: { accountId: 'a1' } },
         limits: { windowMinutes: 5, windowRequests: 10, concurrency: 2, dailyCostMicros: 5 },
         priceMultiplier: 1.5,
+        reservationPolicy: 'estimate',
       });
     });
 
@@ -410,6 +412,27 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
       const restored = await h.service.restore(key.id);
       expect(restored).toMatchObject({ status: 'active', deletedAt: null });
       expect(checkKey((await h.authenticator.authenticate(key.secret))!, Date.now())).toBeNull();
+    });
+  });
+
+  describe('listWithBudgets', () => {
+    it('should list the usable keys with a daily, weekly or total cost cap only', async () => {
+      const daily = await h.service.create(input('daily', { limits: { dailyCostMicros: 5 } }));
+      const total = await h.service.create(
+        input('total', { limits: { totalCostMicros: 5, concurrency: 1 } }),
+      );
+      await h.service.create(
+        input('window', { limits: { windowMinutes: 1, windowCostMicros: 5 } }),
+      );
+      await h.service.create(input('none', {}));
+      const disabled = await h.service.create(
+        input('off', { enabled: false, limits: { weeklyCostMicros: 5 } }),
+      );
+
+      const ids = (await h.repository.listWithBudgets()).map((r) => r.id).sort();
+
+      expect(ids).toEqual([daily.id, total.id].sort());
+      expect(ids).not.toContain(disabled.id);
     });
   });
 

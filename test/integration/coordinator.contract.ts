@@ -360,6 +360,93 @@ export function coordinatorContract(
       });
     });
 
+    describe('seeded counters', () => {
+      const spend = keys.keyBudget(KEY_ID, 'daily', '2025-02-01');
+
+      it('should refuse and apply nothing when a seeded counter has not been seeded', async () => {
+        const result = await a.admit({
+          counters: [
+            { key: rpm, amount: 1, limit: 10, ttlMs: LONG_TTL },
+            { key: spend, amount: 100, limit: 1000, ttlMs: LONG_TTL, seeded: true },
+          ],
+        });
+
+        expect(result.ok).toBe(false);
+        expect(result.rejection).toEqual({ kind: 'unseeded', index: 1 });
+        expect(await b.getCounters([rpm, spend])).toEqual([0, 0]);
+      });
+
+      it('should add the seed once when instances race to seed the same counter', async () => {
+        const seeded = await Promise.all([
+          a.seedCounter(spend, 900, LONG_TTL),
+          b.seedCounter(spend, 900, LONG_TTL),
+        ]);
+
+        expect(seeded.filter(Boolean)).toHaveLength(1);
+        expect(await a.getCounters([spend])).toEqual([900]);
+        expect(await a.seedCounter(spend, 50, LONG_TTL)).toBeNull();
+        const over = await b.admit({
+          counters: [{ key: spend, amount: 101, limit: 1000, ttlMs: LONG_TTL, seeded: true }],
+        });
+        expect(over.rejection).toMatchObject({ kind: 'counter', current: 900, limit: 1000 });
+        const admitted = await b.admit({
+          counters: [
+            { key: rpm, amount: 1, limit: 10, ttlMs: LONG_TTL },
+            { key: spend, amount: 100, limit: 1000, ttlMs: LONG_TTL, seeded: true },
+          ],
+        });
+        expect(admitted.ok).toBe(true);
+        expect(admitted.values).toEqual([1, 1000]);
+        expect(admitted.generations).toEqual([null, expect.any(String)]);
+      });
+
+      it('should seed a zero spend so that the next admit counts from zero', async () => {
+        expect(await a.seedCounter(spend, 0, LONG_TTL)).toEqual(expect.any(String));
+        const admitted = await b.admit({
+          counters: [{ key: spend, amount: 10, limit: 1000, ttlMs: LONG_TTL, seeded: true }],
+        });
+        expect(admitted.ok).toBe(true);
+        expect(admitted.values).toEqual([10]);
+        expectAround(admitted.resetAtMs[0], fixture.now() + LONG_TTL);
+      });
+
+      it('should correct the reservation when the seed is the one admitted under, and add the whole cost otherwise', async () => {
+        await a.seedCounter(spend, 0, LONG_TTL);
+        const admitted = await a.admit({
+          counters: [{ key: spend, amount: 300, limit: 1000, ttlMs: LONG_TTL, seeded: true }],
+        });
+        const generation = admitted.generations?.[0] as string;
+
+        await b.settle({
+          counters: [{ key: spend, amount: -100, generation, unreserved: 200, ttlMs: LONG_TTL }],
+        });
+        expect(await a.getCounters([spend])).toEqual([200]);
+        // Admitted under a seed the store has since lost: its reservation is not in the counter.
+        await b.settle({
+          counters: [
+            { key: spend, amount: -100, generation: 'lost', unreserved: 200, ttlMs: LONG_TTL },
+          ],
+        });
+        expect(await a.getCounters([spend])).toEqual([400]);
+      });
+
+      it('should keep a counter created by a settle unseeded, so it is still seeded before it counts', async () => {
+        await a.settle({
+          counters: [
+            { key: spend, amount: -50, generation: 'lost', unreserved: 70, ttlMs: LONG_TTL },
+          ],
+        });
+        expect(await b.getCounters([spend])).toEqual([70]);
+        const refused = await b.admit({
+          counters: [{ key: spend, amount: 1, limit: 1000, ttlMs: LONG_TTL, seeded: true }],
+        });
+        expect(refused.rejection).toEqual({ kind: 'unseeded', index: 0 });
+
+        expect(await b.seedCounter(spend, 500, LONG_TTL)).toEqual(expect.any(String));
+        expect(await a.getCounters([spend])).toEqual([570]);
+      });
+    });
+
     describe('leases', () => {
       it('should drop a lease when it is not renewed within its ttl', async () => {
         await a.admit(leaseOnly('r1', 1, TTL));

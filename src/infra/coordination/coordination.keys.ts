@@ -14,6 +14,14 @@ function tag(id: string): string {
   return `{${id}}`;
 }
 
+/**
+ * Where a counter's seed generation is kept (see Coordinator.seedCounter): beside the counter,
+ * in its hash-tag slot. Internal to the coordinator implementations.
+ */
+export function seedKey(counterKey: string): string {
+  return `${counterKey}:seed`;
+}
+
 export const coordinationKeys = {
   /** Fixed-window counter of one metric (requests, tokens) for an API key. */
   keyWindow: (keyId: string, metric: string): string => `k:${tag(keyId)}:win:${metric}`,

@@ -23,6 +23,13 @@ export interface CounterOp {
   limit?: number;
   /** When the counter is created by this call it expires after ttlMs (a fixed window). */
   ttlMs?: number;
+  /**
+   * The counter holds money that must outlive the store losing it (a budget). Unless it has
+   * been seeded (seedCounter) since the store last lost it, admit refuses with
+   * `{ kind: 'unseeded' }` and applies nothing, so the caller can seed it from its durable
+   * record and retry. When admitted, AdmitResult.generations[i] is the seed it counted against.
+   */
+  seeded?: boolean;
 }
 
 export interface LeaseRequest {
@@ -48,7 +55,8 @@ export interface AdmitRequest {
 
 export type AdmitRejection =
   | { kind: 'counter'; index: number; current: number; limit: number; resetAtMs: number | null }
-  | { kind: 'lease'; current: number; limit: number; retryAtMs: number | null };
+  | { kind: 'lease'; current: number; limit: number; retryAtMs: number | null }
+  | { kind: 'unseeded'; index: number };
 
 export interface AdmitResult {
   ok: boolean;
@@ -60,12 +68,21 @@ export interface AdmitResult {
   resetAtMs: (number | null)[];
   /** With `touch` and ok: the value read (null when missing). Absent otherwise. */
   touched?: string | null;
+  /** With ok: per counter, the seed generation of a `seeded` one, null for the others. */
+  generations?: (string | null)[];
 }
 
 export interface CounterAdjust {
   key: string;
   amount: number;
   ttlMs?: number;
+  /**
+   * The seed generation the adjusted reservation was admitted under. When the counter's seed is
+   * no longer this one, the store lost the counter (and its reservation) since: `unreserved`
+   * (the full actual amount) is added instead of `amount` (actual minus reservation).
+   */
+  generation?: string;
+  unreserved?: number;
 }
 
 export interface SettleRequest {
@@ -96,6 +113,12 @@ export interface Coordinator {
    * An adjustment to a counter whose window has already expired starts a new window with it.
    */
   settle(request: SettleRequest): Promise<void>;
+  /**
+   * Marks a counter seeded, adding `amount` to it (created with ttlMs when missing), and returns
+   * the new seed generation; when it is seeded already nothing changes and the result is null.
+   * One round trip, atomic, so instances that race to seed the same counter add it once.
+   */
+  seedCounter(key: string, amount: number, ttlMs?: number): Promise<string | null>;
   /** Read counters (0 for a missing one). */
   getCounters(keys: string[]): Promise<number[]>;
 

@@ -41,5 +41,8 @@ export function assertSettleRequest(request: SettleRequest): void {
   request.counters.forEach((counter, i) => {
     assertInteger(counter.amount, `counters[${i}].amount`);
     if (counter.ttlMs !== undefined) assertTtl(counter.ttlMs, `counters[${i}].ttlMs`);
+    if (counter.generation !== undefined) {
+      assertInteger(counter.unreserved ?? Number.NaN, `counters[${i}].unreserved`);
+    }
   });
 }

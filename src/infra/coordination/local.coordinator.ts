@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import { CoordinationException, CoordinationExceptionCode } from './coordination.exception';
+import { seedKey } from './coordination.keys';
 import type {
   AdmitRequest,
   AdmitResult,
@@ -10,7 +11,12 @@ import type {
   MessageHandler,
   SettleRequest,
 } from './coordinator.port';
-import { assertAdmitRequest, assertSettleRequest, assertTtl } from './coordinator.validation';
+import {
+  assertAdmitRequest,
+  assertInteger,
+  assertSettleRequest,
+  assertTtl,
+} from './coordinator.validation';
 
 interface CounterEntry {
   value: number;
@@ -222,10 +228,20 @@ export class LocalCoordinator implements Coordinator {
     const { counters } = request;
     const values = new Array<number>(counters.length);
     const resetAtMs = new Array<number | null>(counters.length);
+    let generations: (string | null)[] | undefined;
     for (let i = 0; i < counters.length; i++) {
       const entry = store.counter(counters[i].key, now);
       values[i] = entry?.value ?? 0;
       resetAtMs[i] = entry?.expiresAtMs ?? null;
+    }
+    for (let i = 0; i < counters.length; i++) {
+      if (counters[i].seeded !== true) continue;
+      const generation = store.value(seedKey(counters[i].key), now)?.value;
+      if (generation === undefined) {
+        return { ok: false, rejection: { kind: 'unseeded', index: i }, values, resetAtMs };
+      }
+      generations ??= new Array<string | null>(counters.length).fill(null);
+      generations[i] = generation;
     }
 
     // Check everything first; a key listed twice sees the amounts listed before it.
@@ -287,8 +303,10 @@ export class LocalCoordinator implements Coordinator {
       this.trackLease(lease.key, member);
     }
     store.noteWrite(now);
-    if (request.touch === undefined) return { ok: true, values, resetAtMs };
-    return { ok: true, values, resetAtMs, touched: this.touchValue(request.touch, now) };
+    const result: AdmitResult = { ok: true, values, resetAtMs };
+    if (generations !== undefined) result.generations = generations;
+    if (request.touch !== undefined) result.touched = this.touchValue(request.touch, now);
+    return result;
   }
 
   private touchValue(touch: { key: string; ttlMs: number }, now: number): string | null {
@@ -300,17 +318,45 @@ export class LocalCoordinator implements Coordinator {
     assertSettleRequest(request);
     const now = this.now();
     for (const counter of request.counters) {
+      let amount = counter.amount;
+      if (counter.generation !== undefined) {
+        const seeded = this.store.value(seedKey(counter.key), now)?.value;
+        if (seeded !== counter.generation) amount = counter.unreserved ?? amount;
+      }
       let entry = this.store.counter(counter.key, now);
       if (!entry) {
-        if (counter.amount === 0) continue;
+        if (amount === 0) continue;
         const expiresAtMs = counter.ttlMs === undefined ? null : now + counter.ttlMs;
         entry = { value: 0, expiresAtMs };
         this.store.counters.set(counter.key, entry);
       }
-      entry.value += counter.amount;
+      entry.value += amount;
     }
     if (request.lease) this.removeLease(request.lease.key, request.lease.leaseId);
     this.store.noteWrite(now);
+  }
+
+  async seedCounter(key: string, amount: number, ttlMs?: number): Promise<string | null> {
+    this.assertOpen('seedCounter');
+    assertInteger(amount, 'amount');
+    if (ttlMs !== undefined) assertTtl(ttlMs);
+    const now = this.now();
+    const marker = seedKey(key);
+    if (this.store.value(marker, now) !== undefined) return null;
+    const expiresAtMs = ttlMs === undefined ? null : now + ttlMs;
+    let entry = this.store.counter(key, now);
+    if (!entry && amount !== 0) {
+      entry = { value: 0, expiresAtMs };
+      this.store.counters.set(key, entry);
+    }
+    if (entry) entry.value += amount;
+    const generation = randomUUID();
+    this.store.values.set(marker, {
+      value: generation,
+      expiresAtMs: expiresAtMs ?? Number.POSITIVE_INFINITY,
+    });
+    this.store.noteWrite(now);
+    return generation;
   }
 
   async getCounters(keys: string[]): Promise<number[]> {

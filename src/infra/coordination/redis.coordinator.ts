@@ -12,7 +12,13 @@ import type {
   MessageHandler,
   SettleRequest,
 } from './coordinator.port';
-import { assertAdmitRequest, assertSettleRequest, assertTtl } from './coordinator.validation';
+import {
+  assertAdmitRequest,
+  assertInteger,
+  assertSettleRequest,
+  assertTtl,
+} from './coordinator.validation';
+import { seedKey } from './coordination.keys';
 import { redisScripts } from './redis.scripts';
 
 export interface RedisCoordinatorOptions {
@@ -129,9 +135,15 @@ export class RedisCoordinator implements Coordinator {
     this.sendSettlesFirst();
 
     const keys = counters.map((counter) => this.key(counter.key));
+    for (const counter of counters) keys.push(this.key(seedKey(counter.key)));
     const args: (string | number)[] = [n, lease ? 1 : 0];
     for (const counter of counters) {
-      args.push(counter.amount, counter.limit ?? '', counter.ttlMs ?? '');
+      args.push(
+        counter.amount,
+        counter.limit ?? '',
+        counter.ttlMs ?? '',
+        counter.seeded === true ? '1' : '',
+      );
     }
     const leaseKey = lease ? this.key(lease.key) : '';
     const member = lease ? this.member(lease.leaseId) : '';
@@ -147,26 +159,36 @@ export class RedisCoordinator implements Coordinator {
     const raw = await this.call('admit', () => redisScripts.admit.run(this.client, keys, args));
     // Admitted with a touch: one more element, the touched value (a string or nil).
     let touched: string | null | undefined;
-    let numbers = raw;
-    if (touch && Array.isArray(raw) && raw.length === 7 + 2 * n && Number(raw[0]) === 1) {
-      const value: unknown = raw[6 + 2 * n];
+    let rest = raw;
+    if (touch && Array.isArray(raw) && raw.length === 7 + 3 * n && Number(raw[0]) === 1) {
+      const value: unknown = raw[6 + 3 * n];
       touched = typeof value === 'string' ? value : null;
-      numbers = raw.slice(0, 6 + 2 * n);
+      rest = raw.slice(0, 6 + 3 * n);
     }
+    // The last n elements are seed generations (strings), the rest integers.
+    const gens = Array.isArray(rest) ? (rest.slice(6 + 2 * n) as unknown[]) : [];
+    const numbers = Array.isArray(rest) && gens.length === n ? rest.slice(0, 6 + 2 * n) : rest;
     const reply = toIntegers(numbers, 6 + 2 * n, 'admit');
     const [ok, kind, index, current, limit, at] = reply;
     const values = reply.slice(6, 6 + n);
     const resetAtMs = reply.slice(6 + n).map(nullIfNegative);
     if (ok === 1) {
       if (lease) this.trackLease(leaseKey, member, lease.ttlMs);
-      return touch
-        ? { ok: true, values, resetAtMs, touched: touched ?? null }
-        : { ok: true, values, resetAtMs };
+      const result: AdmitResult = { ok: true, values, resetAtMs };
+      if (counters.some((counter) => counter.seeded === true)) {
+        result.generations = gens.map((g) => (typeof g === 'string' && g !== '' ? g : null));
+      }
+      if (touch) result.touched = touched ?? null;
+      return result;
     }
-    const rejection: AdmitRejection =
-      kind === 1
-        ? { kind: 'counter', index, current, limit, resetAtMs: nullIfNegative(at) }
-        : { kind: 'lease', current, limit, retryAtMs: nullIfNegative(at) };
+    let rejection: AdmitRejection;
+    if (kind === 1) {
+      rejection = { kind: 'counter', index, current, limit, resetAtMs: nullIfNegative(at) };
+    } else if (kind === 3) {
+      rejection = { kind: 'unseeded', index };
+    } else {
+      rejection = { kind: 'lease', current, limit, retryAtMs: nullIfNegative(at) };
+    }
     return { ok: false, rejection, values, resetAtMs };
   }
 
@@ -176,8 +198,16 @@ export class RedisCoordinator implements Coordinator {
     const { counters, lease } = request;
     if (counters.length === 0 && !lease) return;
     const keys = counters.map((counter) => this.key(counter.key));
+    for (const counter of counters) keys.push(this.key(seedKey(counter.key)));
     const args: (string | number)[] = [counters.length, lease ? 1 : 0];
-    for (const counter of counters) args.push(counter.amount, counter.ttlMs ?? '');
+    for (const counter of counters) {
+      args.push(
+        counter.amount,
+        counter.ttlMs ?? '',
+        counter.generation ?? '',
+        counter.generation === undefined ? '' : (counter.unreserved ?? counter.amount),
+      );
+    }
     if (lease) {
       keys.push(this.key(lease.key));
       args.push(this.member(lease.leaseId));
@@ -251,6 +281,19 @@ export class RedisCoordinator implements Coordinator {
         pending.reject(toCoordinationException('settle', error));
       }
     });
+  }
+
+  async seedCounter(key: string, amount: number, ttlMs?: number): Promise<string | null> {
+    this.assertOpen();
+    assertInteger(amount, 'amount');
+    if (ttlMs !== undefined) assertTtl(ttlMs);
+    this.sendSettlesFirst();
+    const keys = [this.key(key), this.key(seedKey(key))];
+    const generation = randomUUID();
+    const reply = await this.call('seedCounter', () =>
+      redisScripts.seedCounter.run(this.client, keys, [amount, ttlMs ?? '', generation]),
+    );
+    return Number(reply) === 1 ? generation : null;
   }
 
   async getCounters(keys: string[]): Promise<number[]> {

@@ -100,6 +100,8 @@ export interface ApiKeysTable {
   /** JSON ApiKeyLimits */
   limits: string;
   price_multiplier: number;
+  /** 'strict' | 'estimate' (migration 0007) */
+  reservation_policy: string;
   deleted_at: number | null;
   created_at: number;
   updated_at: number;

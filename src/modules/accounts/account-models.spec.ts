@@ -39,3 +39,12 @@ describe('account models', () => {
     });
   });
 });
+
+describe('account models against crafted names', () => {
+  it('should decide a multi-wildcard pattern when the model name is 1 MB long', () => {
+    // The RegExp-based matcher took minutes here (quadratic and worse in the name).
+    const name = `claude-${'-'.repeat(1024 * 1024)}`;
+    expect(accountServesModel(['claude-*-*-*-*-4*x'], name)).toBe(false);
+    expect(accountServesModel(['claude-*-*-*-*-4*x'], `${name}-4x`)).toBe(true);
+  });
+});

@@ -1,3 +1,5 @@
+import { BoundedMemo } from 'src/common/text/bounded-memo';
+import { WildcardPattern } from 'src/common/text/wildcard';
 import type { AccountModels } from './account.types';
 
 /** Anthropic's model families; upstream limits (e.g. a weekly Opus cap) apply per family. */
@@ -17,21 +19,16 @@ export function modelFamily(model: string): ModelFamily {
   return 'other';
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`, 'i');
-}
+// Patterns come from admins (a handful per account); the models matched against them come from
+// clients, so matching must stay linear in the model name (see WildcardPattern).
+const patternCache = new BoundedMemo<WildcardPattern>({
+  maxEntries: 1024,
+  maxKeyLength: 1024,
+  maxKeyChars: 256 * 1024,
+});
 
-const patternCache = new Map<string, RegExp>();
-
-function matches(pattern: string, model: string): boolean {
-  if (!pattern.includes('*')) return pattern.toLowerCase() === model.toLowerCase();
-  let regexp = patternCache.get(pattern);
-  if (regexp === undefined) {
-    regexp = globToRegExp(pattern);
-    patternCache.set(pattern, regexp);
-  }
-  return regexp.test(model);
+function compiled(pattern: string): WildcardPattern {
+  return patternCache.getOrCompute(pattern, (p) => new WildcardPattern(p));
 }
 
 /**
@@ -40,7 +37,10 @@ function matches(pattern: string, model: string): boolean {
  */
 export function accountServesModel(models: AccountModels, model: string): boolean {
   if (models === null) return true;
-  if (Array.isArray(models)) return models.some((pattern) => matches(pattern, model));
+  if (Array.isArray(models)) {
+    const lowered = model.toLowerCase();
+    return models.some((pattern) => compiled(pattern).matchesPrepared(lowered));
+  }
   return Object.prototype.hasOwnProperty.call(models, model);
 }
 

@@ -1,5 +1,9 @@
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
-import type { CounterOp, LeaseRequest } from 'src/infra/coordination/coordinator.port';
+import type {
+  CounterAdjust,
+  CounterOp,
+  LeaseRequest,
+} from 'src/infra/coordination/coordinator.port';
 import type { ApiKeyLimits, ApiKeyPolicy, RateLimitMetric } from './api-key.types';
 import { dailyPeriod, totalPeriod, weeklyPeriod, type BudgetPeriod } from './budget-periods';
 
@@ -32,6 +36,14 @@ export interface AdmissionPlan {
   /** Added to every cost counter at admit; 0 when the key has no cost limit. */
   reserveMicros: number;
   windowMs: number | null;
+}
+
+export interface PlanOptions {
+  /**
+   * Budget counters must be seeded from SQL before they count (Coordinator `seeded` ops), so a
+   * coordinator that lost them (restart, flush) cannot hand the spent money out again.
+   */
+  seedBudgets?: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -139,6 +151,7 @@ export function buildAdmissionPlan(
   request: { requestId: string; estimatedCostMicros: number },
   now: number,
   leaseTtlMs: number,
+  options: PlanOptions = {},
 ): AdmissionPlan {
   const { id: keyId, limits } = policy;
   const keys = keysOf(keyId, limits);
@@ -179,6 +192,7 @@ export function buildAdmissionPlan(
         amount: reserveMicros,
         limit,
         ttlMs: period.ttlMs,
+        ...(options.seedBudgets === true && { seeded: true }),
       },
     });
   }
@@ -209,12 +223,26 @@ export function settleAdjustments(
   admittedResetAtMs: (number | null)[],
   actual: { tokens: number; costMicros: number },
   now: number,
-): { key: string; amount: number; ttlMs?: number }[] {
-  const adjustments: { key: string; amount: number; ttlMs?: number }[] = [];
+  generations?: (string | null)[],
+): CounterAdjust[] {
+  const adjustments: CounterAdjust[] = [];
   plan.counters.forEach((counter, index) => {
     let amount: number;
     if (counter.kind === 'budget') {
       amount = actual.costMicros - plan.reserveMicros;
+      const generation = generations?.[index] ?? null;
+      if (generation !== null) {
+        // Applied even when it is 0: if the store lost the counter since admit, the full cost
+        // must still be added to whatever replaced it.
+        adjustments.push({
+          key: counter.op.key,
+          amount,
+          ttlMs: counter.op.ttlMs,
+          generation,
+          unreserved: actual.costMicros,
+        });
+        return;
+      }
     } else {
       switch (counter.metric) {
         case 'requests':

@@ -234,9 +234,65 @@ describe(AdmissionService.name, () => {
         },
       });
       expect((error as Error).message).toBe(
-        'daily budget of $10.00 exhausted: $9.999 spent or reserved, this request needs up to ' +
-          '$0.0015; resets at 2025-02-01T00:00:00.000Z',
+        'daily budget $10.00: spent $9.9990 (including requests in flight); this request could ' +
+          'cost up to $0.0015 (on claude-sonnet-4-5), more than the $0.0010 left, which the ' +
+          "key's strict reservation policy does not allow; it resets at " +
+          '2025-02-01T00:00:00.000Z; lower max_tokens or ask an admin for the estimate policy ' +
+          'or a higher budget',
       );
+    });
+
+    it('should say the request alone is over the budget when its worst case is', async () => {
+      // Claude Code's default request: 64,000 max_tokens on Opus, against a $1 daily budget.
+      coordinator.admit.mockResolvedValueOnce({
+        ok: false,
+        rejection: { kind: 'counter', index: 0, current: 0, limit: 1_000_000, resetAtMs: null },
+        values: [0],
+        resetAtMs: [null],
+      });
+      const error = await service
+        .admit(policy({ dailyCostMicros: 1_000_000 }), {
+          requestId: 'req-cc',
+          model: 'claude-opus-4-5',
+          estimatedCostMicros: 1_730_000,
+          maxTokens: 64_000,
+        })
+        .catch((e: unknown) => e);
+      expect((error as Error).message).toBe(
+        'daily budget $1.00: spent $0.00 (including requests in flight); this request could ' +
+          'cost up to $1.73 (64000 max_tokens on claude-opus-4-5), more than the whole budget, ' +
+          "which the key's strict reservation policy does not allow; it resets at " +
+          '2025-02-01T00:00:00.000Z; lower max_tokens or ask an admin for the estimate policy ' +
+          'or a higher budget',
+      );
+    });
+
+    it('should reserve a share of the worst case learnt from recent requests when the key uses the estimate policy', async () => {
+      const estimating = apiKeyPolicy({
+        id: 'key-est',
+        limits: { dailyCostMicros: 1_000_000 },
+        reservationPolicy: 'estimate',
+      });
+      const worst = { ...REQUEST, estimatedCostMicros: 1_730_000, maxTokens: 64_000 };
+      const first = await service.admit(estimating, worst);
+      // No history yet: half of the worst case, which a $1 budget can hold.
+      expect(first.reservedCostMicros).toBe(865_000);
+      await first.settle({ tokens: 2000, costMicros: 17_300 });
+      const second = await service.admit(estimating, { ...worst, requestId: 'req-2' });
+      // 0.5 + 0.2 x (0.01 - 0.5) = 0.402 of the worst case.
+      expect(second.reservedCostMicros).toBe(695_460);
+      await second.release();
+      // A request that never reached an upstream teaches nothing.
+      const third = await service.admit(estimating, { ...worst, requestId: 'req-3' });
+      expect(third.reservedCostMicros).toBe(695_460);
+    });
+
+    it('should reserve the whole worst case when the key uses the strict policy', async () => {
+      const admission = await service.admit(policy({ dailyCostMicros: 10_000_000 }), {
+        ...REQUEST,
+        estimatedCostMicros: 1_730_000,
+      });
+      expect(admission.reservedCostMicros).toBe(1_730_000);
     });
 
     it('should throw CONCURRENCY_LIMIT with a short retry when every lease is taken', async () => {

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
@@ -6,6 +6,7 @@ import { LeaseRenewer, type RenewableLease } from 'src/infra/coordination/lease-
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import type {
   AdmitRejection,
+  AdmitResult,
   Coordinator,
   CounterOp,
 } from 'src/infra/coordination/coordinator.port';
@@ -19,8 +20,11 @@ import {
   windowMsOf,
   type AdmissionPlan,
 } from './admission-plan';
+import { KeySpendReader } from 'src/modules/usage/key-spend.reader';
 import { KeyRejectionCode, type ApiKeyPolicy, type RateLimitInfo } from './api-key.types';
 import { ApiKeyException } from './api-keys.exception';
+import type { BudgetPeriod } from './budget-periods';
+import { ReservationEstimator } from './reservation-estimator';
 
 export interface AdmissionRequest {
   /** Unique per request: the concurrency lease id. */
@@ -32,6 +36,8 @@ export interface AdmissionRequest {
    * policy.priceMultiplier)`. Reserved against every cost cap until settle.
    */
   estimatedCostMicros: number;
+  /** The request's max_tokens, named in a budget refusal so the user knows what to lower. */
+  maxTokens?: number;
   /**
    * A value to read and touch in the admit's round trip (the conversation's sticky account, so
    * the scheduler needs no round trip of its own). Read only when admission asks the
@@ -72,6 +78,39 @@ export interface BudgetStatus {
   concurrency?: { limit: number; active: number };
 }
 
+/**
+ * This instance's admissions whose budget reservations are still open, by budget counter key.
+ * When the coordinator has lost a counter, its seed adds their reservations to the recorded
+ * spend, so requests in flight here keep counting against the cap.
+ */
+export class InFlightBudgets {
+  private readonly byKey = new Map<string, Set<Admission>>();
+
+  add(admission: Admission, keys: string[]): void {
+    for (const key of keys) {
+      let set = this.byKey.get(key);
+      if (set === undefined) {
+        set = new Set();
+        this.byKey.set(key, set);
+      }
+      set.add(admission);
+    }
+  }
+
+  remove(admission: Admission, keys: string[]): void {
+    for (const key of keys) {
+      const set = this.byKey.get(key);
+      if (set === undefined) continue;
+      set.delete(admission);
+      if (set.size === 0) this.byKey.delete(key);
+    }
+  }
+
+  of(key: string): Admission[] {
+    return [...(this.byKey.get(key) ?? [])];
+  }
+}
+
 /** How long a client refused for concurrency should wait: a slot frees when any request ends. */
 const CONCURRENCY_RETRY_MS = 1000;
 
@@ -80,10 +119,58 @@ function usd(micros: number): string {
   return `$${dollars}`;
 }
 
-function whenResets(resetAtMs: number | null): string {
-  return resetAtMs === null
-    ? 'it does not reset'
-    : `resets at ${new Date(resetAtMs).toISOString()}`;
+/** Dollars as a user reads them: whole cents with two decimals, anything finer with four. */
+function dollars(micros: number): string {
+  return `$${(micros / 1e6).toFixed(micros % 10_000 === 0 ? 2 : 4)}`;
+}
+
+/** What a refused request asked for, to word the refusal. */
+interface RefusedRequest {
+  policy: ApiKeyPolicy;
+  model: string;
+  maxTokens?: number;
+  /** The request's worst-case cost, whatever the policy reserved. */
+  worstMicros: number;
+}
+
+/**
+ * A budget refusal a user can act on: the cap, what is spent (or reserved by requests in
+ * flight), what this request could cost and why, and what to change.
+ */
+export function budgetRefusal(
+  cap: string,
+  limitMicros: number,
+  currentMicros: number,
+  reservedMicros: number,
+  request: RefusedRequest,
+  resetAtMs: number | null,
+): string {
+  const left = Math.max(0, limitMicros - currentMicros);
+  const spent = `spent ${dollars(Math.max(0, currentMicros))}`;
+  const model = request.model.length > 64 ? `${request.model.slice(0, 64)}…` : request.model;
+  const why =
+    request.maxTokens === undefined ? `on ${model}` : `${request.maxTokens} max_tokens on ${model}`;
+  const resets = resetAtMs === null ? 'it never resets' : `it resets at ${iso(resetAtMs)}`;
+  if (request.policy.reservationPolicy === 'estimate') {
+    return (
+      `${cap} budget ${dollars(limitMicros)}: ${spent} (including requests in flight); this ` +
+      `request is estimated at ${dollars(reservedMicros)} from the key's recent requests ` +
+      `(up to ${dollars(request.worstMicros)} for ${why}), more than the ${dollars(left)} left; ` +
+      `${resets}; lower max_tokens or ask an admin for a higher budget`
+    );
+  }
+  const alone = reservedMicros > limitMicros;
+  return (
+    `${cap} budget ${dollars(limitMicros)}: ${spent} (including requests in flight); this ` +
+    `request could cost up to ${dollars(reservedMicros)} (${why}), ` +
+    (alone ? 'more than the whole budget' : `more than the ${dollars(left)} left`) +
+    `, which the key's strict reservation policy does not allow; ${resets}; lower max_tokens ` +
+    'or ask an admin for the estimate policy or a higher budget'
+  );
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 /**
@@ -125,7 +212,32 @@ export class Admission implements RenewableLease {
      * because the key has no limit and admission made no coordinator call.
      */
     readonly touched?: string | null,
-  ) {}
+    /** Seed generations of the budget counters at admit (see Coordinator.seedCounter). */
+    private readonly generations?: (string | null)[],
+    /** Learns actual/worst-case cost for the estimate policy; absent when nothing to learn. */
+    private readonly learn?: { estimator: ReservationEstimator; worstMicros: number },
+    /** Budget reservations in flight on this instance, for re-seeding after a loss. */
+    private readonly inFlight?: InFlightBudgets,
+  ) {
+    inFlight?.add(this, this.budgetKeys());
+  }
+
+  /** Coordinator keys of the budget counters this admission reserved against. */
+  budgetKeys(): string[] {
+    return this.plan.counters.flatMap((c) => (c.kind === 'budget' ? [c.op.key] : []));
+  }
+
+  /**
+   * The budget counter under key was seeded again (the coordinator had lost it) with this
+   * admission's reservation included: settle corrects it as usual under the new generation.
+   */
+  rebase(key: string, generation: string): void {
+    const generations = this.generations;
+    if (generations === undefined) return;
+    this.plan.counters.forEach((counter, index) => {
+      if (counter.kind === 'budget' && counter.op.key === key) generations[index] = generation;
+    });
+  }
 
   get keyId(): string {
     return this.plan.keyId;
@@ -180,11 +292,21 @@ export class Admission implements RenewableLease {
     if (this.done) return;
     this.done = true;
     this.stopRenewing();
+    this.inFlight?.remove(this, this.budgetKeys());
     const usage = {
       tokens: wholeAmount(actual.tokens),
       costMicros: wholeAmount(actual.costMicros),
     };
-    const counters = settleAdjustments(this.plan, this.admittedResetAtMs, usage, Date.now());
+    if (this.learn !== undefined && usage.tokens > 0) {
+      this.learn.estimator.observe(this.keyId, this.learn.worstMicros, usage.costMicros);
+    }
+    const counters = settleAdjustments(
+      this.plan,
+      this.admittedResetAtMs,
+      usage,
+      Date.now(),
+      this.generations,
+    );
     const lease = this.plan.lease;
     if (counters.length === 0 && lease === undefined) return;
     try {
@@ -214,10 +336,19 @@ export class Admission implements RenewableLease {
 export class AdmissionService implements OnApplicationShutdown {
   /** Only admissions that renew: an admission nobody settles is not kept alive here. */
   private readonly renewer: LeaseRenewer;
+  readonly estimator = new ReservationEstimator();
+  private readonly inFlight = new InFlightBudgets();
+  /** Seeds in progress by counter key, so concurrent requests of a key read SQL once. */
+  private readonly seeding = new Map<string, Promise<void>>();
 
   constructor(
     @InjectCoordinator() private readonly coordinator: Coordinator,
     private readonly config: ConfigService,
+    /**
+     * The SQL record budgets are seeded from when the coordinator has lost them. Without it
+     * (unit and coordinator-only tests) budget counters start from the coordinator alone.
+     */
+    @Optional() private readonly spend?: KeySpendReader,
   ) {
     this.renewer = new LeaseRenewer(config.env.LEASE_TTL_MS);
   }
@@ -230,19 +361,45 @@ export class AdmissionService implements OnApplicationShutdown {
   async admit(policy: ApiKeyPolicy, request: AdmissionRequest): Promise<Admission> {
     const now = Date.now();
     const leaseTtlMs = this.config.env.LEASE_TTL_MS;
-    const plan = buildAdmissionPlan(policy, request, now, leaseTtlMs);
+    const worstMicros = wholeAmount(request.estimatedCostMicros);
+    const estimating = policy.reservationPolicy === 'estimate';
+    const reserved = estimating ? this.estimator.reserve(policy.id, worstMicros) : worstMicros;
+    const plan = buildAdmissionPlan(
+      policy,
+      { requestId: request.requestId, estimatedCostMicros: reserved },
+      now,
+      leaseTtlMs,
+      { seedBudgets: this.spend !== undefined },
+    );
     let resetAtMs: (number | null)[] = [];
     let rateLimit: RateLimitInfo | null = null;
     let touched: string | null | undefined;
+    let generations: (string | null)[] | undefined;
     if (plan.counters.length > 0 || plan.lease !== undefined) {
-      const result = await this.coordinator.admit({
+      const admitRequest = {
         counters: plan.counters.map((counter) => counter.op),
         lease: plan.lease,
         touch: request.touch,
-      });
-      if (!result.ok) throw this.rejection(plan, result.rejection, now);
+      };
+      let result = await this.coordinator.admit(admitRequest);
+      // A budget counter the coordinator does not hold (first use in its period, a restart of
+      // the embedded default, a Redis flush) is seeded from SQL, then admission is retried.
+      for (let seeds = 0; !result.ok && result.rejection?.kind === 'unseeded' && seeds < 3;) {
+        seeds += 1;
+        await this.seedBudgets(plan, now);
+        result = await this.coordinator.admit(admitRequest);
+      }
+      if (!result.ok) {
+        throw this.rejection(plan, result.rejection, now, {
+          policy,
+          model: request.model,
+          maxTokens: request.maxTokens,
+          worstMicros,
+        });
+      }
       resetAtMs = result.resetAtMs;
       touched = result.touched;
+      generations = result.generations;
       const requests = plan.counters.findIndex(
         (c) => c.kind === 'window' && c.metric === 'requests',
       );
@@ -265,7 +422,87 @@ export class AdmissionService implements OnApplicationShutdown {
       rateLimit,
       this.renewer,
       touched,
+      generations,
+      estimating && plan.reserveMicros > 0
+        ? { estimator: this.estimator, worstMicros: Math.max(1, worstMicros) }
+        : undefined,
+      generations?.some((g) => g !== null) === true ? this.inFlight : undefined,
     );
+  }
+
+  /**
+   * Seeds every budget counter of the plan from what SQL records for its period. Requests in
+   * flight when the coordinator lost a counter add their whole cost when they settle (see
+   * CounterAdjust.generation), so nothing spent is handed out again.
+   */
+  private async seedBudgets(plan: AdmissionPlan, now: number): Promise<void> {
+    await this.seedCounters(
+      plan.keyId,
+      plan.counters.flatMap((counter) => (counter.kind === 'budget' ? [counter] : [])),
+      now,
+    );
+  }
+
+  private async seedCounters(
+    keyId: string,
+    counters: { period: BudgetPeriod; op: CounterOp }[],
+    now: number,
+  ): Promise<void> {
+    const spend = this.spend;
+    if (spend === undefined) return;
+    await Promise.all(counters.map((counter) => this.seedOnce(spend, keyId, counter, now)));
+  }
+
+  private seedOnce(
+    spend: KeySpendReader,
+    keyId: string,
+    counter: { period: BudgetPeriod; op: CounterOp },
+    now: number,
+  ): Promise<void> {
+    const key = counter.op.key;
+    let running = this.seeding.get(key);
+    if (running === undefined) {
+      running = (async () => {
+        const { period } = counter;
+        let spent: number;
+        try {
+          spent = await spend.spentMicros(keyId, {
+            from: period.startMs,
+            to: period.resetAtMs ?? now + 86_400_000,
+          });
+        } catch (error) {
+          appLogger.warn({ err: error, keyId }, 'budget could not be seeded: SQL unavailable');
+          throw new ApiKeyException(
+            KeyRejectionCode.KEY_STORE_UNAVAILABLE,
+            'the budget of this API key cannot be checked right now; retry shortly',
+          );
+        }
+        // Requests in flight here reserved against the lost counter: they count again.
+        const pending = this.inFlight.of(key).filter((admission) => !admission.settled);
+        const reserved = pending.reduce((sum, a) => sum + a.reservedCostMicros, 0);
+        const generation = await this.coordinator.seedCounter(
+          key,
+          wholeAmount(spent) + reserved,
+          counter.op.ttlMs,
+        );
+        if (generation === null) return;
+        for (const admission of pending) admission.rebase(key, generation);
+        if (spent > 0 || reserved > 0) {
+          appLogger.info(
+            {
+              keyId,
+              period: period.period,
+              periodId: period.id,
+              spentMicros: spent,
+              inFlightMicros: reserved,
+            },
+            'budget counter seeded from the usage record',
+          );
+        }
+      })().finally(() => this.seeding.delete(key));
+      this.seeding.set(key, running);
+    }
+    return running;
   }
 
   /**
@@ -274,7 +511,11 @@ export class AdmissionService implements OnApplicationShutdown {
    */
   async getBudgetStatus(policy: ApiKeyPolicy, now = Date.now()): Promise<BudgetStatus> {
     const { id: keyId, limits } = policy;
-    const reads: { key: string; apply: (value: number, resetAtMs: number | null) => void }[] = [];
+    const reads: {
+      key: string;
+      apply: (value: number, resetAtMs: number | null) => void;
+      budget?: { period: BudgetPeriod; op: CounterOp };
+    }[] = [];
     const status: BudgetStatus = {};
 
     const windowMs = windowMsOf(limits);
@@ -315,8 +556,10 @@ export class AdmissionService implements OnApplicationShutdown {
       }
     }
     for (const { period, limit } of budgetCaps(limits, now)) {
+      const key = budgetCounterKey(keyId, period);
       reads.push({
-        key: budgetCounterKey(keyId, period),
+        key,
+        budget: { period, op: { key, amount: 0, ttlMs: period.ttlMs } },
         apply: (spentMicros) => {
           status[period.period] = { limitMicros: limit, spentMicros, resetAtMs: period.resetAtMs };
         },
@@ -325,9 +568,26 @@ export class AdmissionService implements OnApplicationShutdown {
 
     // An admit of zero amounts is a read that also returns each window's reset time (plain
     // getCounters has no TTLs); it neither creates nor times a missing counter.
-    const counters: CounterOp[] = reads.map((read) => ({ key: read.key, amount: 0 }));
+    // Budget counters the coordinator lost (a restart, a flush) are seeded first, so the key's
+    // holder sees what the record says was spent rather than zero.
+    const seeding = this.spend !== undefined;
+    const counters: CounterOp[] = reads.map((read) => ({
+      key: read.key,
+      amount: 0,
+      ...(seeding && read.budget !== undefined && { seeded: true }),
+    }));
+    const readCounters = async (): Promise<AdmitResult> => {
+      const first = await this.coordinator.admit({ counters });
+      if (first.ok || first.rejection?.kind !== 'unseeded') return first;
+      await this.seedCounters(
+        keyId,
+        reads.flatMap((read) => (read.budget === undefined ? [] : [read.budget])),
+        now,
+      );
+      return this.coordinator.admit({ counters });
+    };
     const [result, active] = await Promise.all([
-      counters.length > 0 ? this.coordinator.admit({ counters }) : undefined,
+      counters.length > 0 ? readCounters() : undefined,
       limits.concurrency !== undefined
         ? this.coordinator.countLeases(coordinationKeys.keyLease(keyId))
         : undefined,
@@ -358,7 +618,15 @@ export class AdmissionService implements OnApplicationShutdown {
     plan: AdmissionPlan,
     rejection: AdmitRejection | undefined,
     now: number,
+    request: RefusedRequest,
   ): ApiKeyException {
+    if (rejection?.kind === 'unseeded') {
+      // Seeding did not stick after retries (the store keeps losing it): fail closed.
+      return new ApiKeyException(
+        KeyRejectionCode.KEY_STORE_UNAVAILABLE,
+        'the budget of this API key cannot be checked right now; retry shortly',
+      );
+    }
     if (rejection === undefined || rejection.kind === 'lease') {
       const limit = rejection?.limit ?? plan.lease?.limit ?? 0;
       return new ApiKeyException(
@@ -381,8 +649,7 @@ export class AdmissionService implements OnApplicationShutdown {
       const { period } = counter;
       return new ApiKeyException(
         KeyRejectionCode.BUDGET_EXHAUSTED,
-        `${period.period} budget of ${usd(limit)} exhausted: ${usd(current)} spent or reserved, ` +
-          `this request needs up to ${usd(plan.reserveMicros)}; ${whenResets(period.resetAtMs)}`,
+        budgetRefusal(period.period, limit, current, plan.reserveMicros, request, period.resetAtMs),
         {
           budget: {
             cap: period.period,

@@ -32,6 +32,7 @@ function record(secret: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRe
     bindings: '{}',
     limits: '{}',
     price_multiplier: 1,
+    reservation_policy: 'strict',
     deleted_at: null,
     created_at: NOW - 1000,
     updated_at: NOW - 1000,

@@ -1,4 +1,5 @@
 import type { Platform } from 'src/common/platform';
+import { matchesWildcard, WildcardPattern } from 'src/common/text/wildcard';
 import {
   KeyRejectionCode,
   type ApiKeyPolicy,
@@ -81,39 +82,25 @@ export function checkKey(policy: ApiKeyPolicy, now: number): KeyRejection | null
 
 /**
  * `*` matches any run of characters (also none); everything else literally, case-insensitive.
- * Linear-time two-pointer match, so a hostile model name cannot make it backtrack exponentially.
+ * Linear in the model name (no backtracking), which a client chooses.
  */
 export function matchesModelPattern(pattern: string, model: string): boolean {
-  const p = pattern.toLowerCase();
-  const m = model.toLowerCase();
-  let pi = 0;
-  let mi = 0;
-  let star = -1;
-  let starMatch = 0;
-  while (mi < m.length) {
-    if (pi < p.length && p[pi] !== '*' && p[pi] === m[mi]) {
-      pi += 1;
-      mi += 1;
-    } else if (pi < p.length && p[pi] === '*') {
-      star = pi;
-      starMatch = mi;
-      pi += 1;
-    } else if (star >= 0) {
-      pi = star + 1;
-      starMatch += 1;
-      mi = starMatch;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.length && p[pi] === '*') pi += 1;
-  return pi === p.length;
+  return matchesWildcard(pattern, model);
 }
+
+/** Compiled once per policy object (the authenticator hands out the same one until it changes). */
+const compiledPatterns = new WeakMap<ModelPolicy, WildcardPattern[]>();
 
 /** Whether a model passes an allow list or a deny list; null policy allows every model. */
 export function isModelAllowed(policy: ModelPolicy | null, model: string): boolean {
   if (policy === null) return true;
-  const listed = policy.patterns.some((pattern) => matchesModelPattern(pattern, model));
+  let patterns = compiledPatterns.get(policy);
+  if (patterns === undefined) {
+    patterns = policy.patterns.map((pattern) => new WildcardPattern(pattern));
+    compiledPatterns.set(policy, patterns);
+  }
+  const lowered = model.toLowerCase();
+  const listed = patterns.some((pattern) => pattern.matchesPrepared(lowered));
   return policy.mode === 'allow' ? listed : !listed;
 }
 

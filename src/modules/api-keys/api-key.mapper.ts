@@ -10,6 +10,8 @@ import {
   type ApiKeyPolicy,
   type ClientId,
   type ModelPolicy,
+  RESERVATION_POLICIES,
+  type ReservationPolicy,
 } from './api-key.types';
 import type { ApiKeyResponseDto, ApiKeyStatus } from './dto/api-key-response.dto';
 
@@ -103,6 +105,14 @@ export function parseLimits(record: ApiKeyRecord): ApiKeyLimits {
   return limits;
 }
 
+/** Anything but a known value (a hand-edited row) is the strict default. */
+export function parseReservationPolicy(record: ApiKeyRecord): ReservationPolicy {
+  const value = record.reservation_policy;
+  return (RESERVATION_POLICIES as readonly string[]).includes(value)
+    ? (value as ReservationPolicy)
+    : 'strict';
+}
+
 /** The hot path's view of a key. Frozen: it is shared by every request through the cache. */
 export function toPolicy(record: ApiKeyRecord): ApiKeyPolicy {
   const modelPolicy = parseModelPolicy(record);
@@ -123,6 +133,7 @@ export function toPolicy(record: ApiKeyRecord): ApiKeyPolicy {
     bindings: Object.freeze(parseBindings(record)),
     limits: Object.freeze(parseLimits(record)),
     priceMultiplier: record.price_multiplier,
+    reservationPolicy: parseReservationPolicy(record),
   });
 }
 
@@ -163,6 +174,7 @@ export function toResponse(record: ApiKeyRecord, now: number): ApiKeyResponseDto
     bindings: { ...policy.bindings },
     limits: { ...policy.limits },
     priceMultiplier: record.price_multiplier,
+    reservationPolicy: policy.reservationPolicy,
     createdAt: new Date(record.created_at).toISOString(),
     updatedAt: new Date(record.updated_at).toISOString(),
     deletedAt: iso(record.deleted_at),

@@ -21,6 +21,17 @@ export interface ApiKeyLimits {
   totalCostMicros?: number;
 }
 
+/**
+ * How a key reserves against its cost caps before a request runs.
+ * - `strict`: the request's worst case (every prompt token at the highest prompt rate, all of
+ *   max_tokens as output); recorded spend never passes a cap.
+ * - `estimate`: what the key's recent requests actually cost relative to their worst case; lets
+ *   a small budget serve large max_tokens, and may pass a cap by at most the unreserved part of
+ *   the worst case of each request in flight when the cap is reached.
+ */
+export const RESERVATION_POLICIES = ['strict', 'estimate'] as const;
+export type ReservationPolicy = (typeof RESERVATION_POLICIES)[number];
+
 export type ApiKeyBinding = { accountId: string } | { groupId: string };
 
 export interface ModelPolicy {
@@ -44,6 +55,7 @@ export interface ApiKeyPolicy {
   bindings: Partial<Record<Platform, ApiKeyBinding>>;
   limits: ApiKeyLimits;
   priceMultiplier: number;
+  reservationPolicy: ReservationPolicy;
 }
 
 /** Rejections of the key and its policy; the relay renders them in the caller's dialect. */

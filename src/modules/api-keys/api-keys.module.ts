@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { KeySpendModule } from 'src/modules/usage/key-spend.module';
 import { AdmissionService } from './admission.service';
+import { BudgetReconciler } from './budget-reconciler';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -11,8 +13,16 @@ import { ApiKeysService } from './api-keys.service';
  * Needs the global Config, Database, Coordination and Crypto modules.
  */
 @Module({
+  // KeySpendReader: budgets lost by the coordinator are seeded from the usage record.
+  imports: [KeySpendModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, ApiKeyAuthenticator, AdmissionService],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    ApiKeyAuthenticator,
+    AdmissionService,
+    BudgetReconciler,
+  ],
   exports: [ApiKeysService, ApiKeyAuthenticator, AdmissionService],
 })
 export class ApiKeysModule {}

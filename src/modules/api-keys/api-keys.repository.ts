@@ -77,6 +77,23 @@ export class ApiKeysRepository {
     });
   }
 
+  /** Usable keys whose limits name a daily, weekly or total cost cap (budget reconciliation). */
+  async listWithBudgets(): Promise<ApiKeyRecord[]> {
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      .where('enabled', '=', 1)
+      .where((eb) =>
+        eb.or([
+          eb('limits', 'like', '%dailyCostMicros%'),
+          eb('limits', 'like', '%weeklyCostMicros%'),
+          eb('limits', 'like', '%totalCostMicros%'),
+        ]),
+      )
+      .execute();
+  }
+
   async findById(id: string): Promise<ApiKeyRecord | undefined> {
     return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
   }

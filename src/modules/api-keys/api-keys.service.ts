@@ -236,6 +236,7 @@ export class ApiKeysService {
       bindings: '{}',
       limits: '{}',
       price_multiplier: 1,
+      reservation_policy: 'strict',
       deleted_at: null,
       created_at: now,
       updated_at: now,
@@ -283,6 +284,9 @@ export class ApiKeysService {
       patch.limits = JSON.stringify(mergeLimits(parseLimits(record), fields.limits));
     }
     if (fields.priceMultiplier !== undefined) patch.price_multiplier = fields.priceMultiplier;
+    if (fields.reservationPolicy !== undefined) {
+      patch.reservation_policy = fields.reservationPolicy;
+    }
     return patch;
   }
 

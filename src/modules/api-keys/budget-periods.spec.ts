@@ -19,6 +19,7 @@ describe('budget-periods', () => {
       expect(dailyPeriod(Date.now())).toEqual({
         period: 'daily',
         id: '2025-01-31',
+        startMs: Date.parse('2025-01-31T00:00:00.000Z'),
         resetAtMs: Date.parse('2025-02-01T00:00:00.000Z'),
         ttlMs: 2 * DAY,
       });
@@ -122,6 +123,7 @@ describe('budget-periods', () => {
       expect(weeklyPeriod(Date.now(), 3, 9)).toEqual({
         period: 'weekly',
         id: '2025-01-22T09',
+        startMs: Date.parse('2025-01-22T09:00:00Z'),
         resetAtMs: Date.parse('2025-01-29T09:00:00Z'),
         ttlMs: 8 * DAY,
       });
@@ -133,6 +135,7 @@ describe('budget-periods', () => {
       expect(totalPeriod()).toEqual({
         period: 'total',
         id: 'all',
+        startMs: 0,
         resetAtMs: null,
         ttlMs: undefined,
       });

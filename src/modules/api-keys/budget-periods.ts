@@ -15,6 +15,8 @@ export interface BudgetPeriod {
   readonly period: BudgetPeriodName;
   /** Part of the counter key: `2025-01-31` (daily), `2025-01-27T00` (weekly), `all` (total). */
   readonly id: string;
+  /** Epoch ms when this period started (0 for the total cap). */
+  readonly startMs: number;
   /** Epoch ms when the next period starts; null for the total cap, which never resets. */
   readonly resetAtMs: number | null;
   /**
@@ -39,6 +41,7 @@ const lastWeekly = new Map<number, BudgetPeriod>();
 const TOTAL: BudgetPeriod = Object.freeze({
   period: 'total',
   id: 'all',
+  startMs: 0,
   resetAtMs: null,
   ttlMs: undefined,
 });
@@ -49,6 +52,7 @@ export function dailyPeriod(now: number): BudgetPeriod {
   lastDaily = Object.freeze({
     period: 'daily',
     id: isoDate(start),
+    startMs: start,
     resetAtMs: start + DAY_MS,
     ttlMs: 2 * DAY_MS,
   });
@@ -85,6 +89,7 @@ export function weeklyPeriod(
   const period: BudgetPeriod = Object.freeze({
     period: 'weekly',
     id,
+    startMs: start,
     resetAtMs: start + WEEK_MS,
     ttlMs: 8 * DAY_MS,
   });

@@ -8,9 +8,11 @@ import { RelayException, RelayExceptionCode } from './relay.exception';
 import { toRelayErrorView } from './relay-errors';
 
 describe('toRelayErrorView', () => {
-  it('should name the cap, the spend and the reset of an exhausted budget', () => {
+  it('should pass the budget refusal worded by admission through when a budget is exhausted', () => {
+    const message =
+      "daily budget $5.00: spent $4.9900 (including requests in flight); this request could cost up to $0.0200 (4096 max_tokens on claude-sonnet-4-6), more than the $0.0100 left, which the key's strict reservation policy does not allow; it resets at 2026-01-02T00:00:00.000Z; lower max_tokens or ask an admin for the estimate policy or a higher budget";
     const view = toRelayErrorView(
-      new ApiKeyException(KeyRejectionCode.BUDGET_EXHAUSTED, 'x', {
+      new ApiKeyException(KeyRejectionCode.BUDGET_EXHAUSTED, message, {
         budget: {
           cap: 'daily',
           limitMicros: 5_000_000,
@@ -22,9 +24,7 @@ describe('toRelayErrorView', () => {
       'id',
     );
     expect(view.status).toBe(402);
-    expect(view.message).toBe(
-      'daily budget exhausted: spent $4.99 of $5.00, this request may cost up to $0.0200; resets at 2026-01-02T00:00:00.000Z',
-    );
+    expect(view.message).toBe(message);
   });
 
   it('should carry retry-after when every account is rate-limited', () => {

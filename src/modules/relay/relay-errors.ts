@@ -8,11 +8,6 @@ import { KeyRejectionCode } from 'src/modules/api-keys/api-key.types';
 import { RelayException, RelayExceptionCode } from './relay.exception';
 import type { RelayErrorView } from './relay.types';
 
-/** Cents for amounts of a dollar or more; four decimals below, so small caps stay readable. */
-function formatDollars(micros: number): string {
-  return `$${(micros / 1e6).toFixed(Math.abs(micros) >= 1_000_000 ? 2 : 4)}`;
-}
-
 /**
  * Maps anything thrown on the relay path to a view every dialect can render. Unknown errors are
  * opaque (the caller gets an error id; the detail is logged by the caller).
@@ -23,14 +18,8 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
     if (error.rateLimit !== undefined) view.headers = rateLimitHeaders(error.rateLimit);
     if (error.code === KeyRejectionCode.KEY_STORE_UNAVAILABLE)
       view.headers = { 'retry-after': '2' };
-    if (error.code === KeyRejectionCode.BUDGET_EXHAUSTED && error.budget !== undefined) {
-      const b = error.budget;
-      const resets =
-        b.resetAtMs === null ? 'never resets' : `resets at ${new Date(b.resetAtMs).toISOString()}`;
-      view.message =
-        `${b.cap} budget exhausted: spent ${formatDollars(b.spentMicros)} of ${formatDollars(b.limitMicros)}` +
-        `, this request may cost up to ${formatDollars(b.requestMicros)}; ${resets}`;
-    }
+    // A budget refusal's message is worded by admission (budgetRefusal): cap, spend, what the
+    // request could cost and why, and what to change.
     return view;
   }
   if (error instanceof RelayException) {

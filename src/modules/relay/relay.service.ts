@@ -488,6 +488,7 @@ export class RelayService implements OnApplicationShutdown {
         requestId: state.requestId,
         model: parsed.model,
         estimatedCostMicros: estimate,
+        maxTokens: parsed.maxTokens,
         ...(touch !== null && { touch }),
       });
       stopRenewing = admission.startRenewing();

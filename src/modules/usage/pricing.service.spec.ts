@@ -137,11 +137,11 @@ describe(PricingService.name, () => {
   });
 
   describe('estimate', () => {
-    it('should reserve prompt bytes / 3 at input and all of max_tokens at output', async () => {
+    it('should reserve prompt bytes / 3 at the 1-hour cache-write rate and all of max_tokens at output', async () => {
       const { service } = await track();
-      // 3000 bytes -> 1000 tokens x $3/M = 3000 micro$; 1000 output x $15/M = 15000 micro$.
-      expect(service.estimate('claude-sonnet-4', 3000, 1000)).toBe(18_000);
-      expect(service.estimate('claude-sonnet-4', 3000, 1000, 2)).toBe(36_000);
+      // 3000 bytes -> 1000 tokens x $6/M (2x input) = 6000 micro$; 1000 output x $15/M = 15000.
+      expect(service.estimate('claude-sonnet-4', 3000, 1000)).toBe(21_000);
+      expect(service.estimate('claude-sonnet-4', 3000, 1000, 2)).toBe(42_000);
     });
 
     it('should return a reservation no budget can hold when max_tokens is absurd', async () => {

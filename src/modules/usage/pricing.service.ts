@@ -61,6 +61,13 @@ const RATE_KEYS: readonly (keyof TokenRates)[] = [
   'cacheRead',
 ];
 
+/**
+ * The longest model name the relay should accept (longer ones are refused with a 400 before any
+ * lookup). Real names are under 100 characters (`us.anthropic.claude-3-7-sonnet-20250219-v1:0`
+ * is 44); every hot-path step on the name is linear, and this keeps even that small.
+ */
+export const MAX_MODEL_NAME_LENGTH = 256;
+
 /** Table keys are trimmed and lower-cased; overrides are stored under the same spelling. */
 export function normalizeModelName(model: string): string {
   return model.trim().toLowerCase();

@@ -4,6 +4,7 @@ import * as m0002 from './0002-accounts';
 import * as m0003 from './0003-api-keys';
 import * as m0004 from './0004-usage';
 import * as m0005 from './0005-auth';
+import * as m0007 from './0007-budgets';
 
 /**
  * Every migration, in order. Forward-only: there are no `down` steps, and a migration never drops
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0003-api-keys': m0003,
   '0004-usage': m0004,
   '0005-auth': m0005,
+  '0007-budgets': m0007,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {

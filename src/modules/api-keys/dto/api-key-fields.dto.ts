@@ -19,7 +19,12 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PLATFORMS, type Platform } from 'src/common/platform';
-import { CLIENT_IDS, type ClientId } from '../api-key.types';
+import {
+  CLIENT_IDS,
+  RESERVATION_POLICIES,
+  type ClientId,
+  type ReservationPolicy,
+} from '../api-key.types';
 
 /**
  * Optional, but not nullable: absent leaves the value as it is (or the default), null is refused.
@@ -230,4 +235,13 @@ export class ApiKeyFieldsDto {
   @Min(0)
   @Max(100)
   priceMultiplier?: number;
+
+  /**
+   * How requests reserve against the cost caps: `strict` (default) reserves each request's worst
+   * case and never passes a cap; `estimate` reserves what the key's recent requests cost and may
+   * pass a cap by at most one request's worst case per request in flight.
+   */
+  @IsOptionalNotNull()
+  @IsIn(RESERVATION_POLICIES)
+  reservationPolicy?: ReservationPolicy;
 }

@@ -1,5 +1,11 @@
 import type { Platform } from 'src/common/platform';
-import type { ApiKeyBinding, ApiKeyLimits, ClientId, ModelPolicy } from '../api-key.types';
+import type {
+  ApiKeyBinding,
+  ApiKeyLimits,
+  ClientId,
+  ModelPolicy,
+  ReservationPolicy,
+} from '../api-key.types';
 
 export type ApiKeyStatus = 'active' | 'disabled' | 'expired' | 'deleted';
 
@@ -26,6 +32,7 @@ export class ApiKeyResponseDto {
   bindings!: Partial<Record<Platform, ApiKeyBinding>>;
   limits!: ApiKeyLimits;
   priceMultiplier!: number;
+  reservationPolicy!: ReservationPolicy;
   createdAt!: string;
   updatedAt!: string;
   deletedAt!: string | null;

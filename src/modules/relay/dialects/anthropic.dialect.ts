@@ -1,10 +1,8 @@
 import type { Request, Response } from 'express';
 import { anthropicErrorEvent } from 'src/modules/relay/sse/anthropic-usage.tap';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
+import { MAX_MODEL_NAME_LENGTH } from 'src/modules/usage/pricing.service';
 import type { InboundDialect, ParsedRequest, RelayErrorView } from 'src/modules/relay/relay.types';
-
-/** Real model names are under 100 characters; anything much longer is not a model name. */
-export const MAX_MODEL_NAME_LENGTH = 256;
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',

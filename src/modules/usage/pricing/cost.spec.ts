@@ -116,30 +116,46 @@ describe(computeCostMicros.name, () => {
 });
 
 describe(estimateCostMicros.name, () => {
-  it('should price the prompt at input rate and max_tokens at output rate when under the threshold', () => {
-    // 10k x $3 = $0.03; 4096 x $15 = $0.06144.
+  it('should price the prompt at the 1-hour cache-write rate and max_tokens at output rate when under the threshold', () => {
+    // 10k x $6 (1h write, 2x input) = $0.06; 4096 x $15 = $0.06144.
     expect(estimateCostMicros({ inputTokens: 10_000, maxOutputTokens: 4096 }, sonnet4)).toBe(
-      91_440,
+      121_440,
     );
   });
 
-  it('should use long-context rates when the prompt is over the threshold', () => {
-    // 250k x $6 = $1.50; 1000 x $22.50 = $0.0225.
+  it('should cover what the request can actually cost when its prompt goes to any cache', () => {
+    // The reservation is made before anyone knows which cache the prompt lands in.
+    const reserved = estimateCostMicros({ inputTokens: 10_000, maxOutputTokens: 4096 }, sonnet4);
+    for (const prompt of [
+      { inputTokens: 10_000 },
+      { cacheCreation5mTokens: 10_000 },
+      { cacheCreation1hTokens: 10_000 },
+      { cacheReadTokens: 10_000 },
+      { cacheCreation1hTokens: 5000, cacheCreation5mTokens: 5000 },
+    ]) {
+      const actual = computeCostMicros(usage({ ...prompt, outputTokens: 4096 }), sonnet4);
+      expect(actual).toBeLessThanOrEqual(reserved);
+    }
+  });
+
+  it('should use the highest long-context rate when the prompt is over the threshold', () => {
+    // 250k x $12 (1h write above 200k) = $3.00; 1000 x $22.50 = $0.0225.
     expect(estimateCostMicros({ inputTokens: 250_000, maxOutputTokens: 1000 }, sonnet4)).toBe(
-      1_522_500,
+      3_022_500,
     );
   });
 
   it('should round up when the estimate has a fraction', () => {
+    // 0.5 micro$ per token (the 1-hour write).
     expect(estimateCostMicros({ inputTokens: 1, maxOutputTokens: 0 }, haiku3)).toBe(1);
-    expect(estimateCostMicros({ inputTokens: 4, maxOutputTokens: 0 }, haiku3)).toBe(1);
-    expect(estimateCostMicros({ inputTokens: 5, maxOutputTokens: 0 }, haiku3)).toBe(2);
+    expect(estimateCostMicros({ inputTokens: 2, maxOutputTokens: 0 }, haiku3)).toBe(1);
+    expect(estimateCostMicros({ inputTokens: 3, maxOutputTokens: 0 }, haiku3)).toBe(2);
     expect(estimateCostMicros({ inputTokens: 0, maxOutputTokens: 0 }, haiku3)).toBe(0);
   });
 
   it('should apply the multiplier when one is given', () => {
     expect(estimateCostMicros({ inputTokens: 10_000, maxOutputTokens: 4096 }, sonnet4, 1.5)).toBe(
-      137_160,
+      182_160,
     );
   });
 });

@@ -62,9 +62,19 @@ export function computeCostMicros(usage: TokenUsage, price: ModelPrice, multipli
 }
 
 /**
+ * The most a prompt token can cost at these rates: uncached input, a cache write of either
+ * duration (the 1-hour write is 2x input on Anthropic) or a cache read. Which one applies is only
+ * known from the upstream's usage, after the request.
+ */
+export function worstPromptRate(rates: TokenRates): number {
+  return Math.max(rates.input, rates.cacheWrite5m, rates.cacheWrite1h, rates.cacheRead);
+}
+
+/**
  * Worst-case cost of a request before it runs, for budget reservations: every prompt token at
- * the input price (the long-context one when the prompt is over the threshold) plus the full
- * `max_tokens` at the output price, rounded up so a reservation never falls short by rounding.
+ * the highest prompt rate (a 1-hour cache write on Anthropic) plus the full `max_tokens` at the
+ * output price, all at the long-context rates when the prompt could be over the threshold,
+ * rounded up so a reservation never falls short by rounding.
  */
 export function estimateCostMicros(
   input: { inputTokens: number; maxOutputTokens: number },
@@ -75,7 +85,7 @@ export function estimateCostMicros(
   assertTokens('maxOutputTokens', input.maxOutputTokens);
   const rates = ratesFor(price, input.inputTokens);
   const pico =
-    BigInt(input.inputTokens) * BigInt(rates.input) +
+    BigInt(input.inputTokens) * BigInt(worstPromptRate(rates)) +
     BigInt(input.maxOutputTokens) * BigInt(rates.output);
   const scaled = pico * scaledMultiplier(multiplier);
   return toSafeNumber((scaled + DIVISOR - 1n) / DIVISOR);

@@ -1,4 +1,10 @@
-import { dollarsPerTokenToPico, ModelPrice, PriceTable } from './price-table';
+import {
+  dollarsPerTokenToPico,
+  LOOKUP_MEMO_LIMITS,
+  lookupCandidates,
+  ModelPrice,
+  PriceTable,
+} from './price-table';
 
 /** A trimmed LiteLLM file: real key names, a few shapes the loader must handle. */
 const liteLlm = {
@@ -355,5 +361,75 @@ describe(PriceTable.name, () => {
       expect(bundled.lookup('gpt-4o-2024-08-06')!.price.cacheRead).toBe(1.25 * MTOK);
       expect(bundled.lookup('gpt-5')!.price.output).toBe(10 * MTOK);
     });
+  });
+});
+
+describe('PriceTable lookups of crafted names', () => {
+  const table = PriceTable.fromLiteLlm(liteLlm);
+
+  // The regular expressions the normalisation used before; the hand-written steps must agree.
+  function referenceCandidates(model: string): string[] {
+    const candidates: string[] = [];
+    let name = model.trim().toLowerCase();
+    const add = (next: string): void => {
+      name = next;
+      if (name.length > 0 && !candidates.includes(name)) candidates.push(name);
+    };
+    add(name);
+    add(name.replace(/\[[^\]]*\]$/, ''));
+    add(name.slice(name.lastIndexOf('/') + 1));
+    add(name.replace(/^(?:us|us-gov|eu|apac|ap|au|ca|jp|global)\./, ''));
+    add(name.replace(/^anthropic\./, ''));
+    add(name.replace(/@[\w.-]*$/, ''));
+    add(name.replace(/-v\d+(?::\d+)?$/, ''));
+    add(name.replace(/-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest)$/, ''));
+    return candidates;
+  }
+
+  it('should normalise names as the regular expressions did when given tricky spellings', () => {
+    const names = [
+      'claude-sonnet-4[1m]',
+      'a[b[c]',
+      '[1m]',
+      'x]y[z]',
+      'us.anthropic.claude-sonnet-4-20250514-v1:0',
+      'anthropic.claude-3-5-haiku-20241022-v1:0',
+      'vertex_ai/claude-opus-4-1@20250805',
+      'claude@a@b.c-d',
+      'claude-opus-4-v2',
+      'claude-opus-4-v:1',
+      'claude-opus-4-v1:',
+      'claude-opus-4-1:2',
+      'gpt-4o-2024-08-06',
+      'gpt-4o-2024-8-06',
+      'claude-3-7-sonnet-latest',
+      'claude-sonnet-4-20250514',
+      '-20250514',
+      'openrouter/anthropic/claude-sonnet-4[1m]',
+      '  Claude-Sonnet-4-20250514  ',
+    ];
+    for (const name of names)
+      expect([name, lookupCandidates(name)]).toEqual([name, referenceCandidates(name)]);
+  });
+
+  it('should resolve a 1 MB crafted name when it would make a regular expression backtrack', () => {
+    // `/\[[^\]]*\]$/` rescanned to the end from every `[`: quadratic, minutes for 1 MB.
+    for (const crafted of ['['.repeat(1024 * 1024), `claude-sonnet-4${'@'.repeat(1024 * 1024)}!`]) {
+      expect(table.lookup(crafted)).toBeNull();
+    }
+    const prefixed = `${'x'.repeat(1024 * 1024)}/claude-sonnet-4-20250514`;
+    expect(table.lookup(prefixed)?.matchedModel).toBe('claude-sonnet-4-20250514');
+  });
+
+  it('should keep the lookup memo bounded in entries and characters after 100k distinct names', () => {
+    const fresh = PriceTable.fromLiteLlm(liteLlm);
+    for (let i = 0; i < 100_000; i++) fresh.lookup(`claude-sonnet-4-${i}-${'z'.repeat(i % 300)}`);
+    const { entries, keyChars } = fresh.memoStats();
+    expect(entries).toBeLessThanOrEqual(LOOKUP_MEMO_LIMITS.maxEntries);
+    expect(keyChars).toBeLessThanOrEqual(LOOKUP_MEMO_LIMITS.maxKeyChars);
+    // A long name is resolved but never kept.
+    fresh.lookup(`claude-sonnet-4-${'y'.repeat(LOOKUP_MEMO_LIMITS.maxKeyLength)}`);
+    expect(fresh.memoStats().keyChars).toBeLessThanOrEqual(LOOKUP_MEMO_LIMITS.maxKeyChars);
+    expect(fresh.lookup('claude-sonnet-4-20250514')?.matchedModel).toBe('claude-sonnet-4-20250514');
   });
 });

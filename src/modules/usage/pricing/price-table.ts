@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BoundedMemo } from 'src/common/text/bounded-memo';
 
 /**
  * Per-model token prices in pico-dollars per token (1e-12 USD; $3 / MTok = 3_000_000).
@@ -187,14 +188,91 @@ function assertValidPrice(model: string, price: ModelPrice): void {
 }
 
 // Lookup normalisation, applied cumulatively; every intermediate form is tried as an exact key.
-const BRACKET_SUFFIX = /\[[^\]]*\]$/; // claude-sonnet-4[1m]
+// Model names come from clients, so each step is a single pass over the name: no regular
+// expression that can rescan the rest of the name from every position (`/\[[^\]]*\]$/` did, and
+// a 64 KB name of `[` took seconds).
 const BEDROCK_REGION = /^(?:us|us-gov|eu|apac|ap|au|ca|jp|global)\./; // us.anthropic.claude-...
-const VENDOR_PREFIX = /^anthropic\./; // anthropic.claude-... (Bedrock)
-const VERTEX_VERSION = /@[\w.-]*$/; // claude-sonnet-4@20250514 (Vertex)
-const BEDROCK_VERSION = /-v\d+(?::\d+)?$/; // ...-v1:0 (Bedrock), -v2 (Vertex)
-const DATE_SUFFIX = /-(?:\d{8}|\d{4}-\d{2}-\d{2}|latest)$/; // -20250514, -2024-08-06, -latest
+const VENDOR_PREFIX = 'anthropic.'; // anthropic.claude-... (Bedrock)
 
-function lookupCandidates(model: string): string[] {
+const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
+
+/** claude-sonnet-4[1m] -> claude-sonnet-4: a trailing `[...]` without `]` inside. */
+function stripBracketSuffix(name: string): string {
+  const last = name.length - 1;
+  if (last < 1 || name.charCodeAt(last) !== 0x5d) return name; // ']'
+  const open = name.indexOf('[', name.lastIndexOf(']', last - 1) + 1);
+  return open === -1 || open >= last ? name : name.slice(0, open);
+}
+
+/** Whether code is in `[\w.-]`. */
+function isVersionChar(code: number): boolean {
+  return (
+    isDigit(code) ||
+    (code >= 0x61 && code <= 0x7a) || // a-z
+    (code >= 0x41 && code <= 0x5a) || // A-Z
+    code === 0x5f || // _
+    code === 0x2e || // .
+    code === 0x2d // -
+  );
+}
+
+/** claude-sonnet-4@20250514 -> claude-sonnet-4 (Vertex): `@` then `[\w.-]*` to the end. */
+function stripVertexVersion(name: string): string {
+  let start = name.length;
+  while (start > 0 && isVersionChar(name.charCodeAt(start - 1))) start -= 1;
+  return start > 0 && name.charCodeAt(start - 1) === 0x40 ? name.slice(0, start - 1) : name;
+}
+
+/** Start of the run of digits ending just before `end` (end itself when there is none). */
+function digitsBefore(name: string, end: number): number {
+  let start = end;
+  while (start > 0 && isDigit(name.charCodeAt(start - 1))) start -= 1;
+  return start;
+}
+
+/** ...-v1:0 (Bedrock), -v2 (Vertex): `-v<digits>` with an optional `:<digits>`, at the end. */
+function stripBedrockVersion(name: string): string {
+  let start = digitsBefore(name, name.length);
+  if (start === name.length) return name;
+  if (start > 0 && name.charCodeAt(start - 1) === 0x3a) {
+    // ':'
+    const major = digitsBefore(name, start - 1);
+    if (major === start - 1) return name;
+    start = major;
+  }
+  return start >= 2 && name.charCodeAt(start - 1) === 0x76 && name.charCodeAt(start - 2) === 0x2d
+    ? name.slice(0, start - 2)
+    : name;
+}
+
+function allDigits(name: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isDigit(name.charCodeAt(i))) return false;
+  return true;
+}
+
+/** -20250514, -2024-08-06, -latest at the end. */
+function stripDateSuffix(name: string): string {
+  const n = name.length;
+  if (name.endsWith('-latest')) return name.slice(0, n - 7);
+  if (n >= 9 && name.charCodeAt(n - 9) === 0x2d && allDigits(name, n - 8, n)) {
+    return name.slice(0, n - 9);
+  }
+  if (
+    n >= 11 &&
+    name.charCodeAt(n - 11) === 0x2d &&
+    allDigits(name, n - 10, n - 6) &&
+    name.charCodeAt(n - 6) === 0x2d &&
+    allDigits(name, n - 5, n - 3) &&
+    name.charCodeAt(n - 3) === 0x2d &&
+    allDigits(name, n - 2, n)
+  ) {
+    return name.slice(0, n - 11);
+  }
+  return name;
+}
+
+/** The names tried for a model, most specific first (exported for its linear-time tests). */
+export function lookupCandidates(model: string): string[] {
   const candidates: string[] = [];
   let name = model.trim().toLowerCase();
   const add = (next: string): void => {
@@ -202,25 +280,32 @@ function lookupCandidates(model: string): string[] {
     if (name.length > 0 && !candidates.includes(name)) candidates.push(name);
   };
   add(name);
-  add(name.replace(BRACKET_SUFFIX, ''));
+  add(stripBracketSuffix(name));
   add(name.slice(name.lastIndexOf('/') + 1)); // anthropic/..., bedrock/..., openrouter/x/...
-  add(name.replace(BEDROCK_REGION, ''));
-  add(name.replace(VENDOR_PREFIX, ''));
-  add(name.replace(VERTEX_VERSION, ''));
-  add(name.replace(BEDROCK_VERSION, ''));
-  add(name.replace(DATE_SUFFIX, ''));
+  add(name.replace(BEDROCK_REGION, '')); // anchored, at most 8 characters read
+  add(name.startsWith(VENDOR_PREFIX) ? name.slice(VENDOR_PREFIX.length) : name);
+  add(stripVertexVersion(name));
+  add(stripBedrockVersion(name));
+  add(stripDateSuffix(name));
   return candidates;
 }
 
-/** Lookups come from client-chosen model names; cap the memo so they cannot grow it forever. */
-const LOOKUP_MEMO_LIMIT = 1024;
+/**
+ * Lookups come from client-chosen model names: the memo is bounded by entries and by the
+ * characters its keys hold, and a name longer than any real one is resolved without being kept.
+ */
+export const LOOKUP_MEMO_LIMITS = {
+  maxEntries: 1024,
+  maxKeyLength: 256,
+  maxKeyChars: 64 * 1024,
+} as const;
 
 /** An immutable price table; `merge` and `withOverrides` return new tables. */
 export class PriceTable {
   private static bundledTable: PriceTable | undefined;
 
   private readonly prices: ReadonlyMap<string, ModelPrice>;
-  private readonly memo = new Map<string, PriceLookup | null>();
+  private readonly memo = new BoundedMemo<PriceLookup | null>(LOOKUP_MEMO_LIMITS);
 
   private constructor(prices: ReadonlyMap<string, ModelPrice>) {
     this.prices = prices;
@@ -315,12 +400,12 @@ export class PriceTable {
    * Returns null for an unknown model.
    */
   lookup(model: string): PriceLookup | null {
-    const memoised = this.memo.get(model);
-    if (memoised !== undefined) return memoised;
-    const result = this.resolve(model);
-    if (this.memo.size >= LOOKUP_MEMO_LIMIT) this.memo.clear();
-    this.memo.set(model, result);
-    return result;
+    return this.memo.getOrCompute(model, (name) => this.resolve(name));
+  }
+
+  /** Entries and key characters held by the lookup memo (for tests and diagnostics). */
+  memoStats(): { entries: number; keyChars: number } {
+    return { entries: this.memo.size, keyChars: this.memo.keyChars };
   }
 
   private resolve(model: string): PriceLookup | null {
