@@ -114,6 +114,23 @@ export class InFlightBudgets {
 /** How long a client refused for concurrency should wait: a slot frees when any request ends. */
 const CONCURRENCY_RETRY_MS = 1000;
 
+/** The refusal of a request over its key's concurrency limit (429 with `retry-after`). */
+export function concurrencyRejection(limit: number, now = Date.now()): ApiKeyException {
+  return new ApiKeyException(
+    KeyRejectionCode.CONCURRENCY_LIMIT,
+    `too many concurrent requests for this API key (limit ${limit}); retry shortly`,
+    {
+      rateLimit: {
+        metric: 'concurrency',
+        limit,
+        remaining: 0,
+        // Leases are renewed while requests live, so their expiry says nothing useful.
+        resetAtMs: now + CONCURRENCY_RETRY_MS,
+      },
+    },
+  );
+}
+
 function usd(micros: number): string {
   const dollars = (micros / 1_000_000).toFixed(4).replace(/0{1,2}$/, '');
   return `$${dollars}`;
@@ -628,20 +645,7 @@ export class AdmissionService implements OnApplicationShutdown {
       );
     }
     if (rejection === undefined || rejection.kind === 'lease') {
-      const limit = rejection?.limit ?? plan.lease?.limit ?? 0;
-      return new ApiKeyException(
-        KeyRejectionCode.CONCURRENCY_LIMIT,
-        `too many concurrent requests for this API key (limit ${limit}); retry shortly`,
-        {
-          rateLimit: {
-            metric: 'concurrency',
-            limit,
-            remaining: 0,
-            // Leases are renewed while requests live, so their expiry says nothing useful.
-            resetAtMs: now + CONCURRENCY_RETRY_MS,
-          },
-        },
-      );
+      return concurrencyRejection(rejection?.limit ?? plan.lease?.limit ?? 0, now);
     }
     const counter = plan.counters[rejection.index];
     const { current, limit } = rejection;

@@ -23,7 +23,7 @@ import { AccountHealthService } from 'src/modules/accounts/account-health.servic
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { ClaudeOAuthRefresher } from 'src/modules/accounts/claude-oauth-refresher';
 import type { Admission } from 'src/modules/api-keys/admission.service';
-import { AdmissionService } from 'src/modules/api-keys/admission.service';
+import { AdmissionService, concurrencyRejection } from 'src/modules/api-keys/admission.service';
 import { ApiKeyAuthenticator } from 'src/modules/api-keys/api-key-authenticator';
 import { checkAccess, checkKey } from 'src/modules/api-keys/api-key-policy';
 import type { ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
@@ -441,7 +441,7 @@ export class RelayService implements OnApplicationShutdown {
       const concurrency = policy.limits.concurrency;
       if (concurrency !== undefined) {
         if (!this.inbound.tryEnterKey(policy.id, concurrency))
-          throw concurrencyRefusal(concurrency);
+          throw concurrencyRejection(concurrency);
         slotKeyId = policy.id;
       }
       const raw = await readBody(req, this.config.env.RELAY_MAX_BODY_BYTES, this.inbound, held);
@@ -925,20 +925,4 @@ export class RelayService implements OnApplicationShutdown {
       }
     }
   }
-}
-
-/** A key over its concurrency limit on this instance alone: refused before its body is read. */
-function concurrencyRefusal(limit: number): ApiKeyException {
-  return new ApiKeyException(
-    KeyRejectionCode.CONCURRENCY_LIMIT,
-    `too many concurrent requests for this API key (limit ${limit}); retry shortly`,
-    {
-      rateLimit: {
-        metric: 'concurrency',
-        limit,
-        remaining: 0,
-        resetAtMs: Date.now() + 1000,
-      },
-    },
-  );
 }
