@@ -3,6 +3,10 @@ import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { DomainException } from 'src/common/errors/domain.exception';
 import { appLogger } from 'src/common/logging/app-logger';
+import {
+  CoordinationException,
+  CoordinationExceptionCode,
+} from 'src/infra/coordination/coordination.exception';
 
 export interface AdminErrorBody {
   error: {
@@ -39,6 +43,24 @@ export function toAdminError(exception: unknown): { status: number; body: AdminE
       status: exception.status,
       body: {
         error: { code: exception.code, message: exception.message, details: exception.details },
+      },
+    };
+  }
+  if (
+    exception instanceof CoordinationException &&
+    exception.code !== CoordinationExceptionCode.INVALID_ARGUMENT
+  ) {
+    // Redis is down or closing: a login's throttle or a key's limits cannot be checked. Say so
+    // and when to come back, rather than an opaque 500.
+    appLogger.warn({ code: exception.code }, 'admin request refused: coordinator unavailable');
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: CoordinationExceptionCode.UNAVAILABLE,
+          message: 'the coordination store (Redis) is unavailable; retry shortly',
+          details: { retryAfterSeconds: 2 },
+        },
       },
     };
   }
