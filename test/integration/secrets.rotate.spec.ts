@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,26 +13,11 @@ import type { Db } from 'src/infra/database/database.types';
 import { AccountCodec, accountSecretContext } from 'src/modules/accounts/account-codec';
 import type { AccountRecord } from 'src/modules/accounts/accounts.repository';
 import type { SecretsRotationReport } from 'src/modules/accounts/account-secrets.service';
+import { sealV1 } from '../factories/secret-v1.factory';
 
 const OLD_KEY = 'rotation-test-old-encryption-key-0123456789';
 const NEW_KEY = 'rotation-test-new-encryption-key-9876543210';
 const UNKNOWN_KEY = 'rotation-test-key-nobody-configured-012345';
-
-/** A value in the first at-rest format (SHA-256 key, no associated data), as v1 wrote it. */
-function sealV1(secret: string, plaintext: string): string {
-  const key = createHash('sha256').update(secret, 'utf8').digest();
-  const id = createHash('sha256').update(key).digest('hex').slice(0, 8);
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return [
-    'v1',
-    id,
-    iv.toString('base64'),
-    cipher.getAuthTag().toString('base64'),
-    data.toString('base64'),
-  ].join(':');
-}
 
 function row(name: string, credentials: string, proxy: string | null): AccountRecord {
   return {

@@ -1,28 +1,13 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, hkdfSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiKeyHasher } from './api-key-hasher';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 import { DecryptionError, SecretBox, secretContext } from './secret-box';
+import { sealV1 } from '../../../test/factories/secret-v1.factory';
 
 const CONTEXT = secretContext('accounts', 'acct-1', 'credentials');
-
-/** A v1 ciphertext as the first format wrote it: SHA-256 key, no associated data. */
-function sealV1(secret: string, plaintext: string): string {
-  const key = createHash('sha256').update(secret, 'utf8').digest();
-  const id = createHash('sha256').update(key).digest('hex').slice(0, 8);
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return [
-    'v1',
-    id,
-    iv.toString('base64'),
-    cipher.getAuthTag().toString('base64'),
-    data.toString('base64'),
-  ].join(':');
-}
 
 describe(SecretBox.name, () => {
   const box = new SecretBox('a'.repeat(40));
