@@ -893,10 +893,7 @@ export class RelayService implements OnApplicationShutdown {
       } else {
         state.outcome = response.statusCode < 400 && !(tap?.sawError ?? false) ? 'ok' : 'error';
       }
-      state.usage =
-        tap !== null
-          ? tap.usage
-          : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+      state.usage = usageOf(call.provider, tap, kept);
       await state.beforeEnd?.();
       res.end();
     } catch (error) {
@@ -918,11 +915,14 @@ export class RelayService implements OnApplicationShutdown {
       clearImmediate(flush);
       // Paths that ended early (client gone, upstream broke) record what was seen so far.
       if (!state.recorded) {
-        state.usage =
-          tap !== null
-            ? tap.usage
-            : call.provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+        state.usage = usageOf(call.provider, tap, kept);
       }
     }
   }
+}
+
+/** A response's usage: from the stream's tap, else from the kept (non-stream) body. */
+function usageOf(provider: ProviderAdapter, tap: UsageTap | null, kept: Buffer[]): TokenUsage {
+  if (tap !== null) return tap.usage;
+  return provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
 }
