@@ -1,0 +1,55 @@
+import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
+
+/** What a converter is told about one request when it converts it. */
+export interface ConversionInput {
+  /** The client's request body, parsed once by the dialect. */
+  body: Record<string, unknown>;
+  /** The model name to send upstream (after account mappings and routing). */
+  upstreamModel: string;
+  /** The model name the client asked for, echoed back where the client's format names one. */
+  requestedModel: string;
+  stream: boolean;
+  operation: RelayOperation;
+  /** Switchyard's request id, for response ids the client's format requires (`chatcmpl-…`). */
+  requestId: string;
+}
+
+/**
+ * A stateful transform of a provider's stream bytes into the client's stream bytes. Chunks split
+ * anywhere (inside an SSE event, inside a UTF-8 sequence); the transform buffers what it must.
+ */
+export interface StreamConversion {
+  /** The client's bytes for this provider chunk; an empty buffer when nothing is complete yet. */
+  push(chunk: Buffer): Buffer;
+  /**
+   * The provider's stream ended: whatever the client's format needs to close the stream (the
+   * final chunk, `data: [DONE]`). Called once, only after a clean end.
+   */
+  end(): Buffer;
+}
+
+/** One request's conversion, created by Converter.convert before the first attempt. */
+export interface Conversion {
+  /** The provider request body. */
+  readonly body: Buffer;
+  /** A provider's non-stream success body (JSON) → the client's body. */
+  response(providerBody: Buffer): Buffer;
+  /** A fresh transform for a provider stream (one per attempt that streams). */
+  stream(): StreamConversion;
+  /**
+   * A provider error body passed to the client (an upstream 4xx about the request itself) → the
+   * client's error body; the status stays the provider's.
+   */
+  error(status: number, providerBody: Buffer): Buffer;
+}
+
+/**
+ * Converts between a client's wire format (from) and a provider's (to). convert() throws a
+ * RelayException (INVALID_REQUEST, a 400 in the client's dialect) for anything the provider
+ * cannot honour; it never drops a field silently.
+ */
+export interface Converter {
+  readonly from: WireFormat;
+  readonly to: WireFormat;
+  convert(input: ConversionInput): Conversion;
+}
