@@ -2,15 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { transportFaultOf, UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import type { AccountTester } from 'src/modules/accounts/account-tester';
-import { AnthropicProvider } from './providers/anthropic.provider';
+import { ProviderRegistry } from './providers/provider.registry';
 
 const TEST_MODEL = 'claude-haiku-4-5';
-const provider = new AnthropicProvider();
 
 /** "Test" for an account: one tiny real Messages request through its credentials and proxy. */
 @Injectable()
 export class RelayAccountTester implements AccountTester {
-  constructor(private readonly http: UpstreamHttp) {}
+  constructor(
+    private readonly http: UpstreamHttp,
+    private readonly providers: ProviderRegistry,
+  ) {}
 
   async test(account: RoutableAccount): Promise<{
     ok: boolean;
@@ -29,15 +31,15 @@ export class RelayAccountTester implements AccountTester {
     const body = Buffer.from(
       JSON.stringify({ model, max_tokens: 1, messages: [{ role: 'user', content: 'ping' }] }),
     );
-    const request = provider.buildRequest(account, {
-      path: '/v1/messages',
-      method: 'POST',
-      headers: { 'user-agent': 'switchyard-account-test' },
-      body,
-    });
-    request.signal = AbortSignal.timeout(30_000);
+    const provider = this.providers.forAccount(account);
     const started = Date.now();
     try {
+      const request = await provider.buildRequest(account, {
+        endpoint: provider.endpoint('generate', model, false),
+        headers: { 'user-agent': 'switchyard-account-test' },
+        body,
+      });
+      request.signal = AbortSignal.timeout(30_000);
       const response = await this.http.send(request);
       const text = await response.body.text();
       const latencyMs = Date.now() - started;

@@ -3,37 +3,23 @@ import type { Request, Response } from 'express';
 import { ApiKeyAuth } from 'src/common/auth/route-access.decorator';
 import { checkAccess } from 'src/modules/api-keys/api-key-policy';
 import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
-import { AnthropicDialect } from './dialects/anthropic.dialect';
 import { ModelCatalog } from './model-catalog.service';
-import { AnthropicProvider } from './providers/anthropic.provider';
+import { ANTHROPIC_DIALECT, OPENAI_CHAT_DIALECT, RELAY_ROUTES } from './relay.routes';
 import { RelayException, RelayExceptionCode } from './relay.exception';
-import { RelayService, type RelayCall } from './relay.service';
+import { RelayService } from './relay.service';
 
-const dialect = new AnthropicDialect();
-const provider = new AnthropicProvider();
-const MESSAGES: RelayCall = { dialect, provider, path: '/v1/messages', metered: true };
-const COUNT_TOKENS: RelayCall = {
-  dialect,
-  provider,
-  path: '/v1/messages/count_tokens',
-  metered: false,
-};
-const MESSAGES_PATHS = ['v1/messages', 'api/v1/messages', 'claude/v1/messages'];
-const COUNT_TOKENS_PATHS = [
-  'v1/messages/count_tokens',
-  'api/v1/messages/count_tokens',
-  'claude/v1/messages/count_tokens',
-];
+const { anthropicMessages, anthropicCountTokens } = RELAY_ROUTES;
 
-/** This controller's POST relay routes, also served by RelayFastPath ahead of Express. */
-export const ANTHROPIC_RELAY_ROUTES: readonly { paths: readonly string[]; call: RelayCall }[] = [
-  { paths: MESSAGES_PATHS, call: MESSAGES },
-  { paths: COUNT_TOKENS_PATHS, call: COUNT_TOKENS },
-];
+/** Anthropic clients name their API version; OpenAI clients never send this header. */
+function isAnthropicClient(req: Request): boolean {
+  return req.headers['anthropic-version'] !== undefined || req.headers['x-api-key'] !== undefined;
+}
 
 /**
  * Anthropic Messages API, also under /api and /claude so existing relay client configs work.
  * Handlers take the raw response: the relay streams bytes itself, outside Nest's serialisation.
+ * The POST routes are normally answered by RelayFastPath before Express; these handlers serve
+ * the spellings it leaves to Express (a trailing slash, other letter case).
  */
 @Controller()
 export class AnthropicRelayController {
@@ -43,15 +29,15 @@ export class AnthropicRelayController {
   ) {}
 
   @ApiKeyAuth()
-  @Post(MESSAGES_PATHS)
+  @Post([...anthropicMessages.paths])
   messages(@Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.relay.relay(MESSAGES, req, res);
+    return this.relay.relay(anthropicMessages, req, res);
   }
 
   @ApiKeyAuth()
-  @Post(COUNT_TOKENS_PATHS)
+  @Post([...anthropicCountTokens.paths])
   countTokens(@Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.relay.relay(COUNT_TOKENS, req, res);
+    return this.relay.relay(anthropicCountTokens, req, res);
   }
 
   /**
@@ -60,11 +46,11 @@ export class AnthropicRelayController {
    * admin API's.
    */
   @ApiKeyAuth()
-  @All([...MESSAGES_PATHS, ...COUNT_TOKENS_PATHS])
+  @All([...anthropicMessages.paths, ...anthropicCountTokens.paths])
   methodNotAllowed(@Req() req: Request, @Res() res: Response): void {
     res.setHeader('allow', 'POST');
     this.relay.writeError(
-      dialect,
+      ANTHROPIC_DIALECT,
       res,
       new RelayException(
         RelayExceptionCode.METHOD_NOT_ALLOWED,
@@ -73,12 +59,22 @@ export class AnthropicRelayController {
     );
   }
 
+  /**
+   * The Claude models this key may use, in Anthropic's shape; `/v1/models` is shared with
+   * OpenAI clients, which get OpenAI's list shape (they send no `anthropic-version`).
+   */
   @ApiKeyAuth()
   @Get(['v1/models', 'api/v1/models', 'claude/v1/models'])
   async models(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const openAI = req.path === '/v1/models' && !isAnthropicClient(req);
+    const dialect = openAI ? OPENAI_CHAT_DIALECT : ANTHROPIC_DIALECT;
     try {
       const policy = await this.relay.authenticate(dialect, req);
-      const denied = checkAccess(policy, { platform: dialect.platform });
+      if (openAI) {
+        res.json(this.catalog.openAIModels(policy));
+        return;
+      }
+      const denied = checkAccess(policy, { platform: 'claude' });
       if (denied !== null) throw ApiKeyException.fromRejection(denied);
       res.json(this.catalog.anthropicModels(policy));
     } catch (error) {

@@ -3,10 +3,10 @@ import type { Request, Response } from 'express';
 import { ApiKeyAuth } from 'src/common/auth/route-access.decorator';
 import { AdmissionService } from 'src/modules/api-keys/admission.service';
 import { UsageStatsService } from 'src/modules/usage/usage-stats.service';
-import { AnthropicDialect } from './dialects/anthropic.dialect';
+import { ANTHROPIC_DIALECT } from './relay.routes';
 import { RelayService } from './relay.service';
 
-const dialect = new AnthropicDialect();
+const dialect = ANTHROPIC_DIALECT;
 
 /**
  * A key's own usage and remaining budgets, readable with that key (x-api-key or Bearer), so users

@@ -1,54 +1,97 @@
 import { Injectable } from '@nestjs/common';
+import type { Platform } from 'src/common/platform';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
-import { isModelAllowed } from 'src/modules/api-keys/api-key-policy';
+import { checkAccess } from 'src/modules/api-keys/api-key-policy';
 import type { ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
 
 /** Served when some account accepts every model: the current Claude models. */
-const DEFAULT_CLAUDE_MODELS = [
-  'claude-opus-4-1',
-  'claude-opus-4-5',
-  'claude-sonnet-4-5',
-  'claude-sonnet-4',
-  'claude-haiku-4-5',
-  'claude-3-5-haiku-latest',
-];
+const DEFAULT_MODELS: Partial<Record<Platform, readonly string[]>> = {
+  claude: [
+    'claude-opus-4-1',
+    'claude-opus-4-5',
+    'claude-sonnet-4-5',
+    'claude-sonnet-4',
+    'claude-haiku-4-5',
+    'claude-3-5-haiku-latest',
+  ],
+};
+
+const OWNER: Record<Platform, string> = {
+  claude: 'anthropic',
+  openai: 'openai',
+  gemini: 'google',
+  droid: 'factory',
+};
+
+/** A fixed date for listings: accounts do not say when a model was released. */
+const LISTED_AT = '2025-01-01T00:00:00Z';
 
 /** Answers model listings from the account pool (no upstream call). */
 @Injectable()
 export class ModelCatalog {
   constructor(private readonly pool: AccountPool) {}
 
-  claudeModelIds(policy: ApiKeyPolicy): string[] {
+  /** The models a key may use on one platform: what its enabled accounts serve, by name. */
+  platformModelIds(policy: ApiKeyPolicy, platform: Platform): string[] {
+    if (checkAccess(policy, { platform }) !== null) return [];
     const ids = new Set<string>();
-    for (const account of this.pool.forPlatform('claude')) {
+    for (const account of this.pool.forPlatform(platform)) {
       if (!account.enabled) continue;
       const models = account.models;
-      if (models === null) DEFAULT_CLAUDE_MODELS.forEach((m) => ids.add(m));
+      if (models === null) (DEFAULT_MODELS[platform] ?? []).forEach((m) => ids.add(m));
       else if (Array.isArray(models))
         models.filter((m) => !m.includes('*')).forEach((m) => ids.add(m));
       else Object.keys(models).forEach((m) => ids.add(m));
     }
-    return [...ids].filter((id) => isModelAllowed(policy.modelPolicy, id)).sort();
+    return [...ids].filter((model) => checkAccess(policy, { platform, model }) === null).sort();
   }
 
-  /** The Anthropic `GET /v1/models` shape. */
+  /** Every model a key may use, on every platform it may use. */
+  modelIds(policy: ApiKeyPolicy): string[] {
+    return this.entries(policy).map((e) => e.id);
+  }
+
+  /** The Anthropic `GET /v1/models` shape (Claude models). */
   anthropicModels(policy: ApiKeyPolicy): {
     data: { type: 'model'; id: string; display_name: string; created_at: string }[];
     has_more: boolean;
     first_id: string | null;
     last_id: string | null;
   } {
-    const ids = this.claudeModelIds(policy);
+    const ids = this.platformModelIds(policy, 'claude');
     return {
-      data: ids.map((id) => ({
-        type: 'model',
-        id,
-        display_name: id,
-        created_at: '2025-01-01T00:00:00Z',
-      })),
+      data: ids.map((id) => ({ type: 'model', id, display_name: id, created_at: LISTED_AT })),
       has_more: false,
       first_id: ids[0] ?? null,
       last_id: ids[ids.length - 1] ?? null,
     };
+  }
+
+  /** The OpenAI `GET /v1/models` shape: every model the key may use, whoever serves it. */
+  openAIModels(policy: ApiKeyPolicy): {
+    object: 'list';
+    data: { id: string; object: 'model'; created: number; owned_by: string }[];
+  } {
+    const created = Math.floor(Date.parse(LISTED_AT) / 1000);
+    return {
+      object: 'list',
+      data: this.entries(policy).map(({ id, platform }) => ({
+        id,
+        object: 'model',
+        created,
+        owned_by: OWNER[platform],
+      })),
+    };
+  }
+
+  private entries(policy: ApiKeyPolicy): { id: string; platform: Platform }[] {
+    const seen = new Map<string, Platform>();
+    for (const platform of policy.permissions) {
+      for (const id of this.platformModelIds(policy, platform))
+        if (!seen.has(id)) seen.set(id, platform);
+    }
+    return [...seen.entries()]
+      .map(([id, platform]) => ({ id, platform }))
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 }

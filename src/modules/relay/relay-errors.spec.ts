@@ -51,6 +51,7 @@ describe('toRelayErrorView', () => {
   it('should keep unknown errors opaque, with only the error id', () => {
     const view = toRelayErrorView(new Error('secret detail sk-ant-123'), 'err-1');
     expect(view).toEqual({
+      kind: 'internal',
       status: 500,
       code: 'INTERNAL_ERROR',
       message: 'internal error (id err-1)',

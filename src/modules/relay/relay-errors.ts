@@ -5,7 +5,12 @@ import {
 import { DomainException } from 'src/common/errors/domain.exception';
 import { ApiKeyException, rateLimitHeaders } from 'src/modules/api-keys/api-keys.exception';
 import { KeyRejectionCode } from 'src/modules/api-keys/api-key.types';
-import { RelayException, RelayExceptionCode } from './relay.exception';
+import {
+  GENERIC_STATUS,
+  kindOfStatus,
+  RelayException,
+  RelayExceptionCode,
+} from './relay.exception';
 import type { RelayErrorView } from './relay.types';
 
 /**
@@ -14,7 +19,12 @@ import type { RelayErrorView } from './relay.types';
  */
 export function toRelayErrorView(error: unknown, errorId: string): RelayErrorView {
   if (error instanceof ApiKeyException) {
-    const view: RelayErrorView = { status: error.status, code: error.code, message: error.message };
+    const view: RelayErrorView = {
+      kind: kindOfStatus(error.status),
+      status: error.status,
+      code: error.code,
+      message: error.message,
+    };
     if (error.rateLimit !== undefined) view.headers = rateLimitHeaders(error.rateLimit);
     if (error.code === KeyRejectionCode.KEY_STORE_UNAVAILABLE)
       view.headers = { 'retry-after': '2' };
@@ -23,7 +33,13 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
     return view;
   }
   if (error instanceof RelayException) {
-    const view: RelayErrorView = { status: error.status, code: error.code, message: error.message };
+    const view: RelayErrorView = {
+      kind: error.kind,
+      status: error.status,
+      code: error.code,
+      message: error.message,
+    };
+    if (error.param !== null) view.param = error.param;
     if (error.retryAtMs !== null && error.retryAtMs > Date.now()) {
       const seconds = Math.max(1, Math.ceil((error.retryAtMs - Date.now()) / 1000));
       view.headers = { 'retry-after': String(seconds) };
@@ -36,16 +52,27 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
   ) {
     // Limits cannot be checked without the coordinator: refuse rather than serve unmetered.
     return {
-      status: 503,
+      kind: 'unavailable',
+      status: GENERIC_STATUS.unavailable,
       code: error.code,
       message: 'rate limiting is unavailable right now; retry shortly',
       headers: { 'retry-after': '2' },
     };
   }
   if (error instanceof DomainException) {
-    return { status: error.status, code: error.code, message: error.message };
+    return {
+      kind: kindOfStatus(error.status),
+      status: error.status,
+      code: error.code,
+      message: error.message,
+    };
   }
-  return { status: 500, code: 'INTERNAL_ERROR', message: `internal error (id ${errorId})` };
+  return {
+    kind: 'internal',
+    status: 500,
+    code: 'INTERNAL_ERROR',
+    message: `internal error (id ${errorId})`,
+  };
 }
 
 /** Errors the caller is told about plainly; anything else is logged with an id. */

@@ -5,13 +5,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { requestContextMiddleware } from 'src/common/http/request-context.middleware';
 import { appLogger } from 'src/common/logging/app-logger';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
-import { ANTHROPIC_RELAY_ROUTES } from './anthropic-relay.controller';
-import { RelayService, type RelayCall } from './relay.service';
+import { ALL_RELAY_ROUTES, type RelayRoute } from './relay.routes';
+import { RelayService } from './relay.service';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 interface FastRoute {
-  call: RelayCall;
+  route: RelayRoute;
   /** The request-context middleware (request id, metrics, access log) with the route's name. */
   context: (req: Request, res: Response, next: NextFunction) => void;
 }
@@ -55,30 +55,30 @@ export class RelayFastPath implements OnApplicationBootstrap {
       return;
     }
     const [framework] = listeners;
-    for (const { paths, call } of ANTHROPIC_RELAY_ROUTES) {
-      for (const path of paths) {
-        const route = `/${path}`;
-        this.routes.set(route, { call, context: requestContextMiddleware(this.metrics, route) });
+    for (const route of ALL_RELAY_ROUTES) {
+      for (const path of route.paths) {
+        const name = `/${path}`;
+        this.routes.set(name, { route, context: requestContextMiddleware(this.metrics, name) });
       }
     }
     server.removeListener('request', framework);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const route = req.method === 'POST' ? this.routes.get(pathOf(req.url)) : undefined;
-      if (route === undefined) {
+      const fast = req.method === 'POST' ? this.routes.get(pathOf(req.url)) : undefined;
+      if (fast === undefined) {
         framework.call(server, req, res);
         return;
       }
       // Express's Request and Response extend these; the relay uses only Node's API of them.
       const request = req as Request;
       const response = res as Response;
-      route.context(request, response, () => this.serve(route.call, request, response));
+      fast.context(request, response, () => this.serve(fast.route, request, response));
     });
   }
 
-  private serve(call: RelayCall, req: Request, res: Response): void {
-    this.relay.relay(call, req, res).catch((error: unknown) => {
+  private serve(route: RelayRoute, req: Request, res: Response): void {
+    this.relay.relay(route, req, res).catch((error: unknown) => {
       // relay() answers its own errors; this is the last resort Nest's exception layer would be.
-      this.relay.writeError(call.dialect, res, error);
+      this.relay.writeError(route.dialect, res, error);
       if (!res.writableEnded) res.end();
     });
   }

@@ -1,22 +1,32 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import type { Platform } from 'src/common/platform';
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
-import type {
-  AccountType,
-  RoutableAccount,
-  UpstreamOutcome,
-} from 'src/modules/accounts/account.types';
+import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import type { ProviderId } from 'src/modules/accounts/types/account-type.descriptor';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import type { RequestHeaderAllowlist } from './headers';
+import type { ErrorKind } from './relay.exception';
+import type { RelayOperation, WireFormat } from './wire-format';
 
 /** A relay error as every dialect sees it, before it is rendered in the dialect's shape. */
 export interface RelayErrorView {
+  kind: ErrorKind;
+  /** The generic status of the kind (or the status another feature's error carries). */
   status: number;
   /** Stable Switchyard code (KEY_DISABLED, UPSTREAM_TIMEOUT, …). */
   code: string;
   message: string;
+  /** The request field the error is about, when one is. */
+  param?: string;
   headers?: Record<string, string>;
+}
+
+/** An error in one dialect's shape, ready to write. */
+export interface RenderedError {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 /** The fields routing needs, read from a request body kept as raw bytes. */
@@ -27,18 +37,26 @@ export interface ParsedRequest {
   body: Record<string, unknown>;
 }
 
-/** How clients of one API family call Switchyard: key location, body fields, error shape. */
+/**
+ * How clients of one API family call Switchyard: where the key is, the body fields routing needs,
+ * the error shape. A dialect names no provider: the account picked for a request decides that.
+ */
 export interface InboundDialect {
   readonly name: string;
-  readonly platform: Platform;
+  readonly format: WireFormat;
+  /**
+   * The platform that serves a model no model route names, or null when such a model is unknown
+   * to this dialect (Anthropic clients ask for Claude models by any name).
+   */
+  readonly defaultPlatform: Platform | null;
   extractKey(req: Request): string | null;
   parse(raw: Buffer): ParsedRequest;
-  writeError(res: Response, error: RelayErrorView): void;
-  /** Bytes that tell a streaming client its stream broke (an SSE error event). */
-  streamErrorEvent(type: string, message: string): Buffer;
+  renderError(error: RelayErrorView): RenderedError;
+  /** Bytes that tell a streaming client its stream broke. */
+  streamErrorEvent(kind: ErrorKind, message: string): Buffer;
 }
 
-/** Watches a response stream on the side and reads its usage. */
+/** Watches a provider's response stream on the side and reads its usage. */
 export interface UsageTap {
   push(chunk: Buffer): void;
   end(): void;
@@ -49,29 +67,40 @@ export interface UsageTap {
   readonly sawError: boolean;
 }
 
-export interface ProviderRequestInput {
-  /** Upstream path, e.g. /v1/messages. */
+/** Where a provider sends one operation: a path and a query (without `?`, may be empty). */
+export interface ProviderEndpoint {
   path: string;
-  method: 'GET' | 'POST';
+  query: string;
+}
+
+export interface ProviderRequestInput {
+  endpoint: ProviderEndpoint;
+  /** The client's headers; the provider forwards only those in its allowlist. */
   headers: IncomingHttpHeaders;
   body: Buffer | undefined;
 }
 
-/** Speaks one provider's wire format for the account types it serves. */
+/**
+ * Speaks one provider's wire format for the account types whose descriptor names it: endpoints,
+ * request building (credentials may need a token fetch or a signature, hence async), failure
+ * classification and usage reading. Chosen per attempt from the picked account's type.
+ */
 export interface ProviderAdapter {
-  readonly accountTypes: readonly AccountType[];
+  readonly id: ProviderId;
+  readonly format: WireFormat;
   /** The client request headers this provider's upstream reads; no other header is forwarded. */
   readonly requestHeaders: RequestHeaderAllowlist;
-  buildRequest(account: RoutableAccount, input: ProviderRequestInput): UpstreamRequest;
+  endpoint(operation: RelayOperation, model: string, stream: boolean): ProviderEndpoint;
+  buildRequest(account: RoutableAccount, input: ProviderRequestInput): Promise<UpstreamRequest>;
   /**
    * The health outcome of an upstream error status that warrants failover, or null when the
    * response belongs to the client (a 400 about its own request) and is passed through.
    */
   classifyFailure(
+    account: RoutableAccount,
     status: number,
     headers: Record<string, string | string[] | undefined>,
     bodyText: string,
-    model: string,
   ): UpstreamOutcome | null;
   createTap(): UsageTap;
   usageFromBody(body: Buffer): TokenUsage;

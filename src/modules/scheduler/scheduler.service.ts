@@ -1,10 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Platform } from 'src/common/platform';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { COORDINATOR, type Coordinator } from 'src/infra/coordination/coordinator.port';
-import type { HealthState, RoutableAccount } from 'src/modules/accounts/account.types';
+import { LeaseRenewer, type RenewableLease } from 'src/infra/coordination/lease-renewer';
+import type {
+  HealthState,
+  RoutableAccount,
+  UpstreamOutcome,
+} from 'src/modules/accounts/account.types';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import type { ApiKeyBinding } from 'src/modules/api-keys/api-key.types';
@@ -29,6 +34,18 @@ export type PickResult =
       retryAtMs: number | null;
     };
 
+/** An account held for one attempt: call release() once, when the attempt is over. */
+export interface Reservation {
+  account: RoutableAccount;
+  /** The model name to send upstream (the account's mapping applied). */
+  upstreamModel: string;
+  sticky: boolean;
+  release(): void;
+}
+
+export type ReserveResult =
+  { ok: true; reservation: Reservation } | Extract<PickResult, { ok: false }>;
+
 /**
  * Picks the upstream account for a request: the key's dedicated account or group first; then the
  * conversation's sticky account while it stays healthy; then the pool's best priority tier, spread
@@ -38,15 +55,110 @@ export type PickResult =
  * stickyRead).
  */
 @Injectable()
-export class Scheduler {
+export class Scheduler implements OnApplicationShutdown {
   private readonly inFlight = new Map<string, number>();
+  /** Renews the account leases of the reservations held on this instance. */
+  private readonly leases: LeaseRenewer;
 
   constructor(
     private readonly pool: AccountPool,
     private readonly health: AccountHealthService,
     private readonly config: ConfigService,
     @Inject(COORDINATOR) private readonly coordinator: Coordinator,
-  ) {}
+  ) {
+    this.leases = new LeaseRenewer(config.env.LEASE_TTL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    this.leases.clear();
+  }
+
+  /**
+   * Picks an account and holds it for one attempt: the in-process in-flight count (for
+   * spreading) and, when the account has a concurrency limit, its cross-instance lease, renewed
+   * by the shared renewer until release(). An account whose lease is full is skipped (added to
+   * request.exclude) and the next one picked.
+   *
+   * @param picked a pick already under way for this request (started while admission ran)
+   */
+  async reserve(
+    request: PickRequest & { exclude: Set<string> },
+    leaseId: string,
+    picked?: Promise<PickResult>,
+  ): Promise<ReserveResult> {
+    let next = picked ?? this.pick(request);
+    for (;;) {
+      const chosen = await next;
+      if (!chosen.ok) return chosen;
+      const { account } = chosen;
+      request.exclude.add(account.id);
+      const releaseLease = await this.acquireLease(account, leaseId);
+      if (releaseLease === false) {
+        next = this.pick(request);
+        continue;
+      }
+      const endInFlight = this.begin(account.id);
+      let released = false;
+      return {
+        ok: true,
+        reservation: {
+          account,
+          upstreamModel: chosen.upstreamModel,
+          sticky: chosen.sticky,
+          release: () => {
+            if (released) return;
+            released = true;
+            endInFlight();
+            releaseLease?.();
+          },
+        },
+      };
+    }
+  }
+
+  /** Records what an attempt on a reserved account came to, on the account's health. */
+  async report(reservation: Reservation, outcome: UpstreamOutcome): Promise<void> {
+    try {
+      await this.health.record(reservation.account, outcome, reservation.upstreamModel);
+    } catch (error) {
+      appLogger.warn(
+        { err: error, accountId: reservation.account.id },
+        'could not record account health',
+      );
+    }
+  }
+
+  /** The account as the pool holds it now (after a credential refresh, say). */
+  current(account: RoutableAccount): RoutableAccount {
+    return this.pool.get(account.id) ?? account;
+  }
+
+  /** Cross-instance concurrency limit of an account; false when it is full. */
+  private async acquireLease(
+    account: RoutableAccount,
+    leaseId: string,
+  ): Promise<(() => void) | null | false> {
+    if (account.concurrencyLimit === null) return null;
+    const key = coordinationKeys.accountLease(account.id);
+    const ttlMs = this.config.env.LEASE_TTL_MS;
+    const result = await this.coordinator.admit({
+      counters: [],
+      lease: { key, leaseId, limit: account.concurrencyLimit, ttlMs },
+    });
+    if (!result.ok) return false;
+    const coordinator = this.coordinator;
+    const lease: RenewableLease = {
+      renew: () => coordinator.renewLease(key, leaseId, ttlMs),
+      logContext: { lease: 'account', accountId: account.id, leaseId },
+    };
+    this.leases.add(lease);
+    return () => {
+      this.leases.delete(lease);
+      coordinator
+        .releaseLease(key, leaseId)
+        .catch((error: unknown) => appLogger.warn({ err: error }, 'account lease release failed'));
+    };
+  }
 
   /**
    * The sticky-session value pick() would read for this request, for a caller that can read it

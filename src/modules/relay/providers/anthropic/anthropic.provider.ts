@@ -1,4 +1,5 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
+import type { RelayOperation } from 'src/modules/relay/wire-format';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import {
   isBlockedResponse,
@@ -12,13 +13,11 @@ import {
 } from 'src/modules/relay/headers';
 import type {
   ProviderAdapter,
+  ProviderEndpoint,
   ProviderRequestInput,
   UsageTap,
 } from 'src/modules/relay/relay.types';
-import {
-  AnthropicUsageTap,
-  usageFromAnthropicMessage,
-} from 'src/modules/relay/sse/anthropic-usage.tap';
+import { AnthropicUsageTap, usageFromAnthropicMessage } from './anthropic-usage.tap';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import { emptyUsage } from 'src/modules/usage/pricing/token-usage';
 
@@ -78,10 +77,21 @@ class AnthropicTapAdapter implements UsageTap {
 
 /** Anthropic's Messages API for subscription (OAuth), Console-key and other-relay (ccr) accounts. */
 export class AnthropicProvider implements ProviderAdapter {
-  readonly accountTypes = ['claude-oauth', 'claude-console', 'ccr'] as const;
+  readonly id = 'anthropic' as const;
+  readonly format = 'anthropic-messages' as const;
   readonly requestHeaders = ANTHROPIC_REQUEST_HEADERS;
 
-  buildRequest(account: RoutableAccount, input: ProviderRequestInput): UpstreamRequest {
+  endpoint(operation: RelayOperation): ProviderEndpoint {
+    return operation === 'count_tokens'
+      ? { path: '/v1/messages/count_tokens', query: '' }
+      : { path: '/v1/messages', query: '' };
+  }
+
+  buildRequest(account: RoutableAccount, input: ProviderRequestInput): Promise<UpstreamRequest> {
+    return Promise.resolve(this.build(account, input));
+  }
+
+  private build(account: RoutableAccount, input: ProviderRequestInput): UpstreamRequest {
     const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
     headers['anthropic-version'] ??= DEFAULT_VERSION;
     if (input.body !== undefined) headers['content-type'] = 'application/json';
@@ -98,9 +108,10 @@ export class AnthropicProvider implements ProviderAdapter {
         else headers['x-api-key'] = credentials.apiKey;
         break;
     }
+    const { path, query } = input.endpoint;
     return {
-      url: `${account.baseUrl}${input.path}`,
-      method: input.method,
+      url: query === '' ? `${account.baseUrl}${path}` : `${account.baseUrl}${path}?${query}`,
+      method: 'POST',
       headers,
       body: input.body,
       proxyUrl: account.proxyUrl,
@@ -108,10 +119,10 @@ export class AnthropicProvider implements ProviderAdapter {
   }
 
   classifyFailure(
+    _account: RoutableAccount,
     status: number,
     headers: Record<string, string | string[] | undefined>,
     bodyText: string,
-    _model: string,
   ): UpstreamOutcome | null {
     if (status === 429) {
       return {

@@ -1,5 +1,5 @@
 import { AnthropicProvider, OAUTH_BETA } from './anthropic.provider';
-import { routableAccount } from '../../../../test/factories/account.factory';
+import { routableAccount } from '../../../../../test/factories/account.factory';
 
 const account = (overrides: Parameters<typeof routableAccount>[0]) =>
   routableAccount({ id: 'a1', ...overrides });
@@ -9,15 +9,14 @@ describe(AnthropicProvider.name, () => {
   const body = Buffer.from('{"model":"m"}');
 
   describe('buildRequest', () => {
-    it('should send an OAuth account as a bearer token and merge the OAuth beta flag', () => {
-      const request = provider.buildRequest(
+    it('should send an OAuth account as a bearer token and merge the OAuth beta flag', async () => {
+      const request = await provider.buildRequest(
         account({
           type: 'claude-oauth',
           credentials: { type: 'claude-oauth', accessToken: 'oat-1' },
         }),
         {
-          path: '/v1/messages?beta=true',
-          method: 'POST',
+          endpoint: { path: '/v1/messages', query: 'beta=true' },
           headers: { 'x-api-key': 'sk-sy-client', 'anthropic-beta': 'claude-code-20250219' },
           body,
         },
@@ -30,15 +29,14 @@ describe(AnthropicProvider.name, () => {
       expect(request.body).toBe(body);
     });
 
-    it('should not duplicate the OAuth beta flag when the client already sent it', () => {
-      const request = provider.buildRequest(
+    it('should not duplicate the OAuth beta flag when the client already sent it', async () => {
+      const request = await provider.buildRequest(
         account({
           type: 'claude-oauth',
           credentials: { type: 'claude-oauth', accessToken: 'oat-1' },
         }),
         {
-          path: '/v1/messages',
-          method: 'POST',
+          endpoint: { path: '/v1/messages', query: '' },
           headers: { 'anthropic-beta': `${OAUTH_BETA}` },
           body,
         },
@@ -46,28 +44,27 @@ describe(AnthropicProvider.name, () => {
       expect(request.headers['anthropic-beta']).toBe(OAUTH_BETA);
     });
 
-    it('should send a console key as x-api-key, or bearer when the account says so', () => {
-      const plain = provider.buildRequest(account({}), {
-        path: '/v1/messages',
-        method: 'POST',
+    it('should send a console key as x-api-key, or bearer when the account says so', async () => {
+      const plain = await provider.buildRequest(account({}), {
+        endpoint: { path: '/v1/messages', query: '' },
         headers: { authorization: 'Bearer sk-sy-client' },
         body,
       });
       expect(plain.headers['x-api-key']).toBe('sk-ant-console');
       expect(plain.headers.authorization).toBeUndefined();
-      const bearer = provider.buildRequest(
+      const bearer = await provider.buildRequest(
         account({
           type: 'ccr',
           credentials: { type: 'ccr', apiKey: 'relay-key', authScheme: 'bearer' },
           proxyUrl: 'socks5://p:1',
         }),
-        { path: '/v1/messages', method: 'POST', headers: {}, body },
+        { endpoint: { path: '/v1/messages', query: '' }, headers: {}, body },
       );
       expect(bearer.headers.authorization).toBe('Bearer relay-key');
       expect(bearer.proxyUrl).toBe('socks5://p:1');
     });
 
-    it("should forward what Claude Code and the SDK send and nothing of the client's infrastructure", () => {
+    it("should forward what Claude Code and the SDK send and nothing of the client's infrastructure", async () => {
       const claudeCode = {
         accept: 'application/json',
         'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14',
@@ -88,9 +85,8 @@ describe(AnthropicProvider.name, () => {
         'x-stainless-runtime-version': 'v22.16.0',
         'x-stainless-timeout': '600',
       };
-      const request = provider.buildRequest(account({}), {
-        path: '/v1/messages',
-        method: 'POST',
+      const request = await provider.buildRequest(account({}), {
+        endpoint: { path: '/v1/messages', query: '' },
         headers: {
           ...claudeCode,
           'x-api-key': 'sk-sy-client',
@@ -115,30 +111,31 @@ describe(AnthropicProvider.name, () => {
   });
 
   describe('classifyFailure', () => {
-    it('should fail over on 429, 529, 5xx and 401 and pass client errors through', () => {
-      expect(provider.classifyFailure(429, { 'retry-after': '7' }, '', 'm')).toMatchObject({
+    const acct = account({});
+    it('should fail over on 429, 529, 5xx and 401 and pass client errors through', async () => {
+      expect(provider.classifyFailure(acct, 429, { 'retry-after': '7' }, '')).toMatchObject({
         kind: 'rate_limited',
         scope: 'account',
       });
-      expect(provider.classifyFailure(529, {}, '', 'm')).toEqual({
+      expect(provider.classifyFailure(acct, 529, {}, '')).toEqual({
         kind: 'overloaded',
         status: 529,
       });
-      expect(provider.classifyFailure(503, {}, '', 'm')).toEqual({
+      expect(provider.classifyFailure(acct, 503, {}, '')).toEqual({
         kind: 'server_error',
         status: 503,
       });
-      expect(provider.classifyFailure(401, {}, '', 'm')).toEqual({
+      expect(provider.classifyFailure(acct, 401, {}, '')).toEqual({
         kind: 'auth_failed',
         status: 401,
       });
-      expect(provider.classifyFailure(400, {}, '{"type":"error"}', 'm')).toBeNull();
+      expect(provider.classifyFailure(acct, 400, {}, '{"type":"error"}')).toBeNull();
     });
 
-    it('should call a disabled organization blocked, even when it answers 401', () => {
+    it('should call a disabled organization blocked, even when it answers 401', async () => {
       const body =
         '{"type":"error","error":{"type":"permission_error","message":"This organization has been disabled."}}';
-      expect(provider.classifyFailure(403, {}, body, 'm')).toMatchObject({ kind: 'blocked' });
+      expect(provider.classifyFailure(acct, 403, {}, body)).toMatchObject({ kind: 'blocked' });
     });
   });
 });

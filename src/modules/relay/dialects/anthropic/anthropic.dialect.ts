@@ -1,8 +1,17 @@
-import type { Request, Response } from 'express';
-import { anthropicErrorEvent } from 'src/modules/relay/sse/anthropic-usage.tap';
-import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
+import type { Request } from 'express';
+import { anthropicErrorEvent } from 'src/modules/relay/providers/anthropic/anthropic-usage.tap';
+import {
+  RelayException,
+  RelayExceptionCode,
+  type ErrorKind,
+} from 'src/modules/relay/relay.exception';
+import type {
+  InboundDialect,
+  ParsedRequest,
+  RelayErrorView,
+  RenderedError,
+} from 'src/modules/relay/relay.types';
 import { MAX_MODEL_NAME_LENGTH } from 'src/modules/usage/pricing.service';
-import type { InboundDialect, ParsedRequest, RelayErrorView } from 'src/modules/relay/relay.types';
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -24,10 +33,22 @@ export function anthropicErrorType(status: number): string {
   return ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
 }
 
+/** Anthropic's status for a kind: the generic one, but 529 for an overloaded upstream. */
+function anthropicStatus(view: RelayErrorView): number {
+  return view.kind === 'overloaded' ? 529 : view.status;
+}
+
+const STREAM_ERROR_TYPES: Partial<Record<ErrorKind, string>> = {
+  overloaded: 'overloaded_error',
+  rate_limited: 'rate_limit_error',
+  timeout: 'timeout_error',
+};
+
 /** Anthropic Messages clients: Claude Code, @anthropic-ai/sdk, anything speaking /v1/messages. */
 export class AnthropicDialect implements InboundDialect {
   readonly name = 'anthropic';
-  readonly platform = 'claude' as const;
+  readonly format = 'anthropic-messages' as const;
+  readonly defaultPlatform = 'claude' as const;
 
   extractKey(req: Request): string | null {
     const apiKey = req.headers['x-api-key'];
@@ -75,20 +96,26 @@ export class AnthropicDialect implements InboundDialect {
     return { model: record.model, stream: record.stream === true, maxTokens, body: record };
   }
 
-  writeError(res: Response, error: RelayErrorView): void {
-    const body = JSON.stringify({
-      type: 'error',
-      error: { type: anthropicErrorType(error.status), message: error.message },
-    });
-    res.writeHead(error.status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      ...error.headers,
-    });
-    res.end(body);
+  renderError(error: RelayErrorView): RenderedError {
+    const status = anthropicStatus(error);
+    const body = Buffer.from(
+      JSON.stringify({
+        type: 'error',
+        error: { type: anthropicErrorType(status), message: error.message },
+      }),
+    );
+    return {
+      status,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(body.length),
+        ...error.headers,
+      },
+      body,
+    };
   }
 
-  streamErrorEvent(type: string, message: string): Buffer {
-    return anthropicErrorEvent(type, message);
+  streamErrorEvent(kind: ErrorKind, message: string): Buffer {
+    return anthropicErrorEvent(STREAM_ERROR_TYPES[kind] ?? 'api_error', message);
   }
 }

@@ -1,5 +1,5 @@
 import { emptyUsage, TokenUsage } from 'src/modules/usage/pricing/token-usage';
-import { SseEvent, SseParser } from './sse-parser';
+import { SseEvent, SseParser } from 'src/modules/relay/sse/sse-parser';
 
 /**
  * Watches an Anthropic Messages SSE stream on its way to the client and keeps what billing and

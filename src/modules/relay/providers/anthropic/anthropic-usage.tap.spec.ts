@@ -3,7 +3,7 @@ import {
   anthropicErrorEvent,
   usageFromAnthropicMessage,
 } from './anthropic-usage.tap';
-import { SseParser } from './sse-parser';
+import { SseParser } from 'src/modules/relay/sse/sse-parser';
 
 /** Serialises [event, payload] pairs the way the Messages API streams them. */
 function sse(events: [string, unknown][]): Buffer {

@@ -1,0 +1,287 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import {
+  transportFaultOf,
+  UpstreamHttp,
+  type TransportFault,
+  type UpstreamResponse,
+} from 'src/infra/http/upstream-http.service';
+import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import {
+  Scheduler,
+  type PickRequest,
+  type ReserveResult,
+} from 'src/modules/scheduler/scheduler.service';
+import type { Conversion } from 'src/modules/relay/converters/converter';
+import { ConverterRegistry } from 'src/modules/relay/converters/converter.registry';
+import { ProviderRegistry } from 'src/modules/relay/providers/provider.registry';
+import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
+import type { ProviderAdapter } from 'src/modules/relay/relay.types';
+import { readLimited } from './pump';
+import { ClientGoneError, type RelayContext } from './relay-context';
+import { RespondStage, type ChosenResponse } from './respond.stage';
+import { faultException, faultOutcome } from './upstream-faults';
+
+/** Upstream error bodies read for classification; larger ones are cut (they are never forwarded). */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Refreshes an account's credentials once after the upstream refused them. */
+export interface CredentialRefresh {
+  /** The account with fresh credentials, or null (no refresher for its type, or refresh failed). */
+  refreshAfterAuthFailure(account: RoutableAccount): Promise<RoutableAccount | null>;
+}
+
+export const CREDENTIAL_REFRESH = Symbol('CREDENTIAL_REFRESH');
+
+type Attempt =
+  | ({ kind: 'response' } & ChosenResponse)
+  | {
+      kind: 'failover';
+      outcome: UpstreamOutcome;
+      fault: TransportFault | null;
+      status: number | null;
+    };
+
+/** The last failed attempt: a transport fault, or the upstream status that caused failover. */
+type Failure = {
+  fault: TransportFault | null;
+  status: number | null;
+  outcome: UpstreamOutcome;
+} | null;
+
+/**
+ * Stage 5: reserve an account, send, and fail over before the first byte. Each attempt resolves
+ * the provider from the reserved account's type and converts the request when the client's
+ * format is not the provider's. A 429/529/5xx, a transport fault or a timeout is reported to the
+ * scheduler and another account is reserved (at most RELAY_MAX_ATTEMPTS); a 401 first earns one
+ * credential refresh and one retry on the same account; any other upstream 4xx is the client's
+ * and goes to it.
+ */
+@Injectable()
+export class AttemptLoopStage {
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly providers: ProviderRegistry,
+    private readonly converters: ConverterRegistry,
+    private readonly http: UpstreamHttp,
+    @Inject(CREDENTIAL_REFRESH) private readonly refresher: CredentialRefresh,
+    private readonly respond: RespondStage,
+    private readonly config: ConfigService,
+  ) {}
+
+  async run(ctx: RelayContext): Promise<void> {
+    const pick = ctx.pick as PickRequest & { exclude: Set<string> };
+    let lastFailure: Failure = null;
+    const refreshed = new Set<string>();
+    const conversions = new Map<string, Conversion | null>();
+    for (let attempt = 0; attempt < this.config.env.RELAY_MAX_ATTEMPTS; attempt++) {
+      const reserved = await this.scheduler.reserve(
+        pick,
+        ctx.requestId,
+        attempt === 0 ? (ctx.firstPick ?? undefined) : undefined,
+      );
+      if (!reserved.ok) {
+        ctx.checkClient();
+        throw await this.unavailable(pick, reserved, lastFailure);
+      }
+      const { reservation } = reserved;
+      try {
+        ctx.checkClient();
+        let account = reservation.account;
+        ctx.accountId = account.id;
+        ctx.model = reservation.upstreamModel;
+        const provider = this.providers.forAccount(account);
+        const conversion = this.conversion(ctx, provider, reservation.upstreamModel, conversions);
+        let result = await this.attempt(ctx, provider, account, conversion);
+        if (
+          result.kind === 'failover' &&
+          result.outcome.kind === 'auth_failed' &&
+          !refreshed.has(account.id)
+        ) {
+          refreshed.add(account.id);
+          const fresh = await this.refresher.refreshAfterAuthFailure(account);
+          ctx.checkClient();
+          if (fresh !== null) {
+            account = fresh;
+            result = await this.attempt(ctx, provider, account, conversion);
+          }
+        }
+        if (result.kind === 'failover') {
+          lastFailure = { fault: result.fault, status: result.status, outcome: result.outcome };
+          await this.scheduler.report(reservation, result.outcome);
+          appLogger.warn(
+            {
+              accountId: account.id,
+              outcome: result.outcome.kind,
+              status: result.status,
+              attempt: attempt + 1,
+            },
+            'upstream attempt failed; failing over',
+          );
+          ctx.checkClient();
+          continue;
+        }
+        if (result.response.statusCode < 400)
+          void this.scheduler.report(reservation, { kind: 'success' });
+        await this.respond.run(ctx, provider, conversion, result);
+        return;
+      } finally {
+        reservation.release();
+      }
+    }
+    ctx.checkClient();
+    throw await this.unavailable(
+      pick,
+      { ok: false, reason: 'unavailable', retryAtMs: null },
+      lastFailure,
+    );
+  }
+
+  /**
+   * The request in the provider's format for this upstream model: null when the formats match
+   * (the client's bytes go as they are), else the converter's; made once per format and model.
+   */
+  private conversion(
+    ctx: RelayContext,
+    provider: ProviderAdapter,
+    upstreamModel: string,
+    made: Map<string, Conversion | null>,
+  ): Conversion | null {
+    const key = `${provider.format}:${upstreamModel}`;
+    if (made.has(key)) return made.get(key) ?? null;
+    const converter = this.converters.between(ctx.dialect.format, provider.format);
+    const parsed = ctx.request;
+    const conversion =
+      converter === null
+        ? null
+        : converter.convert({
+            body: parsed.body,
+            upstreamModel,
+            requestedModel: parsed.model,
+            stream: parsed.stream,
+            operation: ctx.route.operation,
+            requestId: ctx.requestId,
+          });
+    made.set(key, conversion);
+    return conversion;
+  }
+
+  /** One upstream call; resolves to a response to relay or to a failover verdict. */
+  private async attempt(
+    ctx: RelayContext,
+    provider: ProviderAdapter,
+    account: RoutableAccount,
+    conversion: Conversion | null,
+  ): Promise<Attempt> {
+    const parsed = ctx.request;
+    const model = ctx.model;
+    const endpoint = provider.endpoint(ctx.route.operation, model, parsed.stream);
+    let body: Buffer;
+    if (conversion !== null) {
+      body = conversion.body;
+    } else {
+      // Bytes pass through unchanged unless the model is renamed (an alias or account mapping).
+      body =
+        model === parsed.model ? ctx.raw : Buffer.from(JSON.stringify({ ...parsed.body, model }));
+      // The client's query string travels too (Claude Code sends `?beta=true`).
+      const url = ctx.req.url;
+      const query = url.indexOf('?');
+      if (query !== -1) {
+        const clientQuery = url.slice(query + 1);
+        endpoint.query = endpoint.query === '' ? clientQuery : `${endpoint.query}&${clientQuery}`;
+      }
+    }
+    const request = await provider.buildRequest(account, {
+      endpoint,
+      headers: ctx.req.headers,
+      body,
+    });
+    ctx.checkClient();
+    request.signal = ctx.abort;
+    // Counted as it leaves: a request-log row with attempts > 0 is one an upstream may have seen.
+    ctx.attempts += 1;
+    let response: UpstreamResponse;
+    try {
+      response = await this.http.send(request);
+    } catch (error) {
+      if (ctx.clientGone) throw new ClientGoneError();
+      const fault = transportFaultOf(error);
+      if (fault === null) throw error;
+      return { kind: 'failover', outcome: faultOutcome(fault, error), fault, status: null };
+    }
+    if (response.statusCode < 400) return { kind: 'response', response };
+    let bytes: Buffer;
+    try {
+      bytes = await readLimited(response.body, MAX_ERROR_BODY);
+    } catch (error) {
+      if (ctx.clientGone) throw new ClientGoneError();
+      const fault = transportFaultOf(error) ?? 'reset';
+      return {
+        kind: 'failover',
+        outcome: faultOutcome(fault, error),
+        fault,
+        status: response.statusCode,
+      };
+    }
+    const outcome = provider.classifyFailure(
+      account,
+      response.statusCode,
+      response.headers,
+      bytes.toString('utf8'),
+    );
+    if (outcome === null) return { kind: 'response', response, buffered: bytes };
+    return { kind: 'failover', outcome, fault: null, status: response.statusCode };
+  }
+
+  /**
+   * Why no account could serve: every one rate-limited (429, wait until the earliest reset); the
+   * last attempt's transport fault (504 / 503 / 502); the upstream's own overload or bad status;
+   * else nothing capable is available (503). When the accounts tried so far were excluded from
+   * the pick that came up empty, the pool is asked once more with none excluded, so the answer
+   * (and its retry-after) reflects the state those failures left them in.
+   */
+  private async unavailable(
+    pick: PickRequest,
+    chosen: Extract<ReserveResult, { ok: false }>,
+    last: Failure,
+  ): Promise<RelayException> {
+    let result = chosen;
+    if (pick.exclude.size > 0 && (result.retryAtMs === null || result.reason !== 'rate_limited')) {
+      const probe = await this.scheduler.pick({ ...pick, session: null, exclude: new Set() });
+      if (!probe.ok) result = probe;
+    }
+    const retryAt = result.retryAtMs;
+    if (result.reason === 'rate_limited') {
+      return new RelayException(
+        RelayExceptionCode.ALL_ACCOUNTS_RATE_LIMITED,
+        'every upstream account for this model is rate-limited',
+        retryAt,
+      );
+    }
+    if (last?.fault != null) return faultException(last.fault, retryAt);
+    if (last?.outcome.kind === 'overloaded') {
+      // An overloaded upstream: the client should come back once the account's cooldown ends,
+      // and always hears when (SDKs honour retry-after on an overload).
+      return new RelayException(
+        RelayExceptionCode.UPSTREAM_OVERLOADED,
+        'upstream is overloaded',
+        retryAt ?? Date.now() + Math.max(1000, this.config.env.ACCOUNT_COOLDOWN_OVERLOADED_MS),
+      );
+    }
+    if (last?.status != null && last.status >= 500) {
+      return new RelayException(
+        RelayExceptionCode.UPSTREAM_BAD_RESPONSE,
+        `upstream failed (${last.status})`,
+        retryAt,
+      );
+    }
+    return new RelayException(
+      RelayExceptionCode.NO_ACCOUNT_AVAILABLE,
+      result.reason === 'binding_unavailable'
+        ? 'the account dedicated to this key cannot serve the request now'
+        : 'no upstream account is available for this model',
+      retryAt,
+    );
+  }
+}

@@ -1,0 +1,243 @@
+import { Injectable } from '@nestjs/common';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import type { UpstreamResponse } from 'src/infra/http/upstream-http.service';
+import type { Conversion } from 'src/modules/relay/converters/converter';
+import { forwardableResponseHeaders } from 'src/modules/relay/headers';
+import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
+import type { ProviderAdapter, UsageTap } from 'src/modules/relay/relay.types';
+import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import { pump } from './pump';
+import { ClientGoneError, type RelayContext } from './relay-context';
+
+/** Non-stream response bytes kept to read usage from; the client gets every byte regardless. */
+const MAX_PARSED_BODY = 16 * 1024 * 1024;
+
+/** An upstream response chosen to answer the client (no failover past this point). */
+export interface ChosenResponse {
+  response: UpstreamResponse;
+  /** An upstream 4xx about the client's own request, already read (it is the provider's error). */
+  buffered?: Buffer;
+}
+
+/**
+ * Stage 6: the chosen response to the client. Its status and headers, then its bytes as they
+ * arrive, with backpressure both ways. The usage tap reads the provider's side; a conversion (when
+ * the client's format differs from the provider's) transforms the bytes on their way out; when it
+ * is null the bytes pass untouched, with no parse and no copy.
+ */
+@Injectable()
+export class RespondStage {
+  constructor(private readonly config: ConfigService) {}
+
+  async run(
+    ctx: RelayContext,
+    provider: ProviderAdapter,
+    conversion: Conversion | null,
+    chosen: ChosenResponse,
+  ): Promise<void> {
+    const { response } = chosen;
+    const { res } = ctx;
+    if (ctx.clientGone || res.destroyed) {
+      response.body.destroy();
+      throw new ClientGoneError();
+    }
+    const contentType = String(response.headers['content-type'] ?? '');
+    const sse = contentType.includes('text/event-stream');
+    // No content-length, even when the upstream sent one: with it, the client counts the response
+    // complete at its last byte, which must not leave before the usage is journaled (below).
+    const headers = forwardableResponseHeaders(response.headers, { keepContentLength: false });
+    if (sse) {
+      headers['cache-control'] = 'no-cache';
+      headers['x-accel-buffering'] = 'no';
+    }
+    if (conversion !== null)
+      headers['content-type'] = sse ? 'text/event-stream; charset=utf-8' : 'application/json';
+    ctx.status = response.statusCode;
+    if (chosen.buffered !== undefined) {
+      // An upstream 4xx about the client's own request: the body is the provider's error.
+      res.writeHead(response.statusCode, headers);
+      ctx.ttfbMs = Date.now() - ctx.startedAt;
+      ctx.outcome = 'error';
+      ctx.errorCode = `UPSTREAM_${response.statusCode}`;
+      ctx.usage = provider.usageFromBody(chosen.buffered);
+      const body =
+        conversion === null
+          ? chosen.buffered
+          : conversion.error(response.statusCode, chosen.buffered);
+      await ctx.beforeEnd?.();
+      res.end(body);
+      return;
+    }
+    if (conversion !== null && !sse) {
+      await this.respondConverted(ctx, provider, conversion, response, headers);
+      return;
+    }
+    res.writeHead(response.statusCode, headers);
+    await this.stream(ctx, provider, conversion, response, sse);
+  }
+
+  /** Bytes as they arrive: passed through, or through the conversion's stream transform. */
+  private async stream(
+    ctx: RelayContext,
+    provider: ProviderAdapter,
+    conversion: Conversion | null,
+    response: UpstreamResponse,
+    sse: boolean,
+  ): Promise<void> {
+    const { res } = ctx;
+    const tap: UsageTap | null = sse ? provider.createTap() : null;
+    const transform = conversion?.stream() ?? null;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let wrote = false;
+    // A stream's headers go out at once, so the client sees the status while the model thinks;
+    // but the first event usually arrived with them, and then one write carries both.
+    const flush = sse
+      ? setImmediate(() => {
+          if (!wrote && !res.writableEnded && !res.destroyed) res.flushHeaders();
+        })
+      : undefined;
+    try {
+      const end = await pump(
+        response.body,
+        res,
+        (chunk) => {
+          wrote = true;
+          ctx.ttfbMs ??= Date.now() - ctx.startedAt;
+          if (tap !== null) tap.push(chunk);
+          else if (keptBytes < MAX_PARSED_BODY) {
+            kept.push(chunk);
+            keptBytes += chunk.length;
+          }
+          return transform === null ? chunk : transform.push(chunk);
+        },
+        () => ctx.clientGone,
+        this.config.env.RELAY_WRITE_STALL_TIMEOUT_MS,
+      );
+      if (end === 'stalled') {
+        // The client stopped reading: cut both sides so neither holds a connection or a lease.
+        ctx.clientGone = true;
+        ctx.errorCode = 'CLIENT_WRITE_STALLED';
+        appLogger.info(
+          { requestId: ctx.requestId, accountId: ctx.accountId },
+          'client stopped reading its response; cut after the write-stall timeout',
+        );
+        ctx.abort.abort();
+        res.destroy();
+      }
+      if (end !== 'end' || ctx.clientGone) throw new ClientGoneError();
+      tap?.end();
+      if (tap !== null && !tap.complete && !tap.sawError) {
+        res.write(
+          ctx.dialect.streamErrorEvent(
+            'upstream_failure',
+            'upstream stream ended before it was complete',
+          ),
+        );
+        ctx.outcome = 'truncated';
+        ctx.errorCode = 'UPSTREAM_STREAM_TRUNCATED';
+      } else {
+        ctx.outcome = response.statusCode < 400 && !(tap?.sawError ?? false) ? 'ok' : 'error';
+        if (transform !== null && tap?.complete === true) {
+          const tail = transform.end();
+          if (tail.length > 0) res.write(tail);
+        }
+      }
+      ctx.usage = usageOf(provider, tap, kept);
+      await ctx.beforeEnd?.();
+      res.end();
+    } catch (error) {
+      response.body.destroy();
+      tap?.end();
+      if (ctx.clientGone || error instanceof ClientGoneError) {
+        ctx.outcome = 'aborted';
+      } else {
+        // The upstream broke mid-response: the client already has bytes, so no failover.
+        appLogger.warn(
+          { err: error, requestId: ctx.requestId, accountId: ctx.accountId },
+          'upstream response broke off',
+        );
+        ctx.outcome = 'truncated';
+        ctx.errorCode = 'UPSTREAM_STREAM_TRUNCATED';
+        if (tap !== null && !res.destroyed) {
+          res.end(
+            ctx.dialect.streamErrorEvent('upstream_failure', 'upstream stream was interrupted'),
+          );
+        } else {
+          res.destroy();
+        }
+      }
+    } finally {
+      clearImmediate(flush);
+      // Paths that ended early (client gone, upstream broke) record what was seen so far.
+      if (!ctx.recorded) ctx.usage = usageOf(provider, tap, kept);
+    }
+  }
+
+  /**
+   * A non-stream response in another format: read whole (it is one JSON document), converted,
+   * written. A body the converter cannot read is the upstream's failure (502), not the client's.
+   */
+  private async respondConverted(
+    ctx: RelayContext,
+    provider: ProviderAdapter,
+    conversion: Conversion,
+    response: UpstreamResponse,
+    headers: Record<string, string | string[]>,
+  ): Promise<void> {
+    const { res } = ctx;
+    let providerBody: Buffer;
+    try {
+      providerBody = await readWhole(response, MAX_PARSED_BODY);
+    } catch (error) {
+      ctx.checkClient();
+      throw error;
+    }
+    ctx.checkClient();
+    ctx.ttfbMs = Date.now() - ctx.startedAt;
+    ctx.usage = provider.usageFromBody(providerBody);
+    let body: Buffer;
+    try {
+      body = conversion.response(providerBody);
+    } catch (error) {
+      appLogger.warn(
+        { err: error, requestId: ctx.requestId, accountId: ctx.accountId },
+        'upstream response could not be converted',
+      );
+      ctx.outcome = 'error';
+      throw new RelayException(
+        RelayExceptionCode.UPSTREAM_BAD_RESPONSE,
+        'upstream sent a response that could not be read',
+      );
+    }
+    ctx.outcome = response.statusCode < 400 ? 'ok' : 'error';
+    res.writeHead(response.statusCode, headers);
+    await ctx.beforeEnd?.();
+    res.end(body);
+  }
+}
+
+/** A whole response body, refused past limit bytes (it would be converted in memory). */
+async function readWhole(response: UpstreamResponse, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      response.body.destroy();
+      throw new RelayException(
+        RelayExceptionCode.UPSTREAM_BAD_RESPONSE,
+        `upstream response is larger than ${limit} bytes`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+/** A response's usage: from the stream's tap, else from the kept (non-stream) body. */
+function usageOf(provider: ProviderAdapter, tap: UsageTap | null, kept: Buffer[]): TokenUsage {
+  if (tap !== null) return tap.usage;
+  return provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+}

@@ -1,0 +1,53 @@
+import { AnthropicDialect } from './dialects/anthropic/anthropic.dialect';
+import { OpenAIChatDialect } from './dialects/openai/openai-chat.dialect';
+import type { InboundDialect } from './relay.types';
+import type { RelayOperation } from './wire-format';
+
+/** One relayed POST route: who calls it (dialect), what it asks for, whether it is metered. */
+export interface RelayRoute {
+  readonly name: string;
+  readonly dialect: InboundDialect;
+  readonly operation: RelayOperation;
+  /** Metered calls take admission's cost reservation and produce a usage event. */
+  readonly metered: boolean;
+  /** Express paths, without the leading slash. */
+  readonly paths: readonly string[];
+}
+
+export const ANTHROPIC_DIALECT = new AnthropicDialect();
+export const OPENAI_CHAT_DIALECT = new OpenAIChatDialect();
+
+/**
+ * The one route table: the controllers declare their handlers from it and the fast path serves
+ * the same paths ahead of Express. Anthropic's routes are also mounted under /api and /claude so
+ * existing relay client configs work.
+ */
+export const RELAY_ROUTES = {
+  anthropicMessages: {
+    name: 'anthropic.messages',
+    dialect: ANTHROPIC_DIALECT,
+    operation: 'generate',
+    metered: true,
+    paths: ['v1/messages', 'api/v1/messages', 'claude/v1/messages'],
+  },
+  anthropicCountTokens: {
+    name: 'anthropic.count_tokens',
+    dialect: ANTHROPIC_DIALECT,
+    operation: 'count_tokens',
+    metered: false,
+    paths: [
+      'v1/messages/count_tokens',
+      'api/v1/messages/count_tokens',
+      'claude/v1/messages/count_tokens',
+    ],
+  },
+  openaiChat: {
+    name: 'openai.chat_completions',
+    dialect: OPENAI_CHAT_DIALECT,
+    operation: 'generate',
+    metered: true,
+    paths: ['openai/v1/chat/completions', 'v1/chat/completions'],
+  },
+} as const satisfies Record<string, RelayRoute>;
+
+export const ALL_RELAY_ROUTES: readonly RelayRoute[] = Object.values(RELAY_ROUTES);
