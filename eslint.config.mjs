@@ -33,6 +33,33 @@ export default tseslint.config(
     },
   },
   {
+    // The relay's generic stages name no provider, dialect or converter: those are chosen per
+    // request through the registries and the route table.
+    files: ['src/modules/relay/pipeline/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'src/modules/relay/pipeline/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'src/modules/relay/providers/*/**',
+                'src/modules/relay/dialects/*/**',
+                'src/modules/relay/converters/*/**',
+                '../providers/*/**',
+                '../dialects/*/**',
+                '../converters/*/**',
+              ],
+              message:
+                'Generic relay stages reach providers, dialects and converters only through ProviderRegistry, the route table and ConverterRegistry.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

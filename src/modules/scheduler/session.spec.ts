@@ -58,4 +58,15 @@ describe('sessionOf', () => {
     expect(sessionOf({}, { 'x-session-id': long }, false)).toBeNull();
     expect(sessionOf({}, { 'x-session-id': long.slice(1) }, false)).not.toBeNull();
   });
+
+  it("should keep an OpenAI app's end user on one account when it names the user", () => {
+    const alice = sessionOf({ user: 'alice', messages }, {}, false);
+    expect(alice).not.toBeNull();
+    expect(sessionOf({ user: 'alice', messages: [] }, {}, false)).toBe(alice);
+    expect(sessionOf({ user: 'bob', messages }, {}, false)).not.toBe(alice);
+    expect(alice).not.toContain('alice');
+    const header = sessionOf({ user: 'alice' }, { 'x-session-id': 'h' }, false);
+    expect(header).not.toBe(alice);
+    expect(sessionOf({ user: 'x'.repeat(MAX_SESSION_SOURCE_LENGTH + 1) }, {}, false)).toBeNull();
+  });
 });

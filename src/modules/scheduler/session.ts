@@ -11,11 +11,12 @@ export const MAX_SESSION_SOURCE_LENGTH = 1024;
 /**
  * The conversation a request belongs to, for sticky routing: Claude Code's `metadata.user_id`
  * (legacy `user_<hash>_account_<uuid>_session_<uuid>` or the JSON form with `session_id`), else a
- * session header, else (when enabled) a hash of the first message. Returned hashed, so the sticky
- * key never carries client text.
+ * session header, else OpenAI's `user` (the end user an app names; their requests then share an
+ * account and its prompt cache), else (when enabled) a hash of the first message. Returned
+ * hashed, so the sticky key never carries client text.
  */
 export function sessionOf(
-  body: { metadata?: unknown; system?: unknown; messages?: unknown },
+  body: { metadata?: unknown; system?: unknown; messages?: unknown; user?: unknown },
   headers: Record<string, string | string[] | undefined>,
   contentHashing: boolean,
 ): string | null {
@@ -26,6 +27,9 @@ export function sessionOf(
     if (typeof value === 'string' && value.length > 0 && value.length <= MAX_SESSION_SOURCE_LENGTH)
       return digest(`h:${value}`);
   }
+  const user = body.user;
+  if (typeof user === 'string' && user.length > 0 && user.length <= MAX_SESSION_SOURCE_LENGTH)
+    return digest(`o:${user}`);
   if (contentHashing) {
     const first = Array.isArray(body.messages) ? (body.messages[0] as unknown) : undefined;
     if (first !== undefined)
