@@ -14,6 +14,9 @@ import { ModelRoutesRepository } from './model-routes.repository';
 import { RouteTable } from './route-table';
 import { routingKeys } from './routing-coordination.keys';
 
+// What other modules need with the router, from the file they import it from.
+export type { ModelAlias, ModelRoute, RouteMatch } from './model-route.types';
+
 export interface ModelRouterOptions {
   /**
    * Reload this often even without a message: heals messages lost while Redis reconnected, and
