@@ -49,16 +49,31 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   return (error as RoutingException).code;
 }
 
-/** The same behaviour on every SQL engine. */
-function modelRoutesContract(openDb: () => Promise<Db>): void {
+/**
+ * The same behaviour on every SQL engine. One database per suite (creating a PostgreSQL database
+ * per test is slow, and contends on template1 with other suites creating theirs); each test starts
+ * from the rows the migration seeded.
+ */
+function modelRoutesContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise<void>): void {
   let db: Db;
+  let seeded: ModelRouteRecord[];
   let repository: ModelRoutesRepository;
   let coordinator: LocalCoordinator;
   let router: ModelRouter;
   let service: ModelRoutesService;
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await openDb();
+    seeded = await db.selectFrom('model_routes').selectAll().orderBy('position').execute();
+  });
+
+  afterAll(async () => {
+    if (db !== undefined) await closeDb(db);
+  });
+
+  beforeEach(async () => {
+    await db.deleteFrom('model_routes').execute();
+    await db.insertInto('model_routes').values(seeded).execute();
     repository = new ModelRoutesRepository(db);
     coordinator = new LocalCoordinator({ instanceId: 'test' });
     router = new ModelRouter(repository, coordinator, { safetyReloadMs: 3_600_000 });
@@ -69,7 +84,6 @@ function modelRoutesContract(openDb: () => Promise<Db>): void {
   afterEach(async () => {
     await router.onModuleDestroy();
     await coordinator.close();
-    await db.destroy();
   });
 
   describe('ModelRoutesRepository', () => {
@@ -164,29 +178,30 @@ function modelRoutesContract(openDb: () => Promise<Db>): void {
 }
 
 describe('model routes on SQLite', () => {
-  modelRoutesContract(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sy-model-routes-'));
-    const db = createDatabase({ engine: 'sqlite', sqliteFile: join(dir, 'switchyard.db') });
-    await migrateToLatest(db);
-    return db;
-  });
+  modelRoutesContract(
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sy-model-routes-'));
+      const db = createDatabase({ engine: 'sqlite', sqliteFile: join(dir, 'switchyard.db') });
+      await migrateToLatest(db);
+      return db;
+    },
+    (db) => db.destroy(),
+  );
 });
 
 describeWithPostgres('model routes on PostgreSQL', (baseUrl) => {
-  let temp: TempDatabase | undefined;
+  let temp: TempDatabase;
 
-  afterEach(async () => {
-    await temp?.drop();
-    temp = undefined;
-  });
-
-  // Nested, so the contract's afterEach closes the pool before the outer one drops the database.
-  describe('with a fresh database per test', () => {
-    modelRoutesContract(async () => {
+  modelRoutesContract(
+    async () => {
       temp = await createTempPostgresDatabase(baseUrl);
       const db = createDatabase({ engine: 'postgres', url: temp.url, poolSize: 2 });
       await migrateToLatest(db);
       return db;
-    });
-  });
+    },
+    async (db) => {
+      await db.destroy();
+      await temp.drop();
+    },
+  );
 });
