@@ -11,6 +11,7 @@ import { HttpModule } from './infra/http/http.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { RelayModule } from './modules/relay/relay.module';
+import { RoutingModule } from './modules/routing/routing.module';
 import { SchedulerModule } from './modules/scheduler/scheduler.module';
 import { UsageModule } from './modules/usage/usage.module';
 import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
@@ -39,6 +40,7 @@ export class AppModule {
         ApiKeysModule,
         UsageModule,
         SchedulerModule,
+        RoutingModule,
         RelayModule,
         AdminUiModule,
       ],

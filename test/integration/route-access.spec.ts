@@ -54,6 +54,7 @@ describe('route access rules', () => {
       '/admin/api/keys',
       '/admin/api/usage/summary',
       '/admin/api/pricing/overrides',
+      '/admin/api/model-routes',
     ]) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`);
       expect({ path, status: res.status }).toEqual({ path, status: 401 });

@@ -156,6 +156,21 @@ export interface PricingOverridesTable {
   updated_at: number;
 }
 
+export interface ModelRoutesTable {
+  id: string;
+  /** An exact model name or a `*` pattern, lower-case (matching ignores case). Unique. */
+  pattern: string;
+  platform: string;
+  /** The model name sent on instead of the requested one (an alias), or null to keep it. */
+  target_model: string | null;
+  /** Order among patterns (ascending, then id); exact names are looked up before any pattern. */
+  position: number;
+  enabled: number;
+  note: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   settings: SettingsTable;
@@ -167,6 +182,7 @@ export interface Database {
   request_log: RequestLogTable;
   usage_aggregates: UsageAggregatesTable;
   pricing_overrides: PricingOverridesTable;
+  model_routes: ModelRoutesTable;
 }
 
 export type Db = Kysely<Database>;

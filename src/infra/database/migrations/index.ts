@@ -5,6 +5,7 @@ import * as m0003 from './0003-api-keys';
 import * as m0004 from './0004-usage';
 import * as m0005 from './0005-auth';
 import * as m0007 from './0007-budgets';
+import * as m0008 from './0008-model-routes';
 
 /**
  * Every migration, in order. Forward-only: there are no `down` steps, and a migration never drops
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0004-usage': m0004,
   '0005-auth': m0005,
   '0007-budgets': m0007,
+  '0008-model-routes': m0008,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {

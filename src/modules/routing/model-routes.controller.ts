@@ -1,0 +1,69 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import {
+  CreateModelRouteDto,
+  ResolveModelRouteQueryDto,
+  UpdateModelRouteDto,
+  type ModelRouteListResponseDto,
+  type ModelRouteResolutionDto,
+  type ModelRouteResponseDto,
+} from './dto/model-route.dto';
+import { ModelRoutesService } from './model-routes.service';
+
+/** Admin API for model routes: which platform serves a model name. Changes apply at once. */
+@Controller('admin/api/model-routes')
+export class ModelRoutesController {
+  constructor(private readonly routes: ModelRoutesService) {}
+
+  @AdminOnly()
+  @Get()
+  list(): ModelRouteListResponseDto {
+    return this.routes.list();
+  }
+
+  /** Where a request for `?model=` would go now. */
+  @AdminOnly()
+  @Get('resolve')
+  resolve(@Query() query: ResolveModelRouteQueryDto): ModelRouteResolutionDto {
+    return this.routes.resolve(query.model);
+  }
+
+  @AdminOnly()
+  @Get(':id')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<ModelRouteResponseDto> {
+    return this.routes.get(id);
+  }
+
+  @AdminOnly()
+  @Post()
+  create(@Body() body: CreateModelRouteDto): Promise<ModelRouteResponseDto> {
+    return this.routes.create(body);
+  }
+
+  @AdminOnly()
+  @Patch(':id')
+  update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateModelRouteDto,
+  ): Promise<ModelRouteResponseDto> {
+    return this.routes.update(id, body);
+  }
+
+  @AdminOnly()
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.routes.delete(id);
+  }
+}
