@@ -534,6 +534,10 @@ describe(toAnthropicRequest.name, () => {
     it('should refuse an empty or missing messages array', () => {
       expect(rejection({ messages: [] }).param).toBe('messages');
       expect(rejection({ messages: undefined }).param).toBe('messages');
+      expect(rejection({ messages: [{ role: 'system', content: 'only rules' }] }).param).toBe(
+        'messages',
+      );
+      expect(rejection({ messages: [{ role: 'user', content: '' }] }).param).toBe('messages');
     });
   });
 

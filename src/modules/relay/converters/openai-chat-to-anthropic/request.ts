@@ -711,6 +711,14 @@ function convertMessages(value: unknown): { system: Json[]; turns: Turn[] } {
         fail(`${path}.role`, `unknown role ${quote(message.role)}`, 'invalid_value');
     }
   });
+  if (turns.length === 0) {
+    // Anthropic needs a conversation besides the system prompt; say so before a round trip.
+    fail(
+      'messages',
+      'needs at least one user, assistant or tool message with content',
+      'invalid_value',
+    );
+  }
   return { system, turns };
 }
 
