@@ -40,6 +40,7 @@ export function toRelayErrorView(error: unknown, errorId: string): RelayErrorVie
       message: error.message,
     };
     if (error.param !== null) view.param = error.param;
+    if (error.reason !== null) view.reason = error.reason;
     if (error.retryAtMs !== null && error.retryAtMs > Date.now()) {
       const seconds = Math.max(1, Math.ceil((error.retryAtMs - Date.now()) / 1000));
       view.headers = { 'retry-after': String(seconds) };

@@ -115,6 +115,8 @@ export class RelayException extends DomainException {
     readonly retryAtMs: number | null = null,
     /** The request field the error is about (OpenAI's `param`), when there is one. */
     readonly param: string | null = null,
+    /** A finer reason a dialect may name (OpenAI's `code`: `unknown_parameter`, …). */
+    readonly reason: string | null = null,
   ) {
     super(message);
     this.name = 'RelayException';

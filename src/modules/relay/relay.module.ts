@@ -7,6 +7,8 @@ import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import { ClaudeOAuthRefresher } from 'src/modules/accounts/claude-oauth-refresher';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { SchedulerModule } from 'src/modules/scheduler/scheduler.module';
+import { ModelRouter } from 'src/modules/routing/model-router.service';
+import { RoutingModule } from 'src/modules/routing/routing.module';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import { RelayAccountTester } from './account-tester.service';
 import { AnthropicRelayController } from './anthropic-relay.controller';
@@ -36,7 +38,7 @@ import { RelayService } from './relay.service';
  */
 @Global()
 @Module({
-  imports: [AccountsModule, ApiKeysModule, SchedulerModule, UsageModule],
+  imports: [AccountsModule, ApiKeysModule, SchedulerModule, UsageModule, RoutingModule],
   controllers: [AnthropicRelayController, OpenAIRelayController, KeyUsageController],
   providers: [
     RelayService,
@@ -60,7 +62,8 @@ import { RelayService } from './relay.service';
     },
     {
       provide: MODEL_ROUTING,
-      useValue: { route: () => null } satisfies ModelRouting,
+      useFactory: (router: ModelRouter): ModelRouting => router,
+      inject: [ModelRouter],
     },
     {
       provide: CREDENTIAL_REFRESH,

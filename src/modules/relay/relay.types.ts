@@ -19,6 +19,8 @@ export interface RelayErrorView {
   message: string;
   /** The request field the error is about, when one is. */
   param?: string;
+  /** A finer reason than the code, for dialects that name one (OpenAI's `code`). */
+  reason?: string;
   headers?: Record<string, string>;
 }
 

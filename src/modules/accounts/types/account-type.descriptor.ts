@@ -1,5 +1,5 @@
 import type { Platform } from 'src/common/platform';
-import type { AccountCredentials, AccountType } from 'src/modules/accounts/account.types';
+import type { AccountType } from 'src/modules/accounts/account.types';
 
 /** Response headers as Node gives them (lower-case names). */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import type { WireFormat } from 'src/modules/relay/wire-format';
 import type { Converter } from './converter';
+import { OpenAIChatToAnthropicConverter } from './openai-chat-to-anthropic/openai-chat-to-anthropic.converter';
 
 /** One line per (client format, provider format) pair that differs. */
-const CONVERTERS: readonly Converter[] = [];
+const CONVERTERS: readonly Converter[] = [new OpenAIChatToAnthropicConverter()];
 
 /** The converter between a client's wire format and a provider's; null when they match. */
 @Injectable()

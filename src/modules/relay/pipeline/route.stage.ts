@@ -18,6 +18,8 @@ export interface ModelRouteMatch {
 /** Model routes (patterns and aliases), answered from memory. */
 export interface ModelRouting {
   route(model: string): ModelRouteMatch | null;
+  /** The enabled exact names (aliases among them), for listing what a key may use. */
+  aliases(): readonly { name: string; platform: Platform; model: string }[];
 }
 
 export const MODEL_ROUTING = Symbol('MODEL_ROUTING');
@@ -44,7 +46,15 @@ export class RouteStage {
     const routed = this.routing.route(parsed.model);
     const platform = routed?.platform ?? ctx.dialect.defaultPlatform;
     if (platform === null) {
-      const usable = this.catalog.modelIds(policy);
+      const usable = [
+        ...new Set([
+          ...this.catalog.modelIds(policy),
+          ...this.routing
+            .aliases()
+            .filter((a) => checkAccess(policy, { platform: a.platform, model: a.name }) === null)
+            .map((a) => a.name),
+        ]),
+      ].sort();
       const listed =
         usable.length === 0
           ? 'none is available right now'

@@ -91,14 +91,8 @@ export class OpenAIChatDialect implements InboundDialect {
   renderError(error: RelayErrorView): RenderedError {
     // OpenAI has no 529 and answers a spent quota with 429 insufficient_quota.
     const status = error.kind === 'overloaded' ? 503 : error.kind === 'budget' ? 429 : error.status;
-    const code = CODES[error.kind] ?? error.code.toLowerCase();
-    const body = openAIErrorBody(
-      status,
-      error.message,
-      code,
-      error.param ?? null,
-      error.kind === 'budget' ? 'insufficient_quota' : undefined,
-    );
+    const code = error.reason ?? CODES[error.kind] ?? error.code.toLowerCase();
+    const body = openAIErrorBody(status, error.message, code, error.param ?? null);
     return {
       status,
       headers: {
