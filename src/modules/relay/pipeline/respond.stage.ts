@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
-import type { UpstreamResponse } from 'src/infra/http/upstream-http.service';
+import { transportFaultOf, type UpstreamResponse } from 'src/infra/http/upstream-http.service';
 import type { Conversion } from 'src/modules/relay/converters/converter';
 import { forwardableResponseHeaders } from 'src/modules/relay/headers';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
@@ -9,6 +9,7 @@ import type { ProviderAdapter, UsageTap } from 'src/modules/relay/relay.types';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import { pump } from './pump';
 import { ClientGoneError, type RelayContext } from './relay-context';
+import { faultException } from './upstream-faults';
 
 /** Non-stream response bytes kept to read usage from; the client gets every byte regardless. */
 const MAX_PARSED_BODY = 16 * 1024 * 1024;
@@ -192,7 +193,10 @@ export class RespondStage {
       providerBody = await readWhole(response, MAX_PARSED_BODY);
     } catch (error) {
       ctx.checkClient();
-      throw error;
+      // Nothing reached the client yet: a body that broke off is the upstream's 502 / 504, not
+      // an internal error.
+      const fault = transportFaultOf(error);
+      throw fault === null ? error : faultException(fault, null);
     }
     ctx.checkClient();
     ctx.ttfbMs = Date.now() - ctx.startedAt;
