@@ -37,6 +37,8 @@ Options:
   --keep-logs             keep the work directory with every process's log
   --out <file>            where to write the JSON (default bench/results/latest.json, or
                           latest-soak.json / latest-streams.json)
+  --no-openai             leave out the OpenAI Chat Completions scenarios (to compare with a
+                          build that has no /openai routes, through BENCH_SWITCHYARD_MAIN)
   --help
 `;
 
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     soakMinutes: 0,
     streams: 0,
     streamRamp: 250,
+    openai: true,
   };
   const number = (name, value) => {
     const n = Number(value);
@@ -112,6 +115,9 @@ function parseArgs(argv) {
         break;
       case '--profile':
         options.profile = true;
+        break;
+      case '--no-openai':
+        options.openai = false;
         break;
       case '--keep-logs':
         options.keepLogs = true;

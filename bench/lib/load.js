@@ -25,9 +25,34 @@ function messageBody(stream) {
   });
 }
 
+/** The same request from an OpenAI Chat Completions client (converted for a Claude account). */
+function chatBody(stream) {
+  return JSON.stringify({
+    model: 'claude-sonnet-4-6',
+    max_completion_tokens: 1024,
+    stream,
+    ...(stream && { stream_options: { include_usage: true } }),
+    user: SESSION,
+    messages: [{ role: 'user', content: PROMPT }],
+  });
+}
+
+/** switchyardOnly: the bare proxy cannot convert formats, so it has no figure to compare. */
 const SCENARIOS = {
   'non-stream': { stream: false, path: '/v1/messages', body: messageBody(false) },
   stream: { stream: true, path: '/v1/messages', body: messageBody(true) },
+  'openai non-stream': {
+    stream: false,
+    path: '/openai/v1/chat/completions',
+    body: chatBody(false),
+    switchyardOnly: true,
+  },
+  'openai stream': {
+    stream: true,
+    path: '/openai/v1/chat/completions',
+    body: chatBody(true),
+    switchyardOnly: true,
+  },
 };
 
 function hasWrk() {

@@ -102,11 +102,27 @@ async function runThroughput(env, options) {
       seconds: options.latencyDuration,
     },
     { key: 'stream c=1', scenario: 'stream', connections: 1, seconds: options.latencyDuration },
+    {
+      key: 'openai non-stream c=32',
+      scenario: 'openai non-stream',
+      connections: options.connections,
+      seconds: options.duration,
+    },
+    {
+      key: 'openai stream c=32',
+      scenario: 'openai stream',
+      connections: options.connections,
+      seconds: options.duration,
+    },
   ];
   if (options.connections !== 32) {
     scenarios[0].key = `non-stream c=${options.connections}`;
     scenarios[1].key = `stream c=${options.connections}`;
+    scenarios[4].key = `openai non-stream c=${options.connections}`;
+    scenarios[5].key = `openai stream c=${options.connections}`;
   }
+  if (!options.openai) scenarios.splice(4, 2);
+  const runsOn = (s, t) => !SCENARIOS[s.scenario].switchyardOnly || isSwitchyard(t);
   // cutOff: requests a load generator may have left in flight when its time ran out; the relay
   // records those as aborted, so the request log may hold up to that many rows more.
   const stats = { served: {}, cutOff: {}, peakRss: {} };
@@ -123,17 +139,19 @@ async function runThroughput(env, options) {
 
     // Sanity: every target answers both scenarios correctly before anything is timed.
     for (const t of targets) {
-      for (const name of ['non-stream', 'stream']) {
+      for (const name of new Set(scenarios.map((x) => x.scenario))) {
+        if (SCENARIOS[name].switchyardOnly && !isSwitchyard(t)) continue;
         const res = await request(t.url + SCENARIOS[name].path, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...t.headers },
           body: SCENARIOS[name].body,
           timeoutMs: 10_000,
         });
-        const complete =
-          name === 'stream'
-            ? res.body.includes('event: message_stop')
-            : res.body.includes('"usage"');
+        const complete = !SCENARIOS[name].stream
+          ? res.body.includes('"usage"')
+          : SCENARIOS[name].switchyardOnly
+            ? res.body.includes('"usage"') && res.body.includes('data: [DONE]')
+            : res.body.includes('event: message_stop');
         if (res.status !== 200 || !complete) {
           throw new Error(`${t.name} ${name}: ${res.status} ${res.body.slice(0, 300)}`);
         }
@@ -143,8 +161,9 @@ async function runThroughput(env, options) {
 
     if (options.warmup > 0) {
       log(`warm-up ${options.warmup} s per target and scenario`);
-      for (const s of scenarios.slice(0, 2)) {
+      for (const s of scenarios.filter((x) => !x.key.endsWith('c=1'))) {
         for (const t of targets) {
+          if (!runsOn(s, t)) continue;
           const r = await drive(generator, {
             url: t.url,
             headers: t.headers,
@@ -162,6 +181,7 @@ async function runThroughput(env, options) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const s of scenarios) {
         for (const t of order) {
+          if (!runsOn(s, t)) continue;
           const r = await measure(env, t, s.scenario, s.connections, s.seconds, generator, stats);
           r.round = round + 1;
           ((runs[s.key] ??= {})[t.name] ??= []).push(r);
@@ -286,7 +306,10 @@ function goalsOf(report) {
   const { results, coordination, processes } = report;
   for (const name of ['embedded', 'scaled']) {
     if (processes[name] === undefined) continue;
-    for (const key of Object.keys(results).filter((k) => !k.endsWith('c=1'))) {
+    // The OpenAI scenarios have no baseline (a bare proxy does not convert): measured, not a goal.
+    for (const key of Object.keys(results).filter(
+      (k) => !k.endsWith('c=1') && !k.startsWith('openai'),
+    )) {
       const r = results[key][name];
       if (r === undefined) continue;
       goals.push({

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Platform } from 'src/common/platform';
-import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { checkAccess } from 'src/modules/api-keys/api-key-policy';
 import type { ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
+import { Scheduler } from 'src/modules/scheduler/scheduler.service';
 
 /** Served when some account accepts every model: the current Claude models. */
 const DEFAULT_MODELS: Partial<Record<Platform, readonly string[]>> = {
@@ -26,23 +26,17 @@ const OWNER: Record<Platform, string> = {
 /** A fixed date for listings: accounts do not say when a model was released. */
 const LISTED_AT = '2025-01-01T00:00:00Z';
 
-/** Answers model listings from the account pool (no upstream call). */
+/** Answers model listings from what the scheduler's accounts serve (no upstream call). */
 @Injectable()
 export class ModelCatalog {
-  constructor(private readonly pool: AccountPool) {}
+  constructor(private readonly scheduler: Scheduler) {}
 
   /** The models a key may use on one platform: what its enabled accounts serve, by name. */
   platformModelIds(policy: ApiKeyPolicy, platform: Platform): string[] {
     if (checkAccess(policy, { platform }) !== null) return [];
-    const ids = new Set<string>();
-    for (const account of this.pool.forPlatform(platform)) {
-      if (!account.enabled) continue;
-      const models = account.models;
-      if (models === null) (DEFAULT_MODELS[platform] ?? []).forEach((m) => ids.add(m));
-      else if (Array.isArray(models))
-        models.filter((m) => !m.includes('*')).forEach((m) => ids.add(m));
-      else Object.keys(models).forEach((m) => ids.add(m));
-    }
+    const served = this.scheduler.servedModels(platform);
+    const ids = new Set(served.names);
+    if (served.servesAny) (DEFAULT_MODELS[platform] ?? []).forEach((m) => ids.add(m));
     return [...ids].filter((model) => checkAccess(policy, { platform, model }) === null).sort();
   }
 

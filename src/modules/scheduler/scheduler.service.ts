@@ -296,6 +296,24 @@ export class Scheduler implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * The model names the enabled accounts of a platform serve by name (listed names without
+   * wildcards, mapping keys), and whether one of them serves any model (`models: null`).
+   */
+  servedModels(platform: Platform): { names: string[]; servesAny: boolean } {
+    const names = new Set<string>();
+    let servesAny = false;
+    for (const account of this.pool.forPlatform(platform)) {
+      if (!account.enabled) continue;
+      const models = account.models;
+      if (models === null) servesAny = true;
+      else if (Array.isArray(models))
+        models.filter((m) => !m.includes('*')).forEach((m) => names.add(m));
+      else Object.keys(models).forEach((m) => names.add(m));
+    }
+    return { names: [...names], servesAny };
+  }
+
   /** Requests this instance has in flight on an account (begin() without its end yet). */
   inFlightOf(accountId: string): number {
     return this.inFlight.get(accountId) ?? 0;

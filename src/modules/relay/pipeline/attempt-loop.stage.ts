@@ -176,7 +176,8 @@ export class AttemptLoopStage {
   ): Promise<Attempt> {
     const parsed = ctx.request;
     const model = ctx.model;
-    const endpoint = provider.endpoint(ctx.route.operation, model, parsed.stream);
+    // A copy: the client's query is appended below, and a provider may hand out shared objects.
+    const endpoint = { ...provider.endpoint(ctx.route.operation, model, parsed.stream) };
     let body: Buffer;
     if (conversion !== null) {
       body = conversion.body;

@@ -137,7 +137,7 @@ describe(RespondStage.name, () => {
 
         expect(res.text).toBe(upstream);
         expect(ctx.outcome).toBe('error');
-        expect(ctx.errorCode).toBeNull();
+        expect(ctx.errorCode).toBe('UPSTREAM_STREAM_ERROR');
       });
 
       it('should end with an error event and keep the usage seen when the upstream breaks off mid-stream', async () => {

@@ -140,6 +140,7 @@ export class RespondStage {
         ctx.errorCode = 'UPSTREAM_STREAM_TRUNCATED';
       } else {
         ctx.outcome = response.statusCode < 400 && !(tap?.sawError ?? false) ? 'ok' : 'error';
+        if (tap?.sawError === true) ctx.errorCode = 'UPSTREAM_STREAM_ERROR';
         if (transform !== null && tap?.complete === true) {
           const tail = transform.end();
           if (tail.length > 0) res.write(tail);

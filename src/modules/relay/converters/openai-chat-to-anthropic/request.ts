@@ -765,17 +765,33 @@ function cacheControl(part: Json, path: string): Json | undefined {
   return { type: 'ephemeral', ttl: '1h' };
 }
 
-/** String or text parts (system, developer and tool content); tool content may carry images. */
-function textBlocks(content: unknown, path: string, images: boolean): Json[] {
+/**
+ * A message's content as blocks: a string is one text block; an array is converted part by part
+ * (`part` gets each object part with its path), anything else is refused.
+ */
+function contentBlocks(
+  content: unknown,
+  path: string,
+  part: (part: Record<string, unknown>, partPath: string) => Json[],
+): Json[] {
   if (typeof content === 'string') return textBlock(content);
   if (!Array.isArray(content))
     fail(path, 'must be a string or an array of content parts', 'invalid_type');
-  return content.flatMap((part: unknown, j) => {
+  return content.flatMap((item: unknown, j) => {
     const partPath = `${path}[${j}]`;
-    if (!isObject(part)) fail(partPath, 'must be an object', 'invalid_type');
-    if (part.type === 'text') {
-      return textBlock(requireString(part.text, `${partPath}.text`), cacheControl(part, partPath));
-    }
+    if (!isObject(item)) fail(partPath, 'must be an object', 'invalid_type');
+    return part(item, partPath);
+  });
+}
+
+function textPartBlock(part: Record<string, unknown>, partPath: string): Json[] {
+  return textBlock(requireString(part.text, `${partPath}.text`), cacheControl(part, partPath));
+}
+
+/** String or text parts (system, developer and tool content); tool content may carry images. */
+function textBlocks(content: unknown, path: string, images: boolean): Json[] {
+  return contentBlocks(content, path, (part, partPath) => {
+    if (part.type === 'text') return textPartBlock(part, partPath);
     if (images && part.type === 'image_url') return [imageBlock(part, partPath)];
     return fail(
       `${partPath}.type`,
@@ -786,18 +802,10 @@ function textBlocks(content: unknown, path: string, images: boolean): Json[] {
 }
 
 function userBlocks(content: unknown, path: string): Json[] {
-  if (typeof content === 'string') return textBlock(content);
-  if (!Array.isArray(content))
-    fail(path, 'must be a string or an array of content parts', 'invalid_type');
-  return content.flatMap((part: unknown, j) => {
-    const partPath = `${path}[${j}]`;
-    if (!isObject(part)) fail(partPath, 'must be an object', 'invalid_type');
+  return contentBlocks(content, path, (part, partPath) => {
     switch (part.type) {
       case 'text':
-        return textBlock(
-          requireString(part.text, `${partPath}.text`),
-          cacheControl(part, partPath),
-        );
+        return textPartBlock(part, partPath);
       case 'image_url':
         return [imageBlock(part, partPath)];
       case 'file':

@@ -1,17 +1,18 @@
 import type { Request } from 'express';
 import { anthropicErrorEvent } from 'src/modules/relay/providers/anthropic/anthropic-usage.tap';
-import {
-  RelayException,
-  RelayExceptionCode,
-  type ErrorKind,
-} from 'src/modules/relay/relay.exception';
+import type { ErrorKind } from 'src/modules/relay/relay.exception';
 import type {
   InboundDialect,
   ParsedRequest,
   RelayErrorView,
   RenderedError,
 } from 'src/modules/relay/relay.types';
-import { MAX_MODEL_NAME_LENGTH } from 'src/modules/usage/pricing.service';
+import {
+  bearerToken,
+  jsonError,
+  parseJsonObject,
+  requireModel,
+} from 'src/modules/relay/dialects/dialect-helpers';
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -53,47 +54,15 @@ export class AnthropicDialect implements InboundDialect {
   extractKey(req: Request): string | null {
     const apiKey = req.headers['x-api-key'];
     if (typeof apiKey === 'string' && apiKey.length > 0) return apiKey;
-    const auth = req.headers.authorization;
-    if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) {
-      const token = auth.slice(7).trim();
-      return token.length > 0 ? token : null;
-    }
-    return null;
+    return bearerToken(req.headers);
   }
 
   parse(raw: Buffer): ParsedRequest {
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new RelayException(
-        RelayExceptionCode.INVALID_REQUEST,
-        'request body is not valid JSON',
-      );
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new RelayException(
-        RelayExceptionCode.INVALID_REQUEST,
-        'request body must be a JSON object',
-      );
-    }
-    const record = body as Record<string, unknown>;
-    if (record.model === undefined || record.model === null || record.model === '') {
-      throw new RelayException(RelayExceptionCode.INVALID_REQUEST, 'model: field required');
-    }
-    if (typeof record.model !== 'string') {
-      throw new RelayException(RelayExceptionCode.INVALID_REQUEST, 'model: must be a string');
-    }
-    if (record.model.length > MAX_MODEL_NAME_LENGTH) {
-      // Model names are matched against prices, mappings and patterns on every request.
-      throw new RelayException(
-        RelayExceptionCode.INVALID_REQUEST,
-        `model: longer than ${MAX_MODEL_NAME_LENGTH} characters`,
-      );
-    }
+    const record = parseJsonObject(raw, 'request body is not valid JSON');
+    const model = requireModel(record, 'model: field required');
     const maxTokens =
       typeof record.max_tokens === 'number' && record.max_tokens > 0 ? record.max_tokens : 4096;
-    return { model: record.model, stream: record.stream === true, maxTokens, body: record };
+    return { model, stream: record.stream === true, maxTokens, body: record };
   }
 
   renderError(error: RelayErrorView): RenderedError {
@@ -104,15 +73,7 @@ export class AnthropicDialect implements InboundDialect {
         error: { type: anthropicErrorType(status), message: error.message },
       }),
     );
-    return {
-      status,
-      headers: {
-        'content-type': 'application/json',
-        'content-length': String(body.length),
-        ...error.headers,
-      },
-      body,
-    };
+    return jsonError(status, body, error.headers);
   }
 
   streamErrorEvent(kind: ErrorKind, message: string): Buffer {

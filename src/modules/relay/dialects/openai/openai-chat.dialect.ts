@@ -10,7 +10,12 @@ import type {
   RelayErrorView,
   RenderedError,
 } from 'src/modules/relay/relay.types';
-import { MAX_MODEL_NAME_LENGTH } from 'src/modules/usage/pricing.service';
+import {
+  bearerToken,
+  jsonError,
+  parseJsonObject,
+  requireModel,
+} from 'src/modules/relay/dialects/dialect-helpers';
 import { openAIErrorBody, openAIStreamErrorEvent } from './openai-error';
 
 /** Output tokens assumed for admission when the client sets no limit. */
@@ -47,36 +52,15 @@ export class OpenAIChatDialect implements InboundDialect {
   readonly defaultPlatform = null;
 
   extractKey(req: Request): string | null {
-    const auth = req.headers.authorization;
-    if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) {
-      const token = auth.slice(7).trim();
-      if (token.length > 0) return token;
-    }
+    const token = bearerToken(req.headers);
+    if (token !== null) return token;
     const apiKey = req.headers['x-api-key'];
     return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : null;
   }
 
   parse(raw: Buffer): ParsedRequest {
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new RelayException(
-        RelayExceptionCode.INVALID_REQUEST,
-        'We could not parse the JSON body of your request.',
-      );
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new RelayException(
-        RelayExceptionCode.INVALID_REQUEST,
-        'request body must be a JSON object',
-      );
-    const record = body as Record<string, unknown>;
-    if (record.model === undefined || record.model === null || record.model === '')
-      throw invalid('you must provide a model parameter', 'model');
-    if (typeof record.model !== 'string') throw invalid('model: must be a string', 'model');
-    if (record.model.length > MAX_MODEL_NAME_LENGTH)
-      throw invalid(`model: longer than ${MAX_MODEL_NAME_LENGTH} characters`, 'model');
+    const record = parseJsonObject(raw, 'We could not parse the JSON body of your request.');
+    const model = requireModel(record, 'you must provide a model parameter');
     if (!Array.isArray(record.messages) || record.messages.length === 0)
       throw invalid('messages: must be a non-empty array', 'messages');
     if (record.stream !== undefined && record.stream !== null && typeof record.stream !== 'boolean')
@@ -85,7 +69,7 @@ export class OpenAIChatDialect implements InboundDialect {
       positiveInteger(record.max_completion_tokens, 'max_completion_tokens') ??
       positiveInteger(record.max_tokens, 'max_tokens') ??
       DEFAULT_MAX_TOKENS;
-    return { model: record.model, stream: record.stream === true, maxTokens, body: record };
+    return { model, stream: record.stream === true, maxTokens, body: record };
   }
 
   renderError(error: RelayErrorView): RenderedError {
@@ -93,15 +77,7 @@ export class OpenAIChatDialect implements InboundDialect {
     const status = error.kind === 'overloaded' ? 503 : error.kind === 'budget' ? 429 : error.status;
     const code = error.reason ?? CODES[error.kind] ?? error.code.toLowerCase();
     const body = openAIErrorBody(status, error.message, code, error.param ?? null);
-    return {
-      status,
-      headers: {
-        'content-type': 'application/json',
-        'content-length': String(body.length),
-        ...error.headers,
-      },
-      body,
-    };
+    return jsonError(status, body, error.headers);
   }
 
   streamErrorEvent(kind: ErrorKind, message: string): Buffer {
