@@ -4,7 +4,7 @@ import {
   isBlockedResponse,
   parseRateLimitReset,
   rateLimitScope,
-} from 'src/modules/accounts/account-health.rules';
+} from 'src/modules/accounts/types/anthropic.health-rules';
 import {
   forwardableRequestHeaders,
   requestHeaderAllowlist,
