@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { ACCOUNT_TESTER } from 'src/modules/accounts/account-tester';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
+import { OAuthModule } from 'src/modules/oauth/oauth.module';
 import { SchedulerModule } from 'src/modules/scheduler/scheduler.module';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import { RelayAccountTester } from './account-tester.service';
@@ -17,7 +18,7 @@ import { RelayService } from './relay.service';
  */
 @Global()
 @Module({
-  imports: [AccountsModule, ApiKeysModule, SchedulerModule, UsageModule],
+  imports: [AccountsModule, ApiKeysModule, OAuthModule, SchedulerModule, UsageModule],
   controllers: [AnthropicRelayController, KeyUsageController],
   providers: [
     RelayService,

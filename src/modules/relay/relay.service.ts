@@ -21,7 +21,6 @@ import type { Platform } from 'src/common/platform';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
-import { ClaudeOAuthRefresher } from 'src/modules/accounts/claude-oauth-refresher';
 import type { Admission } from 'src/modules/api-keys/admission.service';
 import { AdmissionService, concurrencyRejection } from 'src/modules/api-keys/admission.service';
 import { ApiKeyAuthenticator } from 'src/modules/api-keys/api-key-authenticator';
@@ -29,6 +28,7 @@ import { checkAccess, checkKey } from 'src/modules/api-keys/api-key-policy';
 import type { ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
 import { KeyRejectionCode } from 'src/modules/api-keys/api-key.types';
 import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
+import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.service';
 import {
   Scheduler,
   type PickRequest,
@@ -347,7 +347,7 @@ export class RelayService implements OnApplicationShutdown {
     private readonly scheduler: Scheduler,
     private readonly health: AccountHealthService,
     private readonly pool: AccountPool,
-    private readonly refresher: ClaudeOAuthRefresher,
+    private readonly refresher: CredentialRefreshService,
     private readonly http: UpstreamHttp,
     private readonly pricing: PricingService,
     private readonly recorder: UsageRecorder,
@@ -614,14 +614,14 @@ export class RelayService implements OnApplicationShutdown {
         if (
           result.kind === 'failover' &&
           result.outcome.kind === 'auth_failed' &&
-          account.type === 'claude-oauth' &&
           !refreshed.has(account.id)
         ) {
-          // A 401 on a subscription account first gets one token refresh and one retry.
+          // A 401 on an account whose type has a refresher gets one refresh and one retry.
           refreshed.add(account.id);
-          if (await this.refresher.refresh(account.id)) {
+          const renewed = await this.refresher.refreshAfterAuthFailure(account);
+          if (renewed !== null) {
             if (state.clientGone) throw new ClientGoneError();
-            account = this.pool.get(account.id) ?? account;
+            account = renewed;
             result = await send(account);
           }
         }
