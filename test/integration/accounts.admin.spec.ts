@@ -609,5 +609,33 @@ describe('switchyard accounts (CLI)', () => {
         buildCreateInput({ name: 'k', type: 'ccr', apiKey: 'x', models: 'a', modelMap: 'a=b' }),
       ).toThrow('use either --models or --model-map, not both');
     });
+
+    it("should take the credential flags of the type's fields and name the missing ones", () => {
+      expect(
+        buildCreateInput({
+          name: 'o',
+          type: 'claude-oauth',
+          accessToken: 'at',
+          refreshToken: 'rt',
+          expiresAt: '2030-01-01T00:00:00Z',
+        }),
+      ).toEqual({
+        name: 'o',
+        type: 'claude-oauth',
+        credentials: { accessToken: 'at', refreshToken: 'rt', expiresAt: '2030-01-01T00:00:00Z' },
+      });
+      expect(() =>
+        buildCreateInput({ name: 'o', type: 'claude-oauth', refreshToken: 'rt' }),
+      ).toThrow(
+        'claude-oauth accounts need --access-token or --credentials-stdin ' +
+          '(optional: --refresh-token, --expires-at)',
+      );
+      expect(() =>
+        buildCreateInput({ name: 'o', type: 'claude-oauth', apiKeyStdin: true }, 'k'),
+      ).toThrow('claude-oauth accounts have no API key: --api-key-stdin does not apply');
+      expect(() => buildCreateInput({ name: 'o', type: 'openai', apiKey: 'k' })).toThrow(
+        '--type must be one of claude-oauth, claude-console, ccr',
+      );
+    });
   });
 });
