@@ -381,7 +381,7 @@ export class AccountsService {
     if (baseUrl === null && this.codec.defaultBaseUrl(type) === null) {
       throw new AccountsException(
         AccountsExceptionCode.INVALID_BASE_URL,
-        `${type} accounts need a baseUrl (the URL of the relay they forward to)`,
+        `${type} accounts have no default upstream: baseUrl is required`,
       );
     }
     return baseUrl;
