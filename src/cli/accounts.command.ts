@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import type { Command } from 'commander';
-import { ACCOUNT_TYPES, type AccountType } from 'src/modules/accounts/account.types';
+import { ACCOUNT_TYPES } from 'src/modules/accounts/account.types';
 import { AccountTestService } from 'src/modules/accounts/account-test.service';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
 import {
@@ -10,6 +10,11 @@ import {
   type CreateAccountInput,
 } from 'src/modules/accounts/dto/create-account.dto';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
+import type { CredentialField } from 'src/modules/accounts/types/account-type.descriptor';
+import {
+  accountTypeDescriptors,
+  findDescriptor,
+} from 'src/modules/accounts/types/account-types.registry';
 import { withAppContext } from './cli-context';
 
 /** Runs a command body with the application's services; tests pass a smaller context. */
@@ -17,16 +22,16 @@ export type ContextRunner = <T>(fn: (context: INestApplicationContext) => Promis
 
 const defaultRunner: ContextRunner = (fn) => withAppContext((context) => fn(context));
 
+/**
+ * `accounts add` options. Credential fields come as flags named after them (`--api-key` →
+ * `apiKey`), one per field of any registered type (see credentialFlags).
+ */
 export interface AddAccountOptions {
   name: string;
   type: string;
-  apiKey?: string;
+  /** Reads the `apiKey` credential field from stdin. */
   apiKeyStdin?: boolean;
   credentialsStdin?: boolean;
-  accessToken?: string;
-  refreshToken?: string;
-  expiresAt?: string;
-  authScheme?: string;
   baseUrl?: string;
   priority?: string;
   weight?: string;
@@ -37,6 +42,45 @@ export interface AddAccountOptions {
   groups?: string;
   disabled?: boolean;
   json?: boolean;
+  [credentialField: string]: unknown;
+}
+
+/** The flag of a credential field: `apiKey` → `--api-key`. */
+function flagOf(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+}
+
+/** The field read from stdin by `--api-key-stdin`. */
+const STDIN_FIELD = 'apiKey';
+
+/**
+ * One flag per credential field name across the registered types, with the types that use it:
+ * the CLI learns a new type's fields from its descriptor.
+ */
+function credentialFlags(): { field: CredentialField; help: string }[] {
+  const flags = new Map<string, { field: CredentialField; uses: [string, string][] }>();
+  for (const descriptor of accountTypeDescriptors()) {
+    for (const field of descriptor.credentialFields) {
+      const use: [string, string] = [descriptor.type, field.description];
+      const entry = flags.get(field.name);
+      if (entry === undefined) flags.set(field.name, { field, uses: [use] });
+      else entry.uses.push(use);
+    }
+  }
+  return [...flags.values()].map(({ field, uses }) => {
+    const described = new Set(uses.map(([, description]) => description));
+    const help =
+      described.size === 1
+        ? `${uses.map(([type]) => type).join(' / ')}: ${field.description}`
+        : uses.map(([type, description]) => `${type}: ${description}`).join('; ');
+    return { field, help };
+  });
+}
+
+function flagPlaceholder(field: CredentialField): string {
+  if (field.kind === 'timestamp') return '<date>';
+  if (field.kind === 'enum') return `<${(field.values ?? []).join('|')}>`;
+  return `<${flagOf(field.name).split('-').pop() ?? 'value'}>`;
 }
 
 class CliUsageError extends Error {}
@@ -101,41 +145,48 @@ function parseCredentialsJson(text: string): {
 
 /** Turns `accounts add` options (and what was read from stdin) into the create input. */
 export function buildCreateInput(options: AddAccountOptions, stdin?: string): CreateAccountInput {
-  if (!(ACCOUNT_TYPES as readonly string[]).includes(options.type)) {
+  const descriptor = findDescriptor(options.type);
+  if (descriptor === undefined) {
     throw new CliUsageError(`--type must be one of ${ACCOUNT_TYPES.join(', ')}`);
   }
-  const type = options.type as AccountType;
+  const type = descriptor.type;
   if (options.models !== undefined && options.modelMap !== undefined) {
     throw new CliUsageError('use either --models or --model-map, not both');
   }
   if (options.apiKeyStdin === true && options.credentialsStdin === true) {
     throw new CliUsageError('use either --api-key-stdin or --credentials-stdin, not both');
   }
+  const fields = descriptor.credentialFields;
+  const takesStdinField = fields.some((field) => field.name === STDIN_FIELD);
+  if (options.apiKeyStdin === true && !takesStdinField) {
+    throw new CliUsageError(`${type} accounts have no API key: --api-key-stdin does not apply`);
+  }
 
-  let credentials: Record<string, unknown>;
+  let credentials: Record<string, unknown> = {};
   let subscription: Record<string, unknown> | undefined;
   if (options.credentialsStdin === true) {
     ({ credentials, subscription } = parseCredentialsJson(stdin ?? ''));
-  } else if (type === 'claude-oauth') {
-    if (options.accessToken === undefined) {
-      throw new CliUsageError(
-        'claude-oauth accounts need --access-token (with --refresh-token and --expires-at) ' +
-          'or --credentials-stdin',
-      );
-    }
-    credentials = { accessToken: options.accessToken };
-    if (options.refreshToken !== undefined) credentials.refreshToken = options.refreshToken;
-    if (options.expiresAt !== undefined) credentials.expiresAt = options.expiresAt;
-  } else {
-    const apiKey = options.apiKeyStdin === true ? stdin?.trim() : options.apiKey;
-    if (apiKey === undefined || apiKey === '') {
-      throw new CliUsageError(
-        `${type} accounts need --api-key, --api-key-stdin or --credentials-stdin`,
-      );
-    }
-    credentials = { apiKey };
   }
-  if (options.authScheme !== undefined) credentials.authScheme = options.authScheme;
+  // Credential flags given go in (over stdin's); a flag of another type is refused by this
+  // type's validation, which names the fields it accepts.
+  for (const { field } of credentialFlags()) {
+    if (options[field.name] !== undefined) credentials[field.name] = options[field.name];
+  }
+  if (options.apiKeyStdin === true) credentials[STDIN_FIELD] = stdin?.trim();
+  const missing = fields.filter((field) => field.required && !credentials[field.name]);
+  if (options.credentialsStdin !== true && missing.length > 0) {
+    const ways = [
+      ...missing.flatMap((field) =>
+        field.name === STDIN_FIELD ? [flagOf(field.name), '--api-key-stdin'] : [flagOf(field.name)],
+      ),
+      '--credentials-stdin',
+    ];
+    const optional = fields.filter((field) => !field.required).map((f) => flagOf(f.name));
+    throw new CliUsageError(
+      `${type} accounts need ${ways.slice(0, -1).join(', ')} or ${ways[ways.length - 1]}` +
+        (optional.length > 0 ? ` (optional: ${optional.join(', ')})` : ''),
+    );
+  }
 
   const input: CreateAccountInput = { name: options.name, type, credentials };
   if (subscription !== undefined) input.subscription = subscription;
@@ -234,22 +285,24 @@ export function registerAccountsCommands(
 ): void {
   const accounts = program.command('accounts').description('upstream accounts');
 
-  accounts
+  const add = accounts
     .command('add')
     .description('add an upstream account')
     .requiredOption('--name <name>', 'a unique name')
-    .requiredOption('--type <type>', ACCOUNT_TYPES.join(' | '))
-    .option('--api-key <key>', 'claude-console / ccr: the API key')
+    .requiredOption('--type <type>', ACCOUNT_TYPES.join(' | '));
+  for (const { field, help } of credentialFlags()) {
+    add.option(`${flagOf(field.name)} ${flagPlaceholder(field)}`, help);
+  }
+  add
     .option('--api-key-stdin', 'read the API key from stdin')
     .option(
       '--credentials-stdin',
       'read credentials JSON from stdin (the credentials object, or a Claude Code .credentials.json)',
     )
-    .option('--access-token <token>', 'claude-oauth: access token')
-    .option('--refresh-token <token>', 'claude-oauth: refresh token')
-    .option('--expires-at <date>', 'claude-oauth: access token expiry (ISO 8601 or epoch ms)')
-    .option('--auth-scheme <scheme>', 'claude-console / ccr: x-api-key (default) or bearer')
-    .option('--base-url <url>', 'upstream base URL (default: the provider; required for ccr)')
+    .option(
+      '--base-url <url>',
+      "upstream base URL (default: the type's; required for types without one, such as ccr)",
+    )
     .option('--priority <n>', 'lower is preferred (default 50)')
     .option('--weight <n>', 'share among accounts of equal priority (default 1)')
     .option('--models <list>', 'comma-separated model names served (default: every model)')

@@ -25,8 +25,10 @@ import {
   type AccountTester,
   type AccountTestResult,
 } from 'src/modules/accounts/account-tester';
+import { AccountTypesController } from 'src/modules/accounts/account-types.controller';
 import { AccountsController } from 'src/modules/accounts/accounts.controller';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
+import { OAuthModule } from 'src/modules/oauth/oauth.module';
 
 const API_KEY = 'sk-ant-api03-ADMIN-API-SECRET-0123456789abcdef';
 
@@ -66,6 +68,7 @@ async function createApp(withTester: boolean): Promise<INestApplication> {
       DatabaseModule,
       CoordinationModule,
       AccountsModule,
+      OAuthModule,
       ...(withTester ? [FakeRelayModule] : []),
     ],
   }).compile();
@@ -125,6 +128,73 @@ describe(AccountsController.name, () => {
   describe('module', () => {
     it('should register the OAuth token refresh job with the scheduler', () => {
       expect(app.get(SchedulerRegistry).getIntervals()).toHaveLength(1);
+    });
+  });
+
+  describe('GET /admin/api/account-types', () => {
+    it('should be admin-only', () => {
+      expect(Reflect.getMetadata(ROUTE_ACCESS, AccountTypesController.prototype.list)).toBe(
+        'admin',
+      );
+    });
+
+    it('should describe every account type with its fields, default base URL and capabilities', async () => {
+      const res = await api().get('/admin/api/account-types').expect(200);
+      const items = (res.body as { items: Record<string, unknown>[] }).items;
+
+      expect(items.map((item) => item.type)).toEqual(['claude-oauth', 'claude-console', 'ccr']);
+      expect(items[0]).toEqual({
+        type: 'claude-oauth',
+        platform: 'claude',
+        label: 'Claude subscription (OAuth)',
+        provider: 'anthropic',
+        credentialFields: [
+          expect.objectContaining({
+            name: 'accessToken',
+            required: true,
+            secret: true,
+            kind: 'string',
+          }),
+          expect.objectContaining({
+            name: 'refreshToken',
+            required: false,
+            secret: true,
+            kind: 'string',
+          }),
+          expect.objectContaining({
+            name: 'expiresAt',
+            required: false,
+            secret: false,
+            kind: 'timestamp',
+          }),
+        ],
+        supportsSubscription: true,
+        hasRefresher: true,
+        defaultBaseUrl: 'https://api.anthropic.com',
+        defaultBaseUrlSetting: 'ANTHROPIC_BASE_URL',
+        testModel: 'claude-haiku-4-5',
+      });
+      expect(items[1]).toMatchObject({
+        type: 'claude-console',
+        credentialFields: [
+          { name: 'apiKey', required: true, secret: true, kind: 'string' },
+          {
+            name: 'authScheme',
+            required: false,
+            secret: false,
+            kind: 'enum',
+            values: ['x-api-key', 'bearer'],
+          },
+        ],
+        supportsSubscription: false,
+        hasRefresher: false,
+      });
+      // ccr forwards to another relay: no default, so creating one needs a baseUrl.
+      expect(items[2]).toMatchObject({
+        type: 'ccr',
+        defaultBaseUrl: null,
+        defaultBaseUrlSetting: null,
+      });
     });
   });
 
@@ -538,6 +608,34 @@ describe('switchyard accounts (CLI)', () => {
       expect(() =>
         buildCreateInput({ name: 'k', type: 'ccr', apiKey: 'x', models: 'a', modelMap: 'a=b' }),
       ).toThrow('use either --models or --model-map, not both');
+    });
+
+    it("should take the credential flags of the type's fields and name the missing ones", () => {
+      expect(
+        buildCreateInput({
+          name: 'o',
+          type: 'claude-oauth',
+          accessToken: 'at',
+          refreshToken: 'rt',
+          expiresAt: '2030-01-01T00:00:00Z',
+        }),
+      ).toEqual({
+        name: 'o',
+        type: 'claude-oauth',
+        credentials: { accessToken: 'at', refreshToken: 'rt', expiresAt: '2030-01-01T00:00:00Z' },
+      });
+      expect(() =>
+        buildCreateInput({ name: 'o', type: 'claude-oauth', refreshToken: 'rt' }),
+      ).toThrow(
+        'claude-oauth accounts need --access-token or --credentials-stdin ' +
+          '(optional: --refresh-token, --expires-at)',
+      );
+      expect(() =>
+        buildCreateInput({ name: 'o', type: 'claude-oauth', apiKeyStdin: true }, 'k'),
+      ).toThrow('claude-oauth accounts have no API key: --api-key-stdin does not apply');
+      expect(() => buildCreateInput({ name: 'o', type: 'openai', apiKey: 'k' })).toThrow(
+        '--type must be one of claude-oauth, claude-console, ccr',
+      );
     });
   });
 });

@@ -18,8 +18,8 @@ import { AccountsService } from 'src/modules/accounts/accounts.service';
 import {
   ClaudeOAuthRefresher,
   type ClaudeOAuthRefresherOptions,
-} from 'src/modules/accounts/claude-oauth-refresher';
-import type { AccountDispatcherFactory } from 'src/modules/accounts/account-tester';
+} from 'src/modules/oauth/claude/claude-oauth-refresher';
+import type { AccountDispatcherFactory } from 'src/modules/oauth/account-dispatcher';
 import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { startHttpProxy, startSocks5Proxy, type LocalProxy } from '../support/proxies';
 

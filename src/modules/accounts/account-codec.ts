@@ -16,11 +16,13 @@ import {
   type AccountType,
   type RoutableAccount,
 } from './account.types';
-import { parseCredentials } from './account-validation';
 import type { AccountRecord } from './accounts.repository';
+import { descriptorOf, findDescriptor, isAccountType } from './types/account-types.registry';
 
 export const UNREADABLE_CREDENTIALS_REASON = 'credentials cannot be decrypted';
 export const UNREADABLE_PROXY_REASON = 'proxy cannot be decrypted';
+/** Prefix of the status reason of an account whose type this version does not know. */
+export const UNKNOWN_TYPE_REASON = 'unknown account type';
 /** Prefix of the status reason of an account whose base URL or proxy the host policy refuses. */
 export const REFUSED_UPSTREAM_REASON = 'upstream refused by policy';
 
@@ -29,9 +31,18 @@ export function accountSecretContext(accountId: string, field: 'credentials' | '
   return secretContext('accounts', accountId, field);
 }
 
-/** Stand-in credentials of an account whose stored ones cannot be read; never sent anywhere. */
+/**
+ * Stand-in credentials of an account whose stored ones cannot be read; never sent anywhere (the
+ * account is marked unusable). Required fields hold empty values of their kind.
+ */
 function placeholderCredentials(type: AccountType): AccountCredentials {
-  return type === 'claude-oauth' ? { type, accessToken: '' } : { type, apiKey: '' };
+  const credentials: Record<string, string | number> = { type };
+  for (const field of descriptorOf(type).credentialFields) {
+    if (!field.required) continue;
+    credentials[field.name] =
+      field.kind === 'timestamp' ? 0 : field.kind === 'enum' ? (field.values?.[0] ?? '') : '';
+  }
+  return credentials as unknown as AccountCredentials;
 }
 
 function parseJson<T>(text: string | null, fallback: T): T {
@@ -82,9 +93,10 @@ export class AccountCodec {
    * another row, bad shape).
    */
   openCredentials(record: AccountRecord): AccountCredentials | null {
+    const descriptor = findDescriptor(record.type);
+    if (descriptor === undefined) return null;
     try {
-      return parseCredentials(
-        record.type as AccountType,
+      return descriptor.parseCredentials(
         JSON.parse(
           this.secretBox.decrypt(
             record.credentials,
@@ -120,15 +132,10 @@ export class AccountCodec {
     );
   }
 
-  /** The provider default when the account names no base URL of its own. */
+  /** The type's default (its descriptor names the setting) when the account names none. */
   defaultBaseUrl(type: AccountType): string | null {
-    switch (type) {
-      case 'claude-oauth':
-      case 'claude-console':
-        return this.config.env.ANTHROPIC_BASE_URL.replace(/\/+$/, '');
-      case 'ccr':
-        return null;
-    }
+    const setting = descriptorOf(type).defaultBaseUrlSetting;
+    return setting === null ? null : this.config.env[setting].replace(/\/+$/, '');
   }
 
   models(record: AccountRecord): AccountModels {
@@ -152,15 +159,22 @@ export class AccountCodec {
     return account.statusReason?.startsWith(REFUSED_UPSTREAM_REASON) ?? false;
   }
 
+  /** Whether toRoutable marked the account unusable because its type is unknown here. */
+  static isUnknownType(account: RoutableAccount): boolean {
+    return account.statusReason?.startsWith(UNKNOWN_TYPE_REASON) ?? false;
+  }
+
   /**
    * The in-memory account. An account whose credentials or proxy cannot be decrypted stays
    * visible (so admins see why) but is marked auth_failed in memory only, so it is never routed:
    * sending its requests without the proxy it was configured with would expose the relay's IP.
    */
   toRoutable(record: AccountRecord, groupIds: string[]): RoutableAccount {
-    const type = (ACCOUNT_TYPES as readonly string[]).includes(record.type)
-      ? (record.type as AccountType)
-      : 'claude-console';
+    // A row of a type this version does not know (written by a newer one) is shown, never
+    // routed: read as another type, its credentials could go to that type's upstream.
+    const recordType = record.type;
+    const knownType = isAccountType(recordType);
+    const type: AccountType = knownType ? recordType : ACCOUNT_TYPES[0];
     const credentials = this.openCredentials(record);
     const proxyUrl = this.openProxy(record);
     let status: AccountStatus = (ACCOUNT_STATUSES as readonly string[]).includes(record.status)
@@ -169,7 +183,10 @@ export class AccountCodec {
     let statusReason = record.status_reason;
     const baseUrl = this.effectiveBaseUrl(type, record.base_url);
     const refusal = this.upstreamRefusal(baseUrl, proxyUrl ?? null);
-    if (credentials === null || proxyUrl === undefined) {
+    if (!knownType) {
+      status = 'blocked';
+      statusReason = `${UNKNOWN_TYPE_REASON} ${JSON.stringify(recordType)}`;
+    } else if (credentials === null || proxyUrl === undefined) {
       status = 'auth_failed';
       statusReason = credentials === null ? UNREADABLE_CREDENTIALS_REASON : UNREADABLE_PROXY_REASON;
     } else if (refusal !== null) {

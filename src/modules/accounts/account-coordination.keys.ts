@@ -11,11 +11,6 @@ export const accountKeys = {
     scope === 'account'
       ? coordinationKeys.accountHealth(accountId)
       : `${coordinationKeys.accountHealth(accountId)}:${scope}`,
-  /** One OAuth token refresh per account across instances. */
-  oauthRefreshLock: (accountId: string): string =>
-    coordinationKeys.lock(`oauth-refresh:${accountId}`),
-  /** One run of the token refresh job across instances. */
-  oauthRefreshJobLock: (): string => coordinationKeys.lock('job:claude-oauth-refresh'),
   channels: {
     /** Pool reload: accounts or groups changed in SQL. */
     invalidation: coordinationKeys.channels.accountInvalidation,

@@ -5,8 +5,13 @@ import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/
 import type { AccountStatus, RoutableAccount } from './account.types';
 import { accountKeys } from './account-coordination.keys';
 import type { AccountHealthEventRecord } from './account-health-events.repository';
-import { AccountHealthService } from './account-health.service';
+import {
+  AccountHealthService,
+  HEALTH_SCOPES,
+  resolveRateLimitScope,
+} from './account-health.service';
 import type { AccountPool } from './account-pool.service';
+import { anthropicModelFamily } from './types/anthropic.model-families';
 import { routableAccount } from '../../../test/factories/account.factory';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
@@ -447,5 +452,19 @@ describe(AccountHealthService.name, () => {
       expect(a.events.rows).toHaveLength(1);
       expect(a.events.trims).toEqual([{ accountId: 'acc-1', keep: 50 }]);
     });
+  });
+});
+
+describe(resolveRateLimitScope.name, () => {
+  it("should derive the family from the model when the scope is 'model'", () => {
+    expect(resolveRateLimitScope('model', 'claude-opus-4-1', anthropicModelFamily)).toBe('opus');
+    expect(resolveRateLimitScope('model', undefined, anthropicModelFamily)).toBe('account');
+    expect(resolveRateLimitScope('haiku', 'claude-opus-4-1', anthropicModelFamily)).toBe('haiku');
+  });
+});
+
+describe('HEALTH_SCOPES', () => {
+  it("should hold 'account' and every model family of the registered types once", () => {
+    expect(HEALTH_SCOPES).toEqual(['account', 'opus', 'sonnet', 'haiku', 'other']);
   });
 });

@@ -18,10 +18,9 @@ import type {
 } from './account.types';
 import { accountKeys } from './account-coordination.keys';
 import { AccountHealthEventsRepository } from './account-health-events.repository';
-import { blockedReason, resolveRateLimitScope } from './account-health.rules';
-import { MODEL_FAMILIES, modelFamily } from './account-models';
 import { AccountPool } from './account-pool.service';
 import { AccountsRepository } from './accounts.repository';
+import { accountTypeDescriptors, descriptorOf } from './types/account-types.registry';
 import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 
 /** A state that ends by itself: held in the coordinator with a TTL and mirrored in memory. */
@@ -56,7 +55,31 @@ export interface AccountHealthOptions {
 
 export const ACCOUNT_HEALTH_OPTIONS = Symbol('ACCOUNT_HEALTH_OPTIONS');
 
-export const HEALTH_SCOPES: readonly string[] = ['account', ...MODEL_FAMILIES];
+/** 'account' and every model family of every account type: the scopes a state can have. */
+export const HEALTH_SCOPES: readonly string[] = [
+  ...new Set(['account', ...accountTypeDescriptors().flatMap((d) => d.modelFamilies)]),
+];
+
+/**
+ * Resolves the scope an outcome names ('account', a family, or 'model') for one model, with the
+ * model families of the account's type.
+ */
+export function resolveRateLimitScope(
+  scope: string,
+  model: string | undefined,
+  modelFamily: (model: string) => string,
+): string {
+  if (scope === 'account') return 'account';
+  if (scope === 'model') return model === undefined ? 'account' : modelFamily(model);
+  return scope;
+}
+
+/** The scopes that decide whether the account serves this model: its own and the model's family. */
+function scopesFor(account: RoutableAccount, model: string | undefined): string[] {
+  return model === undefined
+    ? ['account']
+    : ['account', descriptorOf(account.type).modelFamily(model)];
+}
 
 const ROUTABLE: Routability = Object.freeze({ ok: true });
 const OK: HealthState = Object.freeze({ state: 'ok' });
@@ -207,7 +230,8 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
           at: now,
         });
       case 'rate_limited': {
-        const scope = resolveRateLimitScope(outcome.scope, model);
+        const descriptor = descriptorOf(account.type);
+        const scope = resolveRateLimitScope(outcome.scope, model, (m) => descriptor.modelFamily(m));
         const fallback = outcome.resetAt === null || outcome.resetAt <= now;
         const reason =
           `rate limited${scope === 'account' ? '' : ` for ${scope} models`}` +
@@ -224,7 +248,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         return this.markStatus(account, 'auth_failed', `authentication failed (${outcome.status})`);
       case 'blocked': {
         // Callers may pass the raw error body: keep the upstream's own words, on one short line.
-        const reason = blockedReason(outcome.message);
+        const reason = descriptorOf(account.type).health.blockedReason(outcome.message);
         return this.markStatus(
           account,
           'blocked',
@@ -253,7 +277,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     const whole = entries.get('account');
     if (whole !== undefined && whole.until > now) return { ok: false, state: toHealthState(whole) };
     if (model !== undefined) {
-      const family = entries.get(modelFamily(model));
+      const family = entries.get(descriptorOf(account.type).modelFamily(model));
       if (family !== undefined && family.until > now) {
         return { ok: false, state: toHealthState(family) };
       }
@@ -278,7 +302,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
       const state = verdict.state;
       if (state.state !== 'cooling' && state.state !== 'rate_limited') continue;
       // Both scopes may hold; the account is back when the later of the two has passed.
-      const until = Math.max(state.until, this.latestUntil(account.id, model, now));
+      const until = Math.max(state.until, this.latestUntil(account, model, now));
       if (earliest === null || until < earliest) earliest = until;
     }
     return earliest;
@@ -450,7 +474,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     const entries = this.timed.get(account.id);
     if (entries === undefined) return OK;
     const now = this.now();
-    const scopes = model === undefined ? ['account'] : ['account', modelFamily(model)];
+    const scopes = scopesFor(account, model);
     const recovered: TimedEntry[] = [];
     for (const scope of scopes) {
       const entry = entries.get(scope);
@@ -577,10 +601,10 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     if (entries.size === 0) this.timed.delete(accountId);
   }
 
-  private latestUntil(accountId: string, model: string | undefined, now: number): number {
-    const entries = this.timed.get(accountId);
+  private latestUntil(account: RoutableAccount, model: string | undefined, now: number): number {
+    const entries = this.timed.get(account.id);
     let latest = now;
-    for (const scope of model === undefined ? ['account'] : ['account', modelFamily(model)]) {
+    for (const scope of scopesFor(account, model)) {
       const entry = entries?.get(scope);
       if (entry !== undefined && entry.until > latest) latest = entry.until;
     }

@@ -1,15 +1,6 @@
-import { accountServesModel, modelFamily, upstreamModelName } from './account-models';
+import { accountServesModel, upstreamModelName } from './account-models';
 
 describe('account models', () => {
-  describe(modelFamily.name, () => {
-    it('should name the family from the model name', () => {
-      expect(modelFamily('claude-opus-4-1-20250805')).toBe('opus');
-      expect(modelFamily('claude-3-7-Sonnet-latest')).toBe('sonnet');
-      expect(modelFamily('claude-3-5-haiku-20241022')).toBe('haiku');
-      expect(modelFamily('gpt-4o')).toBe('other');
-    });
-  });
-
   describe(accountServesModel.name, () => {
     it('should serve every model when models is null', () => {
       expect(accountServesModel(null, 'anything')).toBe(true);

@@ -2,23 +2,6 @@ import { BoundedMemo } from 'src/common/text/bounded-memo';
 import { WildcardPattern } from 'src/common/text/wildcard';
 import type { AccountModels } from './account.types';
 
-/** Anthropic's model families; upstream limits (e.g. a weekly Opus cap) apply per family. */
-export const MODEL_FAMILIES = ['opus', 'sonnet', 'haiku', 'other'] as const;
-export type ModelFamily = (typeof MODEL_FAMILIES)[number];
-
-export function isModelFamily(value: string): value is ModelFamily {
-  return (MODEL_FAMILIES as readonly string[]).includes(value);
-}
-
-/** The family of a model name: `claude-opus-4-1` → opus, `claude-3-5-haiku-latest` → haiku. */
-export function modelFamily(model: string): ModelFamily {
-  const name = model.toLowerCase();
-  if (name.includes('opus')) return 'opus';
-  if (name.includes('sonnet')) return 'sonnet';
-  if (name.includes('haiku')) return 'haiku';
-  return 'other';
-}
-
 // Patterns come from admins (a handful per account); the models matched against them come from
 // clients, so matching must stay linear in the model name (see WildcardPattern).
 const patternCache = new BoundedMemo<WildcardPattern>({

@@ -41,8 +41,8 @@ export class AccountTestService {
         message: `${account.statusReason ?? 'secrets cannot be decrypted'}: enter them again`,
       };
     }
-    if (AccountCodec.isRefused(account)) {
-      // Never send the credentials to a host the policy refuses, not even for a test.
+    if (AccountCodec.isRefused(account) || AccountCodec.isUnknownType(account)) {
+      // Never send the credentials to a host the policy refuses, nor as another type's.
       return {
         ok: false,
         status: null,

@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { RoutableAccount } from './account.types';
 
 export interface AccountTestResult {
@@ -22,12 +21,3 @@ export interface AccountTester {
 }
 
 export const ACCOUNT_TESTER = Symbol('ACCOUNT_TESTER');
-
-/**
- * An undici dispatcher that sends through the given proxy URL (http, https or socks5).
- * AccountsModule binds it to the shared upstream pools (`UpstreamHttp.dispatcherFor`); without
- * a binding (tests constructing the refresher by hand) it opens a short-lived agent per refresh.
- */
-export type AccountDispatcherFactory = (proxyUrl: string) => Dispatcher;
-
-export const ACCOUNT_DISPATCHER_FACTORY = Symbol('ACCOUNT_DISPATCHER_FACTORY');

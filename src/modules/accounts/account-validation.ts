@@ -5,6 +5,8 @@ import type {
   AccountType,
 } from './account.types';
 import { AccountsException, AccountsExceptionCode } from './accounts.exception';
+import { accountTypeDescriptors, descriptorOf } from './types/account-types.registry';
+import { describeFieldList, isPlainObject } from './types/credential-fields';
 
 /**
  * Validation of the parts of an account that class-validator cannot express per type: the
@@ -13,117 +15,25 @@ import { AccountsException, AccountsExceptionCode } from './accounts.exception';
  * without echoing any secret.
  */
 
-const MAX_SECRET_LENGTH = 8192;
 const MAX_MODELS = 500;
 const MAX_MODEL_NAME = 200;
-/** 2000-01-01: anything smaller is not an epoch-millisecond timestamp. */
-const MIN_EPOCH_MS = 946_684_800_000;
-
-const AUTH_SCHEMES = ['x-api-key', 'bearer'] as const;
-
-const CREDENTIAL_FIELDS: Record<AccountType, readonly string[]> = {
-  'claude-oauth': ['type', 'accessToken', 'refreshToken', 'expiresAt'],
-  'claude-console': ['type', 'apiKey', 'authScheme'],
-  ccr: ['type', 'apiKey', 'authScheme'],
-};
 
 /** The credential fields of a type for messages: `accessToken, refreshToken?, expiresAt?`. */
 export function describeCredentialFields(type: AccountType): string {
-  switch (type) {
-    case 'claude-oauth':
-      return 'accessToken, refreshToken?, expiresAt?';
-    case 'claude-console':
-    case 'ccr':
-      return 'apiKey, authScheme?';
-  }
+  return describeFieldList(descriptorOf(type).credentialFields);
 }
 
 function credentialsError(message: string): AccountsException {
   return new AccountsException(AccountsExceptionCode.INVALID_CREDENTIALS_SHAPE, message);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function secret(value: unknown, field: string, type: AccountType): string {
-  if (typeof value !== 'string' || value.trim().length === 0) {
-    throw credentialsError(`credentials.${field} is required for ${type} accounts`);
-  }
-  const trimmed = value.trim();
-  if (trimmed.length > MAX_SECRET_LENGTH) {
-    throw credentialsError(`credentials.${field} is longer than ${MAX_SECRET_LENGTH} characters`);
-  }
-  // Tokens and keys never contain whitespace; one usually means a copy-and-paste accident.
-  if (/\s/.test(trimmed) || [...trimmed].some((ch) => ch.charCodeAt(0) < 0x20)) {
-    throw credentialsError(
-      `credentials.${field} must not contain whitespace or control characters`,
-    );
-  }
-  return trimmed;
-}
-
-/** Epoch milliseconds or an ISO 8601 date. */
-export function parseTimestamp(value: unknown, field: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= MIN_EPOCH_MS) {
-    return value;
-  }
-  if (typeof value === 'string' && value.trim() !== '') {
-    const parsed = Date.parse(value);
-    if (Number.isFinite(parsed) && parsed >= MIN_EPOCH_MS) return parsed;
-  }
-  throw credentialsError(`${field} must be epoch milliseconds or an ISO 8601 date`);
-}
-
 /**
- * The credentials object for one account type. `type` may be given and must then match; fields
- * of other types are refused so a mistyped account is noticed at once.
+ * The credentials object for one account type, as its descriptor validates it. `type` may be
+ * given and must then match; fields of other types are refused so a mistyped account is noticed
+ * at once.
  */
 export function parseCredentials(type: AccountType, input: unknown): AccountCredentials {
-  if (!isPlainObject(input)) {
-    throw credentialsError(`credentials must be an object for ${type} accounts`);
-  }
-  const allowed = CREDENTIAL_FIELDS[type];
-  const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) {
-    throw credentialsError(
-      `credentials of ${type} accounts accept ${allowed.filter((k) => k !== 'type').join(', ')}; ` +
-        `unexpected: ${unknown.join(', ')}`,
-    );
-  }
-  if (input.type !== undefined && input.type !== type) {
-    throw credentialsError(`credentials.type must be ${type} (the account's type)`);
-  }
-  switch (type) {
-    case 'claude-oauth': {
-      const credentials: AccountCredentials = {
-        type,
-        accessToken: secret(input.accessToken, 'accessToken', type),
-      };
-      if (input.refreshToken !== undefined && input.refreshToken !== null) {
-        credentials.refreshToken = secret(input.refreshToken, 'refreshToken', type);
-      }
-      if (input.expiresAt !== undefined && input.expiresAt !== null) {
-        credentials.expiresAt = parseTimestamp(input.expiresAt, 'credentials.expiresAt');
-      }
-      return credentials;
-    }
-    case 'claude-console':
-    case 'ccr': {
-      const authScheme = input.authScheme;
-      if (
-        authScheme !== undefined &&
-        authScheme !== null &&
-        !(AUTH_SCHEMES as readonly unknown[]).includes(authScheme)
-      ) {
-        throw credentialsError(`credentials.authScheme must be one of ${AUTH_SCHEMES.join(', ')}`);
-      }
-      const apiKey = secret(input.apiKey, 'apiKey', type);
-      return authScheme === undefined || authScheme === null
-        ? { type, apiKey }
-        : { type, apiKey, authScheme: authScheme as (typeof AUTH_SCHEMES)[number] };
-    }
-  }
+  return descriptorOf(type).parseCredentials(input);
 }
 
 /**
@@ -269,12 +179,17 @@ const SUBSCRIPTION_STRINGS = [
   'accountUuid',
 ] as const;
 
-/** Subscription facts of an OAuth account; refused on other types. */
+/** Subscription facts of an account whose type has them (its descriptor says); refused on others. */
 export function parseSubscription(type: AccountType, input: unknown): AccountSubscription | null {
   if (input === null || input === undefined) return null;
   const fail = (message: string): AccountsException =>
     new AccountsException(AccountsExceptionCode.INVALID_SUBSCRIPTION, message);
-  if (type !== 'claude-oauth') throw fail('subscription applies to claude-oauth accounts only');
+  if (!descriptorOf(type).supportsSubscription) {
+    const types = accountTypeDescriptors()
+      .filter((descriptor) => descriptor.supportsSubscription)
+      .map((descriptor) => descriptor.type);
+    throw fail(`subscription applies to ${types.join(', ')} accounts only`);
+  }
   if (!isPlainObject(input)) throw fail('subscription must be an object');
   const allowed: readonly string[] = [...SUBSCRIPTION_STRINGS, 'scopes'];
   const unknown = Object.keys(input).filter((key) => !allowed.includes(key));

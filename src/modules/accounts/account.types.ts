@@ -1,19 +1,9 @@
 import type { Platform } from 'src/common/platform';
+import type { AccountCredentials, AccountType } from './types/account-types.registry';
 
-export const ACCOUNT_TYPES = ['claude-oauth', 'claude-console', 'ccr'] as const;
-export type AccountType = (typeof ACCOUNT_TYPES)[number];
-
-export const PLATFORM_OF_TYPE: Record<AccountType, Platform> = {
-  'claude-oauth': 'claude',
-  'claude-console': 'claude',
-  ccr: 'claude',
-};
-
-/** Decrypted credentials by account type (held in memory only, never returned by the API). */
-export type AccountCredentials =
-  | { type: 'claude-oauth'; accessToken: string; refreshToken?: string; expiresAt?: number }
-  | { type: 'claude-console'; apiKey: string; authScheme?: 'x-api-key' | 'bearer' }
-  | { type: 'ccr'; apiKey: string; authScheme?: 'x-api-key' | 'bearer' };
+// The types and their credentials come from the descriptors (types/account-types.registry.ts).
+export { ACCOUNT_TYPES } from './types/account-types.registry';
+export type { AccountCredentials, AccountType } from './types/account-types.registry';
 
 /** null = every model; a list = these names; a mapping = these names, renamed upstream. */
 export type AccountModels = null | string[] | Record<string, string>;

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { HttpModule } from 'src/infra/http/http.module';
-import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { AccountCodec } from './account-codec';
 import { AccountGroupsController } from './account-groups.controller';
 import { AccountGroupsRepository } from './account-groups.repository';
@@ -10,38 +8,24 @@ import { AccountHealthService } from './account-health.service';
 import { AccountPool } from './account-pool.service';
 import { AccountSecretsService } from './account-secrets.service';
 import { AccountTestService } from './account-test.service';
-import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-tester';
+import { AccountTypesController } from './account-types.controller';
+import { AccountTypesService } from './account-types.service';
 import { AccountsController } from './accounts.controller';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
-import { ClaudeOAuthRefresher } from './claude-oauth-refresher';
 
-export {
-  ACCOUNT_DISPATCHER_FACTORY,
-  ACCOUNT_TESTER,
-  type AccountDispatcherFactory,
-  type AccountTester,
-  type AccountTestResult,
-} from './account-tester';
+export { ACCOUNT_TESTER, type AccountTester, type AccountTestResult } from './account-tester';
 
 /**
- * Upstream accounts: storage (credentials and proxy encrypted), the in-memory pool the scheduler
- * reads, the health state machine, OAuth token refresh, and the admin API. Imports nothing from
- * the relay: the relay provides ACCOUNT_TESTER, found at call time wherever it is registered.
+ * Upstream accounts: their types (descriptors in types/), storage (credentials and proxy
+ * encrypted), the in-memory pool the scheduler reads, the health state machine, and the admin
+ * API. Imports nothing from the relay (the relay provides ACCOUNT_TESTER, found at call time
+ * wherever it is registered) nor from the oauth module, which refreshes credentials through the
+ * pool and the repository exported here.
  */
 @Module({
-  imports: [HttpModule],
-  controllers: [AccountsController, AccountGroupsController],
+  controllers: [AccountsController, AccountGroupsController, AccountTypesController],
   providers: [
-    {
-      // Token refreshes go through the account's proxy on the same pools as its relay traffic.
-      provide: ACCOUNT_DISPATCHER_FACTORY,
-      inject: [UpstreamHttp],
-      useFactory:
-        (http: UpstreamHttp): AccountDispatcherFactory =>
-        (proxyUrl) =>
-          http.dispatcherFor(proxyUrl),
-    },
     AccountsRepository,
     AccountGroupsRepository,
     AccountHealthEventsRepository,
@@ -50,18 +34,21 @@ export {
     AccountHealthService,
     AccountsService,
     AccountGroupsService,
-    ClaudeOAuthRefresher,
     AccountTestService,
     AccountSecretsService,
+    AccountTypesService,
   ],
   exports: [
     AccountsService,
     AccountGroupsService,
     AccountPool,
     AccountHealthService,
-    ClaudeOAuthRefresher,
     AccountTestService,
     AccountSecretsService,
+    AccountTypesService,
+    // For the oauth module's refreshers: they read and compare-and-set sealed credentials.
+    AccountsRepository,
+    AccountCodec,
   ],
 })
 export class AccountsModule {}

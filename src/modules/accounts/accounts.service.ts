@@ -3,14 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { appLogger } from 'src/common/logging/app-logger';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
-import {
-  PLATFORM_OF_TYPE,
-  type AccountCredentials,
-  type AccountStatus,
-  type AccountType,
-  type HealthEvent,
-  type HealthState,
-  type RoutableAccount,
+import type {
+  AccountCredentials,
+  AccountStatus,
+  AccountType,
+  HealthEvent,
+  HealthState,
+  RoutableAccount,
 } from './account.types';
 import { AccountCodec } from './account-codec';
 import { accountKeys } from './account-coordination.keys';
@@ -46,6 +45,7 @@ import type {
   AccountResponseDto,
   HealthEventDto,
 } from './dto/account.response.dto';
+import { descriptorOf } from './types/account-types.registry';
 
 const PAGE_SIZE_DEFAULT = 50;
 const RECENT_EVENTS = 10;
@@ -109,7 +109,7 @@ export class AccountsService {
 
   async create(input: CreateAccountInput): Promise<AccountResponseDto> {
     const type = input.type;
-    const platform = PLATFORM_OF_TYPE[type];
+    const platform = descriptorOf(type).platform;
     const name = input.name.trim();
     const credentials = parseCredentials(type, input.credentials);
     const baseUrl = this.checkBaseUrl(type, parseBaseUrl(input.baseUrl));
@@ -194,7 +194,7 @@ export class AccountsService {
   async update(id: string, input: UpdateAccountInput): Promise<AccountResponseDto> {
     const record = await this.require(id);
     const type = record.type as AccountType;
-    const platform = PLATFORM_OF_TYPE[type];
+    const platform = descriptorOf(type).platform;
     const now = Date.now();
     const changes: AccountChanges = { updated_at: now };
     let credentialsReplaced = false;
@@ -381,7 +381,7 @@ export class AccountsService {
     if (baseUrl === null && this.codec.defaultBaseUrl(type) === null) {
       throw new AccountsException(
         AccountsExceptionCode.INVALID_BASE_URL,
-        `${type} accounts need a baseUrl (the URL of the relay they forward to)`,
+        `${type} accounts have no default upstream: baseUrl is required`,
       );
     }
     return baseUrl;

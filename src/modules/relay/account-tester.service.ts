@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { transportFaultOf, UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import type { AccountTester } from 'src/modules/accounts/account-tester';
+import { descriptorOf } from 'src/modules/accounts/types/account-types.registry';
 import { ProviderRegistry } from './providers/provider.registry';
 
-const TEST_MODEL = 'claude-haiku-4-5';
-
-/** "Test" for an account: one tiny real Messages request through its credentials and proxy. */
+/**
+ * "Test" for an account: the one tiny real request its type's descriptor describes, through its
+ * provider, credentials and proxy.
+ */
 @Injectable()
 export class RelayAccountTester implements AccountTester {
   constructor(
@@ -21,23 +23,23 @@ export class RelayAccountTester implements AccountTester {
     model: string | null;
     message: string;
   }> {
+    const { testRequest } = descriptorOf(account.type);
+    const fallback = testRequest.defaultModel;
     const models = account.models;
     const model =
       models === null
-        ? TEST_MODEL
+        ? fallback
         : Array.isArray(models)
-          ? (models.find((m) => !m.includes('*')) ?? TEST_MODEL)
-          : (Object.values(models)[0] ?? TEST_MODEL);
-    const body = Buffer.from(
-      JSON.stringify({ model, max_tokens: 1, messages: [{ role: 'user', content: 'ping' }] }),
-    );
+          ? (models.find((m) => !m.includes('*')) ?? fallback)
+          : (Object.values(models)[0] ?? fallback);
+    const spec = testRequest.build(model);
     const provider = this.providers.forAccount(account);
     const started = Date.now();
     try {
       const request = await provider.buildRequest(account, {
-        endpoint: provider.endpoint('generate', model, false),
+        endpoint: { path: spec.path, query: '' },
         headers: { 'user-agent': 'switchyard-account-test' },
-        body,
+        body: Buffer.from(JSON.stringify(spec.body)),
       });
       request.signal = AbortSignal.timeout(30_000);
       const response = await this.http.send(request);

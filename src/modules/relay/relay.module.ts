@@ -1,11 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from 'src/config/config.service';
-import { AccountsModule } from 'src/modules/accounts/accounts.module';
-import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { ACCOUNT_TESTER } from 'src/modules/accounts/account-tester';
-import type { RoutableAccount } from 'src/modules/accounts/account.types';
-import { ClaudeOAuthRefresher } from 'src/modules/accounts/claude-oauth-refresher';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
+import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.service';
+import { OAuthModule } from 'src/modules/oauth/oauth.module';
 import { SchedulerModule } from 'src/modules/scheduler/scheduler.module';
 import { ModelRouter } from 'src/modules/routing/model-router.service';
 import { RoutingModule } from 'src/modules/routing/routing.module';
@@ -38,7 +36,7 @@ import { RelayService } from './relay.service';
  */
 @Global()
 @Module({
-  imports: [AccountsModule, ApiKeysModule, SchedulerModule, UsageModule, RoutingModule],
+  imports: [ApiKeysModule, SchedulerModule, UsageModule, RoutingModule, OAuthModule],
   controllers: [AnthropicRelayController, OpenAIRelayController, KeyUsageController],
   providers: [
     RelayService,
@@ -67,13 +65,8 @@ import { RelayService } from './relay.service';
     },
     {
       provide: CREDENTIAL_REFRESH,
-      useFactory: (refresher: ClaudeOAuthRefresher, pool: AccountPool): CredentialRefresh => ({
-        async refreshAfterAuthFailure(account: RoutableAccount) {
-          if (account.type !== 'claude-oauth') return null;
-          return (await refresher.refresh(account.id)) ? (pool.get(account.id) ?? null) : null;
-        },
-      }),
-      inject: [ClaudeOAuthRefresher, AccountPool],
+      useFactory: (refresher: CredentialRefreshService): CredentialRefresh => refresher,
+      inject: [CredentialRefreshService],
     },
     { provide: ACCOUNT_TESTER, useExisting: RelayAccountTester },
   ],

@@ -50,13 +50,13 @@ export class CreateAccountDto implements CreateAccountInput {
   type!: AccountType;
 
   /**
-   * claude-oauth: { accessToken, refreshToken?, expiresAt? (epoch ms or ISO 8601) };
-   * claude-console and ccr: { apiKey, authScheme?: 'x-api-key' | 'bearer' }.
+   * The fields of the type's descriptor (GET /admin/api/account-types lists them), e.g.
+   * claude-oauth: { accessToken, refreshToken?, expiresAt? }; claude-console: { apiKey, authScheme? }.
    */
   @IsObject()
   credentials!: Record<string, unknown>;
 
-  /** Defaults to the provider's (ANTHROPIC_BASE_URL); required for ccr. */
+  /** Defaults to the type's default base URL; required for types without one (ccr). */
   @IsOptional()
   @IsString()
   @MaxLength(512)
@@ -100,7 +100,10 @@ export class CreateAccountDto implements CreateAccountInput {
   @Max(100000)
   concurrencyLimit?: number | null;
 
-  /** claude-oauth only: { plan?, email?, organizationName?, organizationUuid?, accountUuid?, scopes? }. */
+  /**
+   * Types whose descriptor supports subscription facts (claude-oauth):
+   * { plan?, email?, organizationName?, organizationUuid?, accountUuid?, scopes? }.
+   */
   @IsOptional()
   @IsObject()
   subscription?: Record<string, unknown> | null;

@@ -1,5 +1,5 @@
 import type { Platform } from 'src/common/platform';
-import type { AccountType } from 'src/modules/accounts/account.types';
+import type { EnvironmentSchema } from 'src/config/environment.schema';
 
 /** Response headers as Node gives them (lower-case names). */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -18,12 +18,15 @@ export interface HealthRules {
   rateLimitScope(headers: ResponseHeaders): string;
   /** The organisation or account behind the credentials is disabled or banned (final). */
   isBlocked(status: number, bodyText: string): boolean;
+  /** The upstream's own words for a blocked account, short and on one line, for the history. */
+  blockedReason(bodyText: string): string;
   /** The credentials were refused (a refresh may help where the type has a refresher). */
   isAuthFailed(status: number, bodyText: string): boolean;
 }
 
 /** One credential field as the admin API and UI describe it. */
 export interface CredentialField {
+  /** The key in the credentials object; the CLI flag is its kebab-case (`apiKey` → `--api-key`). */
   name: string;
   required: boolean;
   /** Secret fields are encrypted at rest and only ever shown masked. */
@@ -34,18 +37,68 @@ export interface CredentialField {
   description: string;
 }
 
+/** What every type's credentials have: the type they belong to (the discriminant). */
+export interface TypedCredentials {
+  type: string;
+}
+
+/** What the admin API shows of readable credentials: hints and flags, never a secret. */
+export interface ReadableCredentialsSummary {
+  type: string;
+  readable: true;
+}
+
+/** A configuration variable that holds a provider's default upstream (`ANTHROPIC_BASE_URL`). */
+export type BaseUrlSetting = Extract<keyof EnvironmentSchema, `${string}_BASE_URL`>;
+
+/** The upstream request of one account test, in the provider's own wire format. */
+export interface TestRequestSpec {
+  method: 'POST';
+  /** Relative to the account's base URL. */
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** "Test this account": one small real request that costs at most one output token. */
+export interface TestRequest {
+  /** The model to ask for when the account's own model list names no usable one. */
+  readonly defaultModel: string;
+  /** The one-token "ping" for `model`. */
+  build(model: string): TestRequestSpec;
+}
+
 /**
  * Everything Switchyard knows about one account type, in one place: adding a type means a
- * descriptor, its provider folder and one registry line.
+ * descriptor, its provider folder and one registry line (types/account-types.registry.ts).
+ * `C` is the type's decrypted credentials, `S` what the admin API shows of them.
  */
-export interface AccountTypeDescriptor {
-  readonly type: AccountType;
+export interface AccountTypeDescriptor<
+  C extends TypedCredentials,
+  S extends ReadableCredentialsSummary,
+> {
+  readonly type: C['type'];
   readonly platform: Platform;
   /** Human name for admin screens ("Claude subscription (OAuth)"). */
   readonly label: string;
   readonly provider: ProviderId;
   readonly credentialFields: readonly CredentialField[];
+  /**
+   * The credentials object as an admin sent it (`type` optional, and then it must match),
+   * normalised; throws an AccountsException (400) that names the problem without echoing a secret.
+   */
+  parseCredentials(input: unknown): C;
+  /** Enough to recognise the credentials, never enough to use them. */
+  describeCredentials(credentials: C): S;
+  /** Where accounts that name no base URL go; null: every account must name its own. */
+  readonly defaultBaseUrlSetting: BaseUrlSetting | null;
   readonly health: HealthRules;
+  /** Every value modelFamily returns: the scopes a per-family rate limit can have. */
+  readonly modelFamilies: readonly string[];
   /** The model family limits apply to (Anthropic: opus, sonnet, haiku, other). */
   modelFamily(model: string): string;
+  /** Whether accounts of this type carry subscription facts (plan, email, organisation). */
+  readonly supportsSubscription: boolean;
+  readonly testRequest: TestRequest;
+  /** Whether a CredentialRefresher (oauth module) renews this type's credentials. */
+  readonly hasRefresher: boolean;
 }

@@ -1,11 +1,7 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
 import type { RelayOperation } from 'src/modules/relay/wire-format';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
-import {
-  isBlockedResponse,
-  parseRateLimitReset,
-  rateLimitScope,
-} from 'src/modules/accounts/account-health.rules';
+import { descriptorOf } from 'src/modules/accounts/types/account-types.registry';
 import {
   forwardableRequestHeaders,
   requestHeaderAllowlist,
@@ -118,25 +114,27 @@ export class AnthropicProvider implements ProviderAdapter {
     };
   }
 
+  /** By status, with the account type's health rules reading the headers and the body. */
   classifyFailure(
-    _account: RoutableAccount,
+    account: RoutableAccount,
     status: number,
     headers: Record<string, string | string[] | undefined>,
     bodyText: string,
   ): UpstreamOutcome | null {
+    const rules = descriptorOf(account.type).health;
     if (status === 429) {
       return {
         kind: 'rate_limited',
-        resetAt: parseRateLimitReset(headers, Date.now()),
-        scope: rateLimitScope(headers),
+        resetAt: rules.rateLimitReset(headers, Date.now()),
+        scope: rules.rateLimitScope(headers),
       };
     }
     if (status === 529) return { kind: 'overloaded', status };
     if (status >= 500) return { kind: 'server_error', status };
     // A disabled organization is final; check it before 401, which earns a token refresh first.
-    if (isBlockedResponse(status, bodyText))
+    if (rules.isBlocked(status, bodyText))
       return { kind: 'blocked', message: bodyText.slice(0, 500) };
-    if (status === 401) return { kind: 'auth_failed', status };
+    if (rules.isAuthFailed(status, bodyText)) return { kind: 'auth_failed', status };
     return null;
   }
 

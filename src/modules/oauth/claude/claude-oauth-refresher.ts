@@ -1,31 +1,27 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
-import { Interval } from '@nestjs/schedule';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator, LockHandle } from 'src/infra/coordination/coordinator.port';
-import type { AccountCredentials, AccountSubscription, RoutableAccount } from './account.types';
-import { AccountCodec } from './account-codec';
-import { accountKeys } from './account-coordination.keys';
-import { AccountHealthService } from './account-health.service';
-import { AccountPool } from './account-pool.service';
-import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-tester';
-import { AccountsRepository, type AccountChanges } from './accounts.repository';
-
-export type RefreshFailure =
-  | 'not_found'
-  | 'not_oauth'
-  | 'unreadable'
-  | 'no_refresh_token'
-  /** The token endpoint said no (4xx): the refresh token is revoked or expired. */
-  | 'refused'
-  /** Network error, timeout, 429/5xx, or the coordinator is down: worth trying again later. */
-  | 'unavailable';
-
-export type RefreshResult =
-  | { ok: true; expiresAt: number | null }
-  | { ok: false; reason: RefreshFailure; detail: string; status?: number };
+import type {
+  AccountCredentials,
+  AccountSubscription,
+  RoutableAccount,
+} from 'src/modules/accounts/account.types';
+import { AccountCodec } from 'src/modules/accounts/account-codec';
+import { AccountHealthService } from 'src/modules/accounts/account-health.service';
+import { AccountPool } from 'src/modules/accounts/account-pool.service';
+import { AccountsRepository, type AccountChanges } from 'src/modules/accounts/accounts.repository';
+import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
+import {
+  REFRESH_JOB_INTERVAL_MS,
+  type CredentialRefresher,
+  type RefreshJobSummary,
+  type RefreshResult,
+} from '../credential-refresher.port';
+import { oauthKeys } from '../oauth-coordination.keys';
 
 export interface ClaudeOAuthRefresherOptions {
   now: () => number;
@@ -55,9 +51,8 @@ const DEFAULTS: ClaudeOAuthRefresherOptions = {
 
 /** Longer than one refresh can take (request timeout plus the write). */
 const REFRESH_LOCK_TTL_MS = 30_000;
-const JOB_INTERVAL_MS = 60_000;
-/** Shorter than the interval, so a crashed holder never blocks the next run. */
-const JOB_LOCK_TTL_MS = 55_000;
+/** Shorter than the job interval, so a crashed holder never blocks the next run. */
+const JOB_LOCK_TTL_MS = REFRESH_JOB_INTERVAL_MS - 5_000;
 
 interface TokenResponse {
   access_token?: unknown;
@@ -105,13 +100,15 @@ function temporaryProxyAgent(proxyUrl: string): Dispatcher {
 }
 
 /**
- * Refreshes Claude OAuth access tokens: on demand (the relay calls `refresh()` when an OAuth
- * account answers 401, then retries once) and ahead of expiry (a job every minute). One refresh
- * per account at a time across instances: refresh tokens rotate, so two concurrent refreshes
- * would leave one instance holding a revoked token.
+ * Refreshes Claude OAuth access tokens (the CredentialRefresher of claude-oauth accounts): on
+ * demand (the relay asks CredentialRefreshService when an OAuth account answers 401, then
+ * retries once) and ahead of expiry (the service runs the job every minute). One refresh per
+ * account at a time across instances: refresh tokens rotate, so two concurrent refreshes would
+ * leave one instance holding a revoked token.
  */
 @Injectable()
-export class ClaudeOAuthRefresher implements OnModuleDestroy {
+export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
+  readonly accountType = 'claude-oauth' as const;
   private readonly options: ClaudeOAuthRefresherOptions;
   private readonly pendingSaves = new Map<string, PendingSave>();
 
@@ -161,21 +158,15 @@ export class ClaudeOAuthRefresher implements OnModuleDestroy {
     }
   }
 
-  /** The scheduled job: refreshes tokens that expire within five minutes, on one instance. */
-  @Interval(JOB_INTERVAL_MS)
-  async refreshExpiring(): Promise<void> {
-    try {
-      await this.runRefreshJob();
-    } catch (error) {
-      appLogger.error({ err: error }, 'oauth refresh job failed');
-    }
-  }
-
-  /** One run of the job; returns the ids it refreshed and those it could not. */
-  async runRefreshJob(): Promise<{ refreshed: string[]; failed: string[] }> {
-    const summary = { refreshed: [] as string[], failed: [] as string[] };
+  /**
+   * One run of the refresh-ahead job (CredentialRefreshService runs it every minute): refreshes
+   * tokens that expire within five minutes, on one instance. Returns the ids it refreshed and
+   * those it could not.
+   */
+  async runRefreshJob(): Promise<RefreshJobSummary> {
+    const summary: RefreshJobSummary = { refreshed: [], failed: [] };
     const jobLock = await this.coordinator.acquireLock(
-      accountKeys.oauthRefreshJobLock(),
+      oauthKeys.refreshJobLock(this.accountType),
       JOB_LOCK_TTL_MS,
     );
     if (jobLock === null) return summary;
@@ -217,7 +208,7 @@ export class ClaudeOAuthRefresher implements OnModuleDestroy {
 
   /** Takes the per-account lock, waiting (bounded) while another instance holds it. */
   private async acquireRefreshLock(accountId: string): Promise<LockHandle | null> {
-    const name = accountKeys.oauthRefreshLock(accountId);
+    const name = oauthKeys.refreshLock(accountId);
     const deadline = Date.now() + this.options.lockWaitMs;
     for (;;) {
       const lock = await this.coordinator.acquireLock(name, REFRESH_LOCK_TTL_MS);
@@ -233,11 +224,11 @@ export class ClaudeOAuthRefresher implements OnModuleDestroy {
     // Read SQL, not the pool: another instance may have rotated the tokens a moment ago.
     const record = await this.accountsRepository.findById(accountId);
     if (record === undefined) return { ok: false, reason: 'not_found', detail: 'no such account' };
-    if (record.type !== 'claude-oauth') {
+    if (record.type !== this.accountType) {
       return {
         ok: false,
-        reason: 'not_oauth',
-        detail: `${record.type} accounts have no OAuth tokens`,
+        reason: 'wrong_type',
+        detail: `${record.type} accounts have no Claude OAuth tokens`,
       };
     }
     let pending = this.pendingSaves.get(accountId);
@@ -371,7 +362,7 @@ export class ClaudeOAuthRefresher implements OnModuleDestroy {
     let lock: LockHandle | null = null;
     try {
       lock = await this.coordinator.acquireLock(
-        accountKeys.oauthRefreshLock(save.accountId),
+        oauthKeys.refreshLock(save.accountId),
         REFRESH_LOCK_TTL_MS,
       );
     } catch {
@@ -424,7 +415,7 @@ export class ClaudeOAuthRefresher implements OnModuleDestroy {
       );
     }
     await this.coordinator
-      .publish(accountKeys.channels.invalidation, save.accountId)
+      .publish(coordinationKeys.channels.accountInvalidation, save.accountId)
       .catch((error: unknown) =>
         appLogger.warn({ err: error }, 'could not publish a token refresh'),
       );

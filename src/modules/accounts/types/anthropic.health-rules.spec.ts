@@ -1,15 +1,15 @@
 import {
+  anthropicHealthRules,
   blockedReason,
   isBlockedResponse,
   parseRateLimitReset,
   rateLimitScope,
-  resolveRateLimitScope,
-} from './account-health.rules';
+} from './anthropic.health-rules';
 
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const seconds = (ms: number): string => String(Math.floor(ms / 1000));
 
-describe('account health rules', () => {
+describe('anthropic health rules', () => {
   describe(parseRateLimitReset.name, () => {
     it('should read anthropic-ratelimit-unified-reset as epoch seconds when present', () => {
       const reset = NOW + 3 * 3600_000;
@@ -128,14 +128,6 @@ describe('account health rules', () => {
     });
   });
 
-  describe(resolveRateLimitScope.name, () => {
-    it("should derive the family from the model when the scope is 'model'", () => {
-      expect(resolveRateLimitScope('model', 'claude-opus-4-1')).toBe('opus');
-      expect(resolveRateLimitScope('model', undefined)).toBe('account');
-      expect(resolveRateLimitScope('haiku', 'claude-opus-4-1')).toBe('haiku');
-    });
-  });
-
   describe(isBlockedResponse.name, () => {
     const anthropicError = (type: string, message: string): string =>
       JSON.stringify({ type: 'error', error: { type, message }, request_id: 'req_1' });
@@ -212,6 +204,30 @@ describe('account health rules', () => {
       });
       expect(blockedReason(body)).toBe('This organization has been disabled.');
       expect(blockedReason('x'.repeat(500))).toHaveLength(200);
+    });
+  });
+
+  describe('anthropicHealthRules.isAuthFailed', () => {
+    const error = (type: string, message: string): string =>
+      JSON.stringify({ type: 'error', error: { type, message } });
+
+    it('should count a 401 as an auth failure when the message does not say the account is disabled', () => {
+      expect(
+        anthropicHealthRules.isAuthFailed(
+          401,
+          error('authentication_error', 'OAuth token has expired.'),
+        ),
+      ).toBe(true);
+    });
+
+    it('should not count a 401 as an auth failure when the organization is disabled', () => {
+      const body = error('authentication_error', 'This organization has been disabled.');
+      expect(anthropicHealthRules.isBlocked(401, body)).toBe(true);
+      expect(anthropicHealthRules.isAuthFailed(401, body)).toBe(false);
+    });
+
+    it('should not count other statuses as auth failures', () => {
+      expect(anthropicHealthRules.isAuthFailed(403, error('permission_error', 'no'))).toBe(false);
     });
   });
 });

@@ -1,11 +1,11 @@
-import { modelFamily, type ModelFamily } from './account-models';
+import type { HealthRules, ResponseHeaders } from './account-type.descriptor';
+import type { AnthropicModelFamily } from './anthropic.model-families';
 
 /**
- * Pure readings of upstream responses for the health machine: when a rate limit resets, which
- * scope it covers, and whether a refusal means the account is banned. No I/O, no clock.
+ * Pure readings of Anthropic responses for the health machine, shared by every account type that
+ * speaks the Anthropic API: when a rate limit resets, which scope it covers, and whether a
+ * refusal means the account is banned. No I/O, no clock.
  */
-
-export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 function header(headers: ResponseHeaders, name: string): string | undefined {
   const value = headers[name] ?? findCaseInsensitive(headers, name);
@@ -97,20 +97,13 @@ export function parseRateLimitReset(headers: ResponseHeaders, now: number): numb
  * The scope a 429 applies to: a model family when the upstream names a per-family limit (the
  * weekly Opus or Sonnet cap of subscription accounts), else the whole account.
  */
-export function rateLimitScope(headers: ResponseHeaders): 'account' | ModelFamily {
+export function rateLimitScope(headers: ResponseHeaders): 'account' | AnthropicModelFamily {
   const claim = header(headers, 'anthropic-ratelimit-unified-representative-claim')?.toLowerCase();
   if (claim === undefined) return 'account';
   for (const family of ['opus', 'sonnet', 'haiku'] as const) {
     if (claim.endsWith(`_${family}`)) return family;
   }
   return 'account';
-}
-
-/** Resolves the scope an outcome names ('account', a family, or 'model') for one model. */
-export function resolveRateLimitScope(scope: string, model: string | undefined): string {
-  if (scope === 'account') return 'account';
-  if (scope === 'model') return model === undefined ? 'account' : modelFamily(model);
-  return scope;
 }
 
 /**
@@ -162,3 +155,15 @@ export function isBlockedResponse(status: number, bodyText: string): boolean {
 export function blockedReason(bodyText: string): string {
   return errorMessage(bodyText).replace(/\s+/g, ' ').trim().slice(0, 200);
 }
+
+/**
+ * The health rules of the Anthropic account types. A 401 whose message says the organisation is
+ * disabled is blocked (final), not an auth failure a token refresh could mend.
+ */
+export const anthropicHealthRules: HealthRules = {
+  rateLimitReset: parseRateLimitReset,
+  rateLimitScope,
+  isBlocked: isBlockedResponse,
+  blockedReason,
+  isAuthFailed: (status, bodyText) => status === 401 && !isBlockedResponse(status, bodyText),
+};

@@ -1,0 +1,16 @@
+import { Controller, Get } from '@nestjs/common';
+import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { AccountTypesService } from './account-types.service';
+import { AccountTypeListResponseDto } from './dto/account-type.response.dto';
+
+@Controller('admin/api/account-types')
+export class AccountTypesController {
+  constructor(private readonly types: AccountTypesService) {}
+
+  /** Every account type with its credential fields, default base URL and capabilities. */
+  @AdminOnly()
+  @Get()
+  list(): AccountTypeListResponseDto {
+    return this.types.list();
+  }
+}

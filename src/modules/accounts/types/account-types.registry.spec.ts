@@ -1,0 +1,139 @@
+import type { CredentialField } from './account-type.descriptor';
+import {
+  ACCOUNT_TYPES,
+  accountTypeDescriptors,
+  descriptorOf,
+  findDescriptor,
+  isAccountType,
+  type AccountType,
+} from './account-types.registry';
+
+/** A valid value of a field of any kind; secrets carry a marker the summary must not show. */
+function sampleValue(field: CredentialField): string | number {
+  switch (field.kind) {
+    case 'timestamp':
+      return 1_900_000_000_000;
+    case 'enum':
+      return field.values?.[0] ?? '';
+    case 'string':
+      return field.secret ? `sk-test-${field.name}-SECRET-0123456789` : `${field.name}-value`;
+  }
+}
+
+describe('account types registry', () => {
+  describe('ACCOUNT_TYPES', () => {
+    it('should list the registered types in registry order', () => {
+      expect(ACCOUNT_TYPES).toEqual(['claude-oauth', 'claude-console', 'ccr']);
+    });
+  });
+
+  describe(descriptorOf.name, () => {
+    it('should answer the descriptor of each type', () => {
+      for (const type of ACCOUNT_TYPES) expect(descriptorOf(type).type).toBe(type);
+    });
+
+    it('should throw when the type is not registered', () => {
+      expect(() => descriptorOf('openai' as AccountType)).toThrow('unknown account type openai');
+    });
+  });
+
+  describe(findDescriptor.name, () => {
+    it('should answer undefined when a stored type is unknown', () => {
+      expect(findDescriptor('claude-oauth')?.label).toBe('Claude subscription (OAuth)');
+      expect(findDescriptor('gemini-oauth')).toBeUndefined();
+      expect(isAccountType('gemini-oauth')).toBe(false);
+      expect(isAccountType('ccr')).toBe(true);
+    });
+  });
+
+  describe.each(accountTypeDescriptors().map((d) => [d.type, d] as const))(
+    'descriptor %s',
+    (_type, descriptor) => {
+      it('should name each credential field once and give enum fields their values', () => {
+        const names = descriptor.credentialFields.map((field) => field.name);
+        expect(new Set(names).size).toBe(names.length);
+        expect(names).not.toContain('type');
+        for (const field of descriptor.credentialFields) {
+          if (field.kind === 'enum') expect(field.values?.length).toBeGreaterThan(0);
+          expect(field.description).not.toBe('');
+        }
+      });
+
+      it('should parse credentials made of its fields into exactly those fields', () => {
+        const input = Object.fromEntries(
+          descriptor.credentialFields.map((field) => [field.name, sampleValue(field)]),
+        );
+        expect(descriptor.parseCredentials(input)).toEqual({ type: descriptor.type, ...input });
+      });
+
+      it('should refuse credentials that miss a required field', () => {
+        for (const field of descriptor.credentialFields.filter((f) => f.required)) {
+          const input = Object.fromEntries(
+            descriptor.credentialFields
+              .filter((f) => f !== field)
+              .map((f) => [f.name, sampleValue(f)]),
+          );
+          expect(() => descriptor.parseCredentials(input)).toThrow(
+            `credentials.${field.name} is required for ${descriptor.type} accounts`,
+          );
+        }
+      });
+
+      it('should describe credentials without showing a secret', () => {
+        const input = Object.fromEntries(
+          descriptor.credentialFields.map((field) => [field.name, sampleValue(field)]),
+        );
+        const summary = descriptor.describeCredentials(descriptor.parseCredentials(input));
+        expect(summary).toMatchObject({ type: descriptor.type, readable: true });
+        expect(JSON.stringify(summary)).not.toContain('SECRET');
+      });
+
+      it('should name model families that it lists', () => {
+        for (const model of ['claude-opus-4-1', 'claude-sonnet-4-5', 'gpt-4o', '']) {
+          expect(descriptor.modelFamilies).toContain(descriptor.modelFamily(model));
+        }
+      });
+
+      it('should build a test request that asks for the given model', () => {
+        const request = descriptor.testRequest.build('some-model');
+        expect(request.path.startsWith('/')).toBe(true);
+        expect(JSON.stringify(request.body)).toContain('"some-model"');
+      });
+    },
+  );
+
+  describe('the Anthropic types', () => {
+    it('should default to ANTHROPIC_BASE_URL except ccr, which must name its relay', () => {
+      expect(ACCOUNT_TYPES.map((type) => [type, descriptorOf(type).defaultBaseUrlSetting])).toEqual(
+        [
+          ['claude-oauth', 'ANTHROPIC_BASE_URL'],
+          ['claude-console', 'ANTHROPIC_BASE_URL'],
+          ['ccr', null],
+        ],
+      );
+    });
+
+    it('should give subscription facts and a refresher to claude-oauth only', () => {
+      expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).supportsSubscription)).toEqual([
+        'claude-oauth',
+      ]);
+      expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).hasRefresher)).toEqual([
+        'claude-oauth',
+      ]);
+    });
+
+    it('should test with a one-token Messages request to claude-haiku-4-5 by default', () => {
+      const test = descriptorOf('claude-console').testRequest;
+      expect(test.defaultModel).toBe('claude-haiku-4-5');
+      expect(test.build(test.defaultModel)).toEqual({
+        method: 'POST',
+        path: '/v1/messages',
+        body: {
+          model: 'claude-haiku-4-5',
+          max_tokens: 1,
+          messages: [{ role: 'user', content: 'ping' }],
+        },
+      });
+    });
+  });
+});

@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { HttpModule } from 'src/infra/http/http.module';
+import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
+import { AccountsModule } from 'src/modules/accounts/accounts.module';
+import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-dispatcher';
+import { ClaudeOAuthRefresher } from './claude/claude-oauth-refresher';
+import { CredentialRefreshService } from './credential-refresh.service';
+import { CREDENTIAL_REFRESHERS, type CredentialRefresher } from './credential-refresher.port';
+
+/** Every CredentialRefresher, one line each (and `hasRefresher: true` in its type's descriptor). */
+const REFRESHERS = [ClaudeOAuthRefresher];
+
+/**
+ * Credential refresh: one CredentialRefresher per account type whose credentials expire (OAuth
+ * tokens), behind CredentialRefreshService. Imports the accounts module (pool, storage, health);
+ * the accounts module never imports this one.
+ */
+@Module({
+  imports: [AccountsModule, HttpModule],
+  providers: [
+    {
+      // Token refreshes go through the account's proxy on the same pools as its relay traffic.
+      provide: ACCOUNT_DISPATCHER_FACTORY,
+      inject: [UpstreamHttp],
+      useFactory:
+        (http: UpstreamHttp): AccountDispatcherFactory =>
+        (proxyUrl) =>
+          http.dispatcherFor(proxyUrl),
+    },
+    ...REFRESHERS,
+    {
+      provide: CREDENTIAL_REFRESHERS,
+      inject: REFRESHERS,
+      useFactory: (...refreshers: CredentialRefresher[]): CredentialRefresher[] => refreshers,
+    },
+    CredentialRefreshService,
+  ],
+  exports: [CredentialRefreshService],
+})
+export class OAuthModule {}
