@@ -37,6 +37,7 @@ export class RelayAccountTester implements AccountTester {
     const started = Date.now();
     try {
       const request = await provider.buildRequest(account, {
+        format: provider.formats[0],
         endpoint: { path: spec.path, query: '' },
         headers: { 'user-agent': 'switchyard-account-test' },
         body: Buffer.from(JSON.stringify(spec.body)),

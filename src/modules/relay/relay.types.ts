@@ -76,6 +76,8 @@ export interface ProviderEndpoint {
 }
 
 export interface ProviderRequestInput {
+  /** The provider format the body is in (one of the provider's formats). */
+  format: WireFormat;
   endpoint: ProviderEndpoint;
   /** The client's headers; the provider forwards only those in its allowlist. */
   headers: IncomingHttpHeaders;
@@ -89,10 +91,21 @@ export interface ProviderRequestInput {
  */
 export interface ProviderAdapter {
   readonly id: ProviderId;
-  readonly format: WireFormat;
+  /**
+   * The wire formats the upstream speaks natively, preferred first: a client whose format is
+   * among them passes through untouched; any other is converted to the first one a converter
+   * reaches.
+   */
+  readonly formats: readonly WireFormat[];
   /** The client request headers this provider's upstream reads; no other header is forwarded. */
   readonly requestHeaders: RequestHeaderAllowlist;
-  endpoint(operation: RelayOperation, model: string, stream: boolean): ProviderEndpoint;
+  endpoint(
+    account: RoutableAccount,
+    format: WireFormat,
+    operation: RelayOperation,
+    model: string,
+    stream: boolean,
+  ): ProviderEndpoint;
   buildRequest(account: RoutableAccount, input: ProviderRequestInput): Promise<UpstreamRequest>;
   /**
    * The health outcome of an upstream error status that warrants failover, or null when the
@@ -104,6 +117,8 @@ export interface ProviderAdapter {
     headers: Record<string, string | string[] | undefined>,
     bodyText: string,
   ): UpstreamOutcome | null;
-  createTap(): UsageTap;
-  usageFromBody(body: Buffer): TokenUsage;
+  /** A usage tap over a response stream in `format`. */
+  createTap(format: WireFormat): UsageTap;
+  /** The usage of a non-stream response body (or an error body) in `format`. */
+  usageFromBody(format: WireFormat, body: Buffer): TokenUsage;
 }

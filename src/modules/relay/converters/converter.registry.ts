@@ -7,12 +7,33 @@ import { OpenAIChatToAnthropicConverter } from './openai-chat-to-anthropic/opena
 /** One line per (client format, provider format) pair that differs. */
 const CONVERTERS: readonly Converter[] = [new OpenAIChatToAnthropicConverter()];
 
+/** How a client's request reaches a provider: in which of its formats, through which converter. */
+export interface FormatPlan {
+  format: WireFormat;
+  /** null: the provider speaks the client's format (bytes pass through). */
+  converter: Converter | null;
+}
+
 /** The converter between a client's wire format and a provider's; null when they match. */
 @Injectable()
 export class ConverterRegistry {
   private readonly byPair = new Map<string, Converter>(
     CONVERTERS.map((c) => [`${c.from}>${c.to}`, c]),
   );
+
+  /**
+   * The provider format a client's request goes in: the client's own when the provider speaks it,
+   * else the first of the provider's formats (preferred first) a converter reaches. Throws when
+   * none does.
+   */
+  plan(from: WireFormat, formats: readonly WireFormat[]): FormatPlan {
+    if (formats.includes(from)) return { format: from, converter: null };
+    for (const to of formats) {
+      const converter = this.byPair.get(`${from}>${to}`);
+      if (converter !== undefined) return { format: to, converter };
+    }
+    return { format: formats[0], converter: this.between(from, formats[0]) };
+  }
 
   /** null: identity (bytes pass through). Throws when no converter joins the two formats. */
   between(from: WireFormat, to: WireFormat): Converter | null {

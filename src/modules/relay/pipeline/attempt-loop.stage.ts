@@ -14,6 +14,7 @@ import {
   type ReserveResult,
 } from 'src/modules/scheduler/scheduler.service';
 import type { Conversion } from 'src/modules/relay/converters/converter';
+import type { WireFormat } from 'src/modules/relay/wire-format';
 import { ConverterRegistry } from 'src/modules/relay/converters/converter.registry';
 import { ProviderRegistry } from 'src/modules/relay/providers/provider.registry';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
@@ -33,6 +34,12 @@ export interface CredentialRefresh {
 }
 
 export const CREDENTIAL_REFRESH = Symbol('CREDENTIAL_REFRESH');
+
+/** The provider format an attempt speaks, and the conversion to it (null: none needed). */
+export interface Leg {
+  format: WireFormat;
+  conversion: Conversion | null;
+}
 
 type Attempt =
   | ({ kind: 'response' } & ChosenResponse)
@@ -74,7 +81,7 @@ export class AttemptLoopStage {
     const pick = ctx.pick as PickRequest & { exclude: Set<string> };
     let lastFailure: Failure = null;
     const refreshed = new Set<string>();
-    const conversions = new Map<string, Conversion | null>();
+    const legs = new Map<string, Leg>();
     for (let attempt = 0; attempt < this.config.env.RELAY_MAX_ATTEMPTS; attempt++) {
       const reserved = await this.scheduler.reserve(
         pick,
@@ -92,8 +99,8 @@ export class AttemptLoopStage {
         ctx.accountId = account.id;
         ctx.model = reservation.upstreamModel;
         const provider = this.providers.forAccount(account);
-        const conversion = this.conversion(ctx, provider, reservation.upstreamModel, conversions);
-        let result = await this.attempt(ctx, provider, account, conversion);
+        const leg = this.leg(ctx, provider, reservation.upstreamModel, legs);
+        let result = await this.attempt(ctx, provider, account, leg);
         if (
           result.kind === 'failover' &&
           result.outcome.kind === 'auth_failed' &&
@@ -104,7 +111,7 @@ export class AttemptLoopStage {
           ctx.checkClient();
           if (fresh !== null) {
             account = fresh;
-            result = await this.attempt(ctx, provider, account, conversion);
+            result = await this.attempt(ctx, provider, account, leg);
           }
         }
         if (result.kind === 'failover') {
@@ -124,7 +131,7 @@ export class AttemptLoopStage {
         }
         if (result.response.statusCode < 400)
           void this.scheduler.report(reservation, { kind: 'success' });
-        await this.respond.run(ctx, provider, conversion, result);
+        await this.respond.run(ctx, provider, leg, result);
         return;
       } finally {
         reservation.release();
@@ -139,32 +146,37 @@ export class AttemptLoopStage {
   }
 
   /**
-   * The request in the provider's format for this upstream model: null when the formats match
-   * (the client's bytes go as they are), else the converter's; made once per format and model.
+   * The request in the provider's format for this upstream model: the client's own format when
+   * the provider speaks it (conversion null: the client's bytes go as they are), else the
+   * converter's; planned once per provider and model.
    */
-  private conversion(
+  private leg(
     ctx: RelayContext,
     provider: ProviderAdapter,
     upstreamModel: string,
-    made: Map<string, Conversion | null>,
-  ): Conversion | null {
-    const key = `${provider.format}:${upstreamModel}`;
-    if (made.has(key)) return made.get(key) ?? null;
-    const converter = this.converters.between(ctx.dialect.format, provider.format);
+    made: Map<string, Leg>,
+  ): Leg {
+    const key = `${provider.id}:${upstreamModel}`;
+    const known = made.get(key);
+    if (known !== undefined) return known;
+    const plan = this.converters.plan(ctx.dialect.format, provider.formats);
     const parsed = ctx.request;
-    const conversion =
-      converter === null
-        ? null
-        : converter.convert({
-            body: parsed.body,
-            upstreamModel,
-            requestedModel: parsed.model,
-            stream: parsed.stream,
-            operation: ctx.route.operation,
-            requestId: ctx.requestId,
-          });
-    made.set(key, conversion);
-    return conversion;
+    const leg: Leg = {
+      format: plan.format,
+      conversion:
+        plan.converter === null
+          ? null
+          : plan.converter.convert({
+              body: parsed.body,
+              upstreamModel,
+              requestedModel: parsed.model,
+              stream: parsed.stream,
+              operation: ctx.route.operation,
+              requestId: ctx.requestId,
+            }),
+    };
+    made.set(key, leg);
+    return leg;
   }
 
   /** One upstream call; resolves to a response to relay or to a failover verdict. */
@@ -172,12 +184,15 @@ export class AttemptLoopStage {
     ctx: RelayContext,
     provider: ProviderAdapter,
     account: RoutableAccount,
-    conversion: Conversion | null,
+    leg: Leg,
   ): Promise<Attempt> {
+    const { conversion, format } = leg;
     const parsed = ctx.request;
     const model = ctx.model;
     // A copy: the client's query is appended below, and a provider may hand out shared objects.
-    const endpoint = { ...provider.endpoint(ctx.route.operation, model, parsed.stream) };
+    const endpoint = {
+      ...provider.endpoint(account, format, ctx.route.operation, model, parsed.stream),
+    };
     let body: Buffer;
     if (conversion !== null) {
       body = conversion.body;
@@ -194,6 +209,7 @@ export class AttemptLoopStage {
       }
     }
     const request = await provider.buildRequest(account, {
+      format,
       endpoint,
       headers: ctx.req.headers,
       body,

@@ -66,7 +66,12 @@ describe(RespondStage.name, () => {
     const response = upstreamResponse(script);
     return {
       response,
-      done: h.respond.run(ctx, h.provider, converted, { response }),
+      done: h.respond.run(
+        ctx,
+        h.provider,
+        { format: 'anthropic-messages', conversion: converted },
+        { response },
+      ),
     };
   }
 

@@ -3,6 +3,7 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { transportFaultOf, type UpstreamResponse } from 'src/infra/http/upstream-http.service';
 import type { Conversion } from 'src/modules/relay/converters/converter';
+import type { WireFormat } from 'src/modules/relay/wire-format';
 import { forwardableResponseHeaders } from 'src/modules/relay/headers';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import type { ProviderAdapter, UsageTap } from 'src/modules/relay/relay.types';
@@ -34,9 +35,10 @@ export class RespondStage {
   async run(
     ctx: RelayContext,
     provider: ProviderAdapter,
-    conversion: Conversion | null,
+    leg: { format: WireFormat; conversion: Conversion | null },
     chosen: ChosenResponse,
   ): Promise<void> {
+    const { format, conversion } = leg;
     const { response } = chosen;
     const { res } = ctx;
     if (ctx.clientGone || res.destroyed) {
@@ -61,7 +63,7 @@ export class RespondStage {
       ctx.ttfbMs = Date.now() - ctx.startedAt;
       ctx.outcome = 'error';
       ctx.errorCode = `UPSTREAM_${response.statusCode}`;
-      ctx.usage = provider.usageFromBody(chosen.buffered);
+      ctx.usage = provider.usageFromBody(format, chosen.buffered);
       const body =
         conversion === null
           ? chosen.buffered
@@ -71,23 +73,24 @@ export class RespondStage {
       return;
     }
     if (conversion !== null && !sse) {
-      await this.respondConverted(ctx, provider, conversion, response, headers);
+      await this.respondConverted(ctx, provider, format, conversion, response, headers);
       return;
     }
     res.writeHead(response.statusCode, headers);
-    await this.stream(ctx, provider, conversion, response, sse);
+    await this.stream(ctx, provider, format, conversion, response, sse);
   }
 
   /** Bytes as they arrive: passed through, or through the conversion's stream transform. */
   private async stream(
     ctx: RelayContext,
     provider: ProviderAdapter,
+    format: WireFormat,
     conversion: Conversion | null,
     response: UpstreamResponse,
     sse: boolean,
   ): Promise<void> {
     const { res } = ctx;
-    const tap: UsageTap | null = sse ? provider.createTap() : null;
+    const tap: UsageTap | null = sse ? provider.createTap(format) : null;
     const transform = conversion?.stream() ?? null;
     const kept: Buffer[] = [];
     let keptBytes = 0;
@@ -146,7 +149,7 @@ export class RespondStage {
           if (tail.length > 0) res.write(tail);
         }
       }
-      ctx.usage = usageOf(provider, tap, kept);
+      ctx.usage = usageOf(provider, format, tap, kept);
       await ctx.beforeEnd?.();
       res.end();
     } catch (error) {
@@ -173,7 +176,7 @@ export class RespondStage {
     } finally {
       clearImmediate(flush);
       // Paths that ended early (client gone, upstream broke) record what was seen so far.
-      if (!ctx.recorded) ctx.usage = usageOf(provider, tap, kept);
+      if (!ctx.recorded) ctx.usage = usageOf(provider, format, tap, kept);
     }
   }
 
@@ -184,6 +187,7 @@ export class RespondStage {
   private async respondConverted(
     ctx: RelayContext,
     provider: ProviderAdapter,
+    format: WireFormat,
     conversion: Conversion,
     response: UpstreamResponse,
     headers: Record<string, string | string[]>,
@@ -201,7 +205,7 @@ export class RespondStage {
     }
     ctx.checkClient();
     ctx.ttfbMs = Date.now() - ctx.startedAt;
-    ctx.usage = provider.usageFromBody(providerBody);
+    ctx.usage = provider.usageFromBody(format, providerBody);
     let body: Buffer;
     try {
       body = conversion.response(providerBody);
@@ -242,7 +246,12 @@ async function readWhole(response: UpstreamResponse, limit: number): Promise<Buf
 }
 
 /** A response's usage: from the stream's tap, else from the kept (non-stream) body. */
-function usageOf(provider: ProviderAdapter, tap: UsageTap | null, kept: Buffer[]): TokenUsage {
+function usageOf(
+  provider: ProviderAdapter,
+  format: WireFormat,
+  tap: UsageTap | null,
+  kept: Buffer[],
+): TokenUsage {
   if (tap !== null) return tap.usage;
-  return provider.usageFromBody(kept.length === 1 ? kept[0] : Buffer.concat(kept));
+  return provider.usageFromBody(format, kept.length === 1 ? kept[0] : Buffer.concat(kept));
 }

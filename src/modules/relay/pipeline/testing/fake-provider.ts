@@ -91,9 +91,18 @@ export class FakeProvider implements ProviderAdapter {
   readonly built: BuiltRequest[] = [];
   readonly taps: FakeTap[] = [];
 
-  constructor(readonly format: WireFormat = 'anthropic-messages') {}
+  readonly formats: readonly WireFormat[];
 
-  endpoint(operation: RelayOperation, model: string): ProviderEndpoint {
+  constructor(format: WireFormat = 'anthropic-messages') {
+    this.formats = [format];
+  }
+
+  endpoint(
+    _account: RoutableAccount,
+    _format: WireFormat,
+    operation: RelayOperation,
+    model: string,
+  ): ProviderEndpoint {
     return { path: `/fake/${model}/${operation}`, query: '' };
   }
 
@@ -138,7 +147,7 @@ export class FakeProvider implements ProviderAdapter {
     return tap;
   }
 
-  usageFromBody(body: Buffer): TokenUsage {
+  usageFromBody(_format: WireFormat, body: Buffer): TokenUsage {
     const usage = emptyUsage();
     readUsage(usage, parseJson(body.toString('utf8')));
     return usage;

@@ -16,6 +16,7 @@ describe(AnthropicProvider.name, () => {
           credentials: { type: 'claude-oauth', accessToken: 'oat-1' },
         }),
         {
+          format: 'anthropic-messages',
           endpoint: { path: '/v1/messages', query: 'beta=true' },
           headers: { 'x-api-key': 'sk-sy-client', 'anthropic-beta': 'claude-code-20250219' },
           body,
@@ -36,6 +37,7 @@ describe(AnthropicProvider.name, () => {
           credentials: { type: 'claude-oauth', accessToken: 'oat-1' },
         }),
         {
+          format: 'anthropic-messages',
           endpoint: { path: '/v1/messages', query: '' },
           headers: { 'anthropic-beta': `${OAUTH_BETA}` },
           body,
@@ -46,6 +48,7 @@ describe(AnthropicProvider.name, () => {
 
     it('should send a console key as x-api-key, or bearer when the account says so', async () => {
       const plain = await provider.buildRequest(account({}), {
+        format: 'anthropic-messages',
         endpoint: { path: '/v1/messages', query: '' },
         headers: { authorization: 'Bearer sk-sy-client' },
         body,
@@ -58,7 +61,12 @@ describe(AnthropicProvider.name, () => {
           credentials: { type: 'ccr', apiKey: 'relay-key', authScheme: 'bearer' },
           proxyUrl: 'socks5://p:1',
         }),
-        { endpoint: { path: '/v1/messages', query: '' }, headers: {}, body },
+        {
+          format: 'anthropic-messages',
+          endpoint: { path: '/v1/messages', query: '' },
+          headers: {},
+          body,
+        },
       );
       expect(bearer.headers.authorization).toBe('Bearer relay-key');
       expect(bearer.proxyUrl).toBe('socks5://p:1');
@@ -86,6 +94,7 @@ describe(AnthropicProvider.name, () => {
         'x-stainless-timeout': '600',
       };
       const request = await provider.buildRequest(account({}), {
+        format: 'anthropic-messages',
         endpoint: { path: '/v1/messages', query: '' },
         headers: {
           ...claudeCode,

@@ -1,5 +1,5 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
-import type { RelayOperation } from 'src/modules/relay/wire-format';
+import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import { descriptorOf } from 'src/modules/accounts/types/account-types.registry';
 import {
@@ -74,10 +74,14 @@ class AnthropicTapAdapter implements UsageTap {
 /** Anthropic's Messages API for subscription (OAuth), Console-key and other-relay (ccr) accounts. */
 export class AnthropicProvider implements ProviderAdapter {
   readonly id = 'anthropic' as const;
-  readonly format = 'anthropic-messages' as const;
+  readonly formats = ['anthropic-messages'] as const;
   readonly requestHeaders = ANTHROPIC_REQUEST_HEADERS;
 
-  endpoint(operation: RelayOperation): ProviderEndpoint {
+  endpoint(
+    _account: RoutableAccount,
+    _format: WireFormat,
+    operation: RelayOperation,
+  ): ProviderEndpoint {
     return operation === 'count_tokens'
       ? { path: '/v1/messages/count_tokens', query: '' }
       : { path: '/v1/messages', query: '' };
@@ -142,7 +146,7 @@ export class AnthropicProvider implements ProviderAdapter {
     return new AnthropicTapAdapter();
   }
 
-  usageFromBody(body: Buffer): TokenUsage {
+  usageFromBody(_format: WireFormat, body: Buffer): TokenUsage {
     try {
       return usageFromAnthropicMessage(JSON.parse(body.toString('utf8')));
     } catch {
