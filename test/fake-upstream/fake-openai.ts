@@ -220,11 +220,18 @@ export function formatOpenAIDuration(ms: number): string {
   return secondsText;
 }
 
+/** The fields that are set, so that `{ field: undefined }` keeps the default. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, field]) => field !== undefined),
+  ) as Partial<T>;
+}
+
 const durationHeader = (value: string | number): string =>
   typeof value === 'number' ? formatOpenAIDuration(value) : value;
 
 export function openAIRateLimitHeaders(rateLimit: FakeOpenAIRateLimit): Record<string, string> {
-  const merged = { ...DEFAULT_OPENAI_RATE_LIMIT, ...rateLimit };
+  const merged = { ...DEFAULT_OPENAI_RATE_LIMIT, ...definedOnly(rateLimit) };
   return {
     'x-ratelimit-limit-requests': String(merged.limitRequests),
     'x-ratelimit-remaining-requests': String(merged.remainingRequests),
@@ -244,7 +251,7 @@ export function openAIRateLimitHeaders(rateLimit: FakeOpenAIRateLimit): Record<s
  * `x-codex-plan-type`, so the fake does too.
  */
 export function codexUsageHeaders(usage: FakeCodexUsage, nowMs: number): Record<string, string> {
-  const u = { ...DEFAULT_CODEX_USAGE, ...usage };
+  const u = { ...DEFAULT_CODEX_USAGE, ...definedOnly(usage) };
   const nowSeconds = Math.floor(nowMs / 1000);
   const headers: Record<string, string> = {
     'x-codex-plan-type': u.planType,
