@@ -393,9 +393,10 @@ export class FakeUpstream {
   }
 
   /**
-   * Script one credential (x-api-key or Bearer token). A single scenario applies to every
-   * matching request of that credential; an array is consumed one per request and, once used
-   * up, the credential falls back to the global queue and default. Replaces earlier routing.
+   * Script one credential (x-api-key, Azure api-key, or Bearer token). A single scenario
+   * applies to every matching request of that credential; an array is consumed one per request
+   * and, once used up, the credential falls back to the global queue and default. Replaces
+   * earlier routing.
    */
   forCredential(credential: string, scenario: FakeScenario | readonly FakeScenario[]): this {
     this.credentialRoutes.set(
