@@ -8,8 +8,53 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** The upstream routes a scenario can apply to. */
-export type FakeEndpoint = 'messages' | 'count_tokens' | 'models';
+import {
+  CODEX_INSTRUCTIONS_REQUIRED,
+  CODEX_STORE_REQUIRED,
+  CODEX_STREAM_REQUIRED,
+  DEFAULT_OPENAI_MODEL,
+  FAKE_OPENAI_MODELS,
+  chatCompletionChunks,
+  chatCompletionPayload,
+  chatStreamErrorLine,
+  codexUsageForLimit,
+  codexUsageHeaders,
+  codexUsageLimitBody,
+  fakeUuid,
+  isOpenAIFamilyPath,
+  modelToWire,
+  openAIErrorBody,
+  openAIModelsPayload,
+  openAIRateLimitHeaders,
+  openAIRouteOf,
+  responseEvents,
+  responsePayload,
+  responseStreamErrorEvent,
+  type FakeCodexUsage,
+  type FakeCodexUsageLimit,
+  type FakeOpenAIRateLimit,
+  type FakeSurface,
+  type OpenAIBlock,
+  type OpenAIErrorSpec,
+  type OpenAIRenderInput,
+  type OpenAIRoute,
+  type OpenAIStop,
+} from './fake-openai';
+
+export type {
+  FakeCodexUsage,
+  FakeCodexUsageLimit,
+  FakeOpenAIRateLimit,
+  FakeSurface,
+} from './fake-openai';
+
+/**
+ * The upstream routes a scenario can apply to. `messages`, `count_tokens` and `models` are
+ * Anthropic's (`models` also answers OpenAI's `GET /v1/models`); `chat_completions` and
+ * `responses` are OpenAI's and Azure OpenAI's; `codex_responses` is the ChatGPT Codex backend.
+ */
+export type FakeEndpoint =
+  'messages' | 'count_tokens' | 'models' | 'chat_completions' | 'responses' | 'codex_responses';
 
 /**
  * A content block of a scripted reply. `text`/`thinking` given as an array are the exact
@@ -27,13 +72,21 @@ export type FakeContentBlock =
     }
   | { type: 'thinking'; thinking: string | readonly string[]; signature?: string };
 
-/** Usage numbers to report; anything left out is derived deterministically or is 0. */
+/**
+ * Usage numbers to report; anything left out is derived deterministically or is 0. On OpenAI
+ * routes `prompt_tokens`/`input_tokens` = inputTokens + cacheReadTokens (OpenAI counts cached
+ * tokens inside the prompt and reports them as `cached_tokens`), `completion_tokens`/
+ * `output_tokens` = outputTokens (reasoning included), and the cache-creation counts, which
+ * OpenAI has no notion of, are not sent.
+ */
 export interface FakeUsage {
   inputTokens?: number;
   outputTokens?: number;
   cacheCreation5mTokens?: number;
   cacheCreation1hTokens?: number;
   cacheReadTokens?: number;
+  /** OpenAI routes: `reasoning_tokens`; default the thinking blocks' size (chars / 4). */
+  reasoningTokens?: number;
 }
 
 export type FakeStopReason =
@@ -97,16 +150,35 @@ export class FakeGate {
 
 /**
  * How the fake answers one request. Fields combine: e.g. `{ delayFirstByteMs: 500, status: 529 }`
- * waits, then fails. Without `status`/`destroyImmediately` a normal reply is produced.
+ * waits, then fails. Without `status`/`destroyImmediately` a normal reply is produced, rendered
+ * in the format of the route it answers (Anthropic Messages, Chat Completions or Responses).
  */
 export interface FakeScenario {
-  /** Routes this scenario applies to; default `['messages']` so probes never consume it. */
+  /**
+   * Routes this scenario applies to; default every generation route (`messages`,
+   * `chat_completions`, `responses`, `codex_responses`) so probes never consume it.
+   */
   endpoints?: readonly FakeEndpoint[];
   reply?: FakeReply;
-  /** An HTTP error status (>= 400) answered with an Anthropic-shaped error body. */
+  /**
+   * An HTTP error status (>= 400), answered in the route's error shape: Anthropic's
+   * `{type:"error",error:{type,message}}`, OpenAI's `{error:{message,type,param,code}}`, or
+   * Azure's `{error:{code,message}}`.
+   */
   status?: number;
   /** Overrides the `error.type` derived from `status`. */
   errorType?: string;
+  /** OpenAI-family routes: overrides `error.code` (e.g. `insufficient_quota`; null for none). */
+  errorCode?: string | null;
+  /**
+   * OpenAI routes: the `x-ratelimit-*` headers, sent on every answer (defaults fill what is left
+   * out); Azure routes send them only when this is set. Resets: `6m0s`, `1s`, `20ms`, or ms.
+   */
+  rateLimit?: FakeOpenAIRateLimit;
+  /** Codex route: the `x-codex-*` usage-window headers, sent on every answer. */
+  codexUsage?: FakeCodexUsage;
+  /** Codex route: answer 429 `usage_limit_reached` (the exhausted window's headers at 100%). */
+  codexUsageLimit?: FakeCodexUsageLimit;
   /** Overrides the default message (403 defaults to a disabled-organization message). */
   errorMessage?: string;
   /** Sent as `retry-after` (seconds). */
@@ -149,8 +221,12 @@ export interface FakeRequestRecord {
   /** Empty when the fake runs with `recordBodies: false`. */
   rawBody: Buffer;
   json?: unknown;
-  /** `x-api-key`, else the `Authorization: Bearer` token. */
+  /** `x-api-key`, else Azure's `api-key`, else the `Authorization: Bearer` token. */
   credential: string | undefined;
+  /** The API the route belongs to; undefined for an unknown route. */
+  surface?: FakeSurface;
+  /** Azure deployment-shaped routes: the deployment named in the path. */
+  deployment?: string;
   /** True when the client went away before the response completed. */
   aborted: boolean;
   /** Epoch milliseconds. */
@@ -198,7 +274,12 @@ export function fakeInputTokensFor(body: Buffer | string): number {
 
 const EMPTY_BODY = Buffer.alloc(0);
 const NO_SCENARIO: FakeScenario = {};
-const DEFAULT_ENDPOINTS: readonly FakeEndpoint[] = ['messages'];
+const DEFAULT_ENDPOINTS: readonly FakeEndpoint[] = [
+  'messages',
+  'chat_completions',
+  'responses',
+  'codex_responses',
+];
 const DEFAULT_MODEL = 'claude-sonnet-4-6';
 const JSON_CHUNK_SIZE = 12;
 
@@ -216,6 +297,16 @@ interface Exchange {
   serverDestroyed: boolean;
   timer?: NodeJS.Timeout;
   wake?: () => void;
+}
+
+/**
+ * What the Codex route asks about a bearer token when `useCodexAuth` is set
+ * (`FakeOpenAIAuth` in fake-openai-auth.ts implements it).
+ */
+export interface CodexTokenAuthority {
+  checkAccessToken(
+    token: string,
+  ): { valid: true; accountId: string } | { valid: false; reason: 'expired' | 'unknown' };
 }
 
 interface Waiter {
@@ -251,6 +342,7 @@ export class FakeUpstream {
   private seq = 0;
   private closing = false;
   private lastAborted: FakeRequestRecord | undefined;
+  private codexAuthority: CodexTokenAuthority | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -301,9 +393,10 @@ export class FakeUpstream {
   }
 
   /**
-   * Script one credential (x-api-key or Bearer token). A single scenario applies to every
-   * matching request of that credential; an array is consumed one per request and, once used
-   * up, the credential falls back to the global queue and default. Replaces earlier routing.
+   * Script one credential (x-api-key, Azure api-key, or Bearer token). A single scenario
+   * applies to every matching request of that credential; an array is consumed one per request
+   * and, once used up, the credential falls back to the global queue and default. Replaces
+   * earlier routing.
    */
   forCredential(credential: string, scenario: FakeScenario | readonly FakeScenario[]): this {
     this.credentialRoutes.set(
@@ -313,8 +406,18 @@ export class FakeUpstream {
     return this;
   }
 
+  /**
+   * Codex route: accept only access tokens this authority issued, unexpired, for the
+   * `chatgpt-account-id` sent (401 `token_expired` otherwise); `undefined` accepts any token.
+   */
+  useCodexAuth(authority: CodexTokenAuthority | undefined): this {
+    this.codexAuthority = authority;
+    return this;
+  }
+
   /** Clears scripting, records and counters (in-flight requests keep running). */
   reset(): void {
+    this.codexAuthority = undefined;
     this.queue = [];
     this.defaultScenario = undefined;
     this.credentialRoutes.clear();
@@ -434,26 +537,26 @@ export class FakeUpstream {
       record.json = json;
     }
 
+    const openAIRoute = openAIRouteOf(record.method, record.path, record.headers);
+    if (openAIRoute !== undefined) {
+      record.surface = openAIRoute.surface;
+      record.deployment = openAIRoute.deployment;
+      await this.respondOpenAI(res, exchange, openAIRoute, body, jsonError ? undefined : json);
+      return;
+    }
     const endpoint = endpointOf(record.method, record.path);
     if (endpoint === undefined) {
-      this.sendError(res, exchange, 404, {}, 'not_found_error', `Not found: ${record.path}`);
+      if (isOpenAIFamilyPath(record.path)) {
+        const error = { status: 404, code: null, message: `Not found: ${record.path}` };
+        this.sendJson(res, exchange, 404, {}, openAIErrorBody('openai', error, undefined));
+      } else {
+        this.sendError(res, exchange, 404, {}, 'not_found_error', `Not found: ${record.path}`);
+      }
       return;
     }
+    record.surface = 'anthropic';
     const scenario = this.resolveScenario(endpoint, record.credential) ?? NO_SCENARIO;
-
-    if (scenario.delayFirstByteMs !== undefined && scenario.delayFirstByteMs > 0) {
-      await this.sleep(exchange, scenario.delayFirstByteMs);
-      if (exchange.closed) return;
-    }
-    if (scenario.holdFirstByte !== undefined) {
-      await this.hold(exchange, scenario.holdFirstByte);
-      if (exchange.closed) return;
-    }
-    if (scenario.destroyImmediately === true) {
-      exchange.serverDestroyed = true;
-      res.destroy();
-      return;
-    }
+    if (!(await this.waitToAnswer(res, exchange, scenario))) return;
 
     const headers = this.baseHeaders(exchange, scenario);
     if (scenario.status !== undefined && scenario.status >= 400) {
@@ -482,6 +585,306 @@ export class FakeUpstream {
         await this.answerMessages(res, exchange, headers, scenario, body, json);
         return;
     }
+  }
+
+  /**
+   * Applies the scenario's first-byte delay, gate and `destroyImmediately`; false when the
+   * exchange is over (the client left or the socket was destroyed).
+   */
+  private async waitToAnswer(
+    res: ServerResponse,
+    exchange: Exchange,
+    scenario: FakeScenario,
+  ): Promise<boolean> {
+    if (scenario.delayFirstByteMs !== undefined && scenario.delayFirstByteMs > 0) {
+      await this.sleep(exchange, scenario.delayFirstByteMs);
+      if (exchange.closed) return false;
+    }
+    if (scenario.holdFirstByte !== undefined) {
+      await this.hold(exchange, scenario.holdFirstByte);
+      if (exchange.closed) return false;
+    }
+    if (scenario.destroyImmediately === true) {
+      exchange.serverDestroyed = true;
+      res.destroy();
+      return false;
+    }
+    return true;
+  }
+
+  private async respondOpenAI(
+    res: ServerResponse,
+    exchange: Exchange,
+    route: OpenAIRoute,
+    body: Buffer,
+    json: unknown,
+  ): Promise<void> {
+    const { record } = exchange;
+    // Requests the real service refuses whatever the scenario: no scenario is consumed.
+    const refusal = this.refuseOpenAIRequest(route, record, json);
+    if (refusal !== undefined) {
+      const headers = this.openAIHeaders(exchange, NO_SCENARIO, route);
+      this.sendJson(res, exchange, refusal.status, headers, refusal.body);
+      return;
+    }
+    const scenario = this.resolveScenario(route.endpoint, record.credential) ?? NO_SCENARIO;
+    if (!(await this.waitToAnswer(res, exchange, scenario))) return;
+
+    if (scenario.status !== undefined && scenario.status >= 400) {
+      const error: OpenAIErrorSpec = {
+        status: scenario.status,
+        type: scenario.errorType,
+        code: scenario.errorCode,
+        message: scenario.errorMessage,
+      };
+      const headers = this.openAIHeaders(exchange, scenario, route);
+      const payload = openAIErrorBody(route.surface, error, record.credential);
+      this.sendJson(res, exchange, scenario.status, headers, payload);
+      return;
+    }
+    if (route.surface === 'codex' && scenario.codexUsageLimit !== undefined) {
+      const limit = scenario.codexUsageLimit;
+      const usage = codexUsageForLimit(limit, scenario.codexUsage);
+      const headers = this.openAIHeaders(exchange, scenario, route, usage);
+      this.sendJson(res, exchange, 429, headers, codexUsageLimitBody(limit, Date.now()));
+      return;
+    }
+
+    const headers = this.openAIHeaders(exchange, scenario, route);
+    if (route.endpoint === 'models') {
+      this.answerOpenAIModels(res, exchange, headers, route);
+      return;
+    }
+    await this.answerOpenAIGeneration(
+      res,
+      exchange,
+      headers,
+      scenario,
+      route,
+      body,
+      json as object,
+    );
+  }
+
+  /** A refusal the real service gives before looking at anything else, or undefined. */
+  private refuseOpenAIRequest(
+    route: OpenAIRoute,
+    record: FakeRequestRecord,
+    json: unknown,
+  ): { status: number; body: unknown } | undefined {
+    const { surface } = route;
+    const error = (status: number, spec: Omit<OpenAIErrorSpec, 'status'> = {}) => ({
+      status,
+      body: openAIErrorBody(surface, { status, ...spec }, record.credential),
+    });
+    // Azure's deployment-shaped data plane needs api-version; without it: 404 Resource not found.
+    if (route.deployment !== undefined && !new URLSearchParams(record.search).has('api-version')) {
+      return error(404);
+    }
+    if (record.credential === undefined) {
+      return surface === 'openai'
+        ? error(401, {
+            code: null,
+            message:
+              "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+          })
+        : error(401);
+    }
+    if (surface === 'codex') {
+      const refusal = this.refuseCodexRequest(record, json, error);
+      if (refusal !== undefined) return refusal;
+    }
+    if (route.endpoint !== 'models' && (typeof json !== 'object' || json === null)) {
+      return error(400, {
+        code: null,
+        message: 'We could not parse the JSON body of your request.',
+      });
+    }
+    return undefined;
+  }
+
+  /**
+   * The Codex backend's checks. The 401 and 400 texts for a missing account header or a token
+   * the authority does not know are this fake's own; the 401 for an expired token and the 400
+   * `detail` bodies follow what the live backend answers (see fake-openai.ts).
+   */
+  private refuseCodexRequest(
+    record: FakeRequestRecord,
+    json: unknown,
+    error: (
+      status: number,
+      spec?: Omit<OpenAIErrorSpec, 'status'>,
+    ) => { status: number; body: unknown },
+  ): { status: number; body: unknown } | undefined {
+    const accountId = record.headers['chatgpt-account-id'];
+    if (typeof accountId !== 'string' || accountId === '') {
+      return error(400, { code: null, message: 'Missing chatgpt-account-id header.' });
+    }
+    if (this.codexAuthority !== undefined && record.credential !== undefined) {
+      const check = this.codexAuthority.checkAccessToken(record.credential);
+      if (!check.valid && check.reason === 'expired') return error(401);
+      if (!check.valid) {
+        return error(401, { code: 'invalid_token', message: 'Invalid authentication token.' });
+      }
+      if (check.accountId !== accountId) {
+        return error(403, {
+          code: 'account_mismatch',
+          type: 'invalid_request_error',
+          message: 'The chatgpt-account-id does not match the access token.',
+        });
+      }
+    }
+    if (typeof json !== 'object' || json === null) return undefined;
+    const request = json as Record<string, unknown>;
+    const detail = (text: string) => ({ status: 400, body: { detail: text } });
+    if (typeof request.instructions !== 'string' || request.instructions === '') {
+      return detail(CODEX_INSTRUCTIONS_REQUIRED);
+    }
+    if (request.store !== false) return detail(CODEX_STORE_REQUIRED);
+    if (request.stream !== true) return detail(CODEX_STREAM_REQUIRED);
+    return undefined;
+  }
+
+  private openAIHeaders(
+    exchange: Exchange,
+    scenario: FakeScenario,
+    route: OpenAIRoute,
+    codexUsage?: FakeCodexUsage,
+  ): Record<string, string> {
+    const { record, seq } = exchange;
+    const headers: Record<string, string> = { 'x-request-id': `req_fake_${seq}` };
+    switch (route.surface) {
+      case 'openai': {
+        headers['openai-version'] = '2020-10-01';
+        headers['openai-processing-ms'] = '1';
+        // The API names the organization and project that were billed.
+        for (const name of ['openai-organization', 'openai-project']) {
+          const value = record.headers[name];
+          if (typeof value === 'string') headers[name] = value;
+        }
+        Object.assign(headers, openAIRateLimitHeaders(scenario.rateLimit ?? {}));
+        break;
+      }
+      case 'azure':
+        headers['apim-request-id'] = fakeUuid(`apim-${seq}`);
+        if (scenario.rateLimit !== undefined) {
+          Object.assign(headers, openAIRateLimitHeaders(scenario.rateLimit));
+        }
+        break;
+      case 'codex':
+        Object.assign(
+          headers,
+          codexUsageHeaders(codexUsage ?? scenario.codexUsage ?? {}, Date.now()),
+        );
+        break;
+    }
+    if (scenario.retryAfterSeconds !== undefined) {
+      headers['retry-after'] = String(scenario.retryAfterSeconds);
+    }
+    for (const [name, value] of Object.entries(scenario.headers ?? {})) {
+      headers[name.toLowerCase()] = value;
+    }
+    return headers;
+  }
+
+  private answerOpenAIModels(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+    route: OpenAIRoute,
+  ): void {
+    if (route.modelId === undefined) {
+      this.sendJson(res, exchange, 200, headers, openAIModelsPayload());
+      return;
+    }
+    const model = FAKE_OPENAI_MODELS.find((candidate) => candidate.id === route.modelId);
+    if (model !== undefined) {
+      this.sendJson(res, exchange, 200, headers, modelToWire(model));
+      return;
+    }
+    const error = {
+      status: 404,
+      message: `The model '${route.modelId}' does not exist`,
+      param: 'model',
+    };
+    const payload = openAIErrorBody(route.surface, error, exchange.record.credential);
+    this.sendJson(res, exchange, 404, headers, payload);
+  }
+
+  private async answerOpenAIGeneration(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+    scenario: FakeScenario,
+    route: OpenAIRoute,
+    body: Buffer,
+    request: object,
+  ): Promise<void> {
+    const fields = request as Record<string, unknown>;
+    const reply = scenario.reply ?? {};
+    const content = reply.content ?? defaultContent(scenario.events);
+    const blocks = content.map((block, index) => openAIBlockOf(block, index, exchange.seq));
+    let chars = 0;
+    let reasoningChars = 0;
+    for (const block of blocks) {
+      if (block.kind === 'tool') {
+        chars += block.name.length + block.argumentChunks.join('').length;
+      } else {
+        const length = block.parts.join('').length;
+        chars += length;
+        if (block.kind === 'reasoning') reasoningChars += length;
+      }
+    }
+    const reasoning =
+      reply.usage?.reasoningTokens ?? (reasoningChars > 0 ? Math.ceil(reasoningChars / 4) : 0);
+    const requestModel = typeof fields.model === 'string' ? fields.model : undefined;
+    const input: OpenAIRenderInput = {
+      seq: exchange.seq,
+      model: reply.model ?? requestModel ?? route.deployment ?? DEFAULT_OPENAI_MODEL,
+      blocks,
+      usage: {
+        input: reply.usage?.inputTokens ?? fakeInputTokensFor(body),
+        cacheRead: reply.usage?.cacheReadTokens ?? 0,
+        output: reply.usage?.outputTokens ?? Math.max(1, Math.ceil(chars / 4), reasoning),
+        reasoning,
+      },
+      stop: openAIStopOf(reply.stopReason, blocks),
+      createdAt: Math.floor(Date.now() / 1000),
+      request: fields,
+      id: reply.id,
+    };
+    const chat = route.endpoint === 'chat_completions';
+    if (fields.stream !== true) {
+      const payload = chat ? chatCompletionPayload(input) : responsePayload(input);
+      this.sendReplyJson(res, exchange, headers, scenario, JSON.stringify(payload));
+      return;
+    }
+    const events = chat ? chatCompletionChunks(input) : responseEvents(input);
+    const errorEvent: StreamErrorEvent = chat
+      ? (type, message) => chatStreamErrorLine(type, message)
+      : (type, message, afterEvents) => responseStreamErrorEvent(type, message, afterEvents);
+    await this.writeStream(res, exchange, headers, scenario, events, errorEvent);
+  }
+
+  /** A JSON reply; with `cutAfterEvents`, the headers and half the body, then a reset. */
+  private sendReplyJson(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+    scenario: FakeScenario,
+    payload: string,
+  ): void {
+    if (scenario.cutAfterEvents === undefined) {
+      this.sendRaw(res, exchange, 200, headers, 'application/json', payload);
+      return;
+    }
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(payload)),
+    });
+    exchange.record.status = 200;
+    this.writeThenDestroy(res, exchange, payload.slice(0, Math.floor(payload.length / 2)));
   }
 
   private resolveScenario(
@@ -617,18 +1020,7 @@ export class FakeUpstream {
       message.content = blocks.map((block) => block.final);
       message.stop_reason = stopReason;
       message.usage = wireUsage(usage.output);
-      const payload = JSON.stringify(message);
-      if (scenario.cutAfterEvents === undefined) {
-        this.sendRaw(res, exchange, 200, headers, 'application/json', payload);
-        return;
-      }
-      res.writeHead(200, {
-        ...headers,
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(payload)),
-      });
-      exchange.record.status = 200;
-      this.writeThenDestroy(res, exchange, payload.slice(0, Math.floor(payload.length / 2)));
+      this.sendReplyJson(res, exchange, headers, scenario, JSON.stringify(message));
       return;
     }
 
@@ -672,15 +1064,16 @@ export class FakeUpstream {
     headers: Record<string, string>,
     scenario: FakeScenario,
     allEvents: string[],
+    errorEvent: StreamErrorEvent = anthropicStreamError,
   ): Promise<void> {
     let events = allEvents;
     if (scenario.streamError) {
-      const { afterEvents, type = 'overloaded_error', message } = scenario.streamError;
-      const error = {
-        type: 'error',
-        error: { type, message: message ?? errorMessageForType(type) },
-      };
-      events = events.slice(0, Math.max(0, afterEvents)).concat(sse('error', error));
+      const anthropic = errorEvent === anthropicStreamError;
+      const { afterEvents } = scenario.streamError;
+      const type = scenario.streamError.type ?? (anthropic ? 'overloaded_error' : 'server_error');
+      const message = scenario.streamError.message ?? errorMessageForType(type);
+      const kept = Math.max(0, afterEvents);
+      events = events.slice(0, kept).concat(errorEvent(type, message, kept));
     }
     const cut = scenario.cutAfterEvents !== undefined;
     if (cut) events = events.slice(0, Math.max(0, scenario.cutAfterEvents ?? 0));
@@ -813,6 +1206,58 @@ export class FakeUpstream {
   }
 }
 
+/** Builds the mid-stream error written after `afterEvents` events, in the route's format. */
+type StreamErrorEvent = (type: string, message: string, afterEvents: number) => string;
+
+const anthropicStreamError: StreamErrorEvent = (type, message) =>
+  sse('error', { type: 'error', error: { type, message } });
+
+/** A scripted reply block in the form the OpenAI renderers take. */
+function openAIBlockOf(block: FakeContentBlock, index: number, seq: number): OpenAIBlock {
+  switch (block.type) {
+    case 'text':
+      return { kind: 'text', parts: splitWords(block.text) };
+    case 'thinking':
+      // OpenAI's reasoning item carries an opaque encrypted_content where Claude has a signature.
+      return {
+        kind: 'reasoning',
+        parts: splitWords(block.thinking),
+        encryptedContent:
+          block.signature ??
+          Buffer.from(`fake-encrypted-reasoning-${seq}-${index}`).toString('base64'),
+      };
+    case 'tool_use': {
+      const json = JSON.stringify(block.input);
+      return {
+        kind: 'tool',
+        callId: block.id ?? `call_fake${seq}_${index}`,
+        name: block.name,
+        argumentChunks: block.partialJson ?? chunkString(json, JSON_CHUNK_SIZE),
+      };
+    }
+  }
+}
+
+function openAIStopOf(
+  stop: FakeStopReason | undefined,
+  blocks: readonly OpenAIBlock[],
+): OpenAIStop {
+  switch (stop) {
+    case undefined:
+      return blocks.some((block) => block.kind === 'tool') ? 'tool_calls' : 'stop';
+    case 'max_tokens':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+      return 'content_filter';
+    case 'end_turn':
+    case 'stop_sequence':
+    case 'pause_turn':
+      return 'stop';
+  }
+}
+
 const PING_EVENT = sse('ping', { type: 'ping' });
 const MESSAGE_STOP_EVENT = sse('message_stop', { type: 'message_stop' });
 
@@ -835,7 +1280,9 @@ function takeFirst(queue: FakeScenario[], endpoint: FakeEndpoint): FakeScenario 
   return index === -1 ? undefined : queue.splice(index, 1)[0];
 }
 
-function endpointOf(method: string, path: string): FakeEndpoint | undefined {
+type AnthropicEndpoint = 'messages' | 'count_tokens' | 'models';
+
+function endpointOf(method: string, path: string): AnthropicEndpoint | undefined {
   if (method === 'POST' && path === '/v1/messages') return 'messages';
   if (method === 'POST' && path === '/v1/messages/count_tokens') return 'count_tokens';
   if (method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
@@ -847,6 +1294,8 @@ function endpointOf(method: string, path: string): FakeEndpoint | undefined {
 function credentialOf(headers: IncomingHttpHeaders): string | undefined {
   const apiKey = headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
+  const azureKey = headers['api-key'];
+  if (typeof azureKey === 'string' && azureKey !== '') return azureKey;
   const authorization = headers.authorization;
   if (authorization !== undefined && /^bearer /i.test(authorization)) {
     return authorization.slice(7).trim();

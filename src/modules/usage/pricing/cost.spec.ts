@@ -1,5 +1,5 @@
 import { computeCostMicros, estimateCostMicros, estimateInputTokens } from './cost';
-import { ModelPrice } from './price-table';
+import { ModelPrice, PriceTable } from './price-table';
 import { emptyUsage, TokenUsage } from './token-usage';
 
 const MTOK = 1_000_000; // pico$ per token for $1 / MTok
@@ -112,6 +112,52 @@ describe(computeCostMicros.name, () => {
   it('should throw when the multiplier is negative or not finite', () => {
     expect(() => computeCostMicros(mixed, sonnet4, -1)).toThrow(RangeError);
     expect(() => computeCostMicros(mixed, sonnet4, Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe(`${computeCostMicros.name} with the bundled OpenAI prices`, () => {
+  const bundled = PriceTable.bundled();
+  const priceOf = (model: string): ModelPrice => bundled.lookup(model)!.price;
+
+  /**
+   * OpenAI's usage as TokenUsage (token-usage.ts): `prompt_tokens` includes the cached tokens,
+   * which go to cacheReadTokens, the rest to inputTokens; `completion_tokens` already includes
+   * the reasoning tokens, which OpenAI bills as output.
+   */
+  function fromOpenAI(prompt: number, cached: number, completion: number): TokenUsage {
+    return usage({
+      inputTokens: prompt - cached,
+      cacheReadTokens: cached,
+      outputTokens: completion,
+    });
+  }
+
+  it('should bill uncached input, cached input and output at their own gpt-5 rates', () => {
+    // 6000 x $1.25 + 4000 x $0.125 + 2000 x $10 (1500 of them reasoning) per MTok
+    // = $0.0075 + $0.0005 + $0.02 = $0.028.
+    expect(computeCostMicros(fromOpenAI(10_000, 4000, 2000), priceOf('gpt-5'))).toBe(28_000);
+  });
+
+  it('should bill gpt-5-nano and codex-mini-latest at their own rates, not gpt-5 by prefix', () => {
+    // 9000 x $0.05 + 1000 x $0.005 + 1000 x $0.40 = $0.00045 + $0.000005 + $0.0004.
+    expect(
+      computeCostMicros(fromOpenAI(10_000, 1000, 1000), priceOf('gpt-5-nano-2025-08-07')),
+    ).toBe(855);
+    // 8000 x $1.50 + 2000 x $0.375 + 1000 x $6 = $0.012 + $0.00075 + $0.006.
+    expect(computeCostMicros(fromOpenAI(10_000, 2000, 1000), priceOf('codex-mini-latest'))).toBe(
+      18_750,
+    );
+  });
+
+  it('should bill every token of a gpt-5.4 request at the long-context rates past 272k', () => {
+    // Under: 200k x $2.50 + 50k x $0.25 + 10k x $15 = $0.50 + $0.0125 + $0.15.
+    expect(computeCostMicros(fromOpenAI(250_000, 50_000, 10_000), priceOf('gpt-5.4'))).toBe(
+      662_500,
+    );
+    // Over: 200k x $5 + 100k x $0.50 + 10k x $22.50 = $1.00 + $0.05 + $0.225.
+    expect(computeCostMicros(fromOpenAI(300_000, 100_000, 10_000), priceOf('gpt-5.4'))).toBe(
+      1_275_000,
+    );
   });
 });
 

@@ -356,6 +356,49 @@ describe(PriceTable.name, () => {
       expect(bundled.lookup('claude-sonnet-4-6')!.price.longContext).toBeUndefined();
     });
 
+    it.each<[string, string, number, number, number]>([
+      // model as sent, table key, input, cached input, output ($ / MTok; OpenAI, Standard tier)
+      ['gpt-5-2025-08-07', 'gpt-5', 1.25, 0.125, 10],
+      ['gpt-5-mini-2025-08-07', 'gpt-5-mini', 0.25, 0.025, 2],
+      ['gpt-5-nano-2025-08-07', 'gpt-5-nano', 0.05, 0.005, 0.4],
+      ['gpt-5-codex', 'gpt-5-codex', 1.25, 0.125, 10],
+      ['gpt-5-pro-2025-10-06', 'gpt-5-pro', 15, 15, 120],
+      ['gpt-5.1-2025-11-13', 'gpt-5.1', 1.25, 0.125, 10],
+      ['gpt-5.1-chat-latest', 'gpt-5.1', 1.25, 0.125, 10],
+      ['gpt-5.1-codex-max', 'gpt-5.1-codex-max', 1.25, 0.125, 10],
+      ['gpt-5.1-codex-mini', 'gpt-5.1-codex-mini', 0.25, 0.025, 2],
+      ['gpt-5.2-codex', 'gpt-5.2-codex', 1.75, 0.175, 14],
+      ['gpt-5.3-codex', 'gpt-5.3-codex', 1.75, 0.175, 14],
+      ['gpt-5.4-mini-2026-03-17', 'gpt-5.4-mini', 0.75, 0.075, 4.5],
+      ['gpt-5.5', 'gpt-5.5', 5, 0.5, 30],
+      ['gpt-4.1-nano-2025-04-14', 'gpt-4.1-nano', 0.1, 0.025, 0.4],
+      ['gpt-4o-2024-05-13', 'gpt-4o-2024-05-13', 5, 5, 15],
+      ['gpt-4o-2024-11-20', 'gpt-4o', 2.5, 1.25, 10],
+      ['gpt-4o-mini-2024-07-18', 'gpt-4o-mini', 0.15, 0.075, 0.6],
+      ['o3-2025-04-16', 'o3', 2, 0.5, 8],
+      ['o3-mini-2025-01-31', 'o3-mini', 1.1, 0.55, 4.4],
+      ['o3-pro-2025-06-10', 'o3-pro', 20, 20, 80],
+      ['o4-mini-2025-04-16', 'o4-mini', 1.1, 0.275, 4.4],
+      ['codex-mini-latest', 'codex-mini-latest', 1.5, 0.375, 6],
+    ])('should price %s as %s with its cached-input rate', (model, key, input, cached, output) => {
+      const found = bundled.lookup(model)!;
+      expect(found.matchedModel).toBe(key);
+      expect([found.price.input, found.price.cacheRead, found.price.output]).toEqual(
+        [input, cached, output].map((d) => Math.round(d * MTOK)),
+      );
+    });
+
+    it('should carry the 272k tier for gpt-5.4 and gpt-5.5 but not for gpt-5', () => {
+      expect(bundled.lookup('gpt-5.4')!.price.longContext).toMatchObject({
+        thresholdTokens: 272_000,
+        input: 5 * MTOK,
+        cacheRead: 0.5 * MTOK,
+        output: 22.5 * MTOK,
+      });
+      expect(bundled.lookup('gpt-5.5-2026-04-23')!.price.longContext?.output).toBe(45 * MTOK);
+      expect(bundled.lookup('gpt-5')!.price.longContext).toBeUndefined();
+    });
+
     it('should carry Gemini 2.5 Pro with its 200k tier and OpenAI models when loaded', () => {
       expect(bundled.lookup('gemini-2.5-pro')!.price.longContext?.input).toBe(2.5 * MTOK);
       expect(bundled.lookup('gpt-4o-2024-08-06')!.price.cacheRead).toBe(1.25 * MTOK);
