@@ -254,13 +254,10 @@ function describeCredentials(account: AccountResponseDto): string {
   return '';
 }
 
-/** `5h 42% (resets 2025-06-01T17:00:00.000Z), weekly 13%`. */
+/** `5h 42%, weekly 13%`; `-` when the account's responses reported no window. */
 function describeUsage(account: AccountResponseDto): string {
-  return account.usageWindows
-    .map(
-      (w) => `${w.name} ${w.usedPercent}%${w.resetsAt === null ? '' : ` (resets ${w.resetsAt})`}`,
-    )
-    .join(', ');
+  if (account.usageWindows.length === 0) return '-';
+  return account.usageWindows.map((w) => `${w.name} ${w.usedPercent}%`).join(', ');
 }
 
 function printAccount(account: AccountResponseDto): void {
@@ -276,7 +273,6 @@ function printAccount(account: AccountResponseDto): void {
   if (account.concurrencyLimit !== null) write(`  concurrency: ${account.concurrencyLimit}`);
   write(`  enabled:     ${account.enabled ? 'yes' : 'no'}`);
   write(`  routable:    ${account.routable ? 'yes' : `no: ${account.notRoutableBecause ?? ''}`}`);
-  if (account.usageWindows.length > 0) write(`  usage:       ${describeUsage(account)}`);
 }
 
 function table(rows: string[][]): string {
@@ -375,7 +371,7 @@ export function registerAccountsCommands(
         }
         write(
           table([
-            ['ID', 'NAME', 'TYPE', 'PRIORITY', 'WEIGHT', 'ENABLED', 'HEALTH'],
+            ['ID', 'NAME', 'TYPE', 'PRIORITY', 'WEIGHT', 'ENABLED', 'USAGE', 'HEALTH'],
             ...items.map((a) => [
               a.id,
               a.name,
@@ -383,6 +379,7 @@ export function registerAccountsCommands(
               String(a.priority),
               String(a.weight),
               a.enabled ? 'yes' : 'no',
+              describeUsage(a),
               a.routable ? 'ok' : (a.notRoutableBecause ?? 'not routable'),
             ]),
           ]),

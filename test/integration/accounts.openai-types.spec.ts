@@ -515,6 +515,34 @@ describe('switchyard accounts add (OpenAI-family types)', () => {
     });
   });
 
+  it('should list the usage windows an account last reported', async () => {
+    await cli(
+      'add',
+      '--name',
+      'cli-codex-usage',
+      '--type',
+      'codex-oauth',
+      '--access-token',
+      'opaque-token',
+      '--account-id',
+      'ws-2',
+    );
+    const id = (await app.get(AccountsService).resolve('cli-codex-usage')).id;
+    app
+      .get(AccountHealthService)
+      .observeResponse(await app.get(AccountsService).routableAccount(id), {
+        'x-codex-primary-used-percent': '42',
+        'x-codex-primary-window-minutes': '300',
+        'x-codex-primary-reset-after-seconds': '600',
+      });
+    out.length = 0;
+    expect(await cli('list')).toBe(0);
+    const lines = out.join('').split('\n');
+    expect(lines[0]).toMatch(/ENABLED\s+USAGE\s+HEALTH/);
+    expect(lines.find((l) => l.includes('cli-codex-usage'))).toMatch(/yes\s+5h 42%\s+ok/);
+    expect(lines.find((l) => l.includes('cli-openai'))).toMatch(/yes\s+-\s+ok/);
+  });
+
   it('should exit 1 with the reason when the flags do not fit the type', async () => {
     expect(await cli('add', '--name', 'x', '--type', 'openai')).toBe(1);
     expect(err.join('')).toContain(
