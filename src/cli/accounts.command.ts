@@ -80,6 +80,7 @@ function credentialFlags(): { field: CredentialField; help: string }[] {
 function flagPlaceholder(field: CredentialField): string {
   if (field.kind === 'timestamp') return '<date>';
   if (field.kind === 'enum') return `<${(field.values ?? []).join('|')}>`;
+  if (field.kind === 'map') return '<pairs>';
   return `<${flagOf(field.name).split('-').pop() ?? 'value'}>`;
 }
 
@@ -97,12 +98,13 @@ function integer(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-function parseModelMap(value: string): Record<string, string> {
+/** `a=b, c=d` → `{ a: 'b', c: 'd' }`, for a flag that takes pairs. */
+function parsePairs(value: string, flag: string): Record<string, string> {
   const mapping: Record<string, string> = {};
   for (const pair of list(value)) {
     const i = pair.indexOf('=');
     if (i <= 0 || i === pair.length - 1) {
-      throw new CliUsageError(`--model-map expects from=to pairs, got ${JSON.stringify(pair)}`);
+      throw new CliUsageError(`${flag} expects from=to pairs, got ${JSON.stringify(pair)}`);
     }
     mapping[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
   }
@@ -170,7 +172,13 @@ export function buildCreateInput(options: AddAccountOptions, stdin?: string): Cr
   // Credential flags given go in (over stdin's); a flag of another type is refused by this
   // type's validation, which names the fields it accepts.
   for (const { field } of credentialFlags()) {
-    if (options[field.name] !== undefined) credentials[field.name] = options[field.name];
+    const value = options[field.name];
+    if (value === undefined) continue;
+    // A map field comes as `model=deployment,…` pairs on the command line.
+    credentials[field.name] =
+      field.kind === 'map' && typeof value === 'string'
+        ? parsePairs(value, flagOf(field.name))
+        : value;
   }
   if (options.apiKeyStdin === true) credentials[STDIN_FIELD] = stdin?.trim();
   const missing = fields.filter((field) => field.required && !credentials[field.name]);
@@ -195,7 +203,7 @@ export function buildCreateInput(options: AddAccountOptions, stdin?: string): Cr
   if (options.weight !== undefined) input.weight = integer(options.weight);
   if (options.concurrency !== undefined) input.concurrencyLimit = integer(options.concurrency);
   if (options.models !== undefined) input.models = list(options.models);
-  if (options.modelMap !== undefined) input.models = parseModelMap(options.modelMap);
+  if (options.modelMap !== undefined) input.models = parsePairs(options.modelMap, '--model-map');
   if (options.proxy !== undefined) input.proxy = options.proxy;
   if (options.disabled === true) input.enabled = false;
   return input;
@@ -234,13 +242,22 @@ function write(line = ''): void {
 function describeCredentials(account: AccountResponseDto): string {
   const c = account.credentials;
   if (!c.readable) return 'cannot be decrypted';
-  if ('apiKeyHint' in c) return `key ${c.apiKeyHint}`;
   if ('accessTokenHint' in c) {
     return `token ${c.accessTokenHint}${c.hasRefreshToken ? ' (+refresh)' : ''}${
-      c.expiresAt === null ? '' : `, expires ${c.expiresAt}`
-    }`;
+      'accountId' in c ? `, account ${c.accountId}` : ''
+    }${c.expiresAt === null ? '' : `, expires ${c.expiresAt}`}`;
   }
+  if ('entraTokenHint' in c && c.entraTokenHint !== null) {
+    return `Entra ID token ${c.entraTokenHint}`;
+  }
+  if ('apiKeyHint' in c && c.apiKeyHint !== null) return `key ${c.apiKeyHint}`;
   return '';
+}
+
+/** `5h 42%, weekly 13%`; `-` when the account's responses reported no window. */
+function describeUsage(account: AccountResponseDto): string {
+  if (account.usageWindows.length === 0) return '-';
+  return account.usageWindows.map((w) => `${w.name} ${w.usedPercent}%`).join(', ');
 }
 
 function printAccount(account: AccountResponseDto): void {
@@ -301,7 +318,7 @@ export function registerAccountsCommands(
     )
     .option(
       '--base-url <url>',
-      "upstream base URL (default: the type's; required for types without one, such as ccr)",
+      "upstream base URL (default: the type's; required for types without one: ccr, azure-openai)",
     )
     .option('--priority <n>', 'lower is preferred (default 50)')
     .option('--weight <n>', 'share among accounts of equal priority (default 1)')
@@ -354,7 +371,7 @@ export function registerAccountsCommands(
         }
         write(
           table([
-            ['ID', 'NAME', 'TYPE', 'PRIORITY', 'WEIGHT', 'ENABLED', 'HEALTH'],
+            ['ID', 'NAME', 'TYPE', 'PRIORITY', 'WEIGHT', 'ENABLED', 'USAGE', 'HEALTH'],
             ...items.map((a) => [
               a.id,
               a.name,
@@ -362,6 +379,7 @@ export function registerAccountsCommands(
               String(a.priority),
               String(a.weight),
               a.enabled ? 'yes' : 'no',
+              describeUsage(a),
               a.routable ? 'ok' : (a.notRoutableBecause ?? 'not routable'),
             ]),
           ]),

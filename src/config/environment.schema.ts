@@ -218,8 +218,21 @@ export class EnvironmentSchema {
   ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
   /**
+   * Default upstream of `openai` accounts. OpenAI-family base URLs are the API root the official
+   * SDKs call `baseURL`, version included (`…/v1`): providers append `/chat/completions` or
+   * `/responses`.
+   */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'OPENAI_BASE_URL must be an http(s) URL' })
+  OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+  /** Default upstream of `codex-oauth` accounts: the ChatGPT backend Codex CLI signs in to. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CODEX_BASE_URL must be an http(s) URL' })
+  CODEX_BASE_URL = 'https://chatgpt.com/backend-api/codex';
+
+  /**
    * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
-   * any subdomain. Empty allows every host. The host of ANTHROPIC_BASE_URL is always allowed.
+   * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL and
+   * CODEX_BASE_URL are always allowed.
    */
   @Transform(emptyToUndefined)
   @IsOptional()

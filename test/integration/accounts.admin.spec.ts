@@ -142,7 +142,14 @@ describe(AccountsController.name, () => {
       const res = await api().get('/admin/api/account-types').expect(200);
       const items = (res.body as { items: Record<string, unknown>[] }).items;
 
-      expect(items.map((item) => item.type)).toEqual(['claude-oauth', 'claude-console', 'ccr']);
+      expect(items.map((item) => item.type)).toEqual([
+        'claude-oauth',
+        'claude-console',
+        'ccr',
+        'openai',
+        'codex-oauth',
+        'azure-openai',
+      ]);
       expect(items[0]).toEqual({
         type: 'claude-oauth',
         platform: 'claude',
@@ -633,8 +640,8 @@ describe('switchyard accounts (CLI)', () => {
       expect(() =>
         buildCreateInput({ name: 'o', type: 'claude-oauth', apiKeyStdin: true }, 'k'),
       ).toThrow('claude-oauth accounts have no API key: --api-key-stdin does not apply');
-      expect(() => buildCreateInput({ name: 'o', type: 'openai', apiKey: 'k' })).toThrow(
-        '--type must be one of claude-oauth, claude-console, ccr',
+      expect(() => buildCreateInput({ name: 'o', type: 'gemini-oauth', apiKey: 'k' })).toThrow(
+        '--type must be one of claude-oauth, claude-console, ccr, openai, codex-oauth, azure-openai',
       );
     });
   });

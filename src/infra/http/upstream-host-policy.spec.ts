@@ -59,7 +59,7 @@ describe(UpstreamHostPolicy.name, () => {
   });
 
   describe(upstreamHostPolicyFrom.name, () => {
-    it('should read the allowlist from the configuration and trust ANTHROPIC_BASE_URL', () => {
+    it('should read the allowlist from the configuration and trust the default base URLs', () => {
       const env = loadEnvironment({
         UPSTREAM_HOST_ALLOWLIST: ' *.relay.example , 127.0.0.1 ',
         ANTHROPIC_BASE_URL: 'http://mirror.internal:8080',
@@ -69,6 +69,9 @@ describe(UpstreamHostPolicy.name, () => {
       expect(policy.refusal('http://127.0.0.1:9', 'baseUrl')).toBeNull();
       expect(policy.refusal('http://mirror.internal:8080', 'baseUrl')).toBeNull();
       expect(policy.refusal('https://api.anthropic.com', 'baseUrl')).toMatch(/not in UPSTREAM/);
+      expect(policy.refusal('https://api.openai.com/v1', 'baseUrl')).toBeNull();
+      expect(policy.refusal('https://chatgpt.com/backend-api/codex', 'baseUrl')).toBeNull();
+      expect(policy.refusal('https://chatgpt.com.evil.example', 'baseUrl')).toMatch(/not in/);
       expect(() => loadEnvironment({ UPSTREAM_HOST_ALLOWLIST: 'https://a.example' })).toThrow(
         /UPSTREAM_HOST_ALLOWLIST must be hostnames/,
       );

@@ -7,8 +7,9 @@ export interface UpstreamHostPolicyOptions {
   /** Plain http:// base URLs and proxies to hosts other than loopback. */
   allowInsecure: boolean;
   /**
-   * Origins named by the operator's own configuration (ANTHROPIC_BASE_URL): always allowed, as
-   * the policy bounds what an admin token can change, not what the operator set up.
+   * Origins named by the operator's own configuration (ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
+   * CODEX_BASE_URL): always allowed, as the policy bounds what an admin token can change, not
+   * what the operator set up.
    */
   trustedOrigins?: string[];
 }
@@ -144,6 +145,10 @@ export function upstreamHostPolicyFrom(config: ConfigService): UpstreamHostPolic
   return new UpstreamHostPolicy({
     allowlist: UpstreamHostPolicy.parseAllowlist(config.env.UPSTREAM_HOST_ALLOWLIST),
     allowInsecure: config.env.ALLOW_INSECURE_UPSTREAMS,
-    trustedOrigins: [new URL(config.env.ANTHROPIC_BASE_URL).origin],
+    trustedOrigins: [
+      config.env.ANTHROPIC_BASE_URL,
+      config.env.OPENAI_BASE_URL,
+      config.env.CODEX_BASE_URL,
+    ].map((url) => new URL(url).origin),
   });
 }

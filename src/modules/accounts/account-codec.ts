@@ -18,6 +18,7 @@ import {
 } from './account.types';
 import type { AccountRecord } from './accounts.repository';
 import { descriptorOf, findDescriptor, isAccountType } from './types/account-types.registry';
+import type { CredentialValue } from './types/credential-fields';
 
 export const UNREADABLE_CREDENTIALS_REASON = 'credentials cannot be decrypted';
 export const UNREADABLE_PROXY_REASON = 'proxy cannot be decrypted';
@@ -36,11 +37,17 @@ export function accountSecretContext(accountId: string, field: 'credentials' | '
  * account is marked unusable). Required fields hold empty values of their kind.
  */
 function placeholderCredentials(type: AccountType): AccountCredentials {
-  const credentials: Record<string, string | number> = { type };
+  const credentials: Record<string, CredentialValue> = { type };
   for (const field of descriptorOf(type).credentialFields) {
     if (!field.required) continue;
     credentials[field.name] =
-      field.kind === 'timestamp' ? 0 : field.kind === 'enum' ? (field.values?.[0] ?? '') : '';
+      field.kind === 'timestamp'
+        ? 0
+        : field.kind === 'enum'
+          ? (field.values?.[0] ?? '')
+          : field.kind === 'map'
+            ? {}
+            : '';
   }
   return credentials as unknown as AccountCredentials;
 }

@@ -11,6 +11,12 @@ export const accountKeys = {
     scope === 'account'
       ? coordinationKeys.accountHealth(accountId)
       : `${coordinationKeys.accountHealth(accountId)}:${scope}`,
+  /**
+   * The latest usage windows an account's responses reported (JSON `{at, windows}`), shared so
+   * every instance's admin API shows them. Not a health scope: no model family is named so.
+   */
+  usageWindows: (accountId: string): string =>
+    `${coordinationKeys.accountHealth(accountId)}:usage-windows`,
   channels: {
     /** Pool reload: accounts or groups changed in SQL. */
     invalidation: coordinationKeys.channels.accountInvalidation,

@@ -9,6 +9,7 @@ import {
   AccountHealthService,
   HEALTH_SCOPES,
   resolveRateLimitScope,
+  USAGE_SHARE_INTERVAL_MS,
 } from './account-health.service';
 import type { AccountPool } from './account-pool.service';
 import { anthropicModelFamily } from './types/anthropic.model-families';
@@ -438,6 +439,108 @@ describe(AccountHealthService.name, () => {
 
       expect(a.health.earliestRecovery([acc], 'claude-opus-4-1')).toBe(T0 + 900_000);
       expect(a.health.earliestRecovery([acc], 'claude-sonnet-4-5')).toBe(T0 + 60_000);
+    });
+  });
+
+  describe('observeResponse', () => {
+    const codex = (id = 'cx-1'): RoutableAccount =>
+      routableAccount({
+        id,
+        platform: 'openai',
+        type: 'codex-oauth',
+        credentials: { type: 'codex-oauth', accessToken: 'at', accountId: 'acct' },
+        statusReason: null,
+      });
+    const codexHeaders = (primary: number, secondary: number): Record<string, string> => ({
+      'x-codex-primary-used-percent': String(primary),
+      'x-codex-primary-window-minutes': '300',
+      'x-codex-primary-reset-at': String((T0 + 3_600_000) / 1000),
+      'x-codex-secondary-used-percent': String(secondary),
+      'x-codex-secondary-window-minutes': '10080',
+      'x-codex-secondary-reset-after-seconds': '86400',
+    });
+
+    it('should keep the windows a Codex response reports and show them on every instance', async () => {
+      const acc = codex();
+      a.health.observeResponse(acc, codexHeaders(12.5, 40));
+
+      const windows = [
+        { name: '5h', usedPercent: 12.5, resetsAt: T0 + 3_600_000, windowMinutes: 300 },
+        { name: 'weekly', usedPercent: 40, resetsAt: T0 + 86_400_000, windowMinutes: 10_080 },
+      ];
+      expect(a.health.localUsageWindows('cx-1')).toEqual(windows);
+      await settle();
+      const b = await instance(store, 'instance-b', [acc]);
+      expect(b.health.localUsageWindows('cx-1')).toEqual([]);
+      expect((await b.health.usageWindows(['cx-1', 'other'])).get('cx-1')).toEqual(windows);
+      expect((await b.health.usageWindows(['other'])).get('other')).toEqual([]);
+      await b.health.onModuleDestroy();
+      await b.coordinator.close();
+    });
+
+    it('should write a burst once, then its last reading when the interval ends', async () => {
+      const setValue = jest.spyOn(a.coordinator, 'setValue');
+      const acc = codex();
+      a.health.observeResponse(acc, codexHeaders(10, 1));
+      a.health.observeResponse(acc, codexHeaders(11, 1));
+      a.health.observeResponse(acc, codexHeaders(12, 1));
+      expect(setValue).toHaveBeenCalledTimes(1);
+
+      jest.advanceTimersByTime(USAGE_SHARE_INTERVAL_MS);
+      expect(setValue).toHaveBeenCalledTimes(2);
+      const [key, value, ttl] = setValue.mock.calls[1] ?? [];
+      expect(key).toBe(accountKeys.usageWindows('cx-1'));
+      expect(JSON.parse(value ?? '{}').windows[0].usedPercent).toBe(12);
+      // Kept until the later window resets (written 10 s after it was read).
+      expect(ttl).toBe(86_400_000 - USAGE_SHARE_INTERVAL_MS);
+    });
+
+    it('should answer the newer of its own and the shared reading', async () => {
+      const acc = codex();
+      const b = await instance(store, 'instance-b', [acc]);
+      b.health.observeResponse(acc, codexHeaders(10, 1));
+      jest.setSystemTime(T0 + 1000);
+      a.health.observeResponse(acc, codexHeaders(30, 2));
+      // a's reading is newer than b's own, and a shared it at once.
+      expect((await b.health.usageWindows(['cx-1'])).get('cx-1')?.[0]?.usedPercent).toBe(30);
+      expect((await a.health.usageWindows(['cx-1'])).get('cx-1')?.[0]?.usedPercent).toBe(30);
+      await b.health.onModuleDestroy();
+      await b.coordinator.close();
+    });
+
+    it('should leave out windows whose reset has passed', () => {
+      a.health.observeResponse(codex(), codexHeaders(99, 50));
+      expect(a.health.localUsageWindows('cx-1', T0 + 3_600_000).map((w) => w.name)).toEqual([
+        'weekly',
+      ]);
+    });
+
+    it('should do nothing when the response reports no window', () => {
+      const setValue = jest.spyOn(a.coordinator, 'setValue');
+      a.health.observeResponse(a.accounts[0], { 'anthropic-ratelimit-requests-remaining': '5' });
+      a.health.observeResponse(codex(), { 'content-type': 'text/event-stream' });
+      expect(setValue).not.toHaveBeenCalled();
+      expect(a.health.localUsageWindows('acc-1')).toEqual([]);
+    });
+
+    it("should read Claude's 5-hour and weekly windows", () => {
+      a.health.observeResponse(a.accounts[0], {
+        'anthropic-ratelimit-unified-5h-utilization': '0.42',
+        'anthropic-ratelimit-unified-5h-reset': String((T0 + 7_200_000) / 1000),
+        'anthropic-ratelimit-unified-7d-utilization': '0.18',
+        'anthropic-ratelimit-unified-7d-reset': String((T0 + 172_800_000) / 1000),
+      });
+      expect(a.health.localUsageWindows('acc-1')).toEqual([
+        { name: '5h', usedPercent: 42, resetsAt: T0 + 7_200_000, windowMinutes: 300 },
+        { name: 'weekly', usedPercent: 18, resetsAt: T0 + 172_800_000, windowMinutes: 10_080 },
+      ]);
+    });
+
+    it('should drop the windows of a deleted account everywhere', async () => {
+      a.health.observeResponse(codex(), codexHeaders(10, 1));
+      await a.health.forget('cx-1');
+      expect(a.health.localUsageWindows('cx-1')).toEqual([]);
+      expect(await a.coordinator.getValue(accountKeys.usageWindows('cx-1'))).toBeNull();
     });
   });
 

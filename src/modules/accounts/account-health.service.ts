@@ -20,6 +20,7 @@ import { accountKeys } from './account-coordination.keys';
 import { AccountHealthEventsRepository } from './account-health-events.repository';
 import { AccountPool } from './account-pool.service';
 import { AccountsRepository } from './accounts.repository';
+import type { ResponseHeaders, UsageWindow } from './types/account-type.descriptor';
 import { accountTypeDescriptors, descriptorOf } from './types/account-types.registry';
 import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 
@@ -54,6 +55,48 @@ export interface AccountHealthOptions {
 }
 
 export const ACCOUNT_HEALTH_OPTIONS = Symbol('ACCOUNT_HEALTH_OPTIONS');
+
+/** The usage windows one response reported, and when. */
+interface ObservedUsage {
+  at: number;
+  windows: UsageWindow[];
+}
+
+/**
+ * An account's usage windows are written to the coordinator at most this often (the last reading
+ * of a burst follows when the interval ends): responses arrive many times a second, and the
+ * admin view needs the latest figure, not every one.
+ */
+export const USAGE_SHARE_INTERVAL_MS = 10_000;
+const USAGE_TTL_MIN_MS = 60_000;
+const USAGE_TTL_DEFAULT_MS = 86_400_000;
+const USAGE_TTL_MAX_MS = 8 * 86_400_000;
+
+function parseUsage(value: string | null): ObservedUsage | null {
+  if (value === null) return null;
+  try {
+    const parsed = JSON.parse(value) as Partial<ObservedUsage>;
+    if (typeof parsed.at !== 'number' || !Array.isArray(parsed.windows)) return null;
+    const windows = parsed.windows.filter(
+      (w): w is UsageWindow =>
+        typeof w === 'object' &&
+        w !== null &&
+        typeof w.name === 'string' &&
+        typeof w.usedPercent === 'number' &&
+        (w.resetsAt === null || typeof w.resetsAt === 'number') &&
+        (w.windowMinutes === null || typeof w.windowMinutes === 'number'),
+    );
+    return { at: parsed.at, windows };
+  } catch {
+    // Written by an incompatible version: ignore it, it expires by itself.
+    return null;
+  }
+}
+
+/** Windows whose reset has passed say nothing about now: they are left out until reported again. */
+function currentWindows(observed: ObservedUsage | null | undefined, now: number): UsageWindow[] {
+  return (observed?.windows ?? []).filter((w) => w.resetsAt === null || w.resetsAt > now);
+}
 
 /** 'account' and every model family of every account type: the scopes a state can have. */
 export const HEALTH_SCOPES: readonly string[] = [
@@ -143,6 +186,12 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
   private writing: Promise<void> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private stopListening: (() => void) | null = null;
+  /** account id → the latest usage windows this instance saw. */
+  private readonly usage = new Map<string, ObservedUsage>();
+  /** account id → when its windows were last written to the coordinator. */
+  private readonly usageSharedAt = new Map<string, number>();
+  /** account id → the pending write of the last reading of a burst. */
+  private readonly usageTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly pool: AccountPool,
@@ -172,6 +221,8 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    for (const timer of this.usageTimers.values()) clearTimeout(timer);
+    this.usageTimers.clear();
     this.stopListening?.();
     this.stopListening = null;
     const unsubscribe = this.unsubscribe;
@@ -399,15 +450,70 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     await this.flush();
   }
 
-  /** Drops an account's time-bound states (after it was deleted). */
+  /**
+   * Keeps the usage windows a response of the account reports (any status), for the admin view.
+   * Synchronous and cheap (a few header reads): the relay calls it on every response. A no-op
+   * for types whose rules read no windows, and for responses that report none. The reading is
+   * shared through the coordinator at most every USAGE_SHARE_INTERVAL_MS per account, off the
+   * response path.
+   */
+  observeResponse(account: RoutableAccount, headers: ResponseHeaders): void {
+    const rules = descriptorOf(account.type).health;
+    if (rules.usageWindows === undefined) return;
+    const now = this.now();
+    const windows = rules.usageWindows(headers, now);
+    if (windows === null || windows.length === 0) return;
+    this.usage.set(account.id, { at: now, windows });
+    this.shareUsage(account.id, now);
+  }
+
+  /** The account's usage windows as this instance last saw them (no I/O). */
+  localUsageWindows(accountId: string, now: number = this.now()): UsageWindow[] {
+    return currentWindows(this.usage.get(accountId), now);
+  }
+
+  /**
+   * The latest usage windows of these accounts, from whichever instance saw the latest response
+   * (this one's memory, else the coordinator). Windows whose reset has passed are left out. A
+   * coordinator failure is logged and this instance's readings are answered.
+   */
+  async usageWindows(accountIds: readonly string[]): Promise<Map<string, UsageWindow[]>> {
+    const result = new Map<string, UsageWindow[]>();
+    if (accountIds.length === 0) return result;
+    let shared: (string | null)[] = [];
+    try {
+      shared = await this.coordinator.getValues(
+        accountIds.map((id) => accountKeys.usageWindows(id)),
+      );
+    } catch (error) {
+      appLogger.warn({ err: error }, 'could not read usage windows from the coordinator');
+    }
+    const now = this.now();
+    accountIds.forEach((id, i) => {
+      const local = this.usage.get(id);
+      const remote = parseUsage(shared[i] ?? null);
+      const latest =
+        remote !== null && (local === undefined || remote.at > local.at) ? remote : local;
+      result.set(id, currentWindows(latest, now));
+    });
+    return result;
+  }
+
+  /** Drops an account's time-bound states and usage windows (after it was deleted). */
   async forget(accountId: string): Promise<void> {
     this.timed.delete(accountId);
+    this.usage.delete(accountId);
+    this.usageSharedAt.delete(accountId);
+    const timer = this.usageTimers.get(accountId);
+    if (timer !== undefined) clearTimeout(timer);
+    this.usageTimers.delete(accountId);
     try {
-      await Promise.all(
-        HEALTH_SCOPES.map((scope) =>
+      await Promise.all([
+        ...HEALTH_SCOPES.map((scope) =>
           this.coordinator.deleteValue(accountKeys.health(accountId, scope)),
         ),
-      );
+        this.coordinator.deleteValue(accountKeys.usageWindows(accountId)),
+      ]);
     } catch (error) {
       // The values expire with their TTL; nothing reads them for an unknown account.
       appLogger.warn({ err: error, accountId }, 'could not clear health of a deleted account');
@@ -554,6 +660,43 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
       appLogger.warn({ err: error, accountId: account.id }, 'could not share an account state');
     }
     return toHealthState(entry);
+  }
+
+  /** Writes the account's latest windows now, or when its share interval ends. */
+  private shareUsage(accountId: string, now: number): void {
+    // A pending write sends whatever is latest when it fires.
+    if (this.usageTimers.has(accountId)) return;
+    const wait = (this.usageSharedAt.get(accountId) ?? -Infinity) + USAGE_SHARE_INTERVAL_MS - now;
+    if (wait <= 0) {
+      this.writeUsage(accountId);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.usageTimers.delete(accountId);
+      this.writeUsage(accountId);
+    }, wait);
+    timer.unref();
+    this.usageTimers.set(accountId, timer);
+  }
+
+  private writeUsage(accountId: string): void {
+    const observed = this.usage.get(accountId);
+    if (observed === undefined) return;
+    const now = this.now();
+    this.usageSharedAt.set(accountId, now);
+    // Kept until the last window resets (a reading says nothing after that), within bounds.
+    const resets = observed.windows
+      .map((w) => w.resetsAt)
+      .filter((at): at is number => at !== null);
+    const ttl =
+      resets.length === 0
+        ? USAGE_TTL_DEFAULT_MS
+        : Math.min(USAGE_TTL_MAX_MS, Math.max(USAGE_TTL_MIN_MS, Math.max(...resets) - now));
+    this.coordinator
+      .setValue(accountKeys.usageWindows(accountId), JSON.stringify(observed), ttl)
+      .catch((error: unknown) => {
+        appLogger.warn({ err: error, accountId }, 'could not share usage windows');
+      });
   }
 
   private onMessage(raw: string): void {

@@ -6,6 +6,7 @@ import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import type {
   AccountCredentials,
   AccountStatus,
+  AccountSubscription,
   AccountType,
   HealthEvent,
   HealthState,
@@ -44,7 +45,9 @@ import type {
   AccountListResponseDto,
   AccountResponseDto,
   HealthEventDto,
+  UsageWindowDto,
 } from './dto/account.response.dto';
+import type { UsageWindow } from './types/account-type.descriptor';
 import { descriptorOf } from './types/account-types.registry';
 
 const PAGE_SIZE_DEFAULT = 50;
@@ -82,6 +85,29 @@ export function describeHealthState(state: Exclude<HealthState, { state: 'ok' }>
   }
 }
 
+function toUsageWindowDto(window: UsageWindow): UsageWindowDto {
+  return {
+    name: window.name,
+    usedPercent: window.usedPercent,
+    resetsAt: iso(window.resetsAt),
+    windowMinutes: window.windowMinutes,
+  };
+}
+
+/**
+ * The subscription facts the credentials carry (Codex's ID token) under those an admin gave:
+ * given fields win one by one. null when there are neither.
+ */
+function withCredentialFacts(
+  type: AccountType,
+  credentials: AccountCredentials,
+  given: AccountSubscription | null,
+): AccountSubscription | null {
+  const derived = descriptorOf(type).subscriptionFromCredentials?.(credentials) ?? null;
+  if (derived === null) return given;
+  return { ...derived, ...(given ?? {}) };
+}
+
 export function toHealthEventDto(event: HealthEvent): HealthEventDto {
   return {
     at: new Date(event.at).toISOString(),
@@ -116,7 +142,11 @@ export class AccountsService {
     const models = parseModels(input.models);
     const proxy = parseProxyUrl(input.proxy);
     this.checkUpstream(type, baseUrl, proxy);
-    const subscription = parseSubscription(type, input.subscription);
+    const subscription = withCredentialFacts(
+      type,
+      credentials,
+      parseSubscription(type, input.subscription),
+    );
     const groupIds = await this.checkGroups(platform, input.groupIds ?? []);
     await this.checkNameFree(name);
 
@@ -165,9 +195,18 @@ export class AccountsService {
       pageSize,
       (page - 1) * pageSize,
     );
-    const groups = await this.accountsRepository.groupIdsByAccount(records.map((r) => r.id));
+    const ids = records.map((r) => r.id);
+    const groups = await this.accountsRepository.groupIdsByAccount(ids);
+    const windows = await this.health.usageWindows(ids);
     return {
-      items: records.map((record) => this.toResponse(record, groups.get(record.id) ?? [])),
+      items: records.map((record) =>
+        this.toResponse(
+          record,
+          groups.get(record.id) ?? [],
+          undefined,
+          windows.get(record.id) ?? [],
+        ),
+      ),
       total,
       page,
       pageSize,
@@ -179,8 +218,9 @@ export class AccountsService {
     const groupIds = (await this.accountsRepository.groupIdsByAccount([id])).get(id) ?? [];
     const account = this.codec.toRoutable(record, groupIds);
     const events = await this.health.history(id, RECENT_EVENTS);
+    const windows = (await this.health.usageWindows([id])).get(id) ?? [];
     return {
-      ...this.toResponse(record, groupIds, account),
+      ...this.toResponse(record, groupIds, account, windows),
       healthStates: this.health.states(account).map((view) => ({
         state: view.state,
         scope: view.scope,
@@ -213,21 +253,20 @@ export class AccountsService {
     const proxy = input.proxy === undefined ? undefined : parseProxyUrl(input.proxy);
     this.checkUpstream(type, input.baseUrl === undefined ? null : baseUrl, proxy ?? null);
     const movedBy = this.credentialsMoveBy(record, type, baseUrl, proxy);
+    let newCredentials: AccountCredentials | null = null;
     if (movedBy !== null) {
       // The stored secrets would go to a new host: only someone who knows them may send them
       // there, so the request must carry them whole (nothing is kept from the stored ones).
-      changes.credentials = this.codec.sealCredentials(
-        id,
-        this.credentialsAgain(type, movedBy, input.credentials),
-      );
-      credentialsReplaced = true;
+      newCredentials = this.credentialsAgain(type, movedBy, input.credentials);
     } else if (input.credentials !== undefined) {
-      const merged: AccountCredentials = mergeCredentials(
+      newCredentials = mergeCredentials(
         type,
         this.codec.openCredentials(record),
         input.credentials,
       );
-      changes.credentials = this.codec.sealCredentials(id, merged);
+    }
+    if (newCredentials !== null) {
+      changes.credentials = this.codec.sealCredentials(id, newCredentials);
       credentialsReplaced = true;
     }
     if (input.baseUrl !== undefined) changes.base_url = baseUrl;
@@ -243,8 +282,19 @@ export class AccountsService {
     this.resealOutdated(record, changes);
     if (input.concurrencyLimit !== undefined) changes.concurrency_limit = input.concurrencyLimit;
     if (input.subscription !== undefined) {
-      const subscription = parseSubscription(type, input.subscription);
+      const given = parseSubscription(type, input.subscription);
+      const subscription =
+        newCredentials === null ? given : withCredentialFacts(type, newCredentials, given);
       changes.subscription = subscription === null ? null : JSON.stringify(subscription);
+    } else if (newCredentials !== null) {
+      // New credentials may carry newer facts (a new ID token's plan): they replace the stored.
+      const derived = descriptorOf(type).subscriptionFromCredentials?.(newCredentials) ?? null;
+      if (derived !== null) {
+        changes.subscription = JSON.stringify({
+          ...(this.codec.subscription(record) ?? {}),
+          ...derived,
+        });
+      }
     }
     const groupIds =
       input.groupIds === undefined ? undefined : await this.checkGroups(platform, input.groupIds);
@@ -326,6 +376,7 @@ export class AccountsService {
     record: AccountRecord,
     groupIds: string[],
     account: RoutableAccount = this.codec.toRoutable(record, groupIds),
+    usageWindows: UsageWindow[] = this.health.localUsageWindows(record.id),
   ): AccountResponseDto {
     const credentials = this.codec.openCredentials(record);
     const proxy = this.codec.openProxy(record);
@@ -359,6 +410,7 @@ export class AccountsService {
       updatedAt: new Date(record.updated_at).toISOString(),
       routable: why === null,
       notRoutableBecause: why,
+      usageWindows: usageWindows.map(toUsageWindowDto),
     };
   }
 
@@ -383,6 +435,11 @@ export class AccountsService {
         AccountsExceptionCode.INVALID_BASE_URL,
         `${type} accounts have no default upstream: baseUrl is required`,
       );
+    }
+    const problem =
+      baseUrl === null ? null : (descriptorOf(type).baseUrlProblem?.(baseUrl) ?? null);
+    if (problem !== null) {
+      throw new AccountsException(AccountsExceptionCode.INVALID_BASE_URL, problem);
     }
     return baseUrl;
   }

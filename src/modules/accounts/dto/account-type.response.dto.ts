@@ -8,8 +8,11 @@ export class CredentialFieldDto {
   required!: boolean;
   /** Encrypted at rest, shown only as a hint: a form should use a password input. */
   secret!: boolean;
-  /** 'timestamp': epoch milliseconds or an ISO 8601 date; 'enum': one of `values`. */
-  kind!: 'string' | 'timestamp' | 'enum';
+  /**
+   * 'timestamp': epoch milliseconds or an ISO 8601 date; 'enum': one of `values`; 'map': an
+   * object of strings to strings (e.g. model → Azure deployment).
+   */
+  kind!: 'string' | 'timestamp' | 'enum' | 'map';
   values?: string[];
   description!: string;
 }

@@ -8,6 +8,17 @@ import type {
 } from '../account.types';
 import type { CredentialsSummary } from '../account-masking';
 
+/** One usage window of a subscription account, as its latest response reported it. */
+export class UsageWindowDto {
+  /** '5h', 'weekly', or the window's length ('1d', '90m') when it is neither. */
+  name!: string;
+  /** 0–100. */
+  usedPercent!: number;
+  /** When the window resets; null when the upstream did not say. */
+  resetsAt!: string | null;
+  windowMinutes!: number | null;
+}
+
 /** An account as the admin API shows it: no secret, only hints. Times are ISO 8601. */
 export class AccountResponseDto {
   id!: string;
@@ -38,6 +49,11 @@ export class AccountResponseDto {
   routable!: boolean;
   /** Why it may not: disabled, unschedulable, auth failed, blocked, cooling, rate limited. */
   notRoutableBecause!: string | null;
+  /**
+   * The usage windows (Claude's and Codex's 5-hour and weekly limits) its latest response
+   * reported; empty when none did or every one has reset since.
+   */
+  usageWindows!: UsageWindowDto[];
 }
 
 export class HealthStateDto {

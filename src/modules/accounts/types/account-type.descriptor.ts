@@ -1,19 +1,39 @@
 import type { Platform } from 'src/common/platform';
 import type { EnvironmentSchema } from 'src/config/environment.schema';
+import type { AccountSubscription } from '../account.types';
 
 /** Response headers as Node gives them (lower-case names). */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** The relay provider (wire family) that serves an account type; see relay/providers/. */
-export type ProviderId = 'anthropic';
+export type ProviderId = 'anthropic' | 'openai' | 'codex' | 'azure-openai';
+
+/**
+ * One usage window a subscription upstream reports on its responses (Claude's 5-hour and weekly
+ * limits, Codex's primary and secondary windows): how much of it is spent, and when it resets.
+ */
+export interface UsageWindow {
+  /** '5h', 'weekly', or the window's length ('1d', '90m') when it is neither. */
+  name: string;
+  /** 0–100 (may pass 100 when the upstream lets a request overrun). */
+  usedPercent: number;
+  /** Epoch ms; null when the upstream did not say. */
+  resetsAt: number | null;
+  /** The window's length; null when the upstream did not say. */
+  windowMinutes: number | null;
+}
 
 /**
  * How an account type's upstream says it is limited, banned or unauthorised. Pure readings of a
  * response; no I/O, no clock but the `now` passed in.
  */
 export interface HealthRules {
-  /** When a 429'd account may be used again (epoch ms), or null when the response does not say. */
-  rateLimitReset(headers: ResponseHeaders, now: number): number | null;
+  /**
+   * When a 429'd account may be used again (epoch ms), or null when the response does not say.
+   * `bodyText` is the error body (or its first part), for upstreams that put the reset there
+   * (Codex's usage-limit error); rules that read only headers ignore it.
+   */
+  rateLimitReset(headers: ResponseHeaders, now: number, bodyText?: string): number | null;
   /** 'account', or a model family when the upstream names a per-family limit. */
   rateLimitScope(headers: ResponseHeaders): string;
   /** The organisation or account behind the credentials is disabled or banned (final). */
@@ -22,6 +42,11 @@ export interface HealthRules {
   blockedReason(bodyText: string): string;
   /** The credentials were refused (a refresh may help where the type has a refresher). */
   isAuthFailed(status: number, bodyText: string): boolean;
+  /**
+   * The usage windows a response reports (any status), or null when it reports none. Cheap: it
+   * runs on every response of the type (AccountHealthService.observeResponse).
+   */
+  usageWindows?(headers: ResponseHeaders, now: number): UsageWindow[] | null;
 }
 
 /** One credential field as the admin API and UI describe it. */
@@ -31,7 +56,11 @@ export interface CredentialField {
   required: boolean;
   /** Secret fields are encrypted at rest and only ever shown masked. */
   secret: boolean;
-  kind: 'string' | 'timestamp' | 'enum';
+  /**
+   * 'timestamp': epoch ms or ISO 8601, stored as epoch ms; 'map': an object of non-empty strings
+   * (`{ "gpt-4o": "prod-4o" }`), never secret.
+   */
+  kind: 'string' | 'timestamp' | 'enum' | 'map';
   /** For kind 'enum'. */
   values?: readonly string[];
   description: string;
@@ -98,6 +127,16 @@ export interface AccountTypeDescriptor<
   modelFamily(model: string): string;
   /** Whether accounts of this type carry subscription facts (plan, email, organisation). */
   readonly supportsSubscription: boolean;
+  /**
+   * Subscription facts the credentials themselves carry (Codex's ID token names the plan and the
+   * email), used where an admin gave none; facts the admin gives win field by field.
+   */
+  subscriptionFromCredentials?(credentials: C): AccountSubscription | null;
+  /**
+   * Why a base URL cannot be this type's (e.g. an Azure endpoint given with the path the
+   * provider adds), or null when it can. Runs on create and update, after the generic checks.
+   */
+  baseUrlProblem?(baseUrl: string): string | null;
   readonly testRequest: TestRequest;
   /** Whether a CredentialRefresher (oauth module) renews this type's credentials. */
   readonly hasRefresher: boolean;

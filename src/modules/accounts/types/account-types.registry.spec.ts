@@ -8,22 +8,55 @@ import {
   type AccountType,
 } from './account-types.registry';
 
+/** A JWT whose payload is `claims` (unsigned: only the claims are read). */
+function jwt(claims: Record<string, unknown>): string {
+  return `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+}
+
 /** A valid value of a field of any kind; secrets carry a marker the summary must not show. */
-function sampleValue(field: CredentialField): string | number {
+function sampleValue(field: CredentialField): string | number | Record<string, string> {
   switch (field.kind) {
     case 'timestamp':
       return 1_900_000_000_000;
     case 'enum':
       return field.values?.[0] ?? '';
+    case 'map':
+      return { 'gpt-4.1-mini': 'mini-deployment' };
     case 'string':
+      // Fields whose values are checked beyond their kind get a valid one.
+      if (field.name === 'idToken') return jwt({ note: 'SECRET-0123456789' });
+      if (field.name === 'apiVersion') return '2024-10-21';
       return field.secret ? `sk-test-${field.name}-SECRET-0123456789` : `${field.name}-value`;
   }
+}
+
+/** Fields a type accepts but not all together (Azure takes a key or a token, not both). */
+const ALTERNATIVES: Record<string, readonly string[]> = { 'azure-openai': ['entraToken'] };
+
+/** One valid credentials object of a type, with every field it can take at once. */
+function sampleInput(
+  descriptor: ReturnType<typeof accountTypeDescriptors>[number],
+  without?: CredentialField,
+): Record<string, unknown> {
+  const skipped = ALTERNATIVES[descriptor.type] ?? [];
+  return Object.fromEntries(
+    descriptor.credentialFields
+      .filter((f) => f !== without && !skipped.includes(f.name))
+      .map((f) => [f.name, sampleValue(f)]),
+  );
 }
 
 describe('account types registry', () => {
   describe('ACCOUNT_TYPES', () => {
     it('should list the registered types in registry order', () => {
-      expect(ACCOUNT_TYPES).toEqual(['claude-oauth', 'claude-console', 'ccr']);
+      expect(ACCOUNT_TYPES).toEqual([
+        'claude-oauth',
+        'claude-console',
+        'ccr',
+        'openai',
+        'codex-oauth',
+        'azure-openai',
+      ]);
     });
   });
 
@@ -33,7 +66,9 @@ describe('account types registry', () => {
     });
 
     it('should throw when the type is not registered', () => {
-      expect(() => descriptorOf('openai' as AccountType)).toThrow('unknown account type openai');
+      expect(() => descriptorOf('gemini-oauth' as AccountType)).toThrow(
+        'unknown account type gemini-oauth',
+      );
     });
   });
 
@@ -60,29 +95,26 @@ describe('account types registry', () => {
       });
 
       it('should parse credentials made of its fields into exactly those fields', () => {
-        const input = Object.fromEntries(
-          descriptor.credentialFields.map((field) => [field.name, sampleValue(field)]),
-        );
+        const input = sampleInput(descriptor);
         expect(descriptor.parseCredentials(input)).toEqual({ type: descriptor.type, ...input });
       });
 
       it('should refuse credentials that miss a required field', () => {
         for (const field of descriptor.credentialFields.filter((f) => f.required)) {
-          const input = Object.fromEntries(
-            descriptor.credentialFields
-              .filter((f) => f !== field)
-              .map((f) => [f.name, sampleValue(f)]),
-          );
-          expect(() => descriptor.parseCredentials(input)).toThrow(
+          expect(() => descriptor.parseCredentials(sampleInput(descriptor, field))).toThrow(
             `credentials.${field.name} is required for ${descriptor.type} accounts`,
           );
         }
       });
 
+      it('should refuse a field it does not have, naming the ones it has', () => {
+        expect(() =>
+          descriptor.parseCredentials({ ...sampleInput(descriptor), bogusField: 'x' }),
+        ).toThrow(`unexpected: bogusField`);
+      });
+
       it('should describe credentials without showing a secret', () => {
-        const input = Object.fromEntries(
-          descriptor.credentialFields.map((field) => [field.name, sampleValue(field)]),
-        );
+        const input = sampleInput(descriptor);
         const summary = descriptor.describeCredentials(descriptor.parseCredentials(input));
         expect(summary).toMatchObject({ type: descriptor.type, readable: true });
         expect(JSON.stringify(summary)).not.toContain('SECRET');
@@ -102,26 +134,50 @@ describe('account types registry', () => {
     },
   );
 
-  describe('the Anthropic types', () => {
-    it('should default to ANTHROPIC_BASE_URL except ccr, which must name its relay', () => {
+  describe('every type', () => {
+    it('should default to its provider base URL except ccr and azure-openai, which name their own', () => {
       expect(ACCOUNT_TYPES.map((type) => [type, descriptorOf(type).defaultBaseUrlSetting])).toEqual(
         [
           ['claude-oauth', 'ANTHROPIC_BASE_URL'],
           ['claude-console', 'ANTHROPIC_BASE_URL'],
           ['ccr', null],
+          ['openai', 'OPENAI_BASE_URL'],
+          ['codex-oauth', 'CODEX_BASE_URL'],
+          ['azure-openai', null],
         ],
       );
     });
 
-    it('should give subscription facts and a refresher to claude-oauth only', () => {
+    it('should serve the OpenAI types on the openai platform through their own providers', () => {
+      expect(
+        ACCOUNT_TYPES.map((type) => [
+          type,
+          descriptorOf(type).platform,
+          descriptorOf(type).provider,
+        ]),
+      ).toEqual([
+        ['claude-oauth', 'claude', 'anthropic'],
+        ['claude-console', 'claude', 'anthropic'],
+        ['ccr', 'claude', 'anthropic'],
+        ['openai', 'openai', 'openai'],
+        ['codex-oauth', 'openai', 'codex'],
+        ['azure-openai', 'openai', 'azure-openai'],
+      ]);
+    });
+
+    it('should give subscription facts to the OAuth types and a refresher to claude-oauth', () => {
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).supportsSubscription)).toEqual([
         'claude-oauth',
+        'codex-oauth',
       ]);
+      // codex-oauth joins when its refresher (oauth/codex) is registered.
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).hasRefresher)).toEqual([
         'claude-oauth',
       ]);
     });
+  });
 
+  describe('the Anthropic types', () => {
     it('should test with a one-token Messages request to claude-haiku-4-5 by default', () => {
       const test = descriptorOf('claude-console').testRequest;
       expect(test.defaultModel).toBe('claude-haiku-4-5');

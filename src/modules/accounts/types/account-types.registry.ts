@@ -1,13 +1,23 @@
 import type { AccountTypeDescriptor } from './account-type.descriptor';
+import { azureOpenAIDescriptor } from './azure-openai';
 import { ccrDescriptor } from './ccr';
 import { claudeConsoleDescriptor } from './claude-console';
 import { claudeOAuthDescriptor } from './claude-oauth';
+import { codexOAuthDescriptor } from './codex-oauth';
+import { openAIDescriptor } from './openai';
 
 /**
  * Every account type Switchyard serves, one line each. AccountType, AccountCredentials and the
  * credentials summary union are derived from this list, so a new type needs nothing else here.
  */
-const DESCRIPTORS = [claudeOAuthDescriptor, claudeConsoleDescriptor, ccrDescriptor] as const;
+const DESCRIPTORS = [
+  claudeOAuthDescriptor,
+  claudeConsoleDescriptor,
+  ccrDescriptor,
+  openAIDescriptor,
+  codexOAuthDescriptor,
+  azureOpenAIDescriptor,
+] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];
 type CredentialsOf<D> = D extends AccountTypeDescriptor<infer C, infer _S> ? C : never;

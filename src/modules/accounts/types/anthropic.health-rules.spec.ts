@@ -1,5 +1,6 @@
 import {
   anthropicHealthRules,
+  anthropicUsageWindows,
   blockedReason,
   isBlockedResponse,
   parseRateLimitReset,
@@ -228,6 +229,38 @@ describe('anthropic health rules', () => {
 
     it('should not count other statuses as auth failures', () => {
       expect(anthropicHealthRules.isAuthFailed(403, error('permission_error', 'no'))).toBe(false);
+    });
+  });
+
+  describe(anthropicUsageWindows.name, () => {
+    it('should read the 5-hour and weekly utilisation as percentages with their resets', () => {
+      const fiveHour = NOW + 3600_000;
+      expect(
+        anthropicUsageWindows({
+          'anthropic-ratelimit-unified-5h-utilization': '0.4231',
+          'anthropic-ratelimit-unified-5h-reset': seconds(fiveHour),
+          'anthropic-ratelimit-unified-5h-status': 'allowed',
+          'anthropic-ratelimit-unified-7d-utilization': '1',
+          'anthropic-ratelimit-unified-7d-status': 'rejected',
+        }),
+      ).toEqual([
+        {
+          name: '5h',
+          usedPercent: 42.31,
+          resetsAt: Math.floor(fiveHour / 1000) * 1000,
+          windowMinutes: 300,
+        },
+        { name: 'weekly', usedPercent: 100, resetsAt: null, windowMinutes: 10_080 },
+      ]);
+    });
+
+    it('should report nothing for API-key responses, which carry no unified headers', () => {
+      expect(
+        anthropicUsageWindows({
+          'anthropic-ratelimit-requests-remaining': '49',
+          'anthropic-ratelimit-unified-5h-utilization': 'high',
+        }),
+      ).toBeNull();
     });
   });
 });

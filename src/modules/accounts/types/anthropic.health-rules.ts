@@ -1,5 +1,15 @@
-import type { HealthRules, ResponseHeaders } from './account-type.descriptor';
+import type { HealthRules, ResponseHeaders, UsageWindow } from './account-type.descriptor';
 import type { AnthropicModelFamily } from './anthropic.model-families';
+import {
+  decimal,
+  epochSeconds,
+  errorMessage,
+  header,
+  isoDate,
+  latestFuture,
+  oneLine,
+  retryAfter,
+} from './health-readings';
 
 /**
  * Pure readings of Anthropic responses for the health machine, shared by every account type that
@@ -7,48 +17,8 @@ import type { AnthropicModelFamily } from './anthropic.model-families';
  * refusal means the account is banned. No I/O, no clock.
  */
 
-function header(headers: ResponseHeaders, name: string): string | undefined {
-  const value = headers[name] ?? findCaseInsensitive(headers, name);
-  const first = Array.isArray(value) ? value[0] : value;
-  const trimmed = first?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-
-function findCaseInsensitive(
-  headers: ResponseHeaders,
-  name: string,
-): string | string[] | undefined {
-  // Node lower-cases incoming header names; this only serves callers that build their own maps.
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return value;
-  }
-  return undefined;
-}
-
-function epochSeconds(value: string | undefined): number | null {
-  if (value === undefined || !/^\d+(\.\d+)?$/.test(value)) return null;
-  return Math.round(Number(value) * 1000);
-}
-
-function isoDate(value: string | undefined): number | null {
-  if (value === undefined) return null;
-  const parsed = Date.parse(value);
-  return Number.isFinite(parsed) ? parsed : null;
-}
-
-function retryAfter(value: string | undefined, now: number): number | null {
-  if (value === undefined) return null;
-  if (/^\d+(\.\d+)?$/.test(value)) return now + Math.ceil(Number(value) * 1000);
-  return isoDate(value);
-}
-
 const WINDOW_STATUS = /^anthropic-ratelimit-unified-(.+)-status$/;
 const TOKEN_BUCKETS = ['requests', 'tokens', 'input-tokens', 'output-tokens'] as const;
-
-function latest(values: (number | null)[], now: number): number | null {
-  const future = values.filter((v): v is number => v !== null && v > now);
-  return future.length === 0 ? null : Math.max(...future);
-}
 
 /**
  * When a 429'd account may be used again (epoch ms), or null when the response does not say.
@@ -77,7 +47,7 @@ export function parseRateLimitReset(headers: ResponseHeaders, now: number): numb
       epochSeconds(header(headers, `anthropic-ratelimit-unified-${match[1]}-reset`)),
     );
   }
-  const windows = latest(rejectedWindows, now);
+  const windows = latestFuture(rejectedWindows, now);
   if (windows !== null) return windows;
 
   const after = retryAfter(header(headers, 'retry-after'), now);
@@ -90,7 +60,7 @@ export function parseRateLimitReset(headers: ResponseHeaders, now: number): numb
     all.push(reset);
     if (header(headers, `anthropic-ratelimit-${bucket}-remaining`) === '0') exhausted.push(reset);
   }
-  return latest(exhausted, now) ?? latest(all, now);
+  return latestFuture(exhausted, now) ?? latestFuture(all, now);
 }
 
 /**
@@ -122,28 +92,6 @@ const BLOCKED_PATTERNS: RegExp[] = [
 ];
 const BLOCKED_ON_403: RegExp[] = [/\bbanned\b/i, /\bsuspended\b/i];
 
-const MAX_INSPECTED = 4096;
-
-function errorMessage(bodyText: string): string {
-  const text = bodyText.slice(0, MAX_INSPECTED);
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null) {
-      const error = (parsed as { error?: unknown; message?: unknown }).error;
-      if (typeof error === 'string') return error;
-      if (typeof error === 'object' && error !== null) {
-        const message = (error as { message?: unknown }).message;
-        if (typeof message === 'string') return message;
-      }
-      const message = (parsed as { message?: unknown }).message;
-      if (typeof message === 'string') return message;
-    }
-  } catch {
-    // Not JSON (an HTML error page, a proxy's plain text): inspect the text itself.
-  }
-  return text;
-}
-
 export function isBlockedResponse(status: number, bodyText: string): boolean {
   if (status !== 400 && status !== 401 && status !== 403) return false;
   const message = errorMessage(bodyText);
@@ -153,7 +101,33 @@ export function isBlockedResponse(status: number, bodyText: string): boolean {
 
 /** The upstream's own words for a blocked account, shortened and single-line, for the history. */
 export function blockedReason(bodyText: string): string {
-  return errorMessage(bodyText).replace(/\s+/g, ' ').trim().slice(0, 200);
+  return oneLine(errorMessage(bodyText));
+}
+
+/** The subscription windows Claude reports, by header infix. */
+const UNIFIED_WINDOWS = [
+  { infix: '5h', name: '5h', windowMinutes: 300 },
+  { infix: '7d', name: 'weekly', windowMinutes: 10_080 },
+] as const;
+
+/**
+ * The 5-hour and weekly windows of a subscription (OAuth) account:
+ * `anthropic-ratelimit-unified-{5h,7d}-utilization` (a fraction, 0–1) and `-reset` (epoch
+ * seconds). API-key accounts get none of these headers: null.
+ */
+export function anthropicUsageWindows(headers: ResponseHeaders): UsageWindow[] | null {
+  let windows: UsageWindow[] | null = null;
+  for (const { infix, name, windowMinutes } of UNIFIED_WINDOWS) {
+    const used = decimal(header(headers, `anthropic-ratelimit-unified-${infix}-utilization`));
+    if (used === null) continue;
+    (windows ??= []).push({
+      name,
+      usedPercent: Math.round(used * 10_000) / 100,
+      resetsAt: epochSeconds(header(headers, `anthropic-ratelimit-unified-${infix}-reset`)),
+      windowMinutes,
+    });
+  }
+  return windows;
 }
 
 /**
@@ -166,4 +140,5 @@ export const anthropicHealthRules: HealthRules = {
   isBlocked: isBlockedResponse,
   blockedReason,
   isAuthFailed: (status, bodyText) => status === 401 && !isBlockedResponse(status, bodyText),
+  usageWindows: anthropicUsageWindows,
 };

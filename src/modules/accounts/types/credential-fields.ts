@@ -71,7 +71,44 @@ export function parseTimestamp(value: unknown, field: string): number {
   throw credentialsError(`${field} must be epoch milliseconds or an ISO 8601 date`);
 }
 
-function fieldValue(field: CredentialField, value: unknown, type: string): string | number {
+const MAX_MAP_ENTRIES = 200;
+const MAX_MAP_STRING = 256;
+
+/** A map of non-empty, single-line strings to non-empty, single-line strings. */
+function mapValue(value: unknown, field: string): Record<string, string> {
+  if (!isPlainObject(value)) {
+    throw credentialsError(`credentials.${field} must be an object of names to names`);
+  }
+  const entries = Object.entries(value);
+  if (entries.length > MAX_MAP_ENTRIES) {
+    throw credentialsError(`credentials.${field} holds at most ${MAX_MAP_ENTRIES} entries`);
+  }
+  const map: Record<string, string> = {};
+  for (const [rawKey, rawValue] of entries) {
+    const key = rawKey.trim();
+    if (key === '' || key.length > MAX_MAP_STRING || hasControlCharacter(key)) {
+      throw credentialsError(
+        `credentials.${field} keys must be 1-${MAX_MAP_STRING} characters without control characters`,
+      );
+    }
+    if (typeof rawValue !== 'string' || rawValue.trim() === '') {
+      throw credentialsError(`credentials.${field}["${key}"] must be a non-empty string`);
+    }
+    const entry = rawValue.trim();
+    if (entry.length > MAX_MAP_STRING || hasControlCharacter(entry)) {
+      throw credentialsError(
+        `credentials.${field}["${key}"] must be at most ${MAX_MAP_STRING} characters without control characters`,
+      );
+    }
+    map[key] = entry;
+  }
+  return map;
+}
+
+/** What one credential field holds once parsed. */
+export type CredentialValue = string | number | Record<string, string>;
+
+function fieldValue(field: CredentialField, value: unknown, type: string): CredentialValue {
   switch (field.kind) {
     case 'timestamp':
       return parseTimestamp(value, `credentials.${field.name}`);
@@ -82,6 +119,8 @@ function fieldValue(field: CredentialField, value: unknown, type: string): strin
       }
       return value;
     }
+    case 'map':
+      return mapValue(value, field.name);
     case 'string':
       return field.secret
         ? secretValue(value, field.name, type)
@@ -100,7 +139,7 @@ export function parseCredentialFields(
   type: string,
   fields: readonly CredentialField[],
   input: unknown,
-): TypedCredentials & Record<string, string | number> {
+): TypedCredentials & Record<string, CredentialValue> {
   if (!isPlainObject(input)) {
     throw credentialsError(`credentials must be an object for ${type} accounts`);
   }
@@ -115,7 +154,7 @@ export function parseCredentialFields(
   if (input.type !== undefined && input.type !== type) {
     throw credentialsError(`credentials.type must be ${type} (the account's type)`);
   }
-  const credentials: TypedCredentials & Record<string, string | number> = { type };
+  const credentials: TypedCredentials & Record<string, CredentialValue> = { type };
   for (const field of fields) {
     const value = input[field.name];
     if (value === undefined || value === null) {

@@ -76,7 +76,8 @@ export interface BuiltRequest {
 
 function credentialOf(account: RoutableAccount): string {
   const credentials = account.credentials;
-  return credentials.type === 'claude-oauth' ? credentials.accessToken : credentials.apiKey;
+  // OAuth types hold a token, the rest a key (an Entra-token Azure account has none: '').
+  return 'accessToken' in credentials ? credentials.accessToken : (credentials.apiKey ?? '');
 }
 
 /**
