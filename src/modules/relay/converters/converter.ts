@@ -9,6 +9,12 @@ export interface ConversionInput {
   /** The model name the client asked for, echoed back where the client's format names one. */
   requestedModel: string;
   stream: boolean;
+  /**
+   * The upstream answers only with an event stream (the Codex backend requires `stream: true`):
+   * the converter asks for a stream whatever the client asked, and its `response()` accepts the
+   * provider's whole stream body as well as a JSON one.
+   */
+  upstreamStreamsOnly?: boolean;
   operation: RelayOperation;
   /** Switchyard's request id, for response ids the client's format requires (`chatcmpl-…`). */
   requestId: string;
@@ -32,7 +38,11 @@ export interface StreamConversion {
 export interface Conversion {
   /** The provider request body. */
   readonly body: Buffer;
-  /** A provider's non-stream success body (JSON) → the client's body. */
+  /**
+   * A provider's non-stream success body (JSON) → the client's body. With `upstreamStreamsOnly`,
+   * the provider's whole event stream (read to its end) instead, for a client that asked for one
+   * body.
+   */
   response(providerBody: Buffer): Buffer;
   /** A fresh transform for a provider stream (one per attempt that streams). */
   stream(): StreamConversion;

@@ -1,4 +1,10 @@
 import type { ConversionInput } from 'src/modules/relay/converters/converter';
+import {
+  ChatRefusal,
+  chatRefusal,
+  checkChatFields,
+  commonChatRefusals,
+} from 'src/modules/relay/converters/shared/chat-request-checks';
 import { OpenAIRequestException } from 'src/modules/relay/dialects/openai/openai-error';
 
 /**
@@ -176,7 +182,7 @@ export function toAnthropicRequest(input: ConversionInput): ChatRequestPlan {
   if (input.operation !== 'generate') {
     fail(null, 'Chat Completions has no token-counting operation', 'unsupported_value');
   }
-  checkFields(body, input.stream);
+  checkChatFields(body, input.stream, KNOWN_FIELDS, REFUSALS);
 
   const { system, turns } = convertMessages(body.messages);
   const clientTools = convertTools(body.tools);
@@ -240,123 +246,21 @@ export function anthropicMaxTokens(body: Json): number {
 
 // ---- top-level fields ------------------------------------------------------------------------
 
-/** A parameter Claude cannot honour: refused unless it holds its neutral value. */
-interface Refusal {
-  param: string;
-  neutral: (value: unknown) => boolean;
-  reason: string;
-  code: string;
-}
-
-const never = (): boolean => false;
-
-const REFUSALS: readonly Refusal[] = [
-  {
-    param: 'n',
-    neutral: (v) => v === 1,
-    reason: 'Claude models return one choice; only n = 1 is supported',
-    code: 'unsupported_value',
-  },
-  {
-    param: 'logprobs',
-    neutral: (v) => v === false,
-    reason: 'Claude models do not return log probabilities',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'top_logprobs',
-    neutral: (v) => v === 0,
-    reason: 'Claude models do not return log probabilities',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'presence_penalty',
-    neutral: (v) => v === 0,
-    reason: 'Claude models have no repetition penalties; only 0 is accepted',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'frequency_penalty',
-    neutral: (v) => v === 0,
-    reason: 'Claude models have no repetition penalties; only 0 is accepted',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'logit_bias',
-    neutral: (v) => isObject(v) && Object.keys(v).length === 0,
-    reason: 'Claude models do not accept token biases',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'audio',
-    neutral: never,
-    reason: 'Claude models do not produce audio',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'modalities',
-    neutral: (v) => Array.isArray(v) && v.every((m) => m === 'text'),
-    reason: "Claude models produce text only; only ['text'] is supported",
-    code: 'unsupported_value',
-  },
-  {
-    param: 'prediction',
-    neutral: never,
-    reason: 'Claude models do not support predicted outputs',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'web_search_options',
-    neutral: never,
-    reason: 'web search is not available through Chat Completions on Claude models',
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'functions',
-    neutral: never,
-    reason: "the deprecated functions API is not supported; use 'tools'",
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'function_call',
-    neutral: never,
-    reason: "the deprecated functions API is not supported; use 'tool_choice'",
-    code: 'unsupported_parameter',
-  },
-  {
-    param: 'verbosity',
-    neutral: (v) => v === 'medium',
-    reason: "Claude models have no verbosity setting; only 'medium' (the default) is accepted",
-    code: 'unsupported_value',
-  },
-  {
-    param: 'moderation',
-    neutral: never,
-    reason: 'OpenAI moderation is not available on Claude models',
-    code: 'unsupported_parameter',
-  },
+/** What Claude cannot honour besides what no converted upstream can. */
+const REFUSALS: readonly ChatRefusal[] = [
+  ...commonChatRefusals('Claude models'),
+  chatRefusal(
+    'web_search_options',
+    'web search is not available through Chat Completions on Claude models',
+  ),
+  chatRefusal(
+    'verbosity',
+    "Claude models have no verbosity setting; only 'medium' (the default) is accepted",
+    'unsupported_value',
+    (v) => v === 'medium',
+  ),
+  chatRefusal('moderation', 'OpenAI moderation is not available on Claude models'),
 ];
-
-function checkFields(body: Json, stream: boolean): void {
-  for (const key of Object.keys(body)) {
-    if (!KNOWN_FIELDS.has(key)) fail(key, `unknown parameter '${key}'`, 'unknown_parameter');
-  }
-  for (const { param, neutral, reason, code } of REFUSALS) {
-    const value = body[param];
-    if (given(value) && !neutral(value)) fail(param, `${reason} (got ${quote(value)})`, code);
-  }
-  const options = body.stream_options;
-  if (given(options)) {
-    if (!stream) fail('stream_options', 'only allowed when stream is true', 'invalid_value');
-    if (!isObject(options)) fail('stream_options', 'must be an object', 'invalid_type');
-    if (given(options.include_usage) && typeof options.include_usage !== 'boolean') {
-      fail('stream_options.include_usage', 'must be a boolean', 'invalid_type');
-    }
-  }
-  if (given(body.parallel_tool_calls) && typeof body.parallel_tool_calls !== 'boolean') {
-    fail('parallel_tool_calls', 'must be a boolean', 'invalid_type');
-  }
-}
 
 function stopSequences(value: unknown): string[] | undefined {
   if (!given(value)) return undefined;
