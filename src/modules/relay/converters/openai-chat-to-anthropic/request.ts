@@ -13,26 +13,25 @@ import {
   withCache,
 } from 'src/modules/relay/converters/shared/anthropic-content';
 import {
+  anthropicRequest,
+  requireGenerate,
+} from 'src/modules/relay/converters/shared/anthropic-request';
+import {
   ADAPTIVE_THINKING_MAX_TOKENS,
   DEFAULT_MAX_TOKENS,
   MIN_THINKING_BUDGET,
+  OutputCap,
   ReasoningEffort,
   THINKING_BUDGETS,
   ThinkingPlan,
   effortPlan,
-  endUser,
-  nucleus,
   resolveLimits,
-  samplingTemperature,
-  thinkingActive,
 } from 'src/modules/relay/converters/shared/anthropic-sampling';
 import {
   JSON_OBJECT_INSTRUCTION,
   JSON_SCHEMA_TOOL,
   ToolChoiceRequest,
-  anthropicToolChoice,
   functionTool,
-  textFormatPlan,
 } from 'src/modules/relay/converters/shared/anthropic-tools';
 import {
   Json,
@@ -150,53 +149,29 @@ export interface ChatRequestPlan {
 
 /** Converts one Chat Completions request; throws OpenAIRequestException for what Claude cannot do. */
 export function toAnthropicRequest(input: ConversionInput): ChatRequestPlan {
+  requireGenerate(input, 'Chat Completions');
   const body = input.body;
-  if (input.operation !== 'generate') {
-    fail(null, 'Chat Completions has no token-counting operation', 'unsupported_value');
-  }
   checkChatFields(body, input.stream);
 
   const { system, turns } = convertMessages(body.messages);
-  const clientTools = convertTools(body.tools);
-  const thinking = resolveThinking(body);
-  const reasoning = thinkingActive(thinking) ? REASONING : null;
-  const limits = chatLimits(body, thinking);
-
-  const format = textFormatPlan(
-    body.response_format,
-    'response_format',
-    (spec) => [spec.json_schema, 'response_format.json_schema'],
-    reasoning,
-    clientTools,
-    anthropicToolChoice(
-      chatToolChoice(body.tool_choice),
-      clientTools?.map((tool) => String(tool.name)),
-      body.parallel_tool_calls === false,
-      reasoning,
-    ),
-  );
-  if (format.instruction !== null) system.push(format.instruction);
-
-  const out: Json = { model: input.upstreamModel, max_tokens: limits.maxTokens };
-  if (system.length > 0) out.system = system;
-  out.messages = turns;
-  if (format.tools !== undefined && format.tools.length > 0) out.tools = format.tools;
-  if (format.toolChoice !== undefined) out.tool_choice = format.toolChoice;
-  const stop = stopSequences(body.stop);
-  if (stop !== undefined) out.stop_sequences = stop;
-  const temperature = samplingTemperature(body.temperature, reasoning);
-  if (temperature !== undefined) out.temperature = temperature;
-  const topP = nucleus(body.top_p, reasoning);
-  if (topP !== undefined) out.top_p = topP;
-  if (limits.thinking !== undefined) out.thinking = limits.thinking;
-  const userId = endUser(body);
-  if (userId !== undefined) out.metadata = { user_id: userId };
-  if (input.stream) out.stream = true;
+  const request = anthropicRequest(input, {
+    reasoningParam: REASONING,
+    system,
+    turns,
+    tools: convertTools(body.tools),
+    toolChoice: chatToolChoice(body.tool_choice),
+    thinking: resolveThinking(body),
+    ...chatCap(body),
+    format: body.response_format,
+    formatParam: 'response_format',
+    schemaOf: (format) => [format.json_schema, 'response_format.json_schema'],
+    stopSequences: stopSequences(body.stop),
+  });
 
   const options = body.stream_options;
   return {
-    body: out,
-    jsonTool: format.jsonTool,
+    body: request.body,
+    jsonTool: request.jsonTool,
     includeUsage: isObject(options) && options.include_usage === true,
   };
 }
@@ -206,7 +181,8 @@ export function toAnthropicRequest(input: ConversionInput): ChatRequestPlan {
  * the request is converted. Throws like toAnthropicRequest on bad token or thinking fields.
  */
 export function anthropicMaxTokens(body: Json): number {
-  return chatLimits(body, resolveThinking(body)).maxTokens;
+  const { cap, uncapped } = chatCap(body);
+  return resolveLimits(cap, resolveThinking(body), uncapped).maxTokens;
 }
 
 // ---- top-level fields ------------------------------------------------------------------------
@@ -376,17 +352,16 @@ function resolveThinking(body: Json): ThinkingPlan {
  * `max_completion_tokens` (else `max_tokens`) caps; without either, DEFAULT_MAX_TOKENS of answer
  * room on top of any thinking budget.
  */
-function chatLimits(body: Json, thinking: ThinkingPlan): { maxTokens: number; thinking?: Json } {
+function chatCap(body: Json): { cap: OutputCap | null; uncapped: (budget: number) => number } {
   const param = given(body.max_completion_tokens)
     ? 'max_completion_tokens'
     : given(body.max_tokens)
       ? 'max_tokens'
       : null;
-  return resolveLimits(
-    param === null ? null : { param, value: body[param] },
-    thinking,
-    (budget) => budget + DEFAULT_MAX_TOKENS,
-  );
+  return {
+    cap: param === null ? null : { param, value: body[param] },
+    uncapped: (budget) => budget + DEFAULT_MAX_TOKENS,
+  };
 }
 
 // ---- tools -----------------------------------------------------------------------------------
