@@ -823,6 +823,12 @@ describe(toAnthropicRequest.name, () => {
       expect(
         rejection({ tools: [weather], tool_choice: { type: 'custom', name: 'weather' } }),
       ).toMatchObject({ param: 'tool_choice.name' });
+      expect(
+        rejection({
+          tools: [{ type: 'web_search' }],
+          tool_choice: { type: 'function', name: 'web_search' },
+        }),
+      ).toMatchObject({ param: 'tool_choice.name' });
       expect(rejection({ tool_choice: 'required' })).toMatchObject({ param: 'tool_choice' });
       expect(
         rejection({

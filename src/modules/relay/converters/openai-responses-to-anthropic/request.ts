@@ -529,8 +529,9 @@ function responsesToolChoice(
   if (isObject(choice) && (choice.type === 'function' || choice.type === 'custom')) {
     const name = requireString(choice.name, 'tool_choice.name');
     const kind = kinds.get(name);
-    if (kind !== undefined && kind !== choice.type) {
-      fail('tool_choice.name', `${quote(name)} is a ${kind} tool, not a ${choice.type} tool`);
+    // A function choice must name a function tool, a custom choice a custom tool.
+    if (kind !== choice.type) {
+      fail('tool_choice.name', `no ${String(choice.type)} tool named ${quote(name)} in tools`);
     }
     return { kind: 'tool', name, param: 'tool_choice.name' };
   }

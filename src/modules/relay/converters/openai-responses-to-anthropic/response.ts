@@ -484,7 +484,7 @@ export class ResponseBuilder {
           action: shellAction(parsedObject(args)),
         };
       case 'web_search_call':
-        return this.closeSearch(item, status);
+        return this.closeSearch(item, args, status);
       case 'function_call':
         if (!item.streamed && args.length > 0) {
           this.event('response.function_call_arguments.delta', item, { delta: args });
@@ -515,8 +515,8 @@ export class ResponseBuilder {
     this.close('completed');
   }
 
-  private closeSearch(item: CallItem, status: string): Json {
-    const query = parsedObject(this.argumentsOf(item))?.query;
+  private closeSearch(item: CallItem, args: string, status: string): Json {
+    const query = parsedObject(args)?.query;
     const action: Json = { type: 'search' };
     if (typeof query === 'string') {
       action.query = query;
