@@ -8,10 +8,12 @@
 type Json = Record<string, unknown>;
 
 export type ScriptBlock =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; citations?: Json[] }
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'redacted_thinking'; data: string }
-  | { type: 'tool_use'; id: string; name: string; input: Json };
+  | { type: 'tool_use'; id: string; name: string; input: Json }
+  | { type: 'server_tool_use'; id: string; name: string; input: Json }
+  | { type: 'web_search_tool_result'; tool_use_id: string; content: Json[] | Json };
 
 export interface ScriptUsage {
   input_tokens: number;
@@ -52,7 +54,7 @@ export function anthropicMessage(script: AnthropicScript): Json {
     role: 'assistant',
     model: script.model ?? 'claude-sonnet-4-5-20250929',
     content: script.content.map((block) =>
-      block.type === 'text' ? { ...block, citations: null } : { ...block },
+      block.type === 'text' ? { ...block, citations: block.citations ?? null } : { ...block },
     ),
     stop_reason: script.stopReason ?? 'end_turn',
     stop_sequence: null,
@@ -96,6 +98,7 @@ export function anthropicStreamEvents(script: AnthropicScript): [string, Json][]
           'content_block_start',
           { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },
         ]);
+        for (const citation of block.citations ?? []) delta({ type: 'citations_delta', citation });
         for (const text of pieces(block.text, size)) delta({ type: 'text_delta', text });
         break;
       case 'thinking':
@@ -113,18 +116,20 @@ export function anthropicStreamEvents(script: AnthropicScript): [string, Json][]
         delta({ type: 'signature_delta', signature: block.signature });
         break;
       case 'redacted_thinking':
+      case 'web_search_tool_result':
         events.push([
           'content_block_start',
           { type: 'content_block_start', index, content_block: { ...block } },
         ]);
         break;
       case 'tool_use':
+      case 'server_tool_use':
         events.push([
           'content_block_start',
           {
             type: 'content_block_start',
             index,
-            content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+            content_block: { type: block.type, id: block.id, name: block.name, input: {} },
           },
         ]);
         // The API opens every tool input with an empty fragment.
@@ -167,3 +172,15 @@ export function sseBytes(events: [string, unknown][]): Buffer {
 export function anthropicStream(script: AnthropicScript): Buffer {
   return sseBytes(anthropicStreamEvents(script));
 }
+
+/** Claude says a word, then calls one tool twice in parallel; part of the prompt was cached. */
+export const parallelToolCalls: AnthropicScript = {
+  content: [
+    { type: 'text', text: 'Checking both cities…' },
+    { type: 'tool_use', id: 'toolu_01A', name: 'weather', input: { city: 'Paris' } },
+    { type: 'tool_use', id: 'toolu_01B', name: 'weather', input: { city: 'Zürich', days: [1, 2] } },
+  ],
+  stopReason: 'tool_use',
+  usage: { input_tokens: 40, cache_read_input_tokens: 400, output_tokens: 60 },
+  deltaSize: 3,
+};

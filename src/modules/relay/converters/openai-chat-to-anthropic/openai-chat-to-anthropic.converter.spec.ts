@@ -1,10 +1,9 @@
 import OpenAI, { BadRequestError } from 'openai';
-import type { ConversionInput } from 'src/modules/relay/converters/converter';
 import {
   AnthropicScript,
-  anthropicMessage,
-  anthropicStream,
+  parallelToolCalls,
 } from '../../../../../test/factories/anthropic-message.factory';
+import { ScriptedUpstream, openAISdkRelay } from '../../../../../test/support/openai-sdk-relay';
 import { OpenAIChatToAnthropicConverter } from './openai-chat-to-anthropic.converter';
 import { JSON_SCHEMA_TOOL } from './request';
 
@@ -12,55 +11,8 @@ type Json = Record<string, unknown>;
 
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5);
 
-/**
- * A relay in a fetch function: the official openai client sends its request, the converter turns
- * it into a Messages request (kept for inspection), Claude's scripted answer is converted back,
- * and the client parses it, streamed or not, exactly as it would from api.openai.com.
- */
-function relay(script: AnthropicScript | { status: number; body: string }): {
-  client: OpenAI;
-  sent: Json[];
-} {
-  const converter = new OpenAIChatToAnthropicConverter(() => NOW);
-  const sent: Json[] = [];
-  const fetch = async (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    // The openai client sends its JSON body as a string.
-    const body = JSON.parse(init?.body as string) as Json;
-    const input: ConversionInput = {
-      body,
-      upstreamModel: 'claude-sonnet-4-5',
-      requestedModel: String(body.model),
-      stream: body.stream === true,
-      operation: 'generate',
-      requestId: 'req-42',
-    };
-    const conversion = converter.convert(input);
-    sent.push(JSON.parse(conversion.body.toString()) as Json);
-    if ('status' in script) {
-      return new Response(conversion.error(script.status, Buffer.from(script.body)), {
-        status: script.status,
-        headers: { 'content-type': 'application/json' },
-      });
-    }
-    if (!input.stream) {
-      const answer = Buffer.from(JSON.stringify(anthropicMessage(script)));
-      return new Response(conversion.response(answer), {
-        headers: { 'content-type': 'application/json' },
-      });
-    }
-    // Feed the upstream bytes in awkward 7-byte pieces, as a network would.
-    const upstream = anthropicStream(script);
-    const transform = conversion.stream();
-    const out: Buffer[] = [];
-    for (let i = 0; i < upstream.length; i += 7)
-      out.push(transform.push(upstream.subarray(i, i + 7)));
-    out.push(transform.end());
-    return new Response(Buffer.concat(out), { headers: { 'content-type': 'text/event-stream' } });
-  };
-  return {
-    client: new OpenAI({ apiKey: 'sk-sy-test', baseURL: 'http://relay/v1', maxRetries: 0, fetch }),
-    sent,
-  };
+function relay(script: ScriptedUpstream): { client: OpenAI; sent: Json[] } {
+  return openAISdkRelay(new OpenAIChatToAnthropicConverter(() => NOW), script);
 }
 
 /** The parts of a message both forms must agree on (a tool-only stream starts content at ''). */
@@ -94,16 +46,7 @@ async function collect(
   return { chunks, reasoning, thinkingBlocks };
 }
 
-const toolScript: AnthropicScript = {
-  content: [
-    { type: 'text', text: 'Checking both cities…' },
-    { type: 'tool_use', id: 'toolu_01A', name: 'weather', input: { city: 'Paris' } },
-    { type: 'tool_use', id: 'toolu_01B', name: 'weather', input: { city: 'Zürich', days: [1, 2] } },
-  ],
-  stopReason: 'tool_use',
-  usage: { input_tokens: 40, cache_read_input_tokens: 400, output_tokens: 60 },
-  deltaSize: 3,
-};
+const toolScript = parallelToolCalls;
 
 const weatherTool = {
   type: 'function' as const,

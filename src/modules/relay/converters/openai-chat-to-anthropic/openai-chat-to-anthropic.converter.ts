@@ -1,11 +1,10 @@
-import type {
-  Conversion,
-  ConversionInput,
-  Converter,
-  StreamConversion,
-} from 'src/modules/relay/converters/converter';
+import type { Conversion, ConversionInput } from 'src/modules/relay/converters/converter';
+import {
+  OpenAIToAnthropicConverter,
+  anthropicConversion,
+} from 'src/modules/relay/converters/shared/anthropic-request';
 import { toAnthropicRequest } from './request';
-import { ChatResponseContext, chatErrorBody, toChatCompletion } from './response';
+import { ChatResponseContext, toChatCompletion } from './response';
 import { ChatCompletionChunkStream } from './stream';
 
 /**
@@ -14,28 +13,21 @@ import { ChatCompletionChunkStream } from './stream';
  * `chat.completion` objects and `chat.completion.chunk` streams. What maps to what, and what is
  * refused, is in request.ts and docs/clients.md.
  */
-export class OpenAIChatToAnthropicConverter implements Converter {
+export class OpenAIChatToAnthropicConverter extends OpenAIToAnthropicConverter {
   readonly from = 'openai-chat' as const;
-  readonly to = 'anthropic-messages' as const;
-
-  /** `now` returns epoch milliseconds; tests pin it. */
-  constructor(private readonly now: () => number = Date.now) {}
 
   convert(input: ConversionInput): Conversion {
     const plan = toAnthropicRequest(input);
-    const body = Buffer.from(JSON.stringify(plan.body), 'utf8');
-    const context = (): ChatResponseContext => ({
-      id: `chatcmpl-${input.requestId}`,
-      model: input.requestedModel,
-      created: Math.floor(this.now() / 1000),
-      jsonTool: plan.jsonTool,
-    });
-    return {
-      body,
-      response: (providerBody: Buffer): Buffer => toChatCompletion(providerBody, context()),
-      stream: (): StreamConversion =>
-        new ChatCompletionChunkStream({ ...context(), includeUsage: plan.includeUsage }),
-      error: (status: number, providerBody: Buffer): Buffer => chatErrorBody(status, providerBody),
-    };
+    return anthropicConversion(
+      plan.body,
+      (): ChatResponseContext => ({
+        id: `chatcmpl-${input.requestId}`,
+        model: input.requestedModel,
+        created: Math.floor(this.now() / 1000),
+        jsonTool: plan.jsonTool,
+      }),
+      toChatCompletion,
+      (ctx) => new ChatCompletionChunkStream({ ...ctx, includeUsage: plan.includeUsage }),
+    );
   }
 }

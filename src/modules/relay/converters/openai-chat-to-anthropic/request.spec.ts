@@ -1,5 +1,6 @@
 import type { ConversionInput } from 'src/modules/relay/converters/converter';
 import { OpenAIRequestException } from 'src/modules/relay/dialects/openai/openai-error';
+import { conversionInput } from '../../../../../test/factories/conversion-input.factory';
 import {
   ADAPTIVE_THINKING_MAX_TOKENS,
   DEFAULT_MAX_TOKENS,
@@ -17,15 +18,7 @@ const PNG =
 const PDF = Buffer.from('%PDF-1.4 tiny').toString('base64');
 
 function input(body: Json, overrides: Partial<ConversionInput> = {}): ConversionInput {
-  return {
-    body: { model: 'gpt-4o', ...body },
-    upstreamModel: 'claude-sonnet-4-5',
-    requestedModel: 'gpt-4o',
-    stream: false,
-    operation: 'generate',
-    requestId: 'req-1',
-    ...overrides,
-  };
+  return conversionInput({ model: 'gpt-4o', ...body }, overrides);
 }
 
 const hi = [{ role: 'user', content: 'hi' }];

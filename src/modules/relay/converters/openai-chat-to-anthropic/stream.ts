@@ -1,17 +1,15 @@
 import type { StreamConversion } from 'src/modules/relay/converters/converter';
-import { openAIStreamErrorEvent } from 'src/modules/relay/dialects/openai/openai-error';
-import { SseEvent, SseParser } from 'src/modules/relay/sse/sse-parser';
 import {
-  AnthropicUsage,
-  ChatResponseContext,
-  applyAnthropicUsage,
-  chatUsage,
-  emptyAnthropicUsage,
-  finishReason,
-  isObject,
+  AnthropicEventReader,
+  AnthropicStreamHandler,
+} from 'src/modules/relay/converters/shared/anthropic-event-reader';
+import {
   openAIErrorForAnthropic,
   thinkingBlockOf,
-} from './response';
+} from 'src/modules/relay/converters/shared/anthropic-response';
+import type { Json } from 'src/modules/relay/converters/shared/openai-params';
+import { openAIStreamErrorEvent } from 'src/modules/relay/dialects/openai/openai-error';
+import { ChatResponseContext, chatUsage, finishReason } from './response';
 
 /**
  * An Anthropic Messages SSE stream → OpenAI `chat.completion.chunk` SSE, as api.openai.com
@@ -32,8 +30,6 @@ import {
  *   a client cannot take a cut-off answer for a complete one.
  */
 
-type Json = Record<string, unknown>;
-
 export interface ChatStreamContext extends ChatResponseContext {
   /** `stream_options.include_usage`. */
   includeUsage: boolean;
@@ -48,93 +44,59 @@ type BlockState =
 
 const DONE = 'data: [DONE]\n\n';
 
-export class ChatCompletionChunkStream implements StreamConversion {
-  private readonly parser = new SseParser();
-  private readonly usage: AnthropicUsage = emptyAnthropicUsage();
+export class ChatCompletionChunkStream implements StreamConversion, AnthropicStreamHandler {
+  private readonly reader = new AnthropicEventReader(this);
   private readonly blocks = new Map<number, BlockState>();
+  /** What the events of the current push or end produce. */
+  private out: string[] = [];
   private started = false;
   private finished = false;
-  private stopped = false;
-  private failed = false;
+  private failedStream = false;
   private toolCalls = 0;
 
   constructor(private readonly ctx: ChatStreamContext) {}
 
   push(chunk: Buffer): Buffer {
-    const out: string[] = [];
-    for (const event of this.parser.push(chunk)) this.onEvent(event, out);
-    return Buffer.from(out.join(''), 'utf8');
+    this.reader.push(chunk);
+    return this.flush();
   }
 
   end(): Buffer {
-    const out: string[] = [];
-    for (const event of this.parser.end()) this.onEvent(event, out);
-    if (!this.failed) {
-      if (this.stopped) out.push(DONE);
-      else this.fail(out, 'upstream stream ended before it was complete', 'server_error', null);
+    this.reader.end();
+    if (!this.failedStream) {
+      if (this.reader.stopped) this.out.push(DONE);
+      else this.fail('upstream stream ended before it was complete', 'server_error', null);
     }
-    return Buffer.from(out.join(''), 'utf8');
+    return this.flush();
   }
 
-  private onEvent(event: SseEvent, out: string[]): void {
-    if (this.failed || this.stopped || event.event === 'ping') return;
-    let json: unknown;
-    try {
-      json = JSON.parse(event.data);
-    } catch {
-      json = undefined;
-    }
-    if (!isObject(json)) {
-      this.fail(out, 'upstream sent a malformed stream event', 'server_error', null);
-      return;
-    }
-    const type = typeof json.type === 'string' ? json.type : (event.event ?? '');
-    switch (type) {
-      case 'message_start':
-        if (isObject(json.message)) applyAnthropicUsage(this.usage, json.message.usage);
-        this.start(out);
-        break;
-      case 'content_block_start':
-        this.start(out);
-        this.onBlockStart(json, out);
-        break;
-      case 'content_block_delta':
-        this.start(out);
-        this.onBlockDelta(json, out);
-        break;
-      case 'content_block_stop':
-        this.onBlockStop(json, out);
-        break;
-      case 'message_delta':
-        applyAnthropicUsage(this.usage, json.usage);
-        if (isObject(json.delta) && typeof json.delta.stop_reason === 'string') {
-          this.finish(out, json.delta.stop_reason);
-        }
-        break;
-      case 'message_stop':
-        this.finish(out, undefined);
-        if (this.ctx.includeUsage) out.push(this.usageChunk());
-        this.stopped = true;
-        break;
-      case 'error': {
-        const error = isObject(json.error) ? json.error : {};
-        const mapped = openAIErrorForAnthropic(
-          typeof error.type === 'string' ? error.type : undefined,
-        );
-        const message =
-          typeof error.message === 'string' ? error.message : 'upstream stream failed';
-        this.fail(out, message, mapped.type, mapped.code);
-        break;
-      }
-      default:
-        // ping and event types added after this was written carry nothing a chunk can show.
-        break;
-    }
+  private flush(): Buffer {
+    const bytes = Buffer.from(this.out.join(''), 'utf8');
+    this.out = [];
+    return bytes;
   }
 
-  private onBlockStart(json: Json, out: string[]): void {
-    const index = typeof json.index === 'number' ? json.index : -1;
-    const block = isObject(json.content_block) ? json.content_block : {};
+  messageStart(): void {
+    this.start();
+  }
+
+  messageDelta(delta: Json): void {
+    if (typeof delta.stop_reason === 'string') this.finish(delta.stop_reason);
+  }
+
+  messageStop(): void {
+    this.finish(undefined);
+    if (this.ctx.includeUsage) this.out.push(this.usageChunk());
+  }
+
+  failed(message: string, anthropicType: string | undefined): void {
+    const mapped = openAIErrorForAnthropic(anthropicType);
+    this.fail(message, mapped.type, mapped.code);
+  }
+
+  blockStart(index: number, block: Json): void {
+    this.start();
+    const out = this.out;
     switch (block.type) {
       case 'text':
         this.blocks.set(index, { kind: 'text' });
@@ -177,9 +139,10 @@ export class ChatCompletionChunkStream implements StreamConversion {
     }
   }
 
-  private onBlockDelta(json: Json, out: string[]): void {
-    const state = this.blocks.get(typeof json.index === 'number' ? json.index : -1);
-    const delta = isObject(json.delta) ? json.delta : {};
+  blockDelta(index: number, delta: Json): void {
+    this.start();
+    const out = this.out;
+    const state = this.blocks.get(index);
     switch (delta.type) {
       case 'text_delta':
         if (typeof delta.text === 'string' && delta.text.length > 0) {
@@ -215,10 +178,10 @@ export class ChatCompletionChunkStream implements StreamConversion {
     }
   }
 
-  private onBlockStop(json: Json, out: string[]): void {
-    const state = this.blocks.get(typeof json.index === 'number' ? json.index : -1);
+  blockStop(index: number): void {
+    const state = this.blocks.get(index);
     if (state?.kind !== 'thinking') return;
-    out.push(
+    this.out.push(
       this.chunk({
         thinking_blocks: [
           { type: 'thinking', thinking: state.parts.join(''), signature: state.signature },
@@ -227,22 +190,22 @@ export class ChatCompletionChunkStream implements StreamConversion {
     );
   }
 
-  private start(out: string[]): void {
+  private start(): void {
     if (this.started) return;
     this.started = true;
-    out.push(this.chunk({ role: 'assistant', content: '' }));
+    this.out.push(this.chunk({ role: 'assistant', content: '' }));
   }
 
-  private finish(out: string[], stopReason: string | undefined): void {
+  private finish(stopReason: string | undefined): void {
     if (this.finished) return;
-    this.start(out);
+    this.start();
     this.finished = true;
-    out.push(this.chunk({}, finishReason(stopReason, this.toolCalls > 0)));
+    this.out.push(this.chunk({}, finishReason(stopReason, this.toolCalls > 0)));
   }
 
-  private fail(out: string[], message: string, type: string, code: string | null): void {
-    this.failed = true;
-    out.push(openAIStreamErrorEvent(message, type, code).toString('utf8'));
+  private fail(message: string, type: string, code: string | null): void {
+    this.failedStream = true;
+    this.out.push(openAIStreamErrorEvent(message, type, code).toString('utf8'));
   }
 
   private envelope(): Json {
@@ -265,7 +228,7 @@ export class ChatCompletionChunkStream implements StreamConversion {
   }
 
   private usageChunk(): string {
-    const chunk = { ...this.envelope(), choices: [], usage: chatUsage(this.usage) };
+    const chunk = { ...this.envelope(), choices: [], usage: chatUsage(this.reader.usage) };
     return `data: ${JSON.stringify(chunk)}\n\n`;
   }
 }
