@@ -227,3 +227,24 @@ export function tokenErrorFields(body: unknown): { code?: string; message?: stri
   if (message !== undefined) fields.message = message;
   return fields;
 }
+
+/**
+ * Error codes OpenAI answers for a refresh token that will never work again (codex-rs
+ * classify_refresh_token_failure): final whatever the status.
+ */
+const DEAD_REFRESH_TOKEN_CODES = new Set([
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+]);
+
+/**
+ * Whether a token endpoint's error status is final ('refused': the grant is dead, or the request
+ * is wrong) or worth trying again later ('unavailable': 408, 429, 5xx), as the CredentialRefresher
+ * port distinguishes them. A dead refresh token's own error code is final whatever the status.
+ */
+export function classifyTokenFailure(status: number, body: unknown): 'refused' | 'unavailable' {
+  const code = tokenErrorFields(body).code?.toLowerCase();
+  if (code !== undefined && DEAD_REFRESH_TOKEN_CODES.has(code)) return 'refused';
+  return status === 408 || status === 429 || status >= 500 ? 'unavailable' : 'refused';
+}

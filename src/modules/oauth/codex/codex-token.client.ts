@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { ConfigService } from 'src/config/config.service';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
-import { tokenErrorDetail, tokenErrorFields } from './codex-oauth.protocol';
+import { classifyTokenFailure, tokenErrorDetail } from './codex-oauth.protocol';
 import type { CodexTokenResponse } from './codex-oauth.tokens';
 
 export interface CodexTokenClientOptions {
@@ -12,16 +12,6 @@ export interface CodexTokenClientOptions {
 export const CODEX_TOKEN_CLIENT_OPTIONS = Symbol('CODEX_TOKEN_CLIENT_OPTIONS');
 
 const DEFAULTS: CodexTokenClientOptions = { requestTimeoutMs: 15_000 };
-
-/**
- * Error codes OpenAI answers for a refresh token that will never work again (codex-rs
- * classify_refresh_token_failure): final whatever the status.
- */
-const DEAD_REFRESH_TOKEN_CODES = new Set([
-  'refresh_token_expired',
-  'refresh_token_reused',
-  'refresh_token_invalidated',
-]);
 
 export type TokenCallResult =
   | { ok: true; body: CodexTokenResponse }
@@ -120,12 +110,9 @@ export class CodexTokenClient {
         }
         return { ok: true, body: parsed };
       }
-      const code = tokenErrorFields(parsed).code?.toLowerCase();
-      const dead = code !== undefined && DEAD_REFRESH_TOKEN_CODES.has(code);
-      const retryable = status === 408 || status === 429 || status >= 500;
       return {
         ok: false,
-        reason: retryable && !dead ? 'unavailable' : 'refused',
+        reason: classifyTokenFailure(status, parsed),
         detail: tokenErrorDetail(status, parsed),
         status,
       };
