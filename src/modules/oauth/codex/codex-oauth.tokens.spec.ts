@@ -75,15 +75,21 @@ describe('codex OAuth tokens', () => {
       });
     });
 
-    it('should prefer expires_in to the JWT exp, and leave expiresAt out when neither says', () => {
-      const timed = credentialsFromTokens(
-        { accessToken: jwt({ exp: 1 }), expiresIn: 864_000, accountId: 'a' },
+    it('should prefer the JWT exp to expires_in, and leave expiresAt out when neither says', () => {
+      const both = credentialsFromTokens(
+        { accessToken: jwt({ exp: 1_800_000_600 }), expiresIn: 864_000, accountId: 'a' },
+        null,
+        NOW,
+      );
+      const opaque = credentialsFromTokens(
+        { accessToken: 'opaque', expiresIn: 864_000, accountId: 'a' },
         null,
         NOW,
       );
       const untimed = credentialsFromTokens({ accessToken: 'opaque', accountId: 'a' }, null, NOW);
 
-      expect(timed.ok && timed.credentials.expiresAt).toBe(NOW + 864_000_000);
+      expect(both.ok && both.credentials.expiresAt).toBe(1_800_000_600_000);
+      expect(opaque.ok && opaque.credentials.expiresAt).toBe(NOW + 864_000_000);
       expect(untimed.ok && untimed.credentials).toEqual({
         type: 'codex-oauth',
         accessToken: 'opaque',

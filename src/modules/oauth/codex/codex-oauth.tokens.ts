@@ -48,7 +48,8 @@ export type CredentialsOutcome =
  * The credentials after a login or refresh. A refresh answer may leave out the refresh token and
  * the id_token (codex-rs keeps the old ones then), so `previous` fills them; the account id comes
  * from the new tokens' claims, else the source's own, else the previous credentials. The expiry
- * is `expires_in` when the endpoint sends it, else the access token's own `exp`.
+ * is the access token's own `exp` (as the codex-oauth descriptor reads it back, and as codex-rs
+ * judges staleness), else `expires_in` when the endpoint sends it.
  */
 export function credentialsFromTokens(
   tokens: CodexTokens,
@@ -74,9 +75,8 @@ export function credentialsFromTokens(
   if (refreshToken !== undefined) credentials.refreshToken = refreshToken;
   if (idToken !== undefined) credentials.idToken = idToken;
   const expiresAt =
-    tokens.expiresIn !== undefined
-      ? now + Math.round(tokens.expiresIn * 1000)
-      : jwtExpiresAt(tokens.accessToken);
+    jwtExpiresAt(tokens.accessToken) ??
+    (tokens.expiresIn === undefined ? undefined : now + Math.round(tokens.expiresIn * 1000));
   if (expiresAt !== undefined) credentials.expiresAt = expiresAt;
   return { ok: true, credentials, identity };
 }
