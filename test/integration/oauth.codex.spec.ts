@@ -388,9 +388,16 @@ describe(CodexOAuthRefresher.name, () => {
 
   type Instance = Awaited<ReturnType<typeof instance>>;
 
-  /** A codex-oauth account holding a fresh login of the fake, expiring at `expiresAt`. */
-  async function codexAccount(on: Instance, name: string, expiresAt: number): Promise<string> {
+  /**
+   * A codex-oauth account holding a login of the fake whose access token expires in
+   * `ttlSeconds` (its JWT exp and expiresAt agree, as the real descriptor derives one from the
+   * other); later logins and refreshes get the usual hour.
+   */
+  async function codexAccount(on: Instance, name: string, ttlSeconds: number): Promise<string> {
+    auth.accessTtlSeconds = ttlSeconds;
     const tokens = auth.issueTokens();
+    auth.accessTtlSeconds = 3600;
+    const expiresAt = Date.now() + ttlSeconds * 1000;
     const created = await on.accounts.create({
       name,
       type: CODEX_OAUTH_TYPE,
@@ -429,8 +436,8 @@ describe(CodexOAuthRefresher.name, () => {
   describe('runRefreshJob', () => {
     it('should refresh ahead of expiry as Codex does, rotate the tokens and store them sealed', async () => {
       const a = await instance('a');
-      const due = await codexAccount(a, 'due', Date.now() + 60_000);
-      const later = await codexAccount(a, 'later', Date.now() + 3_600_000);
+      const due = await codexAccount(a, 'due', 60);
+      const later = await codexAccount(a, 'later', 3600);
       const oldRefresh = (await stored(a, due)).credentials!.refreshToken;
       auth.identity = { ...auth.identity, plan: 'team' };
 
@@ -457,7 +464,7 @@ describe(CodexOAuthRefresher.name, () => {
 
     it('should mark an account auth_failed when its refresh is refused', async () => {
       const a = await instance('a');
-      const id = await codexAccount(a, 'revoked', Date.now() + 60_000);
+      const id = await codexAccount(a, 'revoked', 60);
       auth.refreshFailure = {
         status: 401,
         body: { error: { code: 'refresh_token_invalidated', message: 'revoked' } },
@@ -475,7 +482,7 @@ describe(CodexOAuthRefresher.name, () => {
 
     it('should leave the account alone when the endpoint is down (worth another try)', async () => {
       const a = await instance('a');
-      const id = await codexAccount(a, 'later', Date.now() + 60_000);
+      const id = await codexAccount(a, 'soon', 60);
       auth.refreshFailure = { status: 503, body: { error: 'temporarily_unavailable' } };
 
       const summary = await a.refresher.runRefreshJob();
@@ -494,7 +501,7 @@ describe(CodexOAuthRefresher.name, () => {
     it('should spend a rotating refresh token once when two instances refresh together', async () => {
       const a = await instance('a');
       const b = await instance('b');
-      const id = await codexAccount(a, 'shared', Date.now() - 1000);
+      const id = await codexAccount(a, 'shared', -1);
       await b.pool.reload();
 
       const [ra, rb] = await Promise.all([
@@ -511,7 +518,7 @@ describe(CodexOAuthRefresher.name, () => {
 
     it('should serve the relay’s refresh after a 401 through CredentialRefreshService', async () => {
       const a = await instance('a');
-      const id = await codexAccount(a, 'relay', Date.now() + 3_600_000);
+      const id = await codexAccount(a, 'relay', 3600);
       const before = a.pool.get(id)!;
       // The pool updates its account in place: keep the token it held.
       const beforeToken = codexCredentialsOf(before.credentials)!.accessToken;
