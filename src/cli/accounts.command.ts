@@ -15,6 +15,7 @@ import {
   accountTypeDescriptors,
   findDescriptor,
 } from 'src/modules/accounts/types/account-types.registry';
+import { registerCodexAccountCommands } from './accounts-codex.command';
 import { withAppContext } from './cli-context';
 
 /** Runs a command body with the application's services; tests pass a smaller context. */
@@ -429,4 +430,6 @@ export function registerAccountsCommands(
         report(error);
       }
     });
+
+  registerCodexAccountCommands(accounts, run);
 }

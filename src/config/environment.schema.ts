@@ -351,6 +351,22 @@ export class EnvironmentSchema {
   @IsString()
   CLAUDE_OAUTH_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
 
+  // --- Codex (ChatGPT) OAuth: codex-oauth accounts' login and refresh ---
+
+  /** OpenAI's token endpoint: the login's code exchange and refreshes of codex-oauth accounts. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CODEX_OAUTH_TOKEN_URL must be an http(s) URL' })
+  CODEX_OAUTH_TOKEN_URL = 'https://auth.openai.com/oauth/token';
+
+  /** Where the admin signs in with ChatGPT (the login flow's authorize URL). */
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'CODEX_OAUTH_AUTHORIZE_URL must be an http(s) URL without a query',
+  })
+  CODEX_OAUTH_AUTHORIZE_URL = 'https://auth.openai.com/oauth/authorize';
+
+  /** Codex CLI's public OAuth client id (its redirect URI is the only one registered for it). */
+  @IsString()
+  CODEX_OAUTH_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+
   // --- API keys ---
 
   @Matches(/^[A-Za-z0-9_-]{0,16}$/, { message: 'API_KEY_PREFIX must be 0-16 of A-Z a-z 0-9 _ -' })

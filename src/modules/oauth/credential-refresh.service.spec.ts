@@ -2,6 +2,7 @@ import { appLogger } from 'src/common/logging/app-logger';
 import type { AccountType, RoutableAccount } from 'src/modules/accounts/account.types';
 import type { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsException, AccountsExceptionCode } from 'src/modules/accounts/accounts.exception';
+import { accountTypeDescriptors } from 'src/modules/accounts/types/account-types.registry';
 import type { AccountsService } from 'src/modules/accounts/accounts.service';
 import type { AccountRecord } from 'src/modules/accounts/accounts.repository';
 import { routableAccount } from '../../../test/factories/account.factory';
@@ -38,7 +39,23 @@ const oauthAccount = (): RoutableAccount =>
     credentials: { type: 'claude-oauth', accessToken: 'at-old' },
   });
 
+/**
+ * The service with these refreshers, plus an idle fake for every other type whose descriptor
+ * announces a refresher (the service refuses to start without them).
+ */
 function service(
+  refreshers: CredentialRefresher[],
+  pooled: RoutableAccount[] = [],
+  records: Partial<AccountRecord>[] = [],
+): CredentialRefreshService {
+  const others = accountTypeDescriptors()
+    .filter((d) => d.hasRefresher && !refreshers.some((r) => r.accountType === d.type))
+    .map((d) => new FakeRefresher(d.type));
+  return bareService([...refreshers, ...others], pooled, records);
+}
+
+/** The service with exactly these refreshers. */
+function bareService(
   refreshers: CredentialRefresher[],
   pooled: RoutableAccount[] = [],
   records: Partial<AccountRecord>[] = [],
@@ -59,18 +76,18 @@ describe(CredentialRefreshService.name, () => {
   describe('constructor', () => {
     it('should refuse two refreshers for one type', () => {
       expect(() =>
-        service([new FakeRefresher('claude-oauth'), new FakeRefresher('claude-oauth')]),
+        bareService([new FakeRefresher('claude-oauth'), new FakeRefresher('claude-oauth')]),
       ).toThrow('two credential refreshers for claude-oauth accounts');
     });
 
     it("should refuse a refresher the type's descriptor does not announce", () => {
       expect(() =>
-        service([new FakeRefresher('claude-oauth'), new FakeRefresher('claude-console')]),
+        bareService([new FakeRefresher('claude-oauth'), new FakeRefresher('claude-console')]),
       ).toThrow('the claude-console descriptor says hasRefresher: false');
     });
 
     it('should refuse a missing refresher for a type whose descriptor announces one', () => {
-      expect(() => service([])).toThrow('the claude-oauth descriptor says hasRefresher: true');
+      expect(() => bareService([])).toThrow('the claude-oauth descriptor says hasRefresher: true');
     });
   });
 

@@ -4,20 +4,24 @@ import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-dispatcher';
 import { ClaudeOAuthRefresher } from './claude/claude-oauth-refresher';
+import { CodexOAuthRefresher } from './codex/codex-oauth-refresher';
+import { CODEX_OAUTH_CONTROLLERS, CODEX_OAUTH_PROVIDERS } from './codex/codex-oauth.providers';
 import { CredentialRefreshService } from './credential-refresh.service';
 import { CREDENTIAL_REFRESHERS, type CredentialRefresher } from './credential-refresher.port';
 
 /** Every CredentialRefresher, one line each (and `hasRefresher: true` in its type's descriptor). */
-const REFRESHERS = [ClaudeOAuthRefresher];
+const REFRESHERS = [ClaudeOAuthRefresher, CodexOAuthRefresher];
 
 /**
  * Credential refresh: one CredentialRefresher per account type whose credentials expire (OAuth
- * tokens), behind CredentialRefreshService. Imports the accounts module (pool, storage, health);
- * the accounts module never imports this one.
+ * tokens), behind CredentialRefreshService; and the Codex (ChatGPT) login (codex/). Imports the
+ * accounts module (pool, storage, health); the accounts module never imports this one.
  */
 @Module({
   imports: [AccountsModule, HttpModule],
+  controllers: [...CODEX_OAUTH_CONTROLLERS],
   providers: [
+    ...CODEX_OAUTH_PROVIDERS,
     {
       // Token refreshes go through the account's proxy on the same pools as its relay traffic.
       provide: ACCOUNT_DISPATCHER_FACTORY,
