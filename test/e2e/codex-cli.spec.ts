@@ -129,8 +129,13 @@ async function codexExec(
   return { code, signal, stdout, stderr, events };
 }
 
-function describeRun(run: CodexRun): string {
-  return `exit ${run.code ?? run.signal}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+/** Fails with everything Codex printed, which is where the reason for a failed turn is. */
+function expectSuccess(run: CodexRun): void {
+  if (run.code !== 0) {
+    throw new Error(
+      `codex exec exited ${run.code ?? run.signal}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`,
+    );
+  }
 }
 
 function agentMessages(run: CodexRun): string[] {
@@ -191,7 +196,7 @@ if (cli === null) {
 
           const run = await codexExec(cli, codexHome, key.secret, ['Say hello']);
 
-          expect({ code: run.code, out: describeRun(run) }).toMatchObject({ code: 0 });
+          expectSuccess(run);
           expect(run.stdout).toContain('Hello from Claude through Switchyard.');
           expect(agentMessages(run)).toEqual(['Hello from Claude through Switchyard.']);
           const completed = run.events.find((e) => e.type === 'turn.completed');
@@ -247,7 +252,7 @@ if (cli === null) {
             'Run the marker command',
           ]);
 
-          expect({ code: run.code, out: describeRun(run) }).toMatchObject({ code: 0 });
+          expectSuccess(run);
           expect(agentMessages(run)).toEqual(['The command printed its marker.']);
           const executed = run.events.find(
             (e) => e.type === 'item.completed' && e.item?.type === 'command_execution',
@@ -272,7 +277,9 @@ if (cli === null) {
         async () => {
           const run = await codexExec(cli, codexHome, 'sk-not-a-switchyard-key', ['Say hello']);
           expect(run.code).toBe(1);
-          expect(run.stderr).toContain('401');
+          // With --json the failure is an event on stdout: `turn.failed` with Codex's message.
+          const failed = run.events.find((e) => e.type === 'turn.failed');
+          expect(failed?.error?.message).toContain('401 Unauthorized');
           expect(upstreamMessages(h)).toHaveLength(0);
         },
         TEST_TIMEOUT_MS,

@@ -228,6 +228,8 @@ interface Answer {
   status: number;
   contentType: string;
   text: string;
+  /** The connection broke before the body ended. */
+  cut: boolean;
   events: SseEvent[];
 }
 
@@ -258,12 +260,22 @@ async function postResponses(
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(20_000),
   });
-  const text = await res.text();
+  // Read chunk by chunk: a relay may end a broken stream by dropping the connection, which Codex
+  // also reads as a failed turn; keep what arrived before it.
+  let text = '';
+  let cut = false;
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body ?? []) text += decoder.decode(chunk, { stream: true });
+  } catch {
+    cut = true;
+  }
   const contentType = res.headers.get('content-type') ?? '';
   return {
     status: res.status,
     contentType,
     text,
+    cut,
     events: contentType.startsWith('text/event-stream') ? parseSse(text) : [],
   };
 }
@@ -277,6 +289,7 @@ function expectCodexCanFinishTurn(answer: Answer): { items: any[]; completed: an
     status: 200,
   });
   expect(answer.contentType).toMatch(/^text\/event-stream/);
+  expect(answer.cut).toBe(false);
   const types = answer.events.map((e) => e.data?.type);
   for (const e of answer.events) {
     expect(typeof e.data.type).toBe('string');
@@ -308,6 +321,25 @@ function expectCodexCanFinishTurn(answer: Answer): { items: any[]; completed: an
     .filter((e) => e.data.type === 'response.output_item.done')
     .map((e) => e.data.item);
   return { items, completed };
+}
+
+/**
+ * A failed turn as Codex must see it: an HTTP error with an OpenAI error body (it prints the
+ * message), or a stream without `response.completed` (ended, or cut off), since that event would
+ * make a partial answer look like a finished turn. A `response.failed` at the end must say why.
+ */
+function expectCodexSeesFailure(answer: Answer): void {
+  if (answer.status !== 200) {
+    expect(answer.status).toBeGreaterThanOrEqual(500);
+    expect(JSON.parse(answer.text).error.message).toEqual(expect.any(String));
+    return;
+  }
+  const types = answer.events.map((e) => e.data.type);
+  expect(types).not.toContain('response.completed');
+  const last = answer.events[answer.events.length - 1];
+  if (last?.data.type === 'response.failed') {
+    expect(last.data.response.error.message).toEqual(expect.any(String));
+  }
 }
 
 function outputText(item: any): string {
@@ -560,24 +592,13 @@ describe('Codex CLI requests replayed against POST /openai/v1/responses (Claude 
       thread,
       codexBody(thread, openingInput('Say hello')),
     );
-    if (answer.status === 200) {
-      // A stream is acceptable only if it says the response failed.
-      const types = answer.events.map((e) => e.data.type);
-      expect(types).not.toContain('response.completed');
-      expect(types[types.length - 1]).toBe('response.failed');
-      expect(answer.events[answer.events.length - 1].data.response.error.message).toEqual(
-        expect.any(String),
-      );
-    } else {
-      expect(answer.status).toBeGreaterThanOrEqual(500);
-      expect(JSON.parse(answer.text).error.message).toEqual(expect.any(String));
-    }
+    expectCodexSeesFailure(answer);
   });
 
   it('should not end a stream the upstream broke off with response.completed', async () => {
     h.upstream.setDefault({
       reply: { content: [{ type: 'text', text: 'This answer is cut short before its end.' }] },
-      streamError: { afterEvents: 4, message: 'Overloaded' },
+      cutAfterEvents: 4,
     });
     const thread = newThread();
     const answer = await postResponses(
@@ -586,13 +607,6 @@ describe('Codex CLI requests replayed against POST /openai/v1/responses (Claude 
       thread,
       codexBody(thread, openingInput('Say hello')),
     );
-    expect(answer.status).toBe(200);
-    const types = answer.events.map((e) => e.data.type);
-    // Codex would take a partial answer for a finished turn; without it, it retries the turn.
-    expect(types).not.toContain('response.completed');
-    const last = answer.events[answer.events.length - 1];
-    if (last?.data.type === 'response.failed') {
-      expect(last.data.response.error.message).toEqual(expect.any(String));
-    }
+    expectCodexSeesFailure(answer);
   });
 });
