@@ -245,6 +245,9 @@ if (cli === null) {
             { reply: { content: [{ type: 'text', text: 'The command printed its marker.' }] } },
           );
 
+          const okBefore = (await requestLog(h)).filter(
+            (r) => r.apiKeyId === key.id && r.outcome === 'ok',
+          ).length;
           // The command is `echo` in an empty temp dir; Codex's own sandbox (bubblewrap) may not
           // work in a CI container, and this test is about the relay, not the sandbox.
           const run = await codexExec(cli, codexHome, key.secret, [
@@ -266,8 +269,11 @@ if (cli === null) {
           expect(history).toContain('"tool_use_id":"toolu_codex_1"');
           expect(history).toContain('codex-e2e-tool-ran');
 
-          const rows = (await requestLog(h)).filter((r) => r.apiKeyId === key.id);
-          expect(rows.filter((r) => r.outcome === 'ok').length).toBeGreaterThanOrEqual(2);
+          // Two model turns, two metered requests.
+          const okAfter = (await requestLog(h)).filter(
+            (r) => r.apiKeyId === key.id && r.outcome === 'ok',
+          ).length;
+          expect(okAfter - okBefore).toBe(2);
         },
         TEST_TIMEOUT_MS,
       );
