@@ -44,16 +44,6 @@ import { FakeCodexAuth, fakeJwt } from '../support/fake-codex-auth';
 import { startHttpProxy, type LocalProxy } from '../support/proxies';
 import { describeWithRedis } from '../support/services';
 
-// PROVISIONAL: codex-oauth joins the registry with its descriptor (another branch). Until then the
-// specs add a stand-in; delete this mock (and the stand-in) once the real descriptor is merged.
-jest.mock('src/modules/accounts/types/account-types.registry', () =>
-  jest
-    .requireActual<typeof import('../support/provisional-codex-oauth-descriptor')>(
-      '../support/provisional-codex-oauth-descriptor',
-    )
-    .withProvisionalCodexDescriptor(),
-);
-
 const CLIENT_ID = 'app_test_codex_client';
 const ENCRYPTION_KEY = 'codex-oauth-test-encryption-key-0123456789';
 

@@ -43,6 +43,8 @@ const NEVER_FORWARDED_PREFIXES = ['x-forwarded-', 'cf-', 'proxy-'];
 /** Upstream response headers that describe the account, not the caller's request. */
 const ACCOUNT_PRIVATE = new Set([
   'anthropic-organization-id',
+  'openai-organization',
+  'openai-project',
   'set-cookie',
   'cf-ray',
   'server',
@@ -51,7 +53,7 @@ const ACCOUNT_PRIVATE = new Set([
   // Switchyard sets its own.
   'x-request-id',
 ]);
-const ACCOUNT_PRIVATE_PREFIXES = ['anthropic-ratelimit-', 'x-envoy-'];
+const ACCOUNT_PRIVATE_PREFIXES = ['anthropic-ratelimit-', 'x-envoy-', 'x-ratelimit-', 'x-codex-'];
 
 const NONE_LISTED: ReadonlySet<string> = new Set();
 

@@ -3,14 +3,16 @@ import type { Request, Response } from 'express';
 import { ApiKeyAuth } from 'src/common/auth/route-access.decorator';
 import { ModelCatalog } from './model-catalog.service';
 import { OPENAI_CHAT_DIALECT, RELAY_ROUTES } from './relay.routes';
+import type { RelayRoute } from './relay.routes';
 import { RelayException, RelayExceptionCode } from './relay.exception';
 import { RelayService } from './relay.service';
 
-const { openaiChat } = RELAY_ROUTES;
+const { openaiChat, openaiResponses } = RELAY_ROUTES;
 
 /**
- * OpenAI Chat Completions at /openai/v1 (and /v1): any model a route or an account serves, in
- * OpenAI's wire format; requests for Claude models are converted to Anthropic Messages and back.
+ * OpenAI Chat Completions and Responses at /openai/v1 (and /v1): any model a route or an account
+ * serves, in OpenAI's wire formats; a request goes to the account as it is when the account
+ * speaks its format, else converted (to Anthropic Messages for Claude accounts) and back.
  */
 @Controller()
 export class OpenAIRelayController {
@@ -26,11 +28,20 @@ export class OpenAIRelayController {
   }
 
   @ApiKeyAuth()
-  @All([...openaiChat.paths])
+  @Post([...openaiResponses.paths])
+  responses(@Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.relay.relay(openaiResponses, req, res);
+  }
+
+  @ApiKeyAuth()
+  @All([...openaiChat.paths, ...openaiResponses.paths])
   methodNotAllowed(@Req() req: Request, @Res() res: Response): void {
+    const route: RelayRoute = openaiChat.paths.some((p) => req.path.includes(p))
+      ? openaiChat
+      : openaiResponses;
     res.setHeader('allow', 'POST');
     this.relay.writeError(
-      OPENAI_CHAT_DIALECT,
+      route.dialect,
       res,
       new RelayException(
         RelayExceptionCode.METHOD_NOT_ALLOWED,

@@ -1,5 +1,6 @@
 import { AnthropicDialect } from './dialects/anthropic/anthropic.dialect';
 import { OpenAIChatDialect } from './dialects/openai/openai-chat.dialect';
+import { OpenAIResponsesDialect } from './dialects/openai/openai-responses.dialect';
 import type { InboundDialect } from './relay.types';
 import type { RelayOperation } from './wire-format';
 
@@ -16,6 +17,7 @@ export interface RelayRoute {
 
 export const ANTHROPIC_DIALECT = new AnthropicDialect();
 export const OPENAI_CHAT_DIALECT = new OpenAIChatDialect();
+export const OPENAI_RESPONSES_DIALECT = new OpenAIResponsesDialect();
 
 /**
  * The one route table: the controllers declare their handlers from it and the fast path serves
@@ -47,6 +49,13 @@ export const RELAY_ROUTES = {
     operation: 'generate',
     metered: true,
     paths: ['openai/v1/chat/completions', 'v1/chat/completions'],
+  },
+  openaiResponses: {
+    name: 'openai.responses',
+    dialect: OPENAI_RESPONSES_DIALECT,
+    operation: 'generate',
+    metered: true,
+    paths: ['openai/v1/responses', 'openai/responses', 'v1/responses'],
   },
 } as const satisfies Record<string, RelayRoute>;
 

@@ -121,4 +121,9 @@ export interface ProviderAdapter {
   createTap(format: WireFormat): UsageTap;
   /** The usage of a non-stream response body (or an error body) in `format`. */
   usageFromBody(format: WireFormat, body: Buffer): TokenUsage;
+  /**
+   * For an upstream that only streams: a whole event stream in `format` as the non-stream body of
+   * that format, for a client that asked for one.
+   */
+  assembleStream?(format: WireFormat, body: Buffer): Buffer;
 }

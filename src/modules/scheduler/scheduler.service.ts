@@ -128,6 +128,18 @@ export class Scheduler implements OnApplicationShutdown {
     }
   }
 
+  /** Reads what a response's headers say of the account (usage windows); cheap, never throws. */
+  observe(reservation: Reservation, headers: Record<string, string | string[] | undefined>): void {
+    try {
+      this.health.observeResponse(reservation.account, headers);
+    } catch (error) {
+      appLogger.warn(
+        { err: error, accountId: reservation.account.id },
+        'could not read usage windows',
+      );
+    }
+  }
+
   /** The account as the pool holds it now (after a credential refresh, say). */
   current(account: RoutableAccount): RoutableAccount {
     return this.pool.get(account.id) ?? account;

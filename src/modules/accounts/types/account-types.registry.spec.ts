@@ -170,9 +170,9 @@ describe('account types registry', () => {
         'claude-oauth',
         'codex-oauth',
       ]);
-      // codex-oauth joins when its refresher (oauth/codex) is registered.
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).hasRefresher)).toEqual([
         'claude-oauth',
+        'codex-oauth',
       ]);
     });
   });

@@ -171,5 +171,5 @@ export const codexOAuthDescriptor: AccountTypeDescriptor<
   testRequest: codexTestRequest,
   // TEMPORARY (h/oaitypes): true once the Codex refresher (src/modules/oauth/codex/) is
   // registered; CredentialRefreshService refuses to boot while the two disagree.
-  hasRefresher: false,
+  hasRefresher: true,
 };

@@ -3,9 +3,15 @@ import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exce
 import type { WireFormat } from 'src/modules/relay/wire-format';
 import type { Converter } from './converter';
 import { OpenAIChatToAnthropicConverter } from './openai-chat-to-anthropic/openai-chat-to-anthropic.converter';
+import { OpenAIChatToOpenAIResponsesConverter } from './openai-chat-to-openai-responses/openai-chat-to-openai-responses.converter';
+import { OpenAIResponsesToAnthropicConverter } from './openai-responses-to-anthropic/openai-responses-to-anthropic.converter';
 
 /** One line per (client format, provider format) pair that differs. */
-const CONVERTERS: readonly Converter[] = [new OpenAIChatToAnthropicConverter()];
+const CONVERTERS: readonly Converter[] = [
+  new OpenAIChatToAnthropicConverter(),
+  new OpenAIResponsesToAnthropicConverter(),
+  new OpenAIChatToOpenAIResponsesConverter(),
+];
 
 /** How a client's request reaches a provider: in which of its formats, through which converter. */
 export interface FormatPlan {

@@ -129,6 +129,7 @@ export class AttemptLoopStage {
           ctx.checkClient();
           continue;
         }
+        this.scheduler.observe(reservation, result.response.headers);
         if (result.response.statusCode < 400)
           void this.scheduler.report(reservation, { kind: 'success' });
         await this.respond.run(ctx, provider, leg, result);

@@ -72,8 +72,19 @@ export class RespondStage {
       res.end(body);
       return;
     }
-    if (conversion !== null && !sse) {
-      await this.respondConverted(ctx, provider, format, conversion, response, headers);
+    // A client that asked for one JSON body, from an upstream that only streams: assembled.
+    const assemble =
+      sse && !ctx.request.stream && provider.assembleStream !== undefined
+        ? (body: Buffer) =>
+            (provider.assembleStream as NonNullable<typeof provider.assembleStream>)(format, body)
+        : null;
+    if ((conversion !== null && !sse) || assemble !== null) {
+      if (assemble !== null) {
+        headers['content-type'] = 'application/json';
+        delete headers['cache-control'];
+        delete headers['x-accel-buffering'];
+      }
+      await this.respondWhole(ctx, provider, format, conversion, response, headers, assemble);
       return;
     }
     res.writeHead(response.statusCode, headers);
@@ -181,16 +192,18 @@ export class RespondStage {
   }
 
   /**
-   * A non-stream response in another format: read whole (it is one JSON document), converted,
-   * written. A body the converter cannot read is the upstream's failure (502), not the client's.
+   * A response read whole: a non-stream answer in another format, or an upstream's event stream
+   * for a client that asked for one body (assembled first). Converted, written at once. A body the
+   * converter cannot read is the upstream's failure (502), not the client's.
    */
-  private async respondConverted(
+  private async respondWhole(
     ctx: RelayContext,
     provider: ProviderAdapter,
     format: WireFormat,
-    conversion: Conversion,
+    conversion: Conversion | null,
     response: UpstreamResponse,
     headers: Record<string, string | string[]>,
+    assemble: ((body: Buffer) => Buffer) | null,
   ): Promise<void> {
     const { res } = ctx;
     let providerBody: Buffer;
@@ -198,17 +211,19 @@ export class RespondStage {
       providerBody = await readWhole(response, MAX_PARSED_BODY);
     } catch (error) {
       ctx.checkClient();
-      // Nothing reached the client yet: a body that broke off is the upstream's 502 / 504, not
-      // an internal error.
+      if (error instanceof RelayException) throw error;
       const fault = transportFaultOf(error);
-      throw fault === null ? error : faultException(fault, null);
+      // The body broke off before a byte reached the client: a 502/504 the client may retry.
+      if (fault !== null) throw faultException(fault, null);
+      throw error;
     }
     ctx.checkClient();
     ctx.ttfbMs = Date.now() - ctx.startedAt;
-    ctx.usage = provider.usageFromBody(format, providerBody);
     let body: Buffer;
     try {
-      body = conversion.response(providerBody);
+      if (assemble !== null) providerBody = assemble(providerBody);
+      ctx.usage = provider.usageFromBody(format, providerBody);
+      body = conversion === null ? providerBody : conversion.response(providerBody);
     } catch (error) {
       appLogger.warn(
         { err: error, requestId: ctx.requestId, accountId: ctx.accountId },

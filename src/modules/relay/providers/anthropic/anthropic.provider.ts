@@ -107,6 +107,10 @@ export class AnthropicProvider implements ProviderAdapter {
           headers.authorization = `Bearer ${credentials.apiKey}`;
         else headers['x-api-key'] = credentials.apiKey;
         break;
+      case 'openai':
+      case 'codex-oauth':
+      case 'azure-openai':
+        throw new Error(`the anthropic provider cannot serve ${credentials.type} accounts`);
     }
     const { path, query } = input.endpoint;
     return {
