@@ -88,6 +88,7 @@ export function responsesContext(
       summaries: true,
       searchSources: true,
       ...plan,
+      namespaced: plan.namespaced ?? new Map(),
     },
     request: { model: 'gpt-5', input: 'hi', ...request },
   };

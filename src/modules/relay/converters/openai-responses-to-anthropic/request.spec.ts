@@ -458,10 +458,6 @@ describe(toAnthropicRequest.name, () => {
       [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{' }, 'input[1].arguments'],
       [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '[1]' }, 'input[1].arguments'],
       [{ type: 'function_call', name: 'f', arguments: '{}' }, 'input[1].call_id'],
-      [
-        { type: 'function_call', call_id: 'c', name: 'f', namespace: 'mcp', arguments: '{}' },
-        'input[1].namespace',
-      ],
       [{ type: 'function_call_output', output: 'x' }, 'input[1].call_id'],
       [{ type: 'function_call_output', call_id: '', output: 'x' }, 'input[1].call_id'],
       [
@@ -783,7 +779,6 @@ describe(toAnthropicRequest.name, () => {
       'image_generation',
       'shell',
       'apply_patch',
-      'namespace',
       'tool_search',
     ])('should refuse %s tools', (type) => {
       expect(rejection({ tools: [{ type }] })).toMatchObject({

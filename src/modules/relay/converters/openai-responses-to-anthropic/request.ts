@@ -210,6 +210,8 @@ export interface ResponsesRequestPlan {
   body: Json;
   /** The client's tools by the Claude tool name they were sent as. */
   tools: ReadonlyMap<string, ToolKind>;
+  /** Functions of a `namespace` tool, by the Claude tool name they were sent as. */
+  namespaced: ReadonlyMap<string, { namespace: string; name: string }>;
   /** The name of the tool that carries a `json_schema` answer, or null. */
   jsonTool: string | null;
   /** `reasoning.summary` asks for reasoning summaries (Claude's thinking text). */
@@ -250,6 +252,7 @@ export function toAnthropicRequest(input: ConversionInput): ResponsesRequestPlan
   return {
     body: request.body,
     tools: tools.kinds,
+    namespaced: tools.namespaced,
     jsonTool: request.jsonTool,
     summaries: wantsSummaries(reasoning),
     searchSources:
@@ -353,15 +356,48 @@ function wantsSummaries(reasoning: Json | undefined): boolean {
 interface ConvertedTools {
   anthropic: Json[];
   kinds: Map<string, ToolKind>;
+  namespaced: Map<string, { namespace: string; name: string }>;
+}
+
+/**
+ * The Claude name of a function inside a `namespace` tool (Codex CLI groups its sub-agent tools
+ * so): Claude has no namespaces and allows no dots, so `<namespace>__<name>`.
+ */
+export function namespacedName(namespace: string, name: string): string {
+  return `${namespace}__${name}`;
 }
 
 function convertTools(value: unknown, maxToolCalls: unknown): ConvertedTools {
-  const converted: ConvertedTools = { anthropic: [], kinds: new Map() };
+  const converted: ConvertedTools = { anthropic: [], kinds: new Map(), namespaced: new Map() };
   if (!given(value)) return converted;
   const names = new Set<string>();
+  const flat: { spec: Json; path: string }[] = [];
   requireArray(value, 'tools').forEach((tool, i) => {
     const path = `tools[${i}]`;
     const spec = requireObject(tool, path);
+    if (spec.type !== 'namespace') {
+      flat.push({ spec, path });
+      return;
+    }
+    // A namespace's functions become Claude tools of their own, named into the namespace.
+    const namespace = requireString(spec.name, `${path}.name`);
+    requireArray(spec.tools, `${path}.tools`).forEach((inner, j) => {
+      const innerPath = `${path}.tools[${j}]`;
+      const innerSpec = requireObject(inner, innerPath);
+      if (innerSpec.type !== 'function') {
+        fail(
+          `${innerPath}.type`,
+          'a namespace may only hold function tools on Claude models',
+          'unsupported_value',
+        );
+      }
+      const name = requireString(innerSpec.name, `${innerPath}.name`);
+      const claudeName = namespacedName(namespace, name);
+      converted.namespaced.set(claudeName, { namespace, name });
+      flat.push({ spec: { ...innerSpec, name: claudeName }, path: innerPath });
+    });
+  });
+  flat.forEach(({ spec, path }) => {
     const out = convertTool(spec, path, maxToolCalls);
     if (out === null) return;
     const name = String(out.tool.name);
@@ -582,19 +618,15 @@ function convertItem(
       convertMessage(item, path, turns, system);
       break;
     case 'function_call': {
-      if (given(item.namespace)) {
-        fail(
-          `${path}.namespace`,
-          'namespaced tools are not available on Claude models',
-          'unsupported_parameter',
-        );
-      }
       const args = requireString(item.arguments, `${path}.arguments`);
+      const name = requireString(item.name, `${path}.name`);
       anthropic.pushTurn(turns, 'assistant', [
         toolUse(
           item,
           path,
-          requireString(item.name, `${path}.name`),
+          given(item.namespace)
+            ? namespacedName(requireString(item.namespace, `${path}.namespace`), name)
+            : name,
           anthropic.toolInput(args, `${path}.arguments`),
         ),
       ]);

@@ -41,7 +41,10 @@ export interface ResponsesContext {
   model: string;
   /** Unix seconds. */
   createdAt: number;
-  plan: Pick<ResponsesRequestPlan, 'tools' | 'jsonTool' | 'summaries' | 'searchSources'>;
+  plan: Pick<
+    ResponsesRequestPlan,
+    'tools' | 'namespaced' | 'jsonTool' | 'summaries' | 'searchSources'
+  >;
   /** The client's request body, whose settings a Response repeats. */
   request: Json;
 }
@@ -94,6 +97,8 @@ interface CallItem {
   fragments: string[];
   /** Argument deltas already emitted (function calls only). */
   streamed: boolean;
+  /** The namespace of a function of a `namespace` tool (then `name` is its name inside it). */
+  namespace?: string;
   /** Web search: how its result block ended it, if it did. */
   searchStatus?: 'completed' | 'failed';
   sources?: Json[];
@@ -436,10 +441,23 @@ export class ResponseBuilder {
 
   private call(kind: CallItem['kind'], block: Json): CallItem {
     const callId = typeof block.id === 'string' ? block.id : '';
-    const name = typeof block.name === 'string' ? block.name : '';
+    const claudeName = typeof block.name === 'string' ? block.name : '';
+    const inner = kind === 'function_call' ? this.ctx.plan.namespaced.get(claudeName) : undefined;
+    const name = inner?.name ?? claudeName;
     const item = this.openItem<CallItem>(
-      { kind, callId, name, input: block.input, fragments: [], streamed: false },
-      (id) => inProgressCall(kind, id, callId, name),
+      {
+        kind,
+        callId,
+        name,
+        input: block.input,
+        fragments: [],
+        streamed: false,
+        ...(inner !== undefined && { namespace: inner.namespace }),
+      },
+      (id) => ({
+        ...inProgressCall(kind, id, callId, name),
+        ...(inner !== undefined && { namespace: inner.namespace }),
+      }),
     );
     if (kind === 'web_search_call') this.event('response.web_search_call.in_progress', item);
     return item;
@@ -497,6 +515,7 @@ export class ResponseBuilder {
           arguments: args,
           call_id: item.callId,
           name: item.name,
+          ...(item.namespace !== undefined && { namespace: item.namespace }),
         };
     }
   }
