@@ -468,6 +468,17 @@ describe('FakeUpstream (OpenAI, Azure OpenAI and Codex routes)', () => {
   });
 
   describe('Azure OpenAI', () => {
+    // The test setup loads .env.example, whose OPENAI_BASE_URL the SDK would read as a baseURL,
+    // which AzureOpenAI refuses next to an endpoint.
+    let savedBaseUrl: string | undefined;
+    beforeAll(() => {
+      savedBaseUrl = process.env.OPENAI_BASE_URL;
+      delete process.env.OPENAI_BASE_URL;
+    });
+    afterAll(() => {
+      if (savedBaseUrl !== undefined) process.env.OPENAI_BASE_URL = savedBaseUrl;
+    });
+
     const azure = (extra: Partial<ConstructorParameters<typeof AzureOpenAI>[0]> = {}) =>
       new AzureOpenAI({
         endpoint: upstream.url,
