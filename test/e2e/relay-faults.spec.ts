@@ -262,13 +262,20 @@ function faultSuite(name: string, start: () => Promise<RelayHarness>, stop: () =
         ),
       );
       try {
-        const rows = await waitFor(
-          async () => await newRows(h, storm.keyId, before),
-          (r) =>
-            r.filter((row) => row.errorCode === 'CLIENT_WRITE_STALLED').length >= STALLED_STREAMS,
+        // Polls a summary (rows by outcome and error code, the upstream's open exchanges), so a
+        // timeout says what the rows were rather than printing 100 of them.
+        const summary = async () => {
+          const r = await newRows(h, storm.keyId, before);
+          const byOutcome = countBy(r, (row) => `${row.outcome}/${row.errorCode ?? '-'}`);
+          return { rows: r.length, byOutcome, upstreamOpen: h.upstream.inFlight };
+        };
+        await waitFor(
+          summary,
+          (x) => (x.byOutcome['aborted/CLIENT_WRITE_STALLED'] ?? 0) >= STALLED_STREAMS,
           150_000,
           250,
         );
+        const rows = await newRows(h, storm.keyId, before);
         const stalled = rows.filter((row) => row.errorCode === 'CLIENT_WRITE_STALLED');
         expect(stalled).toHaveLength(STALLED_STREAMS);
         for (const row of stalled) {
