@@ -1,4 +1,4 @@
-import { logAccess, setLogLevel } from './app-logger';
+import { createAppLogger, logAccess, setLogLevel } from './app-logger';
 
 describe('logAccess', () => {
   afterEach(() => setLogLevel('info'));
@@ -58,5 +58,43 @@ describe('logAccess', () => {
     );
 
     expect(lines).toEqual([]);
+  });
+});
+
+describe('createAppLogger', () => {
+  it('should redact every credential field, top level and one level down, from a logged object', () => {
+    const lines: string[] = [];
+    const logger = createAppLogger({ write: (line: string) => lines.push(line) });
+    const secrets = [
+      'password',
+      'authorization',
+      'apiKey',
+      'accessToken',
+      'refreshToken',
+      'idToken',
+      'entraToken',
+      'access_token',
+      'refresh_token',
+      'id_token',
+      'x-api-key',
+      'api-key',
+    ].flatMap((field) => [
+      [field, `top-${field}-secret`],
+      [field, `nested-${field}-secret`],
+    ]);
+    const top = Object.fromEntries(secrets.filter((_, i) => i % 2 === 0));
+    const nested = Object.fromEntries(secrets.filter((_, i) => i % 2 === 1));
+
+    logger.warn({ ...top, credentials: nested, accountId: 'acct-1' }, 'refresh failed');
+
+    expect(lines).toHaveLength(1);
+    const line = lines[0];
+    for (const [, secret] of secrets) expect(line).not.toContain(secret);
+    const parsed = JSON.parse(line) as Record<string, any>;
+    expect(parsed.accountId).toBe('acct-1');
+    expect(parsed.idToken).toBe('[redacted]');
+    expect(parsed['api-key']).toBe('[redacted]');
+    expect(parsed.credentials.entraToken).toBe('[redacted]');
+    expect(parsed.credentials.refresh_token).toBe('[redacted]');
   });
 });

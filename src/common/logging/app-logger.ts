@@ -17,37 +17,57 @@ const baseOptions: LoggerOptions = {
 const destination = pino.destination({ dest: 1, sync: false });
 
 /**
+ * Fields that never reach a log line, at the top level of a logged object or one level down, even
+ * if someone logs a whole object (defence in depth): passwords, the credentials of every account
+ * type as Switchyard names them (`apiKey`, `accessToken`, `refreshToken`, `idToken`,
+ * `entraToken`) and as the upstreams' wire formats do (`access_token`, `refresh_token`,
+ * `id_token` in OAuth token answers; `authorization`, `x-api-key`, Azure's `api-key` headers).
+ */
+const REDACTED_FIELDS = [
+  'password',
+  'authorization',
+  'apiKey',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'entraToken',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  '["x-api-key"]',
+  '["api-key"]',
+];
+
+export const LOG_REDACTION = {
+  paths: REDACTED_FIELDS.flatMap((field) =>
+    field.startsWith('[') ? [field, `*${field}`] : [field, `*.${field}`],
+  ),
+  censor: '[redacted]',
+};
+
+/**
+ * One structured JSON logger writing to `stream`, with the request id mixin and the redaction
+ * above: appLogger is the process's, and specs build their own over a stream they read.
+ */
+export function createAppLogger(stream: pino.DestinationStream): Logger {
+  return pino(
+    {
+      ...baseOptions,
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId === undefined ? {} : { requestId };
+      },
+      redact: LOG_REDACTION,
+    },
+    stream,
+  );
+}
+
+/**
  * One structured JSON logger for the process. Every line written inside a request carries its
  * request id (from AsyncLocalStorage), so a request can be followed across modules.
  */
-export const appLogger: Logger = pino(
-  {
-    ...baseOptions,
-    mixin: () => {
-      const requestId = currentRequestId();
-      return requestId === undefined ? {} : { requestId };
-    },
-    // Defence in depth: these fields never reach a log line even if someone logs a whole object.
-    redact: {
-      paths: [
-        'password',
-        '*.password',
-        'authorization',
-        '*.authorization',
-        'headers.authorization',
-        'headers["x-api-key"]',
-        'apiKey',
-        '*.apiKey',
-        'accessToken',
-        '*.accessToken',
-        'refreshToken',
-        '*.refreshToken',
-      ],
-      censor: '[redacted]',
-    },
-  },
-  destination,
-);
+export const appLogger: Logger = createAppLogger(destination);
 
 export interface AccessLogEntry {
   requestId: string;

@@ -2,9 +2,8 @@ import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/comm
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
-import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
-import type { Coordinator, LockHandle } from 'src/infra/coordination/coordinator.port';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import type {
   AccountCredentials,
   AccountSubscription,
@@ -13,46 +12,29 @@ import type {
 import { AccountCodec } from 'src/modules/accounts/account-codec';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
-import { AccountsRepository, type AccountChanges } from 'src/modules/accounts/accounts.repository';
+import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
-import {
-  REFRESH_JOB_INTERVAL_MS,
-  type CredentialRefresher,
-  type RefreshJobSummary,
-  type RefreshResult,
+import type {
+  CredentialRefresher,
+  RefreshJobSummary,
+  RefreshResult,
 } from '../credential-refresher.port';
-import { oauthKeys } from '../oauth-coordination.keys';
+import {
+  REFRESH_DISCIPLINE_DEFAULTS,
+  RefreshDiscipline,
+  type RefreshDisciplineOptions,
+} from '../refresh-discipline';
 
-export interface ClaudeOAuthRefresherOptions {
-  now: () => number;
-  /** Refresh tokens that expire within this window. */
-  refreshAheadMs: number;
+export interface ClaudeOAuthRefresherOptions extends RefreshDisciplineOptions {
   requestTimeoutMs: number;
-  /** How long a refresh waits for another instance's refresh of the same account. */
-  lockWaitMs: number;
-  lockPollMs: number;
-  /** First delay before saving a refreshed token again after a failed write; doubles each time. */
-  saveRetryBaseMs: number;
-  /** Longest delay between two save attempts (they go on until one succeeds or is superseded). */
-  saveRetryMaxMs: number;
 }
 
 export const CLAUDE_OAUTH_REFRESHER_OPTIONS = Symbol('CLAUDE_OAUTH_REFRESHER_OPTIONS');
 
 const DEFAULTS: ClaudeOAuthRefresherOptions = {
-  now: Date.now,
-  refreshAheadMs: 5 * 60_000,
+  ...REFRESH_DISCIPLINE_DEFAULTS,
   requestTimeoutMs: 15_000,
-  lockWaitMs: 20_000,
-  lockPollMs: 200,
-  saveRetryBaseMs: 500,
-  saveRetryMaxMs: 60_000,
 };
-
-/** Longer than one refresh can take (request timeout plus the write). */
-const REFRESH_LOCK_TTL_MS = 30_000;
-/** Shorter than the job interval, so a crashed holder never blocks the next run. */
-const JOB_LOCK_TTL_MS = REFRESH_JOB_INTERVAL_MS - 5_000;
 
 interface TokenResponse {
   access_token?: unknown;
@@ -63,21 +45,6 @@ interface TokenResponse {
   organization?: { uuid?: unknown; name?: unknown };
   error?: unknown;
   error_description?: unknown;
-}
-
-/** Refreshed credentials held in memory until SQL accepts them. */
-interface PendingSave {
-  accountId: string;
-  credentials: AccountCredentials;
-  /** The sealed credentials SQL held when the refresh read them: the write replaces only those. */
-  basis: string;
-  changes: AccountChanges;
-  attempt: number;
-  timer: NodeJS.Timeout | null;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function text(value: unknown): string | undefined {
@@ -110,15 +77,16 @@ function temporaryProxyAgent(proxyUrl: string): Dispatcher {
 export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
   readonly accountType = 'claude-oauth' as const;
   private readonly options: ClaudeOAuthRefresherOptions;
-  private readonly pendingSaves = new Map<string, PendingSave>();
+  /** The lock and save-with-retry discipline shared with the other refreshers. */
+  private readonly discipline: RefreshDiscipline<AccountCredentials>;
 
   constructor(
     private readonly pool: AccountPool,
     private readonly accountsRepository: AccountsRepository,
     private readonly codec: AccountCodec,
-    private readonly health: AccountHealthService,
+    health: AccountHealthService,
     private readonly config: ConfigService,
-    @InjectCoordinator() private readonly coordinator: Coordinator,
+    @InjectCoordinator() coordinator: Coordinator,
     @Optional()
     @Inject(ACCOUNT_DISPATCHER_FACTORY)
     private readonly dispatcherFactory?: AccountDispatcherFactory,
@@ -127,6 +95,17 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     options?: Partial<ClaudeOAuthRefresherOptions>,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.discipline = new RefreshDiscipline<AccountCredentials>({
+      accountType: this.accountType,
+      pool,
+      accountsRepository,
+      health,
+      coordinator,
+      options: this.options,
+      logPrefix: 'oauth refresh',
+      lostTokenRemedy: 'its credentials entered again',
+      toAccountCredentials: (credentials) => credentials,
+    });
   }
 
   /**
@@ -141,21 +120,9 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
   async refreshWithResult(accountId: string): Promise<RefreshResult> {
     const seen = this.pool.get(accountId)?.credentials;
     const seenToken = seen?.type === 'claude-oauth' ? seen.accessToken : undefined;
-    let lock: LockHandle | null;
-    try {
-      lock = await this.acquireRefreshLock(accountId);
-    } catch (error) {
-      appLogger.warn({ err: error, accountId }, 'oauth refresh: coordinator unavailable');
-      return { ok: false, reason: 'unavailable', detail: 'coordinator unavailable' };
-    }
-    if (lock === null) {
-      return { ok: false, reason: 'unavailable', detail: 'another refresh is still running' };
-    }
-    try {
-      return await this.refreshLocked(accountId, seenToken);
-    } finally {
-      await this.coordinator.releaseLock(lock).catch(() => undefined);
-    }
+    return this.discipline.withAccountLock(accountId, () =>
+      this.refreshLocked(accountId, seenToken),
+    );
   }
 
   /**
@@ -163,35 +130,11 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
    * tokens that expire within five minutes, on one instance. Returns the ids it refreshed and
    * those it could not.
    */
-  async runRefreshJob(): Promise<RefreshJobSummary> {
-    const summary: RefreshJobSummary = { refreshed: [], failed: [] };
-    const jobLock = await this.coordinator.acquireLock(
-      oauthKeys.refreshJobLock(this.accountType),
-      JOB_LOCK_TTL_MS,
+  runRefreshJob(): Promise<RefreshJobSummary> {
+    return this.discipline.runJob(
+      (account, horizon) => this.isDue(account, horizon),
+      (accountId) => this.refreshWithResult(accountId),
     );
-    if (jobLock === null) return summary;
-    try {
-      const horizon = this.options.now() + this.options.refreshAheadMs;
-      for (const account of this.pool.all().filter((a) => this.isDue(a, horizon))) {
-        const result = await this.refreshWithResult(account.id);
-        if (result.ok) {
-          summary.refreshed.push(account.id);
-          continue;
-        }
-        summary.failed.push(account.id);
-        if (result.reason === 'refused') {
-          // The refresh token is dead: the account fails as soon as its access token expires.
-          await this.health.markStatus(
-            account,
-            'auth_failed',
-            `token refresh refused (${result.detail})`,
-          );
-        }
-      }
-    } finally {
-      await this.coordinator.releaseLock(jobLock).catch(() => undefined);
-    }
-    return summary;
   }
 
   private isDue(account: RoutableAccount, horizon: number): boolean {
@@ -204,17 +147,6 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
       c.expiresAt !== undefined &&
       c.expiresAt <= horizon
     );
-  }
-
-  /** Takes the per-account lock, waiting (bounded) while another instance holds it. */
-  private async acquireRefreshLock(accountId: string): Promise<LockHandle | null> {
-    const name = oauthKeys.refreshLock(accountId);
-    const deadline = Date.now() + this.options.lockWaitMs;
-    for (;;) {
-      const lock = await this.coordinator.acquireLock(name, REFRESH_LOCK_TTL_MS);
-      if (lock !== null || Date.now() >= deadline) return lock;
-      await sleep(this.options.lockPollMs);
-    }
   }
 
   private async refreshLocked(
@@ -231,14 +163,10 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
         detail: `${record.type} accounts have no Claude OAuth tokens`,
       };
     }
-    let pending = this.pendingSaves.get(accountId);
-    if (pending !== undefined && pending.basis !== record.credentials) {
-      // Someone saved other credentials meanwhile (an admin): theirs win over the unsaved ones.
-      this.dropPending(pending);
-      pending = undefined;
-    }
-    // Tokens refreshed here but not saved yet are newer than SQL's: the old refresh token is spent.
-    const stored = pending?.credentials ?? this.codec.openCredentials(record);
+    // Tokens refreshed here but not saved yet are newer than SQL's: the old refresh token is spent
+    // (unless someone, an admin, saved other credentials meanwhile: theirs win).
+    const pending = this.discipline.unsaved(accountId, record.credentials);
+    const stored = pending ?? this.codec.openCredentials(record);
     if (stored === null || stored.type !== 'claude-oauth') {
       return { ok: false, reason: 'unreadable', detail: 'credentials cannot be decrypted' };
     }
@@ -271,7 +199,7 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     }
 
     const body = exchange.body;
-    const now = this.options.now();
+    const now = this.discipline.now;
     const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
     const credentials: AccountCredentials = {
       type: 'claude-oauth',
@@ -281,152 +209,24 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     };
     if (expiresIn !== undefined) credentials.expiresAt = now + Math.round(expiresIn * 1000);
     const subscription = this.mergeSubscription(this.codec.subscription(record), body);
-    // Memory first: the provider has rotated the refresh token, so from here on these
-    // credentials are the only working ones. The relay retries with them at once; if SQL
-    // refuses the write they stay in use (held over reloads) while the save is retried.
-    this.pool.holdCredentials(accountId, credentials, record.credentials);
-    if (pending !== undefined) this.dropPending(pending, { keepHold: true });
     appLogger.info({ accountId, expiresInSeconds: expiresIn ?? null }, 'oauth token refreshed');
-    await this.save({
-      accountId,
-      credentials,
-      basis: record.credentials,
-      changes: {
-        credentials: this.codec.sealCredentials(accountId, credentials),
-        subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
-        updated_at: now,
-      },
-      attempt: 1,
-      timer: null,
+    await this.discipline.commit(accountId, credentials, record.credentials, {
+      credentials: this.codec.sealCredentials(accountId, credentials),
+      subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
+      updated_at: now,
     });
     const expiresAt = credentials.expiresAt ?? null;
     return { ok: true, expiresAt };
   }
 
   /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
-  async onModuleDestroy(): Promise<void> {
-    const pending = [...this.pendingSaves.values()];
-    for (const save of pending) {
-      if (save.timer !== null) clearTimeout(save.timer);
-      save.timer = null;
-    }
-    for (const save of pending) {
-      const saved = await this.trySave(save);
-      if (saved === 'failed') {
-        appLogger.error(
-          { accountId: save.accountId },
-          'oauth refresh: shutting down with a rotated token that could not be saved; the ' +
-            'account will need its credentials entered again',
-        );
-      }
-    }
-    this.pendingSaves.clear();
+  onModuleDestroy(): Promise<void> {
+    return this.discipline.flush();
   }
 
   /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
   get unsavedAccountIds(): string[] {
-    return [...this.pendingSaves.keys()];
-  }
-
-  /**
-   * One attempt now; on a failed write, more with exponential backoff until saved or superseded.
-   * Called with the account's refresh lock held, as are the retries: a save never races a
-   * refresh of the same account (whose newer tokens it would otherwise overwrite).
-   */
-  private async save(save: PendingSave): Promise<void> {
-    this.pendingSaves.set(save.accountId, save);
-    const outcome = await this.trySave(save);
-    if (outcome !== 'failed' || this.pendingSaves.get(save.accountId) !== save) return;
-    this.scheduleRetry(save);
-  }
-
-  private scheduleRetry(save: PendingSave): void {
-    const delay = Math.min(
-      this.options.saveRetryBaseMs * 2 ** (save.attempt - 1),
-      this.options.saveRetryMaxMs,
-    );
-    appLogger.warn(
-      { accountId: save.accountId, attempt: save.attempt, retryInMs: delay },
-      'oauth refresh: could not save the rotated token; using it from memory and retrying',
-    );
-    save.attempt += 1;
-    save.timer = setTimeout(() => {
-      save.timer = null;
-      void this.retry(save);
-    }, delay);
-    save.timer.unref();
-  }
-
-  private async retry(save: PendingSave): Promise<void> {
-    if (this.pendingSaves.get(save.accountId) !== save) return;
-    let lock: LockHandle | null = null;
-    try {
-      lock = await this.coordinator.acquireLock(
-        oauthKeys.refreshLock(save.accountId),
-        REFRESH_LOCK_TTL_MS,
-      );
-    } catch {
-      lock = null;
-    }
-    if (lock === null) {
-      // A refresh of this account is running (it takes this save over) or the coordinator is
-      // down: try again later.
-      if (this.pendingSaves.get(save.accountId) === save) this.scheduleRetry(save);
-      return;
-    }
-    try {
-      if (this.pendingSaves.get(save.accountId) === save) await this.save(save);
-    } finally {
-      await this.coordinator.releaseLock(lock).catch(() => undefined);
-    }
-  }
-
-  private async trySave(save: PendingSave): Promise<'saved' | 'superseded' | 'failed'> {
-    let applied: boolean;
-    try {
-      // Compare-and-set: credentials an admin entered meanwhile are never overwritten.
-      applied = await this.accountsRepository.updateIfSealed(
-        save.accountId,
-        { credentials: save.basis },
-        save.changes,
-      );
-    } catch (error) {
-      // The error of the write, never the credentials (they are not part of it).
-      appLogger.warn(
-        { accountId: save.accountId, attempt: save.attempt, err: error },
-        'oauth refresh: saving the rotated token failed',
-      );
-      return 'failed';
-    }
-    if (this.pendingSaves.get(save.accountId) === save) this.dropPending(save);
-    if (!applied) {
-      appLogger.warn(
-        { accountId: save.accountId },
-        'oauth refresh: the account changed or was deleted before the rotated token was saved; ' +
-          'keeping what is stored',
-      );
-      await this.pool.reload().catch(() => undefined);
-      return 'superseded';
-    }
-    if (save.attempt > 1) {
-      appLogger.info(
-        { accountId: save.accountId, attempts: save.attempt },
-        'oauth refresh: rotated token saved',
-      );
-    }
-    await this.coordinator
-      .publish(coordinationKeys.channels.accountInvalidation, save.accountId)
-      .catch((error: unknown) =>
-        appLogger.warn({ err: error }, 'could not publish a token refresh'),
-      );
-    return 'saved';
-  }
-
-  private dropPending(save: PendingSave, options: { keepHold?: boolean } = {}): void {
-    if (save.timer !== null) clearTimeout(save.timer);
-    save.timer = null;
-    if (this.pendingSaves.get(save.accountId) === save) this.pendingSaves.delete(save.accountId);
-    if (options.keepHold !== true) this.pool.releaseCredentials(save.accountId);
+    return this.discipline.unsavedAccountIds;
   }
 
   private async exchange(

@@ -175,6 +175,53 @@ describe(AttemptLoopStage.name, () => {
         expect(await h.held()).toEqual({ 'acct-a': IDLE, 'acct-b': IDLE });
       });
 
+      it('should let the scheduler read every upstream response, the refused ones included', async () => {
+        const fresh = {
+          ...a,
+          credentials: { type: 'claude-console' as const, apiKey: 'key-fresh' },
+        };
+        await harness({ refresh: () => Promise.resolve(fresh) });
+        const observed: [string, unknown][] = [];
+        jest
+          .spyOn(h.scheduler, 'observe')
+          .mockImplementation((reservation, headers) =>
+            observed.push([reservation.account.id, headers['x-window']]),
+          );
+        h.http
+          .answer(
+            a.baseUrl,
+            status(401, { 'x-window': 'a-401' }),
+            status(429, { 'x-window': 'a-429' }),
+          )
+          .answer(b.baseUrl, { status: 200, headers: { 'x-window': 'b-200' }, body: OK_BODY });
+        const { ctx, res } = h.context();
+
+        await h.stage.run(ctx);
+
+        expect(res.text).toBe(OK_BODY);
+        // A usage-limit 429 names the window that ran out: it must be read like a success.
+        expect(observed).toEqual([
+          ['acct-a', 'a-401'],
+          ['acct-a', 'a-429'],
+          ['acct-b', 'b-200'],
+        ]);
+      });
+
+      it('should have no headers to read after a transport fault', async () => {
+        await harness();
+        const observe = jest.spyOn(h.scheduler, 'observe');
+        h.http
+          .answer(a.baseUrl, { error: transportErrors.connectRefused() })
+          .answer(b.baseUrl, ok());
+        const { ctx } = h.context();
+
+        await h.stage.run(ctx);
+
+        expect(observe.mock.calls.map(([reservation]) => reservation.account.id)).toEqual([
+          'acct-b',
+        ]);
+      });
+
       it('should refresh once and fail over when the fresh credentials are refused too', async () => {
         const fresh = {
           ...a,

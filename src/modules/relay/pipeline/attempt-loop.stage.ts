@@ -11,6 +11,7 @@ import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/acco
 import {
   Scheduler,
   type PickRequest,
+  type Reservation,
   type ReserveResult,
 } from 'src/modules/scheduler/scheduler.service';
 import type { Conversion } from 'src/modules/relay/converters/converter';
@@ -48,6 +49,8 @@ type Attempt =
       outcome: UpstreamOutcome;
       fault: TransportFault | null;
       status: number | null;
+      /** The refusing response's headers; null when no response came (a transport fault). */
+      headers: UpstreamResponse['headers'] | null;
     };
 
 /** The last failed attempt: a transport fault, or the upstream status that caused failover. */
@@ -100,7 +103,7 @@ export class AttemptLoopStage {
         ctx.model = reservation.upstreamModel;
         const provider = this.providers.forAccount(account);
         const leg = this.leg(ctx, provider, reservation.upstreamModel, legs);
-        let result = await this.attempt(ctx, provider, account, leg);
+        let result = this.observed(reservation, await this.attempt(ctx, provider, account, leg));
         if (
           result.kind === 'failover' &&
           result.outcome.kind === 'auth_failed' &&
@@ -111,7 +114,7 @@ export class AttemptLoopStage {
           ctx.checkClient();
           if (fresh !== null) {
             account = fresh;
-            result = await this.attempt(ctx, provider, account, leg);
+            result = this.observed(reservation, await this.attempt(ctx, provider, account, leg));
           }
         }
         if (result.kind === 'failover') {
@@ -129,7 +132,6 @@ export class AttemptLoopStage {
           ctx.checkClient();
           continue;
         }
-        this.scheduler.observe(reservation, result.response.headers);
         if (result.response.statusCode < 400)
           void this.scheduler.report(reservation, { kind: 'success' });
         await this.respond.run(ctx, provider, leg, result);
@@ -144,6 +146,16 @@ export class AttemptLoopStage {
       { ok: false, reason: 'unavailable', retryAtMs: null },
       lastFailure,
     );
+  }
+
+  /**
+   * Lets the scheduler read what every upstream response says of the account (usage windows),
+   * the refused ones too: a usage-limit 429 reports the window that ran out.
+   */
+  private observed(reservation: Reservation, result: Attempt): Attempt {
+    const headers = result.kind === 'response' ? result.response.headers : result.headers;
+    if (headers !== null) this.scheduler.observe(reservation, headers);
+    return result;
   }
 
   /**
@@ -226,7 +238,13 @@ export class AttemptLoopStage {
       if (ctx.clientGone) throw new ClientGoneError();
       const fault = transportFaultOf(error);
       if (fault === null) throw error;
-      return { kind: 'failover', outcome: faultOutcome(fault, error), fault, status: null };
+      return {
+        kind: 'failover',
+        outcome: faultOutcome(fault, error),
+        fault,
+        status: null,
+        headers: null,
+      };
     }
     if (response.statusCode < 400) return { kind: 'response', response };
     let bytes: Buffer;
@@ -240,6 +258,7 @@ export class AttemptLoopStage {
         outcome: faultOutcome(fault, error),
         fault,
         status: response.statusCode,
+        headers: response.headers,
       };
     }
     const outcome = provider.classifyFailure(
@@ -249,7 +268,13 @@ export class AttemptLoopStage {
       bytes.toString('utf8'),
     );
     if (outcome === null) return { kind: 'response', response, buffered: bytes };
-    return { kind: 'failover', outcome, fault: null, status: response.statusCode };
+    return {
+      kind: 'failover',
+      outcome,
+      fault: null,
+      status: response.statusCode,
+      headers: response.headers,
+    };
   }
 
   /**
