@@ -356,6 +356,21 @@ describe('codex-oauth accounts through the relay (end to end, openai SDK)', () =
       });
     });
 
+    it('should answer a chat without a system message, sending default instructions the backend requires', async () => {
+      const account = await codexAccount('codex-chat-bare');
+      const { openai } = await clientFor({ accountId: account.id });
+      h.upstream.setDefault(REPLY);
+
+      const completion = await openai.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'Which structure?' }],
+      });
+
+      expect(completion.choices[0].message.content).toBe('Use a map.');
+      const [sent] = codexRequests();
+      expect(sent.json).toMatchObject({ instructions: 'You are a helpful assistant.' });
+    });
+
     it('should stream a completion and carry a tool call round trip through the converter', async () => {
       const account = await codexAccount('codex-chat-tools');
       const { openai, keyId } = await clientFor({ accountId: account.id });

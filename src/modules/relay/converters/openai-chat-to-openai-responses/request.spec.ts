@@ -1,6 +1,6 @@
 import type { ConversionInput } from 'src/modules/relay/converters/converter';
 import { OpenAIRequestException } from 'src/modules/relay/dialects/openai/openai-error';
-import { REASONING_DETAILS_FORMAT, toResponsesRequest } from './request';
+import { DEFAULT_INSTRUCTIONS, REASONING_DETAILS_FORMAT, toResponsesRequest } from './request';
 
 type Json = Record<string, unknown>;
 
@@ -48,10 +48,10 @@ const weather = {
 
 describe(toResponsesRequest.name, () => {
   describe('envelope', () => {
-    it('should send the upstream model, empty instructions, the input and store false when given a minimal request', () => {
+    it('should send the upstream model, the default instructions, the input and store false when given a minimal request', () => {
       expect(convert({})).toEqual({
         model: 'gpt-5-codex',
-        instructions: '',
+        instructions: DEFAULT_INSTRUCTIONS,
         input: [hiItem],
         store: false,
       });
@@ -600,7 +600,7 @@ describe(toResponsesRequest.name, () => {
       );
       expect(body).toEqual({
         model: 'gpt-5-codex',
-        instructions: '',
+        instructions: DEFAULT_INSTRUCTIONS,
         input: [hiItem],
         store: false,
         stream: true,

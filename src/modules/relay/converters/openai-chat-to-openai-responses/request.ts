@@ -27,8 +27,9 @@ import {
  *
  * Choices this module makes:
  * - system and developer messages, wherever they stand, become `instructions` (their texts in
- *   order, separated by a blank line); `instructions` is always sent, empty when there are none,
- *   because the Codex backend has required the field.
+ *   order, separated by a blank line); `instructions` is always sent, DEFAULT_INSTRUCTIONS when
+ *   there are none, because the Codex backend refuses a request without them ("Instructions are
+ *   required"), and a chat app that sends no system message still expects an answer.
  * - user content → `message` items with `input_text` / `input_image` / `input_file` parts;
  *   assistant content → `message` items with `output_text` / `refusal` parts, their `tool_calls`
  *   → `function_call` items; tool messages → `function_call_output` items.
@@ -144,7 +145,11 @@ export function toResponsesRequest(input: ConversionInput): ResponsesRequestPlan
   const tools = convertTools(body.tools);
   const reasoning = reasoningConfig(body.reasoning_effort);
 
-  const out: Json = { model: input.upstreamModel, instructions, input: items };
+  const out: Json = {
+    model: input.upstreamModel,
+    instructions: instructions === '' ? DEFAULT_INSTRUCTIONS : instructions,
+    input: items,
+  };
   if (tools !== undefined) out.tools = tools;
   const toolChoice = convertToolChoice(body.tool_choice, tools);
   if (toolChoice !== undefined) out.tool_choice = toolChoice;
@@ -359,6 +364,9 @@ function allowedTools(value: unknown, tools: Json[] | undefined): Json {
 }
 
 // ---- messages --------------------------------------------------------------------------------
+
+/** Sent as `instructions` when the client's messages hold no system or developer text. */
+export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 function convertMessages(value: unknown): { instructions: string; items: Json[] } {
   if (!Array.isArray(value) || value.length === 0) {
