@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRelayHarness, type RelayHarness } from '../support/relay-harness';
@@ -59,12 +61,12 @@ interface CodexRun {
  * failure shows as one request and a fast exit instead of Codex's 6 x 5 reconnect attempts;
  * analytics are off so the run does not report to OpenAI.
  */
-function writeCodexHome(baseUrl: string): string {
+function writeCodexHome(baseUrl: string, model = MODEL): string {
   const home = mkdtempSync(join(tmpdir(), 'sy-e2e-codex-home-'));
   writeFileSync(
     join(home, 'config.toml'),
     [
-      `model = "${MODEL}"`,
+      `model = "${model}"`,
       `model_provider = "${PROVIDER_ID}"`,
       '',
       '[analytics]',
@@ -148,6 +150,45 @@ async function requestLog(h: RelayHarness): Promise<any[]> {
   await h.flushUsage();
   const res = await h.admin<{ items: any[] }>('GET', '/admin/api/usage/requests?pageSize=200');
   return res.body.items;
+}
+
+/**
+ * A plain HTTP proxy between Codex and Switchyard that keeps each request body as Codex sent it,
+ * so a test can compare it with what reached the upstream.
+ */
+async function startRecordingProxy(
+  target: string,
+): Promise<{ url: string; bodies: Buffer[]; close(): Promise<void> }> {
+  const bodies: Buffer[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      bodies.push(body);
+      const forward = httpRequest(
+        `${target}${req.url ?? '/'}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', () => res.destroy());
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bodies,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 function upstreamMessages(h: RelayHarness): any[] {
@@ -293,10 +334,85 @@ if (cli === null) {
     });
 
     describe('with an OpenAI account (Responses passed through)', () => {
-      // No `openai` account type exists on this branch and the fake upstream has no
-      // /v1/responses; once both land, run `codex exec` as above against an openai account and
-      // assert the fake saw Codex's body unchanged (tools, input items, prompt_cache_key).
-      it.todo('should pass `codex exec` through to /v1/responses of an openai account');
+      const OPENAI_MODEL = 'gpt-5';
+      const OPENAI_KEY = 'sk-proj-codex-e2e';
+      let h: RelayHarness;
+      let key: { id: string; secret: string };
+      let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+      let codexHome: string;
+
+      beforeAll(async () => {
+        h = await startRelayHarness();
+        await h.createAccount({
+          name: 'openai',
+          type: 'openai',
+          baseUrl: `${h.upstream.url}/v1`,
+          credentials: { apiKey: OPENAI_KEY },
+        });
+        key = await h.createKey({ name: 'codex-openai-e2e', allowedClients: ['codex-cli'] });
+        proxy = await startRecordingProxy(h.url);
+        codexHome = writeCodexHome(`${proxy.url}/openai/v1`, OPENAI_MODEL);
+      });
+
+      afterAll(async () => {
+        await proxy?.close();
+        await h?.close();
+      });
+
+      it(
+        'should pass `codex exec` through to /v1/responses of an openai account',
+        async () => {
+          h.upstream.setDefault({
+            reply: {
+              content: [
+                { type: 'thinking', thinking: 'The user wants a greeting.' },
+                { type: 'text', text: ['Hello from OpenAI ', 'through Switchyard.'] },
+              ],
+              usage: { inputTokens: 900, cacheReadTokens: 100, outputTokens: 60 },
+            },
+          });
+
+          const run = await codexExec(cli, codexHome, key.secret, ['Say hello']);
+
+          expectSuccess(run);
+          expect(agentMessages(run)).toEqual(['Hello from OpenAI through Switchyard.']);
+          const completed = run.events.find((e) => e.type === 'turn.completed');
+          expect(completed?.usage).toMatchObject({
+            input_tokens: 1000,
+            cached_input_tokens: 100,
+            output_tokens: 60,
+          });
+
+          const sent = h.upstream.requests.filter((r) => r.method === 'POST');
+          expect(sent.map((r) => r.path)).toEqual(['/v1/responses']);
+          const [record] = sent;
+          // Passed through: the body the upstream got is the one Codex sent, byte for byte.
+          expect(proxy.bodies).toHaveLength(1);
+          expect(record.rawBody.equals(proxy.bodies[0])).toBe(true);
+          const body = record.json as any;
+          expect(body).toMatchObject({ model: OPENAI_MODEL, stream: true, store: false });
+          expect((body.tools as any[]).map((t) => t.name)).toContain('exec_command');
+          expect(JSON.stringify(body.input)).toContain('Say hello');
+          // The account's key replaced Switchyard's; Codex's own headers went along.
+          expect(record.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+          expect(JSON.stringify(record.headers)).not.toContain(key.secret);
+          expect(record.headers.originator).toBe('codex_exec');
+          expect(String(record.headers['user-agent'])).toMatch(/^codex_exec\//);
+
+          const rows = await requestLog(h);
+          expect(rows.find((r) => r.apiKeyId === key.id)).toMatchObject({
+            platform: 'openai',
+            model: OPENAI_MODEL,
+            outcome: 'ok',
+            status: 200,
+            stream: true,
+            inputTokens: 900,
+            cacheReadTokens: 100,
+            outputTokens: 60,
+          });
+        },
+        TEST_TIMEOUT_MS,
+      );
     });
   });
 }

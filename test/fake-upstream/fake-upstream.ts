@@ -106,6 +106,14 @@ export interface FakeReply {
    * default `message_delta.usage` carries only `output_tokens` (the older wire shape).
    */
   cumulativeDeltaUsage?: boolean;
+  /** OpenAI routes: `created` / `created_at` (epoch seconds); default now. */
+  createdAt?: number;
+  /**
+   * OpenAI routes: render the ids derived from the request number (output item ids, default
+   * call ids, encrypted reasoning) as for this number, so that two requests can get
+   * byte-identical answers (with `id` and `createdAt` set too).
+   */
+  idSeed?: number;
 }
 
 /** An SSE `event: error` written mid-stream, after which the response ends normally. */
@@ -823,7 +831,8 @@ export class FakeUpstream {
     const fields = request as Record<string, unknown>;
     const reply = scenario.reply ?? {};
     const content = reply.content ?? defaultContent(scenario.events);
-    const blocks = content.map((block, index) => openAIBlockOf(block, index, exchange.seq));
+    const seq = reply.idSeed ?? exchange.seq;
+    const blocks = content.map((block, index) => openAIBlockOf(block, index, seq));
     let chars = 0;
     let reasoningChars = 0;
     for (const block of blocks) {
@@ -839,7 +848,7 @@ export class FakeUpstream {
       reply.usage?.reasoningTokens ?? (reasoningChars > 0 ? Math.ceil(reasoningChars / 4) : 0);
     const requestModel = typeof fields.model === 'string' ? fields.model : undefined;
     const input: OpenAIRenderInput = {
-      seq: exchange.seq,
+      seq,
       model: reply.model ?? requestModel ?? route.deployment ?? DEFAULT_OPENAI_MODEL,
       blocks,
       usage: {
@@ -849,7 +858,7 @@ export class FakeUpstream {
         reasoning,
       },
       stop: openAIStopOf(reply.stopReason, blocks),
-      createdAt: Math.floor(Date.now() / 1000),
+      createdAt: reply.createdAt ?? Math.floor(Date.now() / 1000),
       request: fields,
       id: reply.id,
     };

@@ -5,6 +5,7 @@ import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import type { ProviderId } from 'src/modules/accounts/types/account-type.descriptor';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import type { StreamConversion } from './converters/converter';
 import type { RequestHeaderAllowlist } from './headers';
 import type { ErrorKind } from './relay.exception';
 import type { RelayOperation, WireFormat } from './wire-format';
@@ -85,6 +86,17 @@ export interface ProviderRequestInput {
 }
 
 /**
+ * What a provider changes about a request that passes through in the client's own format: the
+ * body it sends instead (the model is set afterwards), and a transform of its stream that takes
+ * out what that change added, so the client reads what it asked for.
+ */
+export interface PassthroughAdjustment {
+  body: Record<string, unknown>;
+  /** A fresh transform for one attempt's event stream. */
+  stream(): StreamConversion;
+}
+
+/**
  * Speaks one provider's wire format for the account types whose descriptor names it: endpoints,
  * request building (credentials may need a token fetch or a signature, hence async), failure
  * classification and usage reading. Chosen per attempt from the picked account's type.
@@ -126,4 +138,18 @@ export interface ProviderAdapter {
    * that format, for a client that asked for one.
    */
   assembleStream?(format: WireFormat, body: Buffer): Buffer;
+  /**
+   * For a request in one of the provider's own formats: a change the provider needs (e.g. to
+   * learn a stream's usage), or null to send the client's bytes as they are.
+   */
+  passthrough?(
+    format: WireFormat,
+    body: Record<string, unknown>,
+    stream: boolean,
+  ): PassthroughAdjustment | null;
+  /**
+   * The model name the request body carries for this account, when it is not the upstream model
+   * itself (Azure names the deployment there).
+   */
+  bodyModel?(account: RoutableAccount, model: string): string;
 }

@@ -85,8 +85,18 @@ describe('azure-openai account type', () => {
         path: '/openai/deployments/gpt-4.1/chat/completions',
         query: 'api-version=2024-10-21',
       });
-      expect(azureOpenAIEndpoint(credentials, '/responses', 'gpt-4o').path).toBe(
-        '/openai/responses',
+      // Responses: one path for every deployment (named in the body), on a preview version.
+      expect(azureOpenAIEndpoint(credentials, '/responses', 'gpt-4o')).toEqual({
+        path: '/openai/responses',
+        query: 'api-version=2025-04-01-preview',
+      });
+      const pinned = parseAzureOpenAICredentials({
+        apiKey: KEY,
+        urlShape: 'deployments',
+        apiVersion: '2025-03-01-preview',
+      });
+      expect(azureOpenAIEndpoint(pinned, '/responses', 'gpt-4o').query).toBe(
+        'api-version=2025-03-01-preview',
       );
     });
 

@@ -19,6 +19,12 @@ export type AzureUrlShape = (typeof AZURE_URL_SHAPES)[number];
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
 
 /**
+ * The api-version of Responses on the `deployments` shape when the account names none: that API
+ * exists on preview versions only (from 2025-03-01-preview), not on the GA default above.
+ */
+export const AZURE_DEFAULT_RESPONSES_API_VERSION = '2025-04-01-preview';
+
+/**
  * An Azure OpenAI resource, reached with one of its keys or a Microsoft Entra ID token. The URL
  * settings live here with the credentials (not secret) because an account has no other place for
  * per-type settings.
@@ -128,7 +134,8 @@ export function parseAzureOpenAICredentials(input: unknown): AzureOpenAICredenti
  * The endpoint path under the account's base URL for an OpenAI-style path (`/chat/completions`,
  * `/responses`) and model, with its query. The `deployments` shape serves Chat Completions per
  * deployment; its Responses API is `/openai/responses` with the deployment in the body's
- * `model` (preview api-versions only).
+ * `model` (preview api-versions only, hence their own default). The provider puts the
+ * deployment name in the body's `model` on every shape (azureDeploymentName).
  */
 export function azureOpenAIEndpoint(
   credentials: AzureOpenAICredentials,
@@ -145,8 +152,11 @@ export function azureOpenAIEndpoint(
           : `api-version=${encodeURIComponent(credentials.apiVersion)}`,
     };
   }
+  if (path === '/responses') {
+    const version = credentials.apiVersion ?? AZURE_DEFAULT_RESPONSES_API_VERSION;
+    return { path: '/openai/responses', query: `api-version=${encodeURIComponent(version)}` };
+  }
   const query = `api-version=${encodeURIComponent(credentials.apiVersion ?? AZURE_DEFAULT_API_VERSION)}`;
-  if (path === '/responses') return { path: '/openai/responses', query };
   const deployment = azureDeploymentName(credentials, model);
   return { path: `/openai/deployments/${encodeURIComponent(deployment)}${path}`, query };
 }

@@ -6,7 +6,8 @@ import { routableAccount } from '../../../../test/factories/account.factory';
 import { AttemptLoopStage } from './attempt-loop.stage';
 import { ClientGoneError } from './relay-context';
 import { FakeConverter } from './testing/fake-converter';
-import { FakeProvider } from './testing/fake-provider';
+import type { WireFormat } from 'src/modules/relay/wire-format';
+import { FakeProvider, sseEvent } from './testing/fake-provider';
 import { transportErrors, UpstreamBody, type UpstreamScript } from './testing/fake-upstream-http';
 import { pipelineHarness, type PipelineHarness } from './testing/pipeline-harness';
 
@@ -497,6 +498,71 @@ describe(AttemptLoopStage.name, () => {
         expect(h.http.sent.map((r) => r.body)).toEqual([conversion.body, conversion.body]);
         // The client's query string belongs to the client's format, not the provider's.
         expect(h.http.sent[0].url).not.toContain('beta=true');
+      });
+
+      it("should send the provider's adjusted body with the model its body names, and filter the stream back", async () => {
+        /** Adds a field upstream and names the model differently in the body (as Azure does). */
+        class AdjustingProvider extends FakeProvider {
+          passthrough(_format: WireFormat, body: Record<string, unknown>, stream: boolean) {
+            return stream
+              ? {
+                  body: { ...body, added: true },
+                  stream: () => ({
+                    push: (chunk: Buffer) =>
+                      Buffer.from(chunk.toString().replace('event: added\ndata: {}\n\n', '')),
+                    end: () => Buffer.alloc(0),
+                  }),
+                }
+              : null;
+          }
+
+          bodyModel(account: RoutableAccount, model: string): string {
+            return `${model}@${account.id}`;
+          }
+        }
+        await harness({ provider: new AdjustingProvider() });
+        const stream = sseEvent('delta', { text: 'hi' }) + 'event: added\ndata: {}\n\n';
+        h.http.answer(a.baseUrl, {
+          status: 200,
+          headers: { 'content-type': 'text/event-stream' },
+          body: [stream, sseEvent('final', { usage: { inputTokens: 3, outputTokens: 4 } })],
+        });
+        const { ctx, res } = h.context({
+          body: { model: 'claude-sonnet-4-5', max_tokens: 8, stream: true },
+        });
+
+        await h.stage.run(ctx);
+
+        expect(JSON.parse(String(h.http.sent[0].body))).toEqual({
+          model: 'claude-sonnet-4-5@acct-a',
+          max_tokens: 8,
+          stream: true,
+          added: true,
+        });
+        // The endpoint and the usage keep the model's own name.
+        expect(h.http.sent[0].url).toContain('/fake/claude-sonnet-4-5/');
+        expect(ctx.model).toBe('claude-sonnet-4-5');
+        expect(res.text).toBe(
+          sseEvent('delta', { text: 'hi' }) +
+            sseEvent('final', { usage: { inputTokens: 3, outputTokens: 4 } }),
+        );
+        // The tap read the provider's side, before the filter.
+        expect(Buffer.concat(h.provider.taps[0].seen).toString()).toContain('event: added');
+      });
+
+      it("should send the client's bytes when the provider needs no adjustment", async () => {
+        class NeverAdjusts extends FakeProvider {
+          passthrough() {
+            return null;
+          }
+        }
+        await harness({ provider: new NeverAdjusts() });
+        h.http.answer(a.baseUrl, ok());
+        const { ctx } = h.context();
+
+        await h.stage.run(ctx);
+
+        expect(h.http.sent[0].body).toBe(ctx.raw);
       });
 
       it('should refuse a request no converter can carry to the account before sending it', async () => {

@@ -19,7 +19,7 @@ import type { WireFormat } from 'src/modules/relay/wire-format';
 import { ConverterRegistry } from 'src/modules/relay/converters/converter.registry';
 import { ProviderRegistry } from 'src/modules/relay/providers/provider.registry';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
-import type { ProviderAdapter } from 'src/modules/relay/relay.types';
+import type { PassthroughAdjustment, ProviderAdapter } from 'src/modules/relay/relay.types';
 import { readLimited } from './pump';
 import { ClientGoneError, type RelayContext } from './relay-context';
 import { RespondStage, type ChosenResponse } from './respond.stage';
@@ -36,10 +36,14 @@ export interface CredentialRefresh {
 
 export const CREDENTIAL_REFRESH = Symbol('CREDENTIAL_REFRESH');
 
-/** The provider format an attempt speaks, and the conversion to it (null: none needed). */
+/**
+ * The provider format an attempt speaks, and the conversion to it (null: none needed); without
+ * a conversion, the provider's adjustment of the client's request, if it needs one.
+ */
 export interface Leg {
   format: WireFormat;
   conversion: Conversion | null;
+  passthrough?: PassthroughAdjustment | null;
 }
 
 type Attempt =
@@ -102,7 +106,8 @@ export class AttemptLoopStage {
         ctx.accountId = account.id;
         ctx.model = reservation.upstreamModel;
         const provider = this.providers.forAccount(account);
-        const leg = this.leg(ctx, provider, reservation.upstreamModel, legs);
+        const bodyModel = provider.bodyModel?.(account, ctx.model) ?? ctx.model;
+        const leg = this.leg(ctx, provider, bodyModel, legs);
         let result = this.observed(reservation, await this.attempt(ctx, provider, account, leg));
         if (
           result.kind === 'failover' &&
@@ -159,9 +164,10 @@ export class AttemptLoopStage {
   }
 
   /**
-   * The request in the provider's format for this upstream model: the client's own format when
-   * the provider speaks it (conversion null: the client's bytes go as they are), else the
-   * converter's; planned once per provider and model.
+   * The request in the provider's format for this model (as the body names it): the client's
+   * own format when the provider speaks it (conversion null: the client's bytes go as they are,
+   * unless the provider adjusts them), else the converter's; planned once per provider and
+   * model.
    */
   private leg(
     ctx: RelayContext,
@@ -176,6 +182,10 @@ export class AttemptLoopStage {
     const parsed = ctx.request;
     const leg: Leg = {
       format: plan.format,
+      passthrough:
+        plan.converter === null
+          ? (provider.passthrough?.(plan.format, parsed.body, parsed.stream) ?? null)
+          : null,
       conversion:
         plan.converter === null
           ? null
@@ -210,9 +220,14 @@ export class AttemptLoopStage {
     if (conversion !== null) {
       body = conversion.body;
     } else {
-      // Bytes pass through unchanged unless the model is renamed (an alias or account mapping).
+      // Bytes pass through unchanged unless the model is renamed (an alias, an account mapping,
+      // the name the provider's body wants) or the provider adjusts the request.
+      const bodyModel = provider.bodyModel?.(account, model) ?? model;
+      const adjusted = leg.passthrough?.body;
       body =
-        model === parsed.model ? ctx.raw : Buffer.from(JSON.stringify({ ...parsed.body, model }));
+        bodyModel === parsed.model && adjusted === undefined
+          ? ctx.raw
+          : Buffer.from(JSON.stringify({ ...(adjusted ?? parsed.body), model: bodyModel }));
       // The client's query string travels too (Claude Code sends `?beta=true`).
       const url = ctx.req.url;
       const query = url.indexOf('?');

@@ -2,11 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { transportFaultOf, type UpstreamResponse } from 'src/infra/http/upstream-http.service';
-import type { Conversion } from 'src/modules/relay/converters/converter';
+import type { Conversion, StreamConversion } from 'src/modules/relay/converters/converter';
 import type { WireFormat } from 'src/modules/relay/wire-format';
 import { forwardableResponseHeaders } from 'src/modules/relay/headers';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
-import type { ProviderAdapter, UsageTap } from 'src/modules/relay/relay.types';
+import type {
+  PassthroughAdjustment,
+  ProviderAdapter,
+  UsageTap,
+} from 'src/modules/relay/relay.types';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import { pump } from './pump';
 import { ClientGoneError, type RelayContext } from './relay-context';
@@ -35,7 +39,11 @@ export class RespondStage {
   async run(
     ctx: RelayContext,
     provider: ProviderAdapter,
-    leg: { format: WireFormat; conversion: Conversion | null },
+    leg: {
+      format: WireFormat;
+      conversion: Conversion | null;
+      passthrough?: PassthroughAdjustment | null;
+    },
     chosen: ChosenResponse,
   ): Promise<void> {
     const { format, conversion } = leg;
@@ -88,21 +96,27 @@ export class RespondStage {
       return;
     }
     res.writeHead(response.statusCode, headers);
-    await this.stream(ctx, provider, format, conversion, response, sse);
+    // A stream of an adjusted passthrough request: what the adjustment added is taken out.
+    const transform =
+      conversion !== null
+        ? conversion.stream()
+        : sse && leg.passthrough != null
+          ? leg.passthrough.stream()
+          : null;
+    await this.stream(ctx, provider, format, transform, response, sse);
   }
 
-  /** Bytes as they arrive: passed through, or through the conversion's stream transform. */
+  /** Bytes as they arrive: passed through, or through a stream transform. */
   private async stream(
     ctx: RelayContext,
     provider: ProviderAdapter,
     format: WireFormat,
-    conversion: Conversion | null,
+    transform: StreamConversion | null,
     response: UpstreamResponse,
     sse: boolean,
   ): Promise<void> {
     const { res } = ctx;
     const tap: UsageTap | null = sse ? provider.createTap(format) : null;
-    const transform = conversion?.stream() ?? null;
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let wrote = false;

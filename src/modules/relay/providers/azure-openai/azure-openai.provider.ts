@@ -2,6 +2,7 @@ import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import { forwardableRequestHeaders } from 'src/modules/relay/headers';
 import type {
+  PassthroughAdjustment,
   ProviderAdapter,
   ProviderEndpoint,
   ProviderRequestInput,
@@ -9,10 +10,12 @@ import type {
 } from 'src/modules/relay/relay.types';
 import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 import {
+  azureDeploymentName,
   azureOpenAICredentialHeaders,
   azureOpenAIEndpoint,
 } from 'src/modules/accounts/types/azure-openai';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import { chatStreamUsagePassthrough } from '../openai/chat-stream-usage';
 import { openAITap, openAIUsageFromBody } from '../openai/openai-formats';
 import {
   classifyOpenAIFailure,
@@ -48,6 +51,15 @@ export class AzureOpenAIProvider implements ProviderAdapter {
     return azureOpenAIEndpoint(azureCredentials(account), openAIPath(format), model);
   }
 
+  /**
+   * Azure names the deployment in the body's `model` (the v1 shape, and Responses on the
+   * deployments shape); on the deployment-shaped chat path it is in the path too, and the same
+   * name keeps the body consistent with it.
+   */
+  bodyModel(account: RoutableAccount, model: string): string {
+    return azureDeploymentName(azureCredentials(account), model);
+  }
+
   buildRequest(account: RoutableAccount, input: ProviderRequestInput): Promise<UpstreamRequest> {
     const credentials = azureCredentials(account);
     const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
@@ -78,5 +90,13 @@ export class AzureOpenAIProvider implements ProviderAdapter {
 
   usageFromBody(format: WireFormat, body: Buffer): TokenUsage {
     return openAIUsageFromBody(format, body);
+  }
+
+  passthrough(
+    format: WireFormat,
+    body: Record<string, unknown>,
+    stream: boolean,
+  ): PassthroughAdjustment | null {
+    return chatStreamUsagePassthrough(format, body, stream);
   }
 }

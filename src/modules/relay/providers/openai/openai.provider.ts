@@ -3,6 +3,7 @@ import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/acco
 import { openAICredentialHeaders } from 'src/modules/accounts/types/openai';
 import { forwardableRequestHeaders } from 'src/modules/relay/headers';
 import type {
+  PassthroughAdjustment,
   ProviderAdapter,
   ProviderEndpoint,
   ProviderRequestInput,
@@ -10,6 +11,7 @@ import type {
 } from 'src/modules/relay/relay.types';
 import type { WireFormat } from 'src/modules/relay/wire-format';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import { chatStreamUsagePassthrough } from './chat-stream-usage';
 import { openAITap, openAIUsageFromBody } from './openai-formats';
 import { classifyOpenAIFailure, OPENAI_REQUEST_HEADERS, openAIPath } from './openai-request';
 
@@ -58,5 +60,13 @@ export class OpenAIProvider implements ProviderAdapter {
 
   usageFromBody(format: WireFormat, body: Buffer): TokenUsage {
     return openAIUsageFromBody(format, body);
+  }
+
+  passthrough(
+    format: WireFormat,
+    body: Record<string, unknown>,
+    stream: boolean,
+  ): PassthroughAdjustment | null {
+    return chatStreamUsagePassthrough(format, body, stream);
   }
 }
