@@ -198,14 +198,19 @@ export class AttemptLoopStage {
     if (conversion !== null) {
       body = conversion.body;
     } else {
-      // Bytes pass through unchanged unless the model is renamed (an alias or account mapping).
+      // Bytes pass through unchanged unless the model is renamed (an alias or account mapping)
+      // in a body that names it.
       body =
-        model === parsed.model ? ctx.raw : Buffer.from(JSON.stringify({ ...parsed.body, model }));
+        model === parsed.model || parsed.modelInPath === true
+          ? ctx.raw
+          : Buffer.from(JSON.stringify({ ...parsed.body, model }));
       // The client's query string travels too (Claude Code sends `?beta=true`).
       const url = ctx.req.url;
       const query = url.indexOf('?');
-      if (query !== -1) {
-        const clientQuery = url.slice(query + 1);
+      const clientQuery = query === -1 ? '' : url.slice(query + 1);
+      if (ctx.dialect.passthroughQuery !== undefined) {
+        endpoint.query = ctx.dialect.passthroughQuery(clientQuery, endpoint.query);
+      } else if (clientQuery !== '') {
         endpoint.query = endpoint.query === '' ? clientQuery : `${endpoint.query}&${clientQuery}`;
       }
     }
