@@ -265,6 +265,8 @@ export interface GeminiRenderInput {
   blocks: readonly GeminiBlock[];
   usage: GeminiUsageCounts;
   finish: GeminiFinish;
+  /** `responseId` (scenario `reply.id`); default `fake-gemini-response-<seq>`. */
+  id?: string;
 }
 
 /** The full usageMetadata (what a body and a stream's last chunk carry). */
@@ -308,7 +310,8 @@ function candidate(
   };
 }
 
-const responseId = (seq: number): string => `fake-gemini-response-${seq}`;
+const responseId = (input: GeminiRenderInput): string =>
+  input.id ?? `fake-gemini-response-${input.seq}`;
 
 /** A generateContent response body. */
 export function geminiResponsePayload(input: GeminiRenderInput): Record<string, unknown> {
@@ -316,7 +319,7 @@ export function geminiResponsePayload(input: GeminiRenderInput): Record<string, 
     candidates: [candidate(input.blocks.map(wholePart), input.finish)],
     usageMetadata: geminiUsageMetadata(input.usage),
     modelVersion: input.model,
-    responseId: responseId(input.seq),
+    responseId: responseId(input),
   };
 }
 
@@ -335,7 +338,7 @@ export function geminiStreamChunks(input: GeminiRenderInput): Record<string, unk
       for (const text of block.parts)
         parts.push(block.kind === 'thought' ? { text, thought: true } : { text });
   }
-  const common = { modelVersion: input.model, responseId: responseId(input.seq) };
+  const common = { modelVersion: input.model, responseId: responseId(input) };
   const chunks = parts.map((part) => ({
     candidates: [candidate([part])],
     usageMetadata: partial,

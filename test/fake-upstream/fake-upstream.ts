@@ -800,6 +800,7 @@ export class FakeUpstream {
           reply.usage?.reasoningTokens ?? (thoughtChars > 0 ? Math.ceil(thoughtChars / 4) : 0),
       },
       finish,
+      id: reply.id,
     };
   }
 

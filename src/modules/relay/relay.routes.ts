@@ -24,10 +24,14 @@ export interface RelayRoute {
 export const MODEL_PARAM = ':model\\:';
 
 /** Where Gemini clients call: Google's own versions, under /gemini and at the root. */
-const GEMINI_PREFIXES = ['gemini/v1beta', 'v1beta', 'gemini/v1'] as const;
+const GEMINI_PREFIXES = ['gemini/v1beta', 'gemini/v1', 'v1beta'] as const;
 
+/**
+ * The generation methods are also served at the root's /v1 (`@google/genai` calls v1 unless told
+ * otherwise); its model list is not, since `GET /v1/models` is the Anthropic and OpenAI one.
+ */
 function geminiPaths(method: GeminiMethod): string[] {
-  return GEMINI_PREFIXES.map((prefix) => `${prefix}/models/${MODEL_PARAM}${method}`);
+  return [...GEMINI_PREFIXES, 'v1'].map((prefix) => `${prefix}/models/${MODEL_PARAM}${method}`);
 }
 
 /** The Gemini model-list paths (`GET …/models` and `GET …/models/{model}`). */
