@@ -126,7 +126,7 @@ export class GeminiDialect implements InboundDialect {
    * The client's query, minus its Switchyard key: it alone says how the answer streams (`alt=sse`
    * or Google's JSON array), so the provider's default `alt=sse` is not added to it.
    */
-  passthroughQuery(clientQuery: string): string {
+  passthroughQuery(clientQuery: string, _providerQuery: string): string {
     if (clientQuery === '') return '';
     return clientQuery
       .split('&')

@@ -167,7 +167,11 @@ export class GeminiUsageTap implements UsageTap {
     }
     const json = parseJson(data);
     if (!isJson(json)) return;
-    if (isJson(json.error)) this.failed = true;
+    if (isJson(json.error)) {
+      // An error carries no content to bill.
+      this.failed = true;
+      return;
+    }
     if (isJson(json.usageMetadata)) this.reported = geminiUsageToTokens(json.usageMetadata);
     else this.chunks++;
   }
