@@ -94,8 +94,15 @@ const GENERATE =
   /^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 const MODELS = /^\/(v1beta|v1)\/models(?:\/([^/:]+))?$/;
 
-/** The Gemini route of a request, or undefined for none. */
-export function geminiRouteOf(method: string, path: string): GeminiRoute | undefined {
+/**
+ * The Gemini route of a request, or undefined for none. `GET /v1/models` is Anthropic's and
+ * OpenAI's too: it is Gemini's only when the request carries a Google key (`googleKey`).
+ */
+export function geminiRouteOf(
+  method: string,
+  path: string,
+  googleKey = false,
+): GeminiRoute | undefined {
   if (method === 'POST') {
     const match = GENERATE.exec(path);
     if (match === null) return undefined;
@@ -109,7 +116,7 @@ export function geminiRouteOf(method: string, path: string): GeminiRoute | undef
   }
   if (method !== 'GET') return undefined;
   const match = MODELS.exec(path);
-  if (match === null) return undefined;
+  if (match === null || (match[1] === 'v1' && !googleKey)) return undefined;
   return {
     endpoint: 'gemini_models',
     version: match[1],

@@ -585,7 +585,11 @@ export class FakeUpstream {
       record.json = json;
     }
 
-    const geminiRoute = geminiRouteOf(record.method, record.path);
+    const geminiRoute = geminiRouteOf(
+      record.method,
+      record.path,
+      geminiKeyOf(record.headers, record.search) !== undefined,
+    );
     if (geminiRoute !== undefined) {
       record.surface = 'gemini';
       record.credential ??= geminiKeyOf(record.headers, record.search);
