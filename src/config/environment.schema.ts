@@ -230,9 +230,16 @@ export class EnvironmentSchema {
   CODEX_BASE_URL = 'https://chatgpt.com/backend-api/codex';
 
   /**
+   * Default upstream of `gemini-api` accounts: the Gemini API's root, without a version (the
+   * provider appends `/v1beta/models/{model}:{method}`).
+   */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'GEMINI_BASE_URL must be an http(s) URL' })
+  GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
+
+  /**
    * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
-   * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL and
-   * CODEX_BASE_URL are always allowed.
+   * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
+   * CODEX_BASE_URL and GEMINI_BASE_URL are always allowed.
    */
   @Transform(emptyToUndefined)
   @IsOptional()

@@ -10,14 +10,14 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Which upstream API a request spoke: decides error shapes and response headers. */
-export type FakeSurface = 'anthropic' | 'openai' | 'azure' | 'codex';
+export type FakeSurface = 'anthropic' | 'openai' | 'azure' | 'codex' | 'gemini';
 
 /** The OpenAI routes; `models` is shared with the Anthropic surface. */
 export type OpenAIEndpoint = 'chat_completions' | 'responses' | 'codex_responses' | 'models';
 
 export interface OpenAIRoute {
   endpoint: OpenAIEndpoint;
-  surface: Exclude<FakeSurface, 'anthropic'>;
+  surface: Exclude<FakeSurface, 'anthropic' | 'gemini'>;
   /** Azure deployment-shaped paths only. */
   deployment?: string;
   /** `/v1/models/{id}`: the model asked for. */

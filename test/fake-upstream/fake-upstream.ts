@@ -40,6 +40,34 @@ import {
   type OpenAIRoute,
   type OpenAIStop,
 } from './fake-openai';
+import {
+  DEFAULT_GEMINI_MODEL,
+  FAKE_GEMINI_MODELS,
+  geminiErrorBody,
+  geminiFaultOf,
+  geminiJsonArrayParts,
+  geminiKeyOf,
+  geminiModelNotFound,
+  geminiModelToWire,
+  geminiModelsPayload,
+  geminiResponsePayload,
+  geminiRouteOf,
+  geminiSseEvents,
+  geminiStreamChunks,
+  geminiStreamErrorPart,
+  GEMINI_NO_KEY_MESSAGE,
+  isKnownGeminiModel,
+  type FakeGeminiQuota,
+  type GeminiBlock,
+  type GeminiEndpoint,
+  type GeminiErrorSpec,
+  type GeminiFinish,
+  type GeminiRenderInput,
+  type GeminiRoute,
+} from './fake-gemini';
+
+export type { FakeGeminiQuota, GeminiEndpoint } from './fake-gemini';
+export { GEMINI_FAULT_KEYS } from './fake-gemini';
 
 export type {
   FakeCodexUsage,
@@ -54,7 +82,13 @@ export type {
  * `responses` are OpenAI's and Azure OpenAI's; `codex_responses` is the ChatGPT Codex backend.
  */
 export type FakeEndpoint =
-  'messages' | 'count_tokens' | 'models' | 'chat_completions' | 'responses' | 'codex_responses';
+  | 'messages'
+  | 'count_tokens'
+  | 'models'
+  | 'chat_completions'
+  | 'responses'
+  | 'codex_responses'
+  | GeminiEndpoint;
 
 /**
  * A content block of a scripted reply. `text`/`thinking` given as an array are the exact
@@ -164,7 +198,8 @@ export class FakeGate {
 export interface FakeScenario {
   /**
    * Routes this scenario applies to; default every generation route (`messages`,
-   * `chat_completions`, `responses`, `codex_responses`) so probes never consume it.
+   * `chat_completions`, `responses`, `codex_responses`, `gemini_generate`, `gemini_stream`) so
+   * probes never consume it.
    */
   endpoints?: readonly FakeEndpoint[];
   reply?: FakeReply;
@@ -189,6 +224,14 @@ export interface FakeScenario {
   codexUsageLimit?: FakeCodexUsageLimit;
   /** Overrides the default message (403 defaults to a disabled-organization message). */
   errorMessage?: string;
+  /** Gemini routes: an ErrorInfo `reason` in the error's details (`API_KEY_INVALID`). */
+  errorReason?: string;
+  /**
+   * Gemini routes: a QuotaFailure in a 429's details (per minute or per day, for the request's
+   * model unless named). `retryAfterSeconds` becomes the RetryInfo `retryDelay` on these routes
+   * (Google sends no retry-after header).
+   */
+  geminiQuota?: FakeGeminiQuota;
   /** Sent as `retry-after` (seconds). */
   retryAfterSeconds?: number;
   /** Sent as `anthropic-ratelimit-unified-reset` (epoch seconds). */
@@ -229,7 +272,10 @@ export interface FakeRequestRecord {
   /** Empty when the fake runs with `recordBodies: false`. */
   rawBody: Buffer;
   json?: unknown;
-  /** `x-api-key`, else Azure's `api-key`, else the `Authorization: Bearer` token. */
+  /**
+   * `x-api-key`, else Azure's `api-key`, else Google's `x-goog-api-key`, else the
+   * `Authorization: Bearer` token; on Gemini routes also `?key=`.
+   */
   credential: string | undefined;
   /** The API the route belongs to; undefined for an unknown route. */
   surface?: FakeSurface;
@@ -287,6 +333,8 @@ const DEFAULT_ENDPOINTS: readonly FakeEndpoint[] = [
   'chat_completions',
   'responses',
   'codex_responses',
+  'gemini_generate',
+  'gemini_stream',
 ];
 const DEFAULT_MODEL = 'claude-sonnet-4-6';
 const JSON_CHUNK_SIZE = 12;
@@ -545,6 +593,17 @@ export class FakeUpstream {
       record.json = json;
     }
 
+    const geminiRoute = geminiRouteOf(
+      record.method,
+      record.path,
+      geminiKeyOf(record.headers, record.search) !== undefined,
+    );
+    if (geminiRoute !== undefined) {
+      record.surface = 'gemini';
+      record.credential ??= geminiKeyOf(record.headers, record.search);
+      await this.respondGemini(res, exchange, geminiRoute, body, jsonError ? undefined : json);
+      return;
+    }
     const openAIRoute = openAIRouteOf(record.method, record.path, record.headers);
     if (openAIRoute !== undefined) {
       record.surface = openAIRoute.surface;
@@ -618,6 +677,162 @@ export class FakeUpstream {
       return false;
     }
     return true;
+  }
+
+  private async respondGemini(
+    res: ServerResponse,
+    exchange: Exchange,
+    route: GeminiRoute,
+    body: Buffer,
+    json: unknown,
+  ): Promise<void> {
+    const { record } = exchange;
+    const headers: Record<string, string> = {
+      'x-request-id': `req_fake_${exchange.seq}`,
+      'server-timing': 'gfet4t7; dur=1',
+      vary: 'Origin, X-Origin, Referer',
+    };
+    const send = (spec: GeminiErrorSpec): void =>
+      this.sendJson(res, exchange, spec.status, headers, geminiErrorBody(spec));
+    // What the real API refuses before anything else: no scenario is consumed.
+    if (record.credential === undefined) {
+      send({ status: 403, message: GEMINI_NO_KEY_MESSAGE, reason: 'SERVICE_DISABLED' });
+      return;
+    }
+    const model = route.model ?? DEFAULT_GEMINI_MODEL;
+    const fault = geminiFaultOf(record.credential, model);
+    if (fault !== undefined) {
+      send(fault);
+      return;
+    }
+    if (route.endpoint === 'gemini_models') {
+      this.answerGeminiModels(res, exchange, headers, route);
+      return;
+    }
+    if (typeof json !== 'object' || json === null) {
+      send({ status: 400, message: 'Invalid JSON payload received.' });
+      return;
+    }
+    const method =
+      route.endpoint === 'gemini_count_tokens'
+        ? 'countTokens'
+        : route.endpoint === 'gemini_stream'
+          ? 'streamGenerateContent'
+          : 'generateContent';
+    if (!isKnownGeminiModel(model)) {
+      send(geminiModelNotFound(model, route.version, method));
+      return;
+    }
+    const scenario = this.resolveScenario(route.endpoint, record.credential) ?? NO_SCENARIO;
+    if (!(await this.waitToAnswer(res, exchange, scenario))) return;
+    for (const [name, value] of Object.entries(scenario.headers ?? {}))
+      headers[name.toLowerCase()] = value;
+    if (scenario.status !== undefined && scenario.status >= 400) {
+      send({
+        status: scenario.status,
+        message: scenario.errorMessage,
+        reason: scenario.errorReason,
+        retryDelaySeconds: scenario.retryAfterSeconds,
+        quota:
+          scenario.geminiQuota === undefined
+            ? undefined
+            : { ...scenario.geminiQuota, model: scenario.geminiQuota.model ?? model },
+      });
+      return;
+    }
+    if (route.endpoint === 'gemini_count_tokens') {
+      this.sendJson(res, exchange, 200, headers, {
+        totalTokens: fakeInputTokensFor(body),
+        promptTokensDetails: [{ modality: 'TEXT', tokenCount: fakeInputTokensFor(body) }],
+      });
+      return;
+    }
+    const input = this.geminiRenderInput(exchange, scenario, model, body);
+    if (route.endpoint === 'gemini_generate') {
+      const payload = JSON.stringify(geminiResponsePayload(input));
+      this.sendReplyJson(res, exchange, headers, scenario, payload);
+      return;
+    }
+    const sseMode = new URLSearchParams(record.search).get('alt') === 'sse';
+    const chunks = geminiStreamChunks(input);
+    const events = sseMode ? geminiSseEvents(chunks) : geminiJsonArrayParts(chunks);
+    const errorEvent: StreamErrorEvent = (_type, message, afterEvents) =>
+      geminiStreamErrorPart(sseMode, 500, message, afterEvents === 0);
+    await this.writeStream(
+      res,
+      exchange,
+      headers,
+      scenario,
+      events,
+      errorEvent,
+      sseMode ? 'text/event-stream' : 'application/json; charset=UTF-8',
+    );
+  }
+
+  private geminiRenderInput(
+    exchange: Exchange,
+    scenario: FakeScenario,
+    model: string,
+    body: Buffer,
+  ): GeminiRenderInput {
+    const reply = scenario.reply ?? {};
+    const content = reply.content ?? defaultContent(scenario.events);
+    const blocks: GeminiBlock[] = content.map((block): GeminiBlock => {
+      switch (block.type) {
+        case 'text':
+          return { kind: 'text', parts: splitWords(block.text) };
+        case 'thinking':
+          return { kind: 'thought', parts: splitWords(block.thinking) };
+        case 'tool_use':
+          return { kind: 'call', name: block.name, args: block.input, id: block.id };
+      }
+    });
+    let chars = 0;
+    let thoughtChars = 0;
+    for (const block of blocks) {
+      if (block.kind === 'call') chars += block.name.length + JSON.stringify(block.args).length;
+      else if (block.kind === 'thought') thoughtChars += block.parts.join('').length;
+      else chars += block.parts.join('').length;
+    }
+    const finish: GeminiFinish =
+      reply.stopReason === 'max_tokens'
+        ? 'MAX_TOKENS'
+        : reply.stopReason === 'refusal'
+          ? 'SAFETY'
+          : 'STOP';
+    return {
+      seq: exchange.seq,
+      model: reply.model ?? model,
+      blocks,
+      usage: {
+        input: reply.usage?.inputTokens ?? fakeInputTokensFor(body),
+        cacheRead: reply.usage?.cacheReadTokens ?? 0,
+        candidates: reply.usage?.outputTokens ?? Math.max(1, Math.ceil(chars / 4)),
+        thoughts:
+          reply.usage?.reasoningTokens ?? (thoughtChars > 0 ? Math.ceil(thoughtChars / 4) : 0),
+      },
+      finish,
+      id: reply.id,
+    };
+  }
+
+  private answerGeminiModels(
+    res: ServerResponse,
+    exchange: Exchange,
+    headers: Record<string, string>,
+    route: GeminiRoute,
+  ): void {
+    if (route.model === undefined) {
+      this.sendJson(res, exchange, 200, headers, geminiModelsPayload(route.version));
+      return;
+    }
+    const model = FAKE_GEMINI_MODELS.find((candidate) => candidate.id === route.model);
+    if (model !== undefined) {
+      this.sendJson(res, exchange, 200, headers, geminiModelToWire(model, route.version));
+      return;
+    }
+    const spec = geminiModelNotFound(route.model, route.version, 'get');
+    this.sendJson(res, exchange, 404, headers, geminiErrorBody(spec));
   }
 
   private async respondOpenAI(
@@ -1074,6 +1289,7 @@ export class FakeUpstream {
     scenario: FakeScenario,
     allEvents: string[],
     errorEvent: StreamErrorEvent = anthropicStreamError,
+    contentType = 'text/event-stream',
   ): Promise<void> {
     let events = allEvents;
     if (scenario.streamError) {
@@ -1089,8 +1305,8 @@ export class FakeUpstream {
 
     res.writeHead(200, {
       ...headers,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
+      'content-type': contentType,
+      ...(contentType === 'text/event-stream' ? { 'cache-control': 'no-cache' } : {}),
     });
     exchange.record.status = 200;
     if (scenario.delayAfterHeadersMs !== undefined && scenario.delayAfterHeadersMs > 0) {
@@ -1305,6 +1521,8 @@ function credentialOf(headers: IncomingHttpHeaders): string | undefined {
   if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
   const azureKey = headers['api-key'];
   if (typeof azureKey === 'string' && azureKey !== '') return azureKey;
+  const googleKey = headers['x-goog-api-key'];
+  if (typeof googleKey === 'string' && googleKey !== '') return googleKey;
   const authorization = headers.authorization;
   if (authorization !== undefined && /^bearer /i.test(authorization)) {
     return authorization.slice(7).trim();

@@ -21,6 +21,9 @@ const UA = {
   claudeCodeVsCode: 'claude-cli/2.0.14 (external, claude-vscode, agent-sdk/0.1.0)',
   geminiCli: 'GeminiCLI/0.1.5 (linux; x64)',
   geminiCliWithModel: 'GeminiCLI/0.9.0/gemini-2.5-pro (darwin; arm64)',
+  geminiCliTui: 'GeminiCLI-tui/0.61.0/gemini-2.5-flash (linux; x64; terminal)',
+  geminiCliVsCode:
+    'CloudCodeVSCode/0.61.0 (aidev_client; os_type=Linux; os_version=6.8.0; arch=x64; host_path=VSCode/1.99.0; proxy_client=geminicli)',
   codexCli: 'codex_cli_rs/0.38.0 (Ubuntu 24.04.2 LTS; x86_64) WindowsTerminal',
   codexExec: 'codex_exec/0.46.0 (Mac OS 15.6.1; arm64) iTerm.app/3.6.1',
   droid: 'factory-cli/0.19.3',
@@ -136,6 +139,8 @@ describe('api-key-policy', () => {
       [UA.claudeCodeVsCode, 'claude-code'],
       [UA.geminiCli, 'gemini-cli'],
       [UA.geminiCliWithModel, 'gemini-cli'],
+      [UA.geminiCliTui, 'gemini-cli'],
+      [UA.geminiCliVsCode, 'gemini-cli'],
       [UA.codexCli, 'codex-cli'],
       [UA.codexExec, 'codex-cli'],
       [UA.droid, 'droid'],

@@ -20,7 +20,10 @@ const DAY_MS = 86_400_000;
  * How each client introduces itself (checked against real clients' source):
  * - Claude Code: `claude-cli/1.0.83 (external, cli)`; the entrypoint varies (`sdk-ts`,
  *   `claude-vscode`), it is still Claude Code.
- * - Gemini CLI: `GeminiCLI/0.1.5 (linux; x64)`, newer ones `GeminiCLI/0.9.0/gemini-2.5-pro (…)`.
+ * - Gemini CLI: `GeminiCLI/0.1.5 (linux; x64)`, newer ones `GeminiCLI/0.9.0/gemini-2.5-pro (…)`,
+ *   and since it names its entry point (0.61: `GeminiCLI-tui/0.61.0/gemini-2.5-flash (linux; x64;
+ *   terminal)` for the terminal and `-p`, `GeminiCLI-cli-command/…`, `GeminiCLI-acp/…`); in a
+ *   VS Code terminal `CloudCodeVSCode/0.61.0 (aidev_client; …; proxy_client=geminicli)`.
  * - Codex CLI: `codex_cli_rs/0.38.0 (Ubuntu 24.04; x86_64) …`, and `codex_exec/…` headless.
  * - Droid: `factory-cli/0.19.3`.
  * A User-Agent is trivially forged: this narrows which tools a key is meant for, it is not
@@ -28,7 +31,8 @@ const DAY_MS = 86_400_000;
  */
 const CLIENT_USER_AGENTS: Record<ClientId, RegExp> = {
   'claude-code': /^claude-cli\/\d+\.\d+\.\d+\S*\s+\(external,/i,
-  'gemini-cli': /^GeminiCLI\/v?\d/i,
+  'gemini-cli':
+    /^(?:GeminiCLI(?:-[a-z0-9.-]+)?\/v?\d|CloudCodeVSCode\/\S+ \([^)]*proxy_client=geminicli)/i,
   'codex-cli': /^(?:codex_cli_rs|codex_exec)\/\d/i,
   droid: /^factory-cli\/\d/i,
 };

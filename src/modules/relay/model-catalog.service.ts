@@ -14,7 +14,24 @@ const DEFAULT_MODELS: Partial<Record<Platform, readonly string[]>> = {
     'claude-haiku-4-5',
     'claude-3-5-haiku-latest',
   ],
+  gemini: [
+    'gemini-2.5-pro',
+    'gemini-2.5-flash',
+    'gemini-2.5-flash-lite',
+    'gemini-2.0-flash',
+    'gemini-3-pro-preview',
+  ],
 };
+
+/** One entry of Gemini's `GET /v1beta/models`. */
+export interface GeminiModelEntry {
+  name: string;
+  baseModelId: string;
+  version: string;
+  displayName: string;
+  description: string;
+  supportedGenerationMethods: string[];
+}
 
 const OWNER: Record<Platform, string> = {
   claude: 'anthropic',
@@ -74,6 +91,24 @@ export class ModelCatalog {
         object: 'model',
         created,
         owned_by: OWNER[platform],
+      })),
+    };
+  }
+
+  /**
+   * The Gemini `GET /v1beta/models` shape: the Gemini models this key may use, named
+   * `models/<id>`, each with the methods Switchyard relays (`@google/genai`'s `models.list` and
+   * Gemini CLI read `name` and `supportedGenerationMethods`).
+   */
+  geminiModels(policy: ApiKeyPolicy): { models: GeminiModelEntry[] } {
+    return {
+      models: this.platformModelIds(policy, 'gemini').map((id) => ({
+        name: `models/${id}`,
+        baseModelId: id,
+        version: '001',
+        displayName: id,
+        description: `${id}, served by Switchyard`,
+        supportedGenerationMethods: ['generateContent', 'streamGenerateContent', 'countTokens'],
       })),
     };
   }

@@ -5,7 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { requestContextMiddleware } from 'src/common/http/request-context.middleware';
 import { appLogger } from 'src/common/logging/app-logger';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
-import { ALL_RELAY_ROUTES, type RelayRoute } from './relay.routes';
+import { ALL_RELAY_ROUTES, MODEL_PARAM, type RelayRoute } from './relay.routes';
 import { RelayService } from './relay.service';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -22,6 +22,20 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** The key of a path whose last segment names a model: `/…/models/{model}:generateContent`. */
+const MODEL_KEY = '{model}:';
+
+/**
+ * A request path's key among the model-naming routes: its last segment's model (before the last
+ * colon) replaced by `{model}`; null when the segment has no model and method.
+ */
+export function modelPathKey(path: string): string | null {
+  const slash = path.lastIndexOf('/');
+  const colon = path.lastIndexOf(':');
+  if (colon <= slash + 1 || colon === path.length - 1) return null;
+  return `${path.slice(0, slash + 1)}${MODEL_KEY}${path.slice(colon + 1)}`;
+}
+
 /**
  * Serves the relay's POST routes straight from the HTTP server, ahead of Express and Nest's
  * router, which cost about a third of a relayed request's CPU and do nothing for these routes:
@@ -29,9 +43,11 @@ function pathOf(url: string | undefined): string {
  * key itself, and their handlers take the raw request and response. The request-context
  * middleware (request id, metrics, access log) runs here exactly as Express would run it.
  *
- * Only exact paths are served here (a query string is fine); any other spelling Express would
- * also accept (a trailing slash, other letter case) still reaches the controller, which makes
- * the same call. RelayService therefore only uses Node's own request and response API.
+ * Only exact paths are served here (a query string is fine), and paths whose last segment is
+ * `{model}:{method}` for the routes that name their model there (Gemini); any other spelling
+ * Express would also accept (a trailing slash, other letter case) still reaches the controller,
+ * which makes the same call. RelayService therefore only uses Node's own request and response
+ * API.
  */
 @Injectable()
 export class RelayFastPath implements OnApplicationBootstrap {
@@ -58,12 +74,13 @@ export class RelayFastPath implements OnApplicationBootstrap {
     for (const route of ALL_RELAY_ROUTES) {
       for (const path of route.paths) {
         const name = `/${path}`;
-        this.routes.set(name, { route, context: requestContextMiddleware(this.metrics, name) });
+        const key = name.replace(MODEL_PARAM, MODEL_KEY);
+        this.routes.set(key, { route, context: requestContextMiddleware(this.metrics, name) });
       }
     }
     server.removeListener('request', framework);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const fast = req.method === 'POST' ? this.routes.get(pathOf(req.url)) : undefined;
+      const fast = req.method === 'POST' ? this.lookup(pathOf(req.url)) : undefined;
       if (fast === undefined) {
         framework.call(server, req, res);
         return;
@@ -73,6 +90,13 @@ export class RelayFastPath implements OnApplicationBootstrap {
       const response = res as Response;
       fast.context(request, response, () => this.serve(fast.route, request, response));
     });
+  }
+
+  private lookup(path: string): FastRoute | undefined {
+    const exact = this.routes.get(path);
+    if (exact !== undefined) return exact;
+    const key = modelPathKey(path);
+    return key === null ? undefined : this.routes.get(key);
   }
 
   private serve(route: RelayRoute, req: Request, res: Response): void {

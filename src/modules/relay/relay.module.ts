@@ -11,6 +11,7 @@ import { UsageModule } from 'src/modules/usage/usage.module';
 import { RelayAccountTester } from './account-tester.service';
 import { AnthropicRelayController } from './anthropic-relay.controller';
 import { ConverterRegistry } from './converters/converter.registry';
+import { GeminiRelayController } from './gemini-relay.controller';
 import { InboundLimits } from './inbound-limits';
 import { KeyUsageController } from './key-usage.controller';
 import { ModelCatalog } from './model-catalog.service';
@@ -37,7 +38,12 @@ import { RelayService } from './relay.service';
 @Global()
 @Module({
   imports: [ApiKeysModule, SchedulerModule, UsageModule, RoutingModule, OAuthModule],
-  controllers: [AnthropicRelayController, OpenAIRelayController, KeyUsageController],
+  controllers: [
+    AnthropicRelayController,
+    OpenAIRelayController,
+    GeminiRelayController,
+    KeyUsageController,
+  ],
   providers: [
     RelayService,
     RelayFastPath,

@@ -1,4 +1,5 @@
 import { AnthropicDialect } from './dialects/anthropic/anthropic.dialect';
+import { GeminiDialect, type GeminiMethod } from './dialects/gemini/gemini.dialect';
 import { OpenAIChatDialect } from './dialects/openai/openai-chat.dialect';
 import { OpenAIResponsesDialect } from './dialects/openai/openai-responses.dialect';
 import type { InboundDialect } from './relay.types';
@@ -11,13 +12,35 @@ export interface RelayRoute {
   readonly operation: RelayOperation;
   /** Metered calls take admission's cost reservation and produce a usage event. */
   readonly metered: boolean;
-  /** Express paths, without the leading slash. */
+  /**
+   * Express paths, without the leading slash. A path may name the model in its last segment as
+   * `:model\\:<method>` (Gemini's `models/{model}:generateContent`); the fast path serves those
+   * too (see MODEL_PARAM).
+   */
   readonly paths: readonly string[];
 }
+
+/** How a path names its model segment (Express 5: `:model` then a literal, escaped colon). */
+export const MODEL_PARAM = ':model\\:';
+
+/** Where Gemini clients call: Google's own versions, under /gemini and at the root. */
+const GEMINI_PREFIXES = ['gemini/v1beta', 'gemini/v1', 'v1beta'] as const;
+
+/**
+ * The generation methods are also served at the root's /v1 (`@google/genai` calls v1 unless told
+ * otherwise); its model list is not, since `GET /v1/models` is the Anthropic and OpenAI one.
+ */
+function geminiPaths(method: GeminiMethod): string[] {
+  return [...GEMINI_PREFIXES, 'v1'].map((prefix) => `${prefix}/models/${MODEL_PARAM}${method}`);
+}
+
+/** The Gemini model-list paths (`GET …/models` and `GET …/models/{model}`). */
+export const GEMINI_MODEL_LIST_PATHS = GEMINI_PREFIXES.map((prefix) => `${prefix}/models`);
 
 export const ANTHROPIC_DIALECT = new AnthropicDialect();
 export const OPENAI_CHAT_DIALECT = new OpenAIChatDialect();
 export const OPENAI_RESPONSES_DIALECT = new OpenAIResponsesDialect();
+export const GEMINI_DIALECT = new GeminiDialect();
 
 /**
  * The one route table: the controllers declare their handlers from it and the fast path serves
@@ -56,6 +79,27 @@ export const RELAY_ROUTES = {
     operation: 'generate',
     metered: true,
     paths: ['openai/v1/responses', 'openai/responses', 'v1/responses'],
+  },
+  geminiGenerateContent: {
+    name: 'gemini.generate_content',
+    dialect: GEMINI_DIALECT,
+    operation: 'generate',
+    metered: true,
+    paths: geminiPaths('generateContent'),
+  },
+  geminiStreamGenerateContent: {
+    name: 'gemini.stream_generate_content',
+    dialect: GEMINI_DIALECT,
+    operation: 'generate',
+    metered: true,
+    paths: geminiPaths('streamGenerateContent'),
+  },
+  geminiCountTokens: {
+    name: 'gemini.count_tokens',
+    dialect: GEMINI_DIALECT,
+    operation: 'count_tokens',
+    metered: false,
+    paths: geminiPaths('countTokens'),
   },
 } as const satisfies Record<string, RelayRoute>;
 

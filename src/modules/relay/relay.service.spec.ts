@@ -44,7 +44,7 @@ describe(RelayService.name, () => {
     const readBody = {
       run: async (ctx: RelayContext) => {
         ctx.raw = Buffer.from(JSON.stringify(BODY));
-        ctx.parsed = ctx.dialect.parse(ctx.raw);
+        ctx.parsed = ctx.dialect.parse(ctx.raw, ctx.req);
         ctx.model = ctx.parsed.model;
       },
     };

@@ -38,6 +38,12 @@ export interface ParsedRequest {
   stream: boolean;
   maxTokens: number;
   body: Record<string, unknown>;
+  /**
+   * The model is named by the request's path, not its body (Gemini's `models/{model}:method`):
+   * a renamed model then leaves the client's bytes untouched, since the provider's endpoint
+   * carries the upstream model.
+   */
+  modelInPath?: boolean;
 }
 
 /**
@@ -53,7 +59,15 @@ export interface InboundDialect {
    */
   readonly defaultPlatform: Platform | null;
   extractKey(req: Request): string | null;
-  parse(raw: Buffer): ParsedRequest;
+  /** The fields routing needs, from the body and, for dialects that name the model there, the URL. */
+  parse(raw: Buffer, req: Request): ParsedRequest;
+  /**
+   * The query string a passthrough request (the client's format is the provider's) carries
+   * upstream, without `?`. Absent: the provider's query followed by the client's. A dialect whose
+   * clients put their key or their stream format in the query (Gemini: `key`, `alt=sse`) says
+   * what goes instead.
+   */
+  passthroughQuery?(clientQuery: string, providerQuery: string): string;
   renderError(error: RelayErrorView): RenderedError;
   /** Bytes that tell a streaming client its stream broke. */
   streamErrorEvent(kind: ErrorKind, message: string): Buffer;

@@ -6,7 +6,7 @@ import type { AccountSubscription } from '../account.types';
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** The relay provider (wire family) that serves an account type; see relay/providers/. */
-export type ProviderId = 'anthropic' | 'openai' | 'codex' | 'azure-openai';
+export type ProviderId = 'anthropic' | 'openai' | 'codex' | 'azure-openai' | 'gemini';
 
 /**
  * One usage window a subscription upstream reports on its responses (Claude's 5-hour and weekly
@@ -34,8 +34,11 @@ export interface HealthRules {
    * (Codex's usage-limit error); rules that read only headers ignore it.
    */
   rateLimitReset(headers: ResponseHeaders, now: number, bodyText?: string): number | null;
-  /** 'account', or a model family when the upstream names a per-family limit. */
-  rateLimitScope(headers: ResponseHeaders): string;
+  /**
+   * 'account', a model family when the upstream names a per-family limit, or 'model' for the
+   * family of the model asked for (a per-model quota named in the error body, as Gemini's).
+   */
+  rateLimitScope(headers: ResponseHeaders, bodyText?: string): string;
   /** The organisation or account behind the credentials is disabled or banned (final). */
   isBlocked(status: number, bodyText: string): boolean;
   /** The upstream's own words for a blocked account, short and on one line, for the history. */

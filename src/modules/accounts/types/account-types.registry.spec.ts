@@ -56,6 +56,7 @@ describe('account types registry', () => {
         'openai',
         'codex-oauth',
         'azure-openai',
+        'gemini-api',
       ]);
     });
   });
@@ -129,7 +130,10 @@ describe('account types registry', () => {
       it('should build a test request that asks for the given model', () => {
         const request = descriptor.testRequest.build('some-model');
         expect(request.path.startsWith('/')).toBe(true);
-        expect(JSON.stringify(request.body)).toContain('"some-model"');
+        // In the body, or in the path where the API names the model there (Gemini).
+        expect(`${request.path} ${JSON.stringify(request.body)}`).toMatch(
+          /"some-model"|\/some-model:/,
+        );
       });
     },
   );
@@ -144,6 +148,7 @@ describe('account types registry', () => {
           ['openai', 'OPENAI_BASE_URL'],
           ['codex-oauth', 'CODEX_BASE_URL'],
           ['azure-openai', null],
+          ['gemini-api', 'GEMINI_BASE_URL'],
         ],
       );
     });
@@ -162,6 +167,7 @@ describe('account types registry', () => {
         ['openai', 'openai', 'openai'],
         ['codex-oauth', 'openai', 'codex'],
         ['azure-openai', 'openai', 'azure-openai'],
+        ['gemini-api', 'gemini', 'gemini'],
       ]);
     });
 

@@ -221,18 +221,21 @@ export class AttemptLoopStage {
       body = conversion.body;
     } else {
       // Bytes pass through unchanged unless the model is renamed (an alias, an account mapping,
-      // the name the provider's body wants) or the provider adjusts the request.
+      // the name the provider's body wants) in a body that names it, or the provider adjusts the
+      // request.
       const bodyModel = provider.bodyModel?.(account, model) ?? model;
       const adjusted = leg.passthrough?.body;
       body =
-        bodyModel === parsed.model && adjusted === undefined
+        (bodyModel === parsed.model || parsed.modelInPath === true) && adjusted === undefined
           ? ctx.raw
           : Buffer.from(JSON.stringify({ ...(adjusted ?? parsed.body), model: bodyModel }));
       // The client's query string travels too (Claude Code sends `?beta=true`).
       const url = ctx.req.url;
       const query = url.indexOf('?');
-      if (query !== -1) {
-        const clientQuery = url.slice(query + 1);
+      const clientQuery = query === -1 ? '' : url.slice(query + 1);
+      if (ctx.dialect.passthroughQuery !== undefined) {
+        endpoint.query = ctx.dialect.passthroughQuery(clientQuery, endpoint.query);
+      } else if (clientQuery !== '') {
         endpoint.query = endpoint.query === '' ? clientQuery : `${endpoint.query}&${clientQuery}`;
       }
     }

@@ -27,7 +27,7 @@ export class ReadBodyStage {
         `request body nests arrays or objects deeper than ${env.RELAY_MAX_JSON_DEPTH} levels`,
       );
     }
-    ctx.parsed = ctx.dialect.parse(ctx.raw);
+    ctx.parsed = ctx.dialect.parse(ctx.raw, ctx.req);
     ctx.model = ctx.parsed.model;
     ctx.routedModel = ctx.parsed.model;
     ctx.stream = ctx.parsed.stream && ctx.route.metered;

@@ -6,6 +6,7 @@ import type { ProviderAdapter } from 'src/modules/relay/relay.types';
 import { AnthropicProvider } from './anthropic/anthropic.provider';
 import { AzureOpenAIProvider } from './azure-openai/azure-openai.provider';
 import { CodexProvider } from './codex/codex.provider';
+import { GeminiProvider } from './gemini/gemini.provider';
 import { OpenAIProvider } from './openai/openai.provider';
 
 /** One line per provider: adding a wire family adds its folder and a line here. */
@@ -14,6 +15,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   openai: new OpenAIProvider(),
   codex: new CodexProvider(),
   'azure-openai': new AzureOpenAIProvider(),
+  gemini: new GeminiProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */

@@ -161,6 +161,52 @@ describe(`${computeCostMicros.name} with the bundled OpenAI prices`, () => {
   });
 });
 
+describe(`${computeCostMicros.name} with the bundled Gemini prices`, () => {
+  const bundled = PriceTable.bundled();
+  const priceOf = (model: string): ModelPrice => bundled.lookup(model)!.price;
+
+  /**
+   * Gemini's usageMetadata as TokenUsage (gemini-usage.tap.ts): promptTokenCount includes the
+   * cachedContentTokenCount; thoughtsTokenCount is apart from candidatesTokenCount and billed as
+   * output, so output = candidates + thoughts.
+   */
+  function fromGemini(prompt: number, cached: number, candidates: number, thoughts: number) {
+    return usage({
+      inputTokens: prompt - cached,
+      cacheReadTokens: cached,
+      outputTokens: candidates + thoughts,
+    });
+  }
+
+  it('should bill gemini-2.5-flash thoughts at the output rate and cached content at its own', () => {
+    // 8000 x $0.30 + 2000 x $0.03 + (500 + 1500) x $2.50 per MTok = $0.0024 + $0.00006 + $0.005.
+    expect(
+      computeCostMicros(fromGemini(10_000, 2000, 500, 1500), priceOf('gemini-2.5-flash')),
+    ).toBe(7460);
+  });
+
+  it('should bill every token of a gemini-2.5-pro request at the >200k rates past 200k prompt tokens', () => {
+    // At 200k exactly: 150k x $1.25 + 50k x $0.125 + 10k x $10 = $0.1875 + $0.00625 + $0.10.
+    expect(
+      computeCostMicros(fromGemini(200_000, 50_000, 8000, 2000), priceOf('gemini-2.5-pro')),
+    ).toBe(293_750);
+    // Over: 200k x $2.50 + 50k x $0.25 + 10k x $15 = $0.50 + $0.0125 + $0.15.
+    expect(
+      computeCostMicros(fromGemini(250_000, 50_000, 8000, 2000), priceOf('gemini-2.5-pro')),
+    ).toBe(662_500);
+  });
+
+  it('should bill gemini-3-pro-preview at its own tiers', () => {
+    // 1000 x $2 + 100 x $12 = $0.002 + $0.0012; over 200k: 300k x $4 + 1000 x $18.
+    expect(computeCostMicros(fromGemini(1000, 0, 100, 0), priceOf('gemini-3-pro-preview'))).toBe(
+      3200,
+    );
+    expect(
+      computeCostMicros(fromGemini(300_000, 0, 1000, 0), priceOf('gemini-3-pro-preview')),
+    ).toBe(1_218_000);
+  });
+});
+
 describe(estimateCostMicros.name, () => {
   it('should price the prompt at the 1-hour cache-write rate and max_tokens at output rate when under the threshold', () => {
     // 10k x $6 (1h write, 2x input) = $0.06; 4096 x $15 = $0.06144.

@@ -399,6 +399,42 @@ describe(PriceTable.name, () => {
       expect(bundled.lookup('gpt-5')!.price.longContext).toBeUndefined();
     });
 
+    it.each([
+      ['gemini-2.5-pro', 'gemini-2.5-pro', 1.25, 0.125, 10],
+      ['gemini-2.5-flash', 'gemini-2.5-flash', 0.3, 0.03, 2.5],
+      ['gemini-2.5-flash-preview-09-2025', 'gemini-2.5-flash', 0.3, 0.03, 2.5],
+      ['gemini-2.5-flash-lite', 'gemini-2.5-flash-lite', 0.1, 0.01, 0.4],
+      ['gemini-2.0-flash-001', 'gemini-2.0-flash', 0.1, 0.025, 0.4],
+      ['gemini-2.0-flash-lite', 'gemini-2.0-flash-lite', 0.075, 0.075, 0.3],
+      ['gemini-3-pro-preview', 'gemini-3-pro-preview', 2, 0.2, 12],
+      ['models/gemini-3-flash-preview', 'gemini-3-flash-preview', 0.5, 0.05, 3],
+    ])(
+      'should price %s as %s with its cached-content rate',
+      (model, key, input, cached, output) => {
+        const found = bundled.lookup(model)!;
+        expect(found.matchedModel).toBe(key);
+        expect([found.price.input, found.price.cacheRead, found.price.output]).toEqual(
+          [input, cached, output].map((d) => Math.round(d * MTOK)),
+        );
+      },
+    );
+
+    it('should carry the 200k tier for gemini-2.5-pro and gemini-3-pro-preview but not for flash', () => {
+      expect(bundled.lookup('gemini-3-pro-preview')!.price.longContext).toMatchObject({
+        thresholdTokens: 200_000,
+        input: 4 * MTOK,
+        cacheRead: 0.4 * MTOK,
+        output: 18 * MTOK,
+      });
+      expect(bundled.lookup('gemini-2.5-pro')!.price.longContext).toMatchObject({
+        thresholdTokens: 200_000,
+        input: 2.5 * MTOK,
+        cacheRead: 0.25 * MTOK,
+        output: 15 * MTOK,
+      });
+      expect(bundled.lookup('gemini-2.5-flash')!.price.longContext).toBeUndefined();
+    });
+
     it('should carry Gemini 2.5 Pro with its 200k tier and OpenAI models when loaded', () => {
       expect(bundled.lookup('gemini-2.5-pro')!.price.longContext?.input).toBe(2.5 * MTOK);
       expect(bundled.lookup('gpt-4o-2024-08-06')!.price.cacheRead).toBe(1.25 * MTOK);

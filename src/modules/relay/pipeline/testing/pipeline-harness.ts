@@ -123,7 +123,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
       const ctx = new RelayContext(route, req, res.asResponse(), `req-${requests}`);
       const body = contextOptions.body ?? { model: 'claude-sonnet-4-5', max_tokens: 64 };
       ctx.raw = Buffer.from(JSON.stringify(body));
-      ctx.parsed = route.dialect.parse(ctx.raw);
+      ctx.parsed = route.dialect.parse(ctx.raw, ctx.req);
       ctx.model = ctx.parsed.model;
       ctx.routedModel = ctx.parsed.model;
       ctx.stream = ctx.parsed.stream;

@@ -1,0 +1,99 @@
+import { redactCredentials } from 'src/modules/relay/dialects/openai/openai-error';
+
+/**
+ * Google's error shape, as the Gemini API answers and `@google/genai` and Gemini CLI read it:
+ * `{"error":{"code":429,"message":"…","status":"RESOURCE_EXHAUSTED","details":[…]}}`, where
+ * `status` is the google.rpc.Code name of the HTTP status and `details` carry typed messages
+ * (`google.rpc.RetryInfo` with a `retryDelay` such as `"37s"`, `google.rpc.ErrorInfo` with a
+ * `reason`, `google.rpc.BadRequest` with field violations). Gemini CLI reads the RetryInfo of a
+ * 429 to decide how long to wait before it retries.
+ */
+
+const TYPE_PREFIX = 'type.googleapis.com/google.rpc.';
+
+/** The google.rpc.Code name Google's HTTP mapping gives a status. */
+export function googleStatusName(status: number): string {
+  switch (status) {
+    case 400:
+    case 413:
+      return 'INVALID_ARGUMENT';
+    case 401:
+      return 'UNAUTHENTICATED';
+    case 403:
+      return 'PERMISSION_DENIED';
+    case 404:
+      return 'NOT_FOUND';
+    case 405:
+    case 501:
+      return 'UNIMPLEMENTED';
+    case 409:
+      return 'ABORTED';
+    case 429:
+      return 'RESOURCE_EXHAUSTED';
+    case 499:
+      return 'CANCELLED';
+    case 502:
+    case 503:
+      return 'UNAVAILABLE';
+    case 504:
+      return 'DEADLINE_EXCEEDED';
+    default:
+      return status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION';
+  }
+}
+
+export interface GoogleErrorInput {
+  status: number;
+  message: string;
+  /** ErrorInfo `reason` (Switchyard's code, or Google's own like `API_KEY_INVALID`). */
+  reason?: string;
+  /** The request field the error is about (a BadRequest field violation). */
+  field?: string;
+  /** Seconds until a retry may pass (a RetryInfo `retryDelay`). */
+  retryAfterSeconds?: number;
+}
+
+/** The `error` object of a Google error body. */
+export function googleErrorObject(input: GoogleErrorInput): Record<string, unknown> {
+  const message = redactCredentials(input.message);
+  const details: Record<string, unknown>[] = [];
+  if (input.reason !== undefined) {
+    details.push({
+      '@type': `${TYPE_PREFIX}ErrorInfo`,
+      reason: input.reason,
+      domain: 'switchyard',
+    });
+  }
+  if (input.field !== undefined) {
+    details.push({
+      '@type': `${TYPE_PREFIX}BadRequest`,
+      fieldViolations: [{ field: input.field, description: message }],
+    });
+  }
+  if (input.retryAfterSeconds !== undefined) {
+    details.push({ '@type': `${TYPE_PREFIX}RetryInfo`, retryDelay: `${input.retryAfterSeconds}s` });
+  }
+  return {
+    code: input.status,
+    message,
+    status: googleStatusName(input.status),
+    ...(details.length > 0 ? { details } : {}),
+  };
+}
+
+/** The bytes of a Google error response body. */
+export function googleErrorBody(input: GoogleErrorInput): Buffer {
+  return Buffer.from(JSON.stringify({ error: googleErrorObject(input) }), 'utf8');
+}
+
+/**
+ * The bytes that fail a Gemini SSE stream after its headers went out: a `data:` event holding
+ * an `error` object, with the CRLF line ends Google's streams use. `@google/genai` throws an
+ * ApiError for a chunk that carries `error`.
+ */
+export function googleStreamErrorEvent(status: number, message: string): Buffer {
+  return Buffer.from(
+    `data: ${JSON.stringify({ error: googleErrorObject({ status, message }) })}\r\n\r\n`,
+    'utf8',
+  );
+}
