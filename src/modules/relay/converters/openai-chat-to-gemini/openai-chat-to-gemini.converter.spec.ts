@@ -179,7 +179,7 @@ describe(OpenAIChatToGeminiConverter.name, () => {
         tools: [weatherTool],
         messages: [
           { role: 'user', content: 'Weather?' },
-          message as any,
+          message,
           ...(message.tool_calls ?? []).map((call) => ({
             role: 'tool' as const,
             tool_call_id: call.id,
