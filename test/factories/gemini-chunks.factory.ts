@@ -39,17 +39,22 @@ export function geminiStream(
   parts: Json[],
   options: { finishReason?: string; usage?: GeminiUsageMetadata } = {},
 ): Buffer {
-  const chunks = parts.map((part, i) =>
-    i === parts.length - 1
-      ? geminiResponse([part], options)
-      : geminiResponse([part], {
-          usage:
-            options.usage === undefined
-              ? undefined
-              : { promptTokenCount: options.usage.promptTokenCount },
-        }),
+  // Gemini repeats the prompt counts on every chunk; the output counts are final on the last.
+  const usage = options.usage;
+  const early =
+    usage === undefined
+      ? undefined
+      : {
+          promptTokenCount: usage.promptTokenCount,
+          cachedContentTokenCount: usage.cachedContentTokenCount,
+        };
+  return geminiSse(
+    parts.map((part, i) =>
+      i === parts.length - 1
+        ? geminiResponse([part], options)
+        : geminiResponse([part], { usage: early }),
+    ),
   );
-  return geminiSse(chunks);
 }
 
 /** `bytes` cut into pieces of `size` bytes (cutting SSE events and UTF-8 sequences anywhere). */
