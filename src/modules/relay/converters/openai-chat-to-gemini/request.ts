@@ -13,6 +13,13 @@ import {
   requireString,
 } from 'src/modules/relay/converters/shared/chat-request-checks';
 import {
+  assistantTexts,
+  chatContent,
+  forEachChatMessage,
+  requireConversation,
+  toolCallsOf,
+} from 'src/modules/relay/converters/shared/chat-messages';
+import {
   BASE64,
   GeminiContent,
   GeminiToolChoice,
@@ -320,48 +327,19 @@ function chatToolChoice(choice: unknown): GeminiToolChoice | undefined {
 export const CALL_ID_PREFIX = 'call_';
 
 function convertMessages(value: unknown): { system: Json[]; contents: GeminiContent[] } {
-  if (!Array.isArray(value) || value.length === 0) {
-    fail('messages', 'must be a non-empty array', 'invalid_value');
-  }
   const system: Json[] = [];
   const contents: GeminiContent[] = [];
   /** Function names by tool call id, from the assistant messages read so far. */
   const calls = new Map<string, string>();
-  value.forEach((message: unknown, i) => {
-    const path = `messages[${i}]`;
-    if (!isObject(message)) fail(path, 'must be an object', 'invalid_type');
-    switch (message.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textParts(message.content, `${path}.content`));
-        break;
-      case 'user':
-        pushContent(contents, 'user', userParts(message.content, `${path}.content`));
-        break;
-      case 'assistant':
-        pushContent(contents, 'model', assistantParts(message, path, calls));
-        break;
-      case 'tool':
-        pushContent(contents, 'user', toolResultParts(message, path, calls));
-        break;
-      case 'function':
-        fail(
-          `${path}.role`,
-          "'function' messages belong to the deprecated functions API; use tools and 'tool' messages",
-          'unsupported_value',
-        );
-        break;
-      default:
-        fail(`${path}.role`, `unknown role ${quote(message.role)}`, 'invalid_value');
-    }
+  forEachChatMessage(value, {
+    system: (message, path) => system.push(...textParts(message.content, `${path}.content`)),
+    user: (message, path) =>
+      pushContent(contents, 'user', userParts(message.content, `${path}.content`)),
+    assistant: (message, path) =>
+      pushContent(contents, 'model', assistantParts(message, path, calls)),
+    tool: (message, path) => pushContent(contents, 'user', toolResultParts(message, path, calls)),
   });
-  if (contents.length === 0) {
-    fail(
-      'messages',
-      'needs at least one user, assistant or tool message with content',
-      'invalid_value',
-    );
-  }
+  requireConversation(contents.length);
   return { system, contents };
 }
 
@@ -370,24 +348,13 @@ function text(value: string): Json[] {
   return value.length > 0 ? [{ text: value }] : [];
 }
 
-/**
- * A message's content as parts: a string is one text part; an array is converted part by part,
- * anything else is refused.
- */
+/** A message's content as parts: a string is one text part, parts are converted by `part`. */
 function contentParts(
   content: unknown,
   path: string,
   part: (part: Json, partPath: string) => Json[],
 ): Json[] {
-  if (typeof content === 'string') return text(content);
-  if (!Array.isArray(content)) {
-    fail(path, 'must be a string or an array of content parts', 'invalid_type');
-  }
-  return content.flatMap((item: unknown, j) => {
-    const partPath = `${path}[${j}]`;
-    if (!isObject(item)) fail(partPath, 'must be an object', 'invalid_type');
-    return part(item, partPath);
-  });
+  return chatContent(content, path, text, part);
 }
 
 function textParts(content: unknown, path: string): Json[] {
@@ -466,50 +433,9 @@ function filePart(part: Json, path: string): Json {
 }
 
 function assistantParts(message: Json, path: string, calls: Map<string, string>): Json[] {
-  if (given(message.function_call)) {
-    fail(
-      `${path}.function_call`,
-      "the deprecated functions API is not supported; use 'tool_calls'",
-      'unsupported_parameter',
-    );
-  }
-  if (given(message.audio)) {
-    fail(
-      `${path}.audio`,
-      'Gemini models cannot take back an audio response',
-      'unsupported_parameter',
-    );
-  }
-  const parts: Json[] = [];
-  const content = message.content;
-  if (typeof content === 'string') {
-    parts.push(...text(content));
-  } else if (Array.isArray(content)) {
-    content.forEach((part: unknown, j) => {
-      const partPath = `${path}.content[${j}]`;
-      if (!isObject(part)) fail(partPath, 'must be an object', 'invalid_type');
-      if (part.type === 'text') parts.push(...text(requireString(part.text, `${partPath}.text`)));
-      else if (part.type === 'refusal')
-        parts.push(...text(requireString(part.refusal, `${partPath}.refusal`)));
-      else
-        fail(
-          `${partPath}.type`,
-          `${quote(part.type)} parts are not allowed in assistant messages`,
-          'invalid_value',
-        );
-    });
-  } else if (given(content)) {
-    fail(`${path}.content`, 'must be a string, an array of content parts or null', 'invalid_type');
-  }
-  if (given(message.refusal)) {
-    parts.push(...text(requireString(message.refusal, `${path}.refusal`)));
-  }
-  const toolCalls = message.tool_calls;
-  if (given(toolCalls)) {
-    if (!Array.isArray(toolCalls)) fail(`${path}.tool_calls`, 'must be an array', 'invalid_type');
-    toolCalls.forEach((call: unknown, j) => {
-      parts.push(functionCall(call, `${path}.tool_calls[${j}]`, calls));
-    });
+  const parts = assistantTexts(message, path, 'Gemini models', text);
+  for (const [call, callPath] of toolCallsOf(message, path)) {
+    parts.push(functionCall(call, callPath, calls));
   }
   return parts;
 }
