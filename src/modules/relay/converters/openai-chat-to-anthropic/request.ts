@@ -12,6 +12,7 @@ import {
   toolResult,
   withCache,
 } from 'src/modules/relay/converters/shared/anthropic-content';
+import { CHAT_PARAMETERS } from 'src/modules/relay/converters/shared/chat-request-checks';
 import {
   assistantTexts,
   chatContent,
@@ -108,41 +109,8 @@ export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
   'prompt_cache_options',
 ]);
 
-/** Top-level fields this module reads; anything else is refused like OpenAI does. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'model',
-  'messages',
-  'stream',
-  'stream_options',
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'stop',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-  'reasoning_effort',
-  'thinking',
-  'user',
-  'safety_identifier',
-  'n',
-  'logprobs',
-  'top_logprobs',
-  'presence_penalty',
-  'frequency_penalty',
-  'logit_bias',
-  'audio',
-  'modalities',
-  'prediction',
-  'web_search_options',
-  'functions',
-  'function_call',
-  'verbosity',
-  'moderation',
-  ...IGNORED_FIELDS,
-]);
+/** Top-level fields this module reads (the extension `thinking` too); anything else is refused. */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(['thinking', ...CHAT_PARAMETERS]);
 
 /** The Messages request plus what the response converters need to know about it. */
 export interface ChatRequestPlan {

@@ -1,5 +1,6 @@
 import type { ConversionInput } from 'src/modules/relay/converters/converter';
 import {
+  CHAT_PARAMETERS,
   ChatRefusal,
   chatRefusal,
   chatTokenCap,
@@ -103,38 +104,7 @@ export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
   'prompt_cache_options',
 ]);
 
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'model',
-  'messages',
-  'stream',
-  'stream_options',
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'stop',
-  'seed',
-  'presence_penalty',
-  'frequency_penalty',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-  'reasoning_effort',
-  'verbosity',
-  'n',
-  'logprobs',
-  'top_logprobs',
-  'logit_bias',
-  'audio',
-  'modalities',
-  'prediction',
-  'web_search_options',
-  'functions',
-  'function_call',
-  'moderation',
-  ...IGNORED_FIELDS,
-]);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...CHAT_PARAMETERS]);
 
 /** Gemini has repetition penalties: those are carried over, not refused. */
 const HONOURED: ReadonlySet<string> = new Set(['presence_penalty', 'frequency_penalty']);
