@@ -1,4 +1,5 @@
 import { generatedCallId } from 'src/modules/relay/converters/shared/gemini-request';
+import { chatCompletionBody } from 'src/modules/relay/converters/shared/chat-chunk-writer';
 import {
   GeminiUsage,
   applyGeminiUsage,
@@ -121,22 +122,12 @@ export function toChatCompletion(providerBody: Buffer, ctx: ChatResponseContext)
   if (thoughts.length > 0) message.reasoning_content = thoughts.join('');
   const usage = emptyGeminiUsage();
   applyGeminiUsage(usage, response.usageMetadata);
-  const completion = {
-    id: ctx.id,
-    object: 'chat.completion',
-    created: ctx.created,
-    model: ctx.model,
-    choices: [
-      {
-        index: 0,
-        message,
-        logprobs: null,
-        finish_reason: finishReason(endReason(response, candidate), toolCalls.length > 0),
-      },
-    ],
-    usage: chatUsage(usage),
-  };
-  return Buffer.from(JSON.stringify(completion), 'utf8');
+  return chatCompletionBody(
+    ctx,
+    message,
+    finishReason(endReason(response, candidate), toolCalls.length > 0),
+    chatUsage(usage),
+  );
 }
 
 /** Gemini status names that have an OpenAI error code. */

@@ -14,6 +14,24 @@ export interface ChatChunkEnvelope {
   includeUsage: boolean;
 }
 
+/** A one-choice `chat.completion` body, as api.openai.com returns it (for non-stream answers). */
+export function chatCompletionBody(
+  ctx: Omit<ChatChunkEnvelope, 'includeUsage'>,
+  message: Json,
+  finishReason: string,
+  usage: Json,
+): Buffer {
+  const completion = {
+    id: ctx.id,
+    object: 'chat.completion',
+    created: ctx.created,
+    model: ctx.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
+    usage,
+  };
+  return Buffer.from(JSON.stringify(completion), 'utf8');
+}
+
 /**
  * Writes OpenAI `chat.completion.chunk` SSE as api.openai.com streams it, for stream converters
  * from other formats: `data: <json>\n\n` events with id, object, created and model; the role
