@@ -566,7 +566,7 @@ describe(AttemptLoopStage.name, () => {
       });
 
       it('should refuse a request no converter can carry to the account before sending it', async () => {
-        await harness({ provider: new FakeProvider('gemini') });
+        await harness({ provider: new FakeProvider('code-assist') });
         const { ctx } = h.context({ route: RELAY_ROUTES.anthropicMessages });
 
         const error = (await rejection(h.stage.run(ctx))) as RelayException;

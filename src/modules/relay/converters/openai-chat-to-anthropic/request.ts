@@ -12,6 +12,14 @@ import {
   toolResult,
   withCache,
 } from 'src/modules/relay/converters/shared/anthropic-content';
+import { CHAT_PARAMETERS } from 'src/modules/relay/converters/shared/chat-request-checks';
+import {
+  assistantTexts,
+  chatContent,
+  forEachChatMessage,
+  requireConversation,
+  toolCallsOf,
+} from 'src/modules/relay/converters/shared/chat-messages';
 import {
   anthropicRequest,
   requireGenerate,
@@ -101,41 +109,8 @@ export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
   'prompt_cache_options',
 ]);
 
-/** Top-level fields this module reads; anything else is refused like OpenAI does. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'model',
-  'messages',
-  'stream',
-  'stream_options',
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'stop',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-  'reasoning_effort',
-  'thinking',
-  'user',
-  'safety_identifier',
-  'n',
-  'logprobs',
-  'top_logprobs',
-  'presence_penalty',
-  'frequency_penalty',
-  'logit_bias',
-  'audio',
-  'modalities',
-  'prediction',
-  'web_search_options',
-  'functions',
-  'function_call',
-  'verbosity',
-  'moderation',
-  ...IGNORED_FIELDS,
-]);
+/** Top-level fields this module reads (the extension `thinking` too); anything else is refused. */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(['thinking', ...CHAT_PARAMETERS]);
 
 /** The Messages request plus what the response converters need to know about it. */
 export interface ChatRequestPlan {
@@ -406,67 +381,28 @@ function chatToolChoice(choice: unknown): ToolChoiceRequest {
 // ---- messages --------------------------------------------------------------------------------
 
 function convertMessages(value: unknown): { system: Json[]; turns: Turn[] } {
-  if (!Array.isArray(value) || value.length === 0) {
-    fail('messages', 'must be a non-empty array', 'invalid_value');
-  }
   const system: Json[] = [];
   const turns: Turn[] = [];
-  value.forEach((message: unknown, i) => {
-    const path = `messages[${i}]`;
-    if (!isObject(message)) fail(path, 'must be an object', 'invalid_type');
-    switch (message.role) {
-      case 'system':
-      case 'developer':
-        system.push(...textBlocks(message.content, `${path}.content`, false));
-        break;
-      case 'user':
-        pushTurn(turns, 'user', userBlocks(message.content, `${path}.content`));
-        break;
-      case 'assistant':
-        pushTurn(turns, 'assistant', assistantBlocks(message, path));
-        break;
-      case 'tool':
-        pushTurn(turns, 'user', [chatToolResult(message, path)]);
-        break;
-      case 'function':
-        fail(
-          `${path}.role`,
-          "'function' messages belong to the deprecated functions API; use tools and 'tool' messages",
-          'unsupported_value',
-        );
-        break;
-      default:
-        fail(`${path}.role`, `unknown role ${quote(message.role)}`, 'invalid_value');
-    }
+  forEachChatMessage(value, {
+    system: (message, path) =>
+      system.push(...textBlocks(message.content, `${path}.content`, false)),
+    user: (message, path) =>
+      pushTurn(turns, 'user', userBlocks(message.content, `${path}.content`)),
+    assistant: (message, path) => pushTurn(turns, 'assistant', assistantBlocks(message, path)),
+    tool: (message, path) => pushTurn(turns, 'user', [chatToolResult(message, path)]),
   });
-  if (turns.length === 0) {
-    // Anthropic needs a conversation besides the system prompt; say so before a round trip.
-    fail(
-      'messages',
-      'needs at least one user, assistant or tool message with content',
-      'invalid_value',
-    );
-  }
+  // Anthropic needs a conversation besides the system prompt; say so before a round trip.
+  requireConversation(turns.length);
   return { system, turns };
 }
 
-/**
- * A message's content as blocks: a string is one text block; an array is converted part by part
- * (`part` gets each object part with its path), anything else is refused.
- */
+/** A message's content as blocks: a string is one text block, parts are converted by `part`. */
 function contentBlocks(
   content: unknown,
   path: string,
   part: (part: Record<string, unknown>, partPath: string) => Json[],
 ): Json[] {
-  if (typeof content === 'string') return textBlock(content);
-  if (!Array.isArray(content))
-    fail(path, 'must be a string or an array of content parts', 'invalid_type');
-  return content.flatMap((item: unknown, j) => {
-    const partPath = `${path}[${j}]`;
-    if (!isObject(item)) fail(partPath, 'must be an object', 'invalid_type');
-    return part(item, partPath);
-  });
+  return chatContent(content, path, (text) => textBlock(text), part);
 }
 
 function textPartBlock(part: Record<string, unknown>, partPath: string): Json[] {
@@ -543,52 +479,14 @@ function chatDocumentBlock(part: Json, path: string): Json {
 }
 
 function assistantBlocks(message: Json, path: string): Json[] {
-  if (given(message.function_call)) {
-    fail(
-      `${path}.function_call`,
-      "the deprecated functions API is not supported; use 'tool_calls'",
-      'unsupported_parameter',
-    );
-  }
-  if (given(message.audio)) {
-    fail(
-      `${path}.audio`,
-      'Claude models cannot take back an audio response',
-      'unsupported_parameter',
-    );
-  }
   // Thinking blocks lead an assistant turn, exactly as Claude produced them.
   const blocks: Json[] = thinkingBlocks(message.thinking_blocks, `${path}.thinking_blocks`);
-  const content = message.content;
-  if (typeof content === 'string') {
-    blocks.push(...textBlock(content));
-  } else if (Array.isArray(content)) {
-    content.forEach((part: unknown, j) => {
-      const partPath = `${path}.content[${j}]`;
-      if (!isObject(part)) fail(partPath, 'must be an object', 'invalid_type');
-      if (part.type === 'text')
-        blocks.push(
-          ...textBlock(requireString(part.text, `${partPath}.text`), cacheControl(part, partPath)),
-        );
-      else if (part.type === 'refusal')
-        blocks.push(...textBlock(requireString(part.refusal, `${partPath}.refusal`)));
-      else
-        fail(
-          `${partPath}.type`,
-          `${quote(part.type)} parts are not allowed in assistant messages`,
-          'invalid_value',
-        );
-    });
-  } else if (given(content)) {
-    fail(`${path}.content`, 'must be a string, an array of content parts or null', 'invalid_type');
-  }
-  if (given(message.refusal))
-    blocks.push(...textBlock(requireString(message.refusal, `${path}.refusal`)));
-  const calls = message.tool_calls;
-  if (given(calls)) {
-    if (!Array.isArray(calls)) fail(`${path}.tool_calls`, 'must be an array', 'invalid_type');
-    calls.forEach((call: unknown, j) => blocks.push(toolUse(call, `${path}.tool_calls[${j}]`)));
-  }
+  blocks.push(
+    ...assistantTexts(message, path, 'Claude models', (text, part, partPath) =>
+      textBlock(text, part === undefined ? undefined : cacheControl(part, String(partPath))),
+    ),
+  );
+  for (const [call, callPath] of toolCallsOf(message, path)) blocks.push(toolUse(call, callPath));
   return blocks;
 }
 

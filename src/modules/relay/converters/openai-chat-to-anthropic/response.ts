@@ -1,3 +1,4 @@
+import { chatCompletionBody } from 'src/modules/relay/converters/shared/chat-chunk-writer';
 import {
   AnthropicUsage,
   applyAnthropicUsage,
@@ -128,20 +129,10 @@ export function toChatCompletion(providerBody: Buffer, ctx: ChatResponseContext)
   const usage = emptyAnthropicUsage();
   applyAnthropicUsage(usage, message.usage);
 
-  const completion = {
-    id: ctx.id,
-    object: 'chat.completion',
-    created: ctx.created,
-    model: ctx.model,
-    choices: [
-      {
-        index: 0,
-        message: chatMessage,
-        logprobs: null,
-        finish_reason: finishReason(message.stop_reason, toolCalls.length > 0),
-      },
-    ],
-    usage: chatUsage(usage),
-  };
-  return Buffer.from(JSON.stringify(completion), 'utf8');
+  return chatCompletionBody(
+    ctx,
+    chatMessage,
+    finishReason(message.stop_reason, toolCalls.length > 0),
+    chatUsage(usage),
+  );
 }

@@ -1,4 +1,5 @@
 import type { StreamConversion } from 'src/modules/relay/converters/converter';
+import { ChatChunkWriter } from 'src/modules/relay/converters/shared/chat-chunk-writer';
 import {
   AnthropicEventReader,
   AnthropicStreamHandler,
@@ -8,7 +9,6 @@ import {
   thinkingBlockOf,
 } from 'src/modules/relay/converters/shared/anthropic-response';
 import type { Json } from 'src/modules/relay/converters/shared/openai-params';
-import { openAIStreamErrorEvent } from 'src/modules/relay/dialects/openai/openai-error';
 import { ChatResponseContext, chatUsage, finishReason } from './response';
 
 /**
@@ -42,42 +42,34 @@ type BlockState =
   | { kind: 'json' }
   | { kind: 'other' };
 
-const DONE = 'data: [DONE]\n\n';
-
 export class ChatCompletionChunkStream implements StreamConversion, AnthropicStreamHandler {
   private readonly reader = new AnthropicEventReader(this);
   private readonly blocks = new Map<number, BlockState>();
-  /** What the events of the current push or end produce. */
-  private out: string[] = [];
-  private started = false;
+  /** Collects what the events of the current push or end produce. */
+  private readonly writer: ChatChunkWriter;
   private finished = false;
-  private failedStream = false;
   private toolCalls = 0;
 
-  constructor(private readonly ctx: ChatStreamContext) {}
+  constructor(private readonly ctx: ChatStreamContext) {
+    this.writer = new ChatChunkWriter(ctx);
+  }
 
   push(chunk: Buffer): Buffer {
     this.reader.push(chunk);
-    return this.flush();
+    return this.writer.take();
   }
 
   end(): Buffer {
     this.reader.end();
-    if (!this.failedStream) {
-      if (this.reader.stopped) this.out.push(DONE);
-      else this.fail('upstream stream ended before it was complete', 'server_error', null);
+    if (!this.writer.failed) {
+      if (this.reader.stopped) this.writer.done();
+      else this.writer.fail('upstream stream ended before it was complete');
     }
-    return this.flush();
-  }
-
-  private flush(): Buffer {
-    const bytes = Buffer.from(this.out.join(''), 'utf8');
-    this.out = [];
-    return bytes;
+    return this.writer.take();
   }
 
   messageStart(): void {
-    this.start();
+    this.writer.start();
   }
 
   messageDelta(delta: Json): void {
@@ -86,33 +78,32 @@ export class ChatCompletionChunkStream implements StreamConversion, AnthropicStr
 
   messageStop(): void {
     this.finish(undefined);
-    if (this.ctx.includeUsage) this.out.push(this.usageChunk());
+    this.writer.usage(chatUsage(this.reader.usage));
   }
 
   failed(message: string, anthropicType: string | undefined): void {
     const mapped = openAIErrorForAnthropic(anthropicType);
-    this.fail(message, mapped.type, mapped.code);
+    this.writer.fail(message, mapped.type, mapped.code);
   }
 
   blockStart(index: number, block: Json): void {
-    this.start();
-    const out = this.out;
+    this.writer.start();
     switch (block.type) {
       case 'text':
         this.blocks.set(index, { kind: 'text' });
         if (typeof block.text === 'string' && block.text.length > 0) {
-          out.push(this.chunk({ content: block.text }));
+          this.writer.delta({ content: block.text });
         }
         break;
       case 'thinking': {
         const text = typeof block.thinking === 'string' ? block.thinking : '';
         this.blocks.set(index, { kind: 'thinking', parts: [text], signature: '' });
-        if (text.length > 0) out.push(this.chunk({ reasoning_content: text }));
+        if (text.length > 0) this.writer.delta({ reasoning_content: text });
         break;
       }
       case 'redacted_thinking':
         this.blocks.set(index, { kind: 'other' });
-        out.push(this.chunk({ thinking_blocks: [thinkingBlockOf(block)] }));
+        this.writer.delta({ thinking_blocks: [thinkingBlockOf(block)] });
         break;
       case 'tool_use':
         if (block.name === this.ctx.jsonTool) {
@@ -120,18 +111,16 @@ export class ChatCompletionChunkStream implements StreamConversion, AnthropicStr
           break;
         }
         this.blocks.set(index, { kind: 'tool', index: this.toolCalls });
-        out.push(
-          this.chunk({
-            tool_calls: [
-              {
-                index: this.toolCalls,
-                id: block.id,
-                type: 'function',
-                function: { name: block.name, arguments: '' },
-              },
-            ],
-          }),
-        );
+        this.writer.delta({
+          tool_calls: [
+            {
+              index: this.toolCalls,
+              id: block.id,
+              type: 'function',
+              function: { name: block.name, arguments: '' },
+            },
+          ],
+        });
         this.toolCalls++;
         break;
       default:
@@ -140,19 +129,18 @@ export class ChatCompletionChunkStream implements StreamConversion, AnthropicStr
   }
 
   blockDelta(index: number, delta: Json): void {
-    this.start();
-    const out = this.out;
+    this.writer.start();
     const state = this.blocks.get(index);
     switch (delta.type) {
       case 'text_delta':
         if (typeof delta.text === 'string' && delta.text.length > 0) {
-          out.push(this.chunk({ content: delta.text }));
+          this.writer.delta({ content: delta.text });
         }
         break;
       case 'thinking_delta':
         if (typeof delta.thinking === 'string' && delta.thinking.length > 0) {
           if (state?.kind === 'thinking') state.parts.push(delta.thinking);
-          out.push(this.chunk({ reasoning_content: delta.thinking }));
+          this.writer.delta({ reasoning_content: delta.thinking });
         }
         break;
       case 'signature_delta':
@@ -164,11 +152,11 @@ export class ChatCompletionChunkStream implements StreamConversion, AnthropicStr
         const fragment = delta.partial_json;
         if (typeof fragment !== 'string' || fragment.length === 0) break;
         if (state?.kind === 'json') {
-          out.push(this.chunk({ content: fragment }));
+          this.writer.delta({ content: fragment });
         } else if (state?.kind === 'tool') {
-          out.push(
-            this.chunk({ tool_calls: [{ index: state.index, function: { arguments: fragment } }] }),
-          );
+          this.writer.delta({
+            tool_calls: [{ index: state.index, function: { arguments: fragment } }],
+          });
         }
         break;
       }
@@ -181,54 +169,16 @@ export class ChatCompletionChunkStream implements StreamConversion, AnthropicStr
   blockStop(index: number): void {
     const state = this.blocks.get(index);
     if (state?.kind !== 'thinking') return;
-    this.out.push(
-      this.chunk({
-        thinking_blocks: [
-          { type: 'thinking', thinking: state.parts.join(''), signature: state.signature },
-        ],
-      }),
-    );
-  }
-
-  private start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.out.push(this.chunk({ role: 'assistant', content: '' }));
+    this.writer.delta({
+      thinking_blocks: [
+        { type: 'thinking', thinking: state.parts.join(''), signature: state.signature },
+      ],
+    });
   }
 
   private finish(stopReason: string | undefined): void {
     if (this.finished) return;
-    this.start();
     this.finished = true;
-    this.out.push(this.chunk({}, finishReason(stopReason, this.toolCalls > 0)));
-  }
-
-  private fail(message: string, type: string, code: string | null): void {
-    this.failedStream = true;
-    this.out.push(openAIStreamErrorEvent(message, type, code).toString('utf8'));
-  }
-
-  private envelope(): Json {
-    return {
-      id: this.ctx.id,
-      object: 'chat.completion.chunk',
-      created: this.ctx.created,
-      model: this.ctx.model,
-    };
-  }
-
-  private chunk(delta: Json, finish: string | null = null): string {
-    const chunk: Json = {
-      ...this.envelope(),
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    };
-    // OpenAI: with include_usage, every chunk but the last carries usage: null.
-    if (this.ctx.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
-  }
-
-  private usageChunk(): string {
-    const chunk = { ...this.envelope(), choices: [], usage: chatUsage(this.reader.usage) };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    this.writer.delta({}, finishReason(stopReason, this.toolCalls > 0));
   }
 }

@@ -1,5 +1,6 @@
 import type { ConversionInput } from 'src/modules/relay/converters/converter';
 import {
+  CHAT_PARAMETERS,
   ChatRefusal,
   chatRefusal,
   chatTokenCap,
@@ -12,6 +13,7 @@ import {
   refuse as fail,
   requireString,
 } from 'src/modules/relay/converters/shared/chat-request-checks';
+import { forEachChatMessage } from 'src/modules/relay/converters/shared/chat-messages';
 
 /**
  * An OpenAI Chat Completions request body → an OpenAI Responses request body, for accounts that
@@ -68,42 +70,7 @@ export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
   'seed',
 ]);
 
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'model',
-  'messages',
-  'stream',
-  'stream_options',
-  'max_tokens',
-  'max_completion_tokens',
-  'temperature',
-  'top_p',
-  'stop',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-  'reasoning_effort',
-  'verbosity',
-  'user',
-  'safety_identifier',
-  'prompt_cache_key',
-  'prompt_cache_retention',
-  'prompt_cache_options',
-  'n',
-  'logprobs',
-  'top_logprobs',
-  'presence_penalty',
-  'frequency_penalty',
-  'logit_bias',
-  'audio',
-  'modalities',
-  'prediction',
-  'web_search_options',
-  'functions',
-  'function_call',
-  'moderation',
-  ...IGNORED_FIELDS,
-]);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([...CHAT_PARAMETERS]);
 
 const REFUSALS: readonly ChatRefusal[] = [
   ...commonChatRefusals(MODELS),
@@ -369,42 +336,19 @@ function allowedTools(value: unknown, tools: Json[] | undefined): Json {
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 function convertMessages(value: unknown): { instructions: string; items: Json[] } {
-  if (!Array.isArray(value) || value.length === 0) {
-    fail('messages', 'must be a non-empty array', 'invalid_value');
-  }
   const instructions: string[] = [];
   const items: Json[] = [];
-  value.forEach((message: unknown, i) => {
-    const path = `messages[${i}]`;
-    if (!isObject(message)) fail(path, 'must be an object', 'invalid_type');
-    switch (message.role) {
-      case 'system':
-      case 'developer':
-        instructions.push(...systemTexts(message.content, `${path}.content`));
-        break;
-      case 'user':
-        items.push({
-          type: 'message',
-          role: 'user',
-          content: userParts(message.content, `${path}.content`),
-        });
-        break;
-      case 'assistant':
-        items.push(...assistantItems(message, path));
-        break;
-      case 'tool':
-        items.push(toolOutput(message, path));
-        break;
-      case 'function':
-        fail(
-          `${path}.role`,
-          "'function' messages belong to the deprecated functions API; use tools and 'tool' messages",
-          'unsupported_value',
-        );
-        break;
-      default:
-        fail(`${path}.role`, `unknown role ${quote(message.role)}`);
-    }
+  forEachChatMessage(value, {
+    system: (message, path) =>
+      instructions.push(...systemTexts(message.content, `${path}.content`)),
+    user: (message, path) =>
+      items.push({
+        type: 'message',
+        role: 'user',
+        content: userParts(message.content, `${path}.content`),
+      }),
+    assistant: (message, path) => items.push(...assistantItems(message, path)),
+    tool: (message, path) => items.push(toolOutput(message, path)),
   });
   return { instructions: instructions.join('\n\n'), items };
 }

@@ -1,4 +1,5 @@
 import { openAIErrorBody, openAIErrorType } from 'src/modules/relay/dialects/openai/openai-error';
+import { chatCompletionBody } from 'src/modules/relay/converters/shared/chat-chunk-writer';
 import { responseFromEventStream } from 'src/modules/relay/providers/openai/openai-responses-stream';
 import {
   firstSignificantByte,
@@ -205,22 +206,12 @@ export function toChatCompletion(providerBody: Buffer, ctx: ChatResponseContext)
   if (reasoning.length > 0) chatMessage.reasoning_content = reasoning.join('\n\n');
   if (details.length > 0) chatMessage.reasoning_details = details;
 
-  const completion = {
-    id: ctx.id,
-    object: 'chat.completion',
-    created: ctx.created,
-    model: ctx.model,
-    choices: [
-      {
-        index: 0,
-        message: chatMessage,
-        logprobs: null,
-        finish_reason: finishReason(response, toolCalls.length > 0),
-      },
-    ],
-    usage: chatUsage(response.usage),
-  };
-  return Buffer.from(JSON.stringify(completion), 'utf8');
+  return chatCompletionBody(
+    ctx,
+    chatMessage,
+    finishReason(response, toolCalls.length > 0),
+    chatUsage(response.usage),
+  );
 }
 
 /** Responses request fields → the Chat Completions field a client sent them as. */

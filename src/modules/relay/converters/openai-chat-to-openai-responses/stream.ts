@@ -1,5 +1,5 @@
 import type { StreamConversion } from 'src/modules/relay/converters/converter';
-import { openAIStreamErrorEvent } from 'src/modules/relay/dialects/openai/openai-error';
+import { ChatChunkWriter } from 'src/modules/relay/converters/shared/chat-chunk-writer';
 import { responsesEventType } from 'src/modules/relay/providers/openai/openai-responses-stream';
 import { isJson } from 'src/modules/relay/providers/openai/openai-usage';
 import { SseEvent, SseParser } from 'src/modules/relay/sse/sse-parser';
@@ -75,8 +75,6 @@ class Joiner {
   }
 }
 
-const DONE = 'data: [DONE]\n\n';
-
 export class ChatChunkStream implements StreamConversion {
   private readonly parser = new SseParser();
   private readonly items = new Map<number, ItemState>();
@@ -84,32 +82,32 @@ export class ChatChunkStream implements StreamConversion {
   private readonly text = new Joiner();
   private readonly refusal = new Joiner();
   private readonly reasoning = new Joiner();
-  private started = false;
+  /** Collects what the events of the current push or end produce. */
+  private readonly writer: ChatChunkWriter;
   private done = false;
-  private failed = false;
   private toolCalls = 0;
   private details = 0;
 
-  constructor(private readonly ctx: ChatStreamContext) {}
+  constructor(private readonly ctx: ChatStreamContext) {
+    this.writer = new ChatChunkWriter(ctx);
+  }
 
   push(chunk: Buffer): Buffer {
-    const out: string[] = [];
-    for (const event of this.parser.push(chunk)) this.onEvent(event, out);
-    return Buffer.from(out.join(''), 'utf8');
+    for (const event of this.parser.push(chunk)) this.onEvent(event);
+    return this.writer.take();
   }
 
   end(): Buffer {
-    const out: string[] = [];
-    for (const event of this.parser.end()) this.onEvent(event, out);
-    if (!this.failed) {
-      if (this.done) out.push(DONE);
-      else this.fail(out, 'upstream stream ended before it was complete', 'server_error', null);
+    for (const event of this.parser.end()) this.onEvent(event);
+    if (!this.writer.failed) {
+      if (this.done) this.writer.done();
+      else this.writer.fail('upstream stream ended before it was complete');
     }
-    return Buffer.from(out.join(''), 'utf8');
+    return this.writer.take();
   }
 
-  private onEvent(event: SseEvent, out: string[]): void {
-    if (this.failed || this.done) return;
+  private onEvent(event: SseEvent): void {
+    if (this.writer.failed || this.done) return;
     let json: unknown;
     try {
       json = JSON.parse(event.data);
@@ -117,55 +115,54 @@ export class ChatChunkStream implements StreamConversion {
       json = undefined;
     }
     if (!isJson(json)) {
-      this.fail(out, 'upstream sent a malformed stream event', 'server_error', null);
+      this.writer.fail('upstream sent a malformed stream event', 'server_error', null);
       return;
     }
     const type = typeof json.type === 'string' ? json.type : (responsesEventType(event) ?? '');
     switch (type) {
       case 'response.created':
       case 'response.in_progress':
-        this.start(out);
+        this.writer.start();
         break;
       case 'response.output_item.added':
-        this.start(out);
-        if (isJson(json.item)) this.onItemAdded(json.item, json.output_index, out);
+        this.writer.start();
+        if (isJson(json.item)) this.onItemAdded(json.item, json.output_index);
         break;
       case 'response.output_text.delta':
-        this.onTextDelta(json, out, 'content');
+        this.onTextDelta(json, 'content');
         break;
       case 'response.refusal.delta':
-        this.onTextDelta(json, out, 'refusal');
+        this.onTextDelta(json, 'refusal');
         break;
       case 'response.reasoning_summary_part.added':
         this.reasoning.split();
         break;
       case 'response.reasoning_summary_text.delta':
-        this.onTextDelta(json, out, 'reasoning_content');
+        this.onTextDelta(json, 'reasoning_content');
         break;
       case 'response.function_call_arguments.delta': {
         const tool = this.itemOf(json)?.tool;
-        if (tool !== undefined && typeof json.delta === 'string')
-          this.sendArgs(tool, json.delta, out);
+        if (tool !== undefined && typeof json.delta === 'string') this.sendArgs(tool, json.delta);
         break;
       }
       case 'response.function_call_arguments.done': {
         const tool = this.itemOf(json)?.tool;
-        if (tool !== undefined) this.completeArgs(tool, json.arguments, out);
+        if (tool !== undefined) this.completeArgs(tool, json.arguments);
         break;
       }
       case 'response.output_item.done':
-        this.start(out);
-        if (isJson(json.item)) this.onItemDone(json.item, json.output_index, out);
+        this.writer.start();
+        if (isJson(json.item)) this.onItemDone(json.item, json.output_index);
         break;
       case 'response.completed':
       case 'response.incomplete':
-        this.start(out);
-        this.onTerminal(isJson(json.response) ? json.response : {}, out);
+        this.writer.start();
+        this.onTerminal(isJson(json.response) ? json.response : {});
         break;
       case 'response.failed': {
         const response = isJson(json.response) ? json.response : {};
         const error = openAIErrorOf(isJson(response.error) ? response.error : {});
-        this.fail(out, error.message, error.type, error.code);
+        this.writer.fail(error.message, error.type, error.code);
         break;
       }
       case 'error': {
@@ -173,7 +170,7 @@ export class ChatChunkStream implements StreamConversion {
         const error = openAIErrorOf(
           isJson(json.error) ? json.error : { code: json.code, message: json.message },
         );
-        this.fail(out, error.message, error.type, error.code);
+        this.writer.fail(error.message, error.type, error.code);
         break;
       }
       default:
@@ -189,7 +186,7 @@ export class ChatChunkStream implements StreamConversion {
     return index === undefined ? undefined : this.items.get(index);
   }
 
-  private onItemAdded(item: Json, outputIndex: unknown, out: string[]): ItemState {
+  private onItemAdded(item: Json, outputIndex: unknown): ItemState {
     const state: ItemState = { type: item.type, streamed: false };
     if (typeof outputIndex === 'number') this.items.set(outputIndex, state);
     if (typeof item.id === 'string' && typeof outputIndex === 'number') {
@@ -206,19 +203,17 @@ export class ChatChunkStream implements StreamConversion {
       case 'function_call': {
         const tool: ToolState = { index: this.toolCalls++, sent: '' };
         state.tool = tool;
-        out.push(
-          this.chunk({
-            tool_calls: [
-              {
-                index: tool.index,
-                id: item.call_id,
-                type: 'function',
-                function: { name: item.name, arguments: '' },
-              },
-            ],
-          }),
-        );
-        this.completeArgs(tool, item.arguments, out);
+        this.writer.delta({
+          tool_calls: [
+            {
+              index: tool.index,
+              id: item.call_id,
+              type: 'function',
+              function: { name: item.name, arguments: '' },
+            },
+          ],
+        });
+        this.completeArgs(tool, item.arguments);
         break;
       }
       default:
@@ -227,12 +222,8 @@ export class ChatChunkStream implements StreamConversion {
     return state;
   }
 
-  private onTextDelta(
-    json: Json,
-    out: string[],
-    field: 'content' | 'refusal' | 'reasoning_content',
-  ): void {
-    this.start(out);
+  private onTextDelta(json: Json, field: 'content' | 'refusal' | 'reasoning_content'): void {
+    this.writer.start();
     const state = this.itemOf(json);
     if (state !== undefined) state.streamed = true;
     else if (typeof json.output_index === 'number') {
@@ -240,57 +231,51 @@ export class ChatChunkStream implements StreamConversion {
       const type = field === 'reasoning_content' ? 'reasoning' : 'message';
       this.items.set(json.output_index, { type, streamed: true });
     }
-    if (typeof json.delta === 'string') this.sendText(field, json.delta, out);
+    if (typeof json.delta === 'string') this.sendText(field, json.delta);
   }
 
-  private sendText(
-    field: 'content' | 'refusal' | 'reasoning_content',
-    text: string,
-    out: string[],
-  ): void {
+  private sendText(field: 'content' | 'refusal' | 'reasoning_content', text: string): void {
     if (text.length === 0) return;
     const joiner =
       field === 'content' ? this.text : field === 'refusal' ? this.refusal : this.reasoning;
-    out.push(this.chunk({ [field]: joiner.next(text) }));
+    this.writer.delta({ [field]: joiner.next(text) });
   }
 
-  private sendArgs(tool: ToolState, fragment: string, out: string[]): void {
+  private sendArgs(tool: ToolState, fragment: string): void {
     if (fragment.length === 0) return;
     tool.sent += fragment;
-    out.push(
-      this.chunk({ tool_calls: [{ index: tool.index, function: { arguments: fragment } }] }),
-    );
+    this.writer.delta({ tool_calls: [{ index: tool.index, function: { arguments: fragment } }] });
   }
 
   /** Sends what the complete arguments hold beyond the fragments already sent. */
-  private completeArgs(tool: ToolState, full: unknown, out: string[]): void {
+  private completeArgs(tool: ToolState, full: unknown): void {
     if (typeof full !== 'string' || !full.startsWith(tool.sent)) return;
-    this.sendArgs(tool, full.slice(tool.sent.length), out);
+    this.sendArgs(tool, full.slice(tool.sent.length));
   }
 
-  private onItemDone(item: Json, outputIndex: unknown, out: string[]): void {
+  private onItemDone(item: Json, outputIndex: unknown): void {
     const known = typeof outputIndex === 'number' ? this.items.get(outputIndex) : undefined;
     // An item that arrives only finished is announced first, as its added event would have.
-    const state = known ?? this.onItemAdded(item, outputIndex, out);
+    const state = known ?? this.onItemAdded(item, outputIndex);
     switch (item.type) {
       case 'message':
         if (!state.streamed) {
           const { text, refusal } = messageTexts(item);
-          this.sendText('content', text, out);
-          this.sendText('refusal', refusal, out);
+          this.sendText('content', text);
+          this.sendText('refusal', refusal);
         }
         break;
       case 'reasoning': {
-        if (!state.streamed) this.sendText('reasoning_content', summaryText(item), out);
+        if (!state.streamed) this.sendText('reasoning_content', summaryText(item));
         const entries = reasoningDetailsOf(item, this.details);
         if (entries.length > 0) {
           this.details += entries.length;
-          out.push(this.chunk({ reasoning_details: entries }));
+          this.writer.delta({ reasoning_details: entries });
         }
         break;
       }
       case 'function_call':
-        if (state.tool !== undefined) this.completeArgs(state.tool, item.arguments, out);
+        if (state.tool !== undefined) this.completeArgs(state.tool, item.arguments);
         break;
       default:
         break;
@@ -298,50 +283,15 @@ export class ChatChunkStream implements StreamConversion {
     state.streamed = true;
   }
 
-  private onTerminal(response: Json, out: string[]): void {
+  private onTerminal(response: Json): void {
     // Items the stream never showed (an upstream that sends only the final response).
     if (Array.isArray(response.output)) {
       response.output.forEach((item: unknown, index) => {
-        if (isJson(item) && !this.items.has(index)) this.onItemDone(item, index, out);
+        if (isJson(item) && !this.items.has(index)) this.onItemDone(item, index);
       });
     }
-    out.push(this.chunk({}, finishReason(response, this.toolCalls > 0)));
-    if (this.ctx.includeUsage) out.push(this.usageChunk(response.usage));
+    this.writer.delta({}, finishReason(response, this.toolCalls > 0));
+    this.writer.usage(chatUsage(response.usage));
     this.done = true;
-  }
-
-  private start(out: string[]): void {
-    if (this.started) return;
-    this.started = true;
-    out.push(this.chunk({ role: 'assistant', content: '' }));
-  }
-
-  private fail(out: string[], message: string, type: string, code: string | null): void {
-    this.failed = true;
-    out.push(openAIStreamErrorEvent(message, type, code).toString('utf8'));
-  }
-
-  private envelope(): Json {
-    return {
-      id: this.ctx.id,
-      object: 'chat.completion.chunk',
-      created: this.ctx.created,
-      model: this.ctx.model,
-    };
-  }
-
-  private chunk(delta: Json, finish: string | null = null): string {
-    const chunk: Json = {
-      ...this.envelope(),
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    };
-    // OpenAI: with include_usage, every chunk but the last carries usage: null.
-    if (this.ctx.includeUsage) chunk.usage = null;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
-  }
-
-  private usageChunk(usage: unknown): string {
-    const chunk = { ...this.envelope(), choices: [], usage: chatUsage(usage) };
-    return `data: ${JSON.stringify(chunk)}\n\n`;
   }
 }

@@ -34,6 +34,50 @@ export function requireString(value: unknown, param: string): string {
   return value;
 }
 
+/**
+ * Every request parameter the Chat Completions API defines. A converter reads, refuses or ignores
+ * each of them; anything else is refused as OpenAI refuses a parameter it does not define.
+ */
+export const CHAT_PARAMETERS: readonly string[] = [
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'seed',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+  'verbosity',
+  'user',
+  'safety_identifier',
+  'n',
+  'logprobs',
+  'top_logprobs',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'audio',
+  'modalities',
+  'prediction',
+  'web_search_options',
+  'functions',
+  'function_call',
+  'moderation',
+  'store',
+  'metadata',
+  'service_tier',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'prompt_cache_options',
+];
+
 /** A parameter the provider cannot honour: refused unless it holds its neutral value. */
 export interface ChatRefusal {
   param: string;
