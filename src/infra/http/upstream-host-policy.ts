@@ -149,6 +149,7 @@ export function upstreamHostPolicyFrom(config: ConfigService): UpstreamHostPolic
       config.env.ANTHROPIC_BASE_URL,
       config.env.OPENAI_BASE_URL,
       config.env.CODEX_BASE_URL,
+      config.env.CODE_ASSIST_BASE_URL,
     ].map((url) => new URL(url).origin),
   });
 }

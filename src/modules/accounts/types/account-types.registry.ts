@@ -4,6 +4,7 @@ import { ccrDescriptor } from './ccr';
 import { claudeConsoleDescriptor } from './claude-console';
 import { claudeOAuthDescriptor } from './claude-oauth';
 import { codexOAuthDescriptor } from './codex-oauth';
+import { geminiOAuthDescriptor } from './gemini-oauth';
 import { openAIDescriptor } from './openai';
 
 /**
@@ -17,6 +18,7 @@ const DESCRIPTORS = [
   openAIDescriptor,
   codexOAuthDescriptor,
   azureOpenAIDescriptor,
+  geminiOAuthDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

@@ -5,6 +5,7 @@ import { descriptorOf } from 'src/modules/accounts/types/account-types.registry'
 import type { ProviderAdapter } from 'src/modules/relay/relay.types';
 import { AnthropicProvider } from './anthropic/anthropic.provider';
 import { AzureOpenAIProvider } from './azure-openai/azure-openai.provider';
+import { CodeAssistProvider } from './code-assist/code-assist.provider';
 import { CodexProvider } from './codex/codex.provider';
 import { OpenAIProvider } from './openai/openai.provider';
 
@@ -14,6 +15,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   openai: new OpenAIProvider(),
   codex: new CodexProvider(),
   'azure-openai': new AzureOpenAIProvider(),
+  'code-assist': new CodeAssistProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */
