@@ -40,6 +40,7 @@ import {
   type OpenAIRoute,
   type OpenAIStop,
 } from './fake-openai';
+import { FakeCodeAssist } from './fake-code-assist';
 
 export type {
   FakeCodexUsage,
@@ -343,6 +344,8 @@ export class FakeUpstream {
   private closing = false;
   private lastAborted: FakeRequestRecord | undefined;
   private codexAuthority: CodexTokenAuthority | undefined;
+  /** Google's Code Assist API (`/v1internal:{method}`), the upstream of gemini-oauth accounts. */
+  readonly codeAssist = new FakeCodeAssist();
 
   private constructor(
     private readonly server: Server,
@@ -418,6 +421,7 @@ export class FakeUpstream {
   /** Clears scripting, records and counters (in-flight requests keep running). */
   reset(): void {
     this.codexAuthority = undefined;
+    this.codeAssist.reset();
     this.queue = [];
     this.defaultScenario = undefined;
     this.credentialRoutes.clear();
@@ -537,6 +541,10 @@ export class FakeUpstream {
       record.json = json;
     }
 
+    if (this.codeAssist.handles(record.path)) {
+      this.codeAssist.respond(res, record.method, record.path, record.credential, json);
+      return;
+    }
     const openAIRoute = openAIRouteOf(record.method, record.path, record.headers);
     if (openAIRoute !== undefined) {
       record.surface = openAIRoute.surface;

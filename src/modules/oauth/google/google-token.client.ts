@@ -90,7 +90,7 @@ export class GoogleTokenClient {
       undiciFetch(url, {
         ...(init ?? {}),
         ...(dispatcher !== undefined ? { dispatcher } : {}),
-      } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+      })) as unknown as typeof fetch;
     const client = new OAuth2Client({
       clientId: this.config.env.GOOGLE_OAUTH_CLIENT_ID,
       clientSecret: this.config.env.GOOGLE_OAUTH_CLIENT_SECRET,
