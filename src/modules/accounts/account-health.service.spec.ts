@@ -568,6 +568,6 @@ describe(resolveRateLimitScope.name, () => {
 
 describe('HEALTH_SCOPES', () => {
   it("should hold 'account' and every model family of the registered types once", () => {
-    expect(HEALTH_SCOPES).toEqual(['account', 'opus', 'sonnet', 'haiku', 'other']);
+    expect(HEALTH_SCOPES).toEqual(['account', 'opus', 'sonnet', 'haiku', 'other', 'pro', 'flash']);
   });
 });

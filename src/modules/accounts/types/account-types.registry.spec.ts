@@ -56,6 +56,7 @@ describe('account types registry', () => {
         'openai',
         'codex-oauth',
         'azure-openai',
+        'gemini-oauth',
       ]);
     });
   });
@@ -66,17 +67,15 @@ describe('account types registry', () => {
     });
 
     it('should throw when the type is not registered', () => {
-      expect(() => descriptorOf('gemini-oauth' as AccountType)).toThrow(
-        'unknown account type gemini-oauth',
-      );
+      expect(() => descriptorOf('vertex' as AccountType)).toThrow('unknown account type vertex');
     });
   });
 
   describe(findDescriptor.name, () => {
     it('should answer undefined when a stored type is unknown', () => {
       expect(findDescriptor('claude-oauth')?.label).toBe('Claude subscription (OAuth)');
-      expect(findDescriptor('gemini-oauth')).toBeUndefined();
-      expect(isAccountType('gemini-oauth')).toBe(false);
+      expect(findDescriptor('vertex')).toBeUndefined();
+      expect(isAccountType('vertex')).toBe(false);
       expect(isAccountType('ccr')).toBe(true);
     });
   });
@@ -144,6 +143,7 @@ describe('account types registry', () => {
           ['openai', 'OPENAI_BASE_URL'],
           ['codex-oauth', 'CODEX_BASE_URL'],
           ['azure-openai', null],
+          ['gemini-oauth', 'CODE_ASSIST_BASE_URL'],
         ],
       );
     });
@@ -162,6 +162,7 @@ describe('account types registry', () => {
         ['openai', 'openai', 'openai'],
         ['codex-oauth', 'openai', 'codex'],
         ['azure-openai', 'openai', 'azure-openai'],
+        ['gemini-oauth', 'gemini', 'code-assist'],
       ]);
     });
 
@@ -169,10 +170,12 @@ describe('account types registry', () => {
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).supportsSubscription)).toEqual([
         'claude-oauth',
         'codex-oauth',
+        'gemini-oauth',
       ]);
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).hasRefresher)).toEqual([
         'claude-oauth',
         'codex-oauth',
+        'gemini-oauth',
       ]);
     });
   });

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import type { WireFormat } from 'src/modules/relay/wire-format';
+import { CodeAssistToGeminiConverter } from './code-assist-to-gemini/code-assist-to-gemini.converter';
 import type { Converter } from './converter';
+import { GeminiToCodeAssistConverter } from './gemini-to-code-assist/gemini-to-code-assist.converter';
 import { OpenAIChatToAnthropicConverter } from './openai-chat-to-anthropic/openai-chat-to-anthropic.converter';
 import { OpenAIChatToOpenAIResponsesConverter } from './openai-chat-to-openai-responses/openai-chat-to-openai-responses.converter';
 import { OpenAIResponsesToAnthropicConverter } from './openai-responses-to-anthropic/openai-responses-to-anthropic.converter';
@@ -11,6 +13,8 @@ const CONVERTERS: readonly Converter[] = [
   new OpenAIChatToAnthropicConverter(),
   new OpenAIResponsesToAnthropicConverter(),
   new OpenAIChatToOpenAIResponsesConverter(),
+  new GeminiToCodeAssistConverter(),
+  new CodeAssistToGeminiConverter(),
 ];
 
 /** How a client's request reaches a provider: in which of its formats, through which converter. */
