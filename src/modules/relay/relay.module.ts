@@ -10,6 +10,7 @@ import { RoutingModule } from 'src/modules/routing/routing.module';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import { RelayAccountTester } from './account-tester.service';
 import { AnthropicRelayController } from './anthropic-relay.controller';
+import { CodeAssistRelayController } from './code-assist-relay.controller';
 import { ConverterRegistry } from './converters/converter.registry';
 import { InboundLimits } from './inbound-limits';
 import { KeyUsageController } from './key-usage.controller';
@@ -37,7 +38,12 @@ import { RelayService } from './relay.service';
 @Global()
 @Module({
   imports: [ApiKeysModule, SchedulerModule, UsageModule, RoutingModule, OAuthModule],
-  controllers: [AnthropicRelayController, OpenAIRelayController, KeyUsageController],
+  controllers: [
+    AnthropicRelayController,
+    OpenAIRelayController,
+    KeyUsageController,
+    CodeAssistRelayController,
+  ],
   providers: [
     RelayService,
     RelayFastPath,
