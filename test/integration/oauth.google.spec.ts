@@ -1,12 +1,14 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
+import { Command } from 'commander';
 import express from 'express';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { registerGoogleAccountCommands } from 'src/cli/accounts-google.command';
 import { AdminExceptionFilter } from 'src/common/http/admin-exception.filter';
 import { setLogLevel } from 'src/common/logging/app-logger';
 import { ConfigModule } from 'src/config/config.module';
@@ -319,6 +321,76 @@ describe('Google OAuth login of gemini-oauth accounts (admin API)', () => {
       await app.get(AccountPool).reload();
       const result = await app.get(CredentialRefreshService).refresh(id);
       expect(result).toMatchObject({ ok: true });
+    });
+  });
+  describe('switchyard accounts import-gemini / login-google (CLI)', () => {
+    let out: string[];
+    let err: string[];
+
+    beforeEach(() => {
+      out = [];
+      err = [];
+      jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        out.push(String(chunk));
+        return true;
+      });
+      jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+        err.push(String(chunk));
+        return true;
+      });
+    });
+
+    afterEach(() => {
+      jest.restoreAllMocks();
+      process.exitCode = undefined;
+    });
+
+    async function cli(...args: string[]): Promise<number> {
+      const accounts = new Command('accounts').exitOverride();
+      registerGoogleAccountCommands(
+        accounts,
+        (fn) => fn(app),
+        () => Promise.reject(new Error('no prompt expected')),
+      );
+      await accounts.parseAsync(args, { from: 'user' });
+      const code = Number(process.exitCode ?? 0);
+      process.exitCode = undefined;
+      return code;
+    }
+
+    it("should import Gemini CLI's oauth_creds.json", async () => {
+      const tokens = auth.issueTokens();
+      const file = join(mkdtempSync(join(tmpdir(), 'sy-gemini-home-')), 'oauth_creds.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          access_token: tokens.access_token,
+          refresh_token: tokens.refresh_token,
+          token_type: 'Bearer',
+          expiry_date: tokens.expiry_date,
+        }),
+      );
+      const code = await cli('import-gemini', '--file', file, '--name', 'cli-import', '--json');
+      expect({ code, err: err.join('') }).toMatchObject({ code: 0 });
+      const printed = out.join('');
+      expect(printed).not.toContain(tokens.access_token);
+      expect(JSON.parse(printed)).toMatchObject({ name: 'cli-import', type: 'gemini-oauth' });
+    });
+
+    it('should sign in with a pasted code', async () => {
+      // The prompt is answered by "the admin": sign in at the URL printed on stderr.
+      const accounts = new Command('accounts').exitOverride();
+      registerGoogleAccountCommands(
+        accounts,
+        (fn) => fn(app),
+        async () => {
+          const url = /(http\S+\/o\/oauth2\/v2\/auth\S+)/.exec(err.join(''))![1];
+          return new URL(await auth.signIn(url)).searchParams.get('code')!;
+        },
+      );
+      await accounts.parseAsync(['login-google', '--name', 'cli-login'], { from: 'user' });
+      expect({ code: process.exitCode ?? 0, err: err.join('') }).toMatchObject({ code: 0 });
+      expect(out.join('')).toContain('cli-login');
     });
   });
 });
