@@ -235,8 +235,8 @@ export class EnvironmentSchema {
 
   /**
    * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
-   * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL and
-   * CODEX_BASE_URL are always allowed.
+   * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
+   * CODEX_BASE_URL and CODE_ASSIST_BASE_URL are always allowed.
    */
   @Transform(emptyToUndefined)
   @IsOptional()
