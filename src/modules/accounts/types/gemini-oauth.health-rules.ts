@@ -31,7 +31,7 @@ export function googleErrorOf(bodyText: string): GoogleError | null {
   if (Array.isArray(parsed)) parsed = parsed[0];
   if (typeof parsed !== 'object' || parsed === null) return null;
   const error = (parsed as { error?: unknown }).error;
-  return typeof error === 'object' && error !== null ? (error) : null;
+  return typeof error === 'object' && error !== null ? error : null;
 }
 
 function detailsOf(error: GoogleError | null): GoogleErrorDetail[] {

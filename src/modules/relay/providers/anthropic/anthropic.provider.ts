@@ -110,6 +110,7 @@ export class AnthropicProvider implements ProviderAdapter {
       case 'openai':
       case 'codex-oauth':
       case 'azure-openai':
+      case 'gemini-oauth':
         throw new Error(`the anthropic provider cannot serve ${credentials.type} accounts`);
     }
     const { path, query } = input.endpoint;
