@@ -16,6 +16,7 @@ import {
   findDescriptor,
 } from 'src/modules/accounts/types/account-types.registry';
 import { registerCodexAccountCommands } from './accounts-codex.command';
+import { registerGoogleAccountCommands } from './accounts-google.command';
 import { withAppContext } from './cli-context';
 
 /** Runs a command body with the application's services; tests pass a smaller context. */
@@ -432,4 +433,5 @@ export function registerAccountsCommands(
     });
 
   registerCodexAccountCommands(accounts, run);
+  registerGoogleAccountCommands(accounts, run);
 }

@@ -229,6 +229,10 @@ export class EnvironmentSchema {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'CODEX_BASE_URL must be an http(s) URL' })
   CODEX_BASE_URL = 'https://chatgpt.com/backend-api/codex';
 
+  /** Default upstream of `gemini-oauth` accounts: Google's Code Assist API (Gemini CLI's login). */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CODE_ASSIST_BASE_URL must be an http(s) URL' })
+  CODE_ASSIST_BASE_URL = 'https://cloudcode-pa.googleapis.com';
+
   /**
    * Default upstream of `gemini-api` accounts: the Gemini API's root, without a version (the
    * provider appends `/v1beta/models/{model}:{method}`).
@@ -239,7 +243,7 @@ export class EnvironmentSchema {
   /**
    * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
    * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
-   * CODEX_BASE_URL and GEMINI_BASE_URL are always allowed.
+   * CODEX_BASE_URL, GEMINI_BASE_URL and CODE_ASSIST_BASE_URL are always allowed.
    */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -373,6 +377,27 @@ export class EnvironmentSchema {
   /** Codex CLI's public OAuth client id (its redirect URI is the only one registered for it). */
   @IsString()
   CODEX_OAUTH_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
+
+  // --- Google OAuth: gemini-oauth accounts' login and refresh (Gemini CLI's endpoints) ---
+
+  /** Google's token endpoint: the login's code exchange and refreshes of gemini-oauth accounts. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'GOOGLE_OAUTH_TOKEN_URL must be an http(s) URL' })
+  GOOGLE_OAUTH_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+  /** Where the admin signs in with Google (the login flow's authorize URL). */
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'GOOGLE_OAUTH_AUTHORIZE_URL must be an http(s) URL without a query',
+  })
+  GOOGLE_OAUTH_AUTHORIZE_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
+
+  /** Gemini CLI's public installed-app OAuth client (its source publishes both values). */
+  @IsString()
+  GOOGLE_OAUTH_CLIENT_ID =
+    '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com';
+
+  /** Not a secret for an installed app (Google's words); changeable for an own OAuth client. */
+  @IsString()
+  GOOGLE_OAUTH_CLIENT_SECRET = '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';
 
   // --- API keys ---
 

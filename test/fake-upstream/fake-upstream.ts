@@ -68,6 +68,7 @@ import {
 
 export type { FakeGeminiQuota, GeminiEndpoint } from './fake-gemini';
 export { GEMINI_FAULT_KEYS } from './fake-gemini';
+import { FakeCodeAssist } from './fake-code-assist';
 
 export type {
   FakeCodexUsage,
@@ -399,6 +400,8 @@ export class FakeUpstream {
   private closing = false;
   private lastAborted: FakeRequestRecord | undefined;
   private codexAuthority: CodexTokenAuthority | undefined;
+  /** Google's Code Assist API (`/v1internal:{method}`), the upstream of gemini-oauth accounts. */
+  readonly codeAssist = new FakeCodeAssist();
 
   private constructor(
     private readonly server: Server,
@@ -474,6 +477,7 @@ export class FakeUpstream {
   /** Clears scripting, records and counters (in-flight requests keep running). */
   reset(): void {
     this.codexAuthority = undefined;
+    this.codeAssist.reset();
     this.queue = [];
     this.defaultScenario = undefined;
     this.credentialRoutes.clear();
@@ -593,6 +597,10 @@ export class FakeUpstream {
       record.json = json;
     }
 
+    if (this.codeAssist.handles(record.path)) {
+      this.codeAssist.respond(res, record.method, record.path, record.credential, json);
+      return;
+    }
     const geminiRoute = geminiRouteOf(
       record.method,
       record.path,

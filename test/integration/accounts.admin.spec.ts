@@ -149,6 +149,8 @@ describe(AccountsController.name, () => {
         'openai',
         'codex-oauth',
         'azure-openai',
+        'gemini-api',
+        'gemini-oauth',
       ]);
       expect(items[0]).toEqual({
         type: 'claude-oauth',
@@ -640,8 +642,9 @@ describe('switchyard accounts (CLI)', () => {
       expect(() =>
         buildCreateInput({ name: 'o', type: 'claude-oauth', apiKeyStdin: true }, 'k'),
       ).toThrow('claude-oauth accounts have no API key: --api-key-stdin does not apply');
-      expect(() => buildCreateInput({ name: 'o', type: 'gemini-oauth', apiKey: 'k' })).toThrow(
-        '--type must be one of claude-oauth, claude-console, ccr, openai, codex-oauth, azure-openai',
+      expect(() => buildCreateInput({ name: 'o', type: 'vertex', apiKey: 'k' })).toThrow(
+        '--type must be one of claude-oauth, claude-console, ccr, openai, codex-oauth, ' +
+          'azure-openai, gemini-api, gemini-oauth',
       );
     });
   });

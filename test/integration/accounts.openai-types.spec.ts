@@ -208,7 +208,7 @@ describe('OpenAI-family account types (admin API)', () => {
         })
         .expect(400);
       expect(subscription.body.error.message).toBe(
-        'subscription applies to claude-oauth, codex-oauth accounts only',
+        'subscription applies to claude-oauth, codex-oauth, gemini-oauth accounts only',
       );
     });
   });

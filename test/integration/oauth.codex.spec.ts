@@ -523,6 +523,13 @@ describe(CodexOAuthRefresher.name, () => {
             new LocalCoordinator({ instanceId: 'c', store }),
           ),
           a.refresher,
+          // Every type with a refresher must have one; gemini-oauth's is not under test here.
+          {
+            accountType: 'gemini-oauth',
+            refreshWithResult: () =>
+              Promise.resolve({ ok: false, reason: 'no_refresher', detail: 'stub' }),
+            runRefreshJob: () => Promise.resolve({ refreshed: [], failed: [] }),
+          },
         ],
         a.pool,
         a.accounts,

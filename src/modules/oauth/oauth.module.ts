@@ -7,10 +7,12 @@ import { ClaudeOAuthRefresher } from './claude/claude-oauth-refresher';
 import { CodexOAuthRefresher } from './codex/codex-oauth-refresher';
 import { CODEX_OAUTH_CONTROLLERS, CODEX_OAUTH_PROVIDERS } from './codex/codex-oauth.providers';
 import { CredentialRefreshService } from './credential-refresh.service';
+import { GoogleOAuthRefresher } from './google/google-oauth-refresher';
+import { GOOGLE_OAUTH_CONTROLLERS, GOOGLE_OAUTH_PROVIDERS } from './google/google-oauth.providers';
 import { CREDENTIAL_REFRESHERS, type CredentialRefresher } from './credential-refresher.port';
 
 /** Every CredentialRefresher, one line each (and `hasRefresher: true` in its type's descriptor). */
-const REFRESHERS = [ClaudeOAuthRefresher, CodexOAuthRefresher];
+const REFRESHERS = [ClaudeOAuthRefresher, CodexOAuthRefresher, GoogleOAuthRefresher];
 
 /**
  * Credential refresh: one CredentialRefresher per account type whose credentials expire (OAuth
@@ -19,9 +21,10 @@ const REFRESHERS = [ClaudeOAuthRefresher, CodexOAuthRefresher];
  */
 @Module({
   imports: [AccountsModule, HttpModule],
-  controllers: [...CODEX_OAUTH_CONTROLLERS],
+  controllers: [...CODEX_OAUTH_CONTROLLERS, ...GOOGLE_OAUTH_CONTROLLERS],
   providers: [
     ...CODEX_OAUTH_PROVIDERS,
+    ...GOOGLE_OAUTH_PROVIDERS,
     {
       // Token refreshes go through the account's proxy on the same pools as its relay traffic.
       provide: ACCOUNT_DISPATCHER_FACTORY,

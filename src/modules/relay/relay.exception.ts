@@ -86,6 +86,8 @@ export enum RelayExceptionCode {
   UPSTREAM_OVERLOADED = 'UPSTREAM_OVERLOADED',
   SERVER_BUSY = 'SERVER_BUSY',
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
+  /** A Code Assist method Switchyard does not serve. */
+  UNKNOWN_METHOD = 'UNKNOWN_METHOD',
 }
 
 const KIND: Record<RelayExceptionCode, ErrorKind> = {
@@ -101,6 +103,7 @@ const KIND: Record<RelayExceptionCode, ErrorKind> = {
   [RelayExceptionCode.UPSTREAM_OVERLOADED]: 'overloaded',
   [RelayExceptionCode.SERVER_BUSY]: 'unavailable',
   [RelayExceptionCode.METHOD_NOT_ALLOWED]: 'method_not_allowed',
+  [RelayExceptionCode.UNKNOWN_METHOD]: 'not_found',
 };
 
 /** Relay failures; each dialect renders them in its own error shape. */

@@ -10,6 +10,7 @@ import { RoutingModule } from 'src/modules/routing/routing.module';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import { RelayAccountTester } from './account-tester.service';
 import { AnthropicRelayController } from './anthropic-relay.controller';
+import { CodeAssistRelayController } from './code-assist-relay.controller';
 import { ConverterRegistry } from './converters/converter.registry';
 import { GeminiRelayController } from './gemini-relay.controller';
 import { InboundLimits } from './inbound-limits';
@@ -43,6 +44,7 @@ import { RelayService } from './relay.service';
     OpenAIRelayController,
     GeminiRelayController,
     KeyUsageController,
+    CodeAssistRelayController,
   ],
   providers: [
     RelayService,

@@ -1,5 +1,6 @@
 import { AnthropicDialect } from './dialects/anthropic/anthropic.dialect';
 import { GeminiDialect, type GeminiMethod } from './dialects/gemini/gemini.dialect';
+import { CodeAssistDialect } from './dialects/code-assist/code-assist.dialect';
 import { OpenAIChatDialect } from './dialects/openai/openai-chat.dialect';
 import { OpenAIResponsesDialect } from './dialects/openai/openai-responses.dialect';
 import type { InboundDialect } from './relay.types';
@@ -41,6 +42,11 @@ export const ANTHROPIC_DIALECT = new AnthropicDialect();
 export const OPENAI_CHAT_DIALECT = new OpenAIChatDialect();
 export const OPENAI_RESPONSES_DIALECT = new OpenAIResponsesDialect();
 export const GEMINI_DIALECT = new GeminiDialect();
+export const CODE_ASSIST_DIALECTS = {
+  generate: new CodeAssistDialect('generate'),
+  stream: new CodeAssistDialect('stream'),
+  count: new CodeAssistDialect('count'),
+} as const;
 
 /**
  * The one route table: the controllers declare their handlers from it and the fast path serves
@@ -100,6 +106,28 @@ export const RELAY_ROUTES = {
     operation: 'count_tokens',
     metered: false,
     paths: geminiPaths('countTokens'),
+  },
+  // Gemini CLI's Google-login mode (Code Assist); its other methods are answered locally.
+  codeAssistGenerate: {
+    name: 'code_assist.generate_content',
+    dialect: CODE_ASSIST_DIALECTS.generate,
+    operation: 'generate',
+    metered: true,
+    paths: ['gemini/v1internal:generateContent'],
+  },
+  codeAssistStream: {
+    name: 'code_assist.stream_generate_content',
+    dialect: CODE_ASSIST_DIALECTS.stream,
+    operation: 'generate',
+    metered: true,
+    paths: ['gemini/v1internal:streamGenerateContent'],
+  },
+  codeAssistCountTokens: {
+    name: 'code_assist.count_tokens',
+    dialect: CODE_ASSIST_DIALECTS.count,
+    operation: 'count_tokens',
+    metered: false,
+    paths: ['gemini/v1internal:countTokens'],
   },
 } as const satisfies Record<string, RelayRoute>;
 

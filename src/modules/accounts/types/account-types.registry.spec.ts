@@ -57,6 +57,7 @@ describe('account types registry', () => {
         'codex-oauth',
         'azure-openai',
         'gemini-api',
+        'gemini-oauth',
       ]);
     });
   });
@@ -67,17 +68,15 @@ describe('account types registry', () => {
     });
 
     it('should throw when the type is not registered', () => {
-      expect(() => descriptorOf('gemini-oauth' as AccountType)).toThrow(
-        'unknown account type gemini-oauth',
-      );
+      expect(() => descriptorOf('vertex' as AccountType)).toThrow('unknown account type vertex');
     });
   });
 
   describe(findDescriptor.name, () => {
     it('should answer undefined when a stored type is unknown', () => {
       expect(findDescriptor('claude-oauth')?.label).toBe('Claude subscription (OAuth)');
-      expect(findDescriptor('gemini-oauth')).toBeUndefined();
-      expect(isAccountType('gemini-oauth')).toBe(false);
+      expect(findDescriptor('vertex')).toBeUndefined();
+      expect(isAccountType('vertex')).toBe(false);
       expect(isAccountType('ccr')).toBe(true);
     });
   });
@@ -149,6 +148,7 @@ describe('account types registry', () => {
           ['codex-oauth', 'CODEX_BASE_URL'],
           ['azure-openai', null],
           ['gemini-api', 'GEMINI_BASE_URL'],
+          ['gemini-oauth', 'CODE_ASSIST_BASE_URL'],
         ],
       );
     });
@@ -168,6 +168,7 @@ describe('account types registry', () => {
         ['codex-oauth', 'openai', 'codex'],
         ['azure-openai', 'openai', 'azure-openai'],
         ['gemini-api', 'gemini', 'gemini'],
+        ['gemini-oauth', 'gemini', 'code-assist'],
       ]);
     });
 
@@ -175,10 +176,12 @@ describe('account types registry', () => {
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).supportsSubscription)).toEqual([
         'claude-oauth',
         'codex-oauth',
+        'gemini-oauth',
       ]);
       expect(ACCOUNT_TYPES.filter((type) => descriptorOf(type).hasRefresher)).toEqual([
         'claude-oauth',
         'codex-oauth',
+        'gemini-oauth',
       ]);
     });
   });

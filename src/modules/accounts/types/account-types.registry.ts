@@ -5,6 +5,7 @@ import { claudeConsoleDescriptor } from './claude-console';
 import { claudeOAuthDescriptor } from './claude-oauth';
 import { codexOAuthDescriptor } from './codex-oauth';
 import { geminiApiDescriptor } from './gemini-api';
+import { geminiOAuthDescriptor } from './gemini-oauth';
 import { openAIDescriptor } from './openai';
 
 /**
@@ -19,6 +20,7 @@ const DESCRIPTORS = [
   codexOAuthDescriptor,
   azureOpenAIDescriptor,
   geminiApiDescriptor,
+  geminiOAuthDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

@@ -4,6 +4,8 @@ import type { WireFormat } from 'src/modules/relay/wire-format';
 import { AnthropicToGeminiConverter } from './anthropic-to-gemini/anthropic-to-gemini.converter';
 import type { Converter } from './converter';
 import { OpenAIChatToGeminiConverter } from './openai-chat-to-gemini/openai-chat-to-gemini.converter';
+import { CodeAssistToGeminiConverter } from './code-assist-to-gemini/code-assist-to-gemini.converter';
+import { GeminiToCodeAssistConverter } from './gemini-to-code-assist/gemini-to-code-assist.converter';
 import { OpenAIChatToAnthropicConverter } from './openai-chat-to-anthropic/openai-chat-to-anthropic.converter';
 import { OpenAIChatToOpenAIResponsesConverter } from './openai-chat-to-openai-responses/openai-chat-to-openai-responses.converter';
 import { OpenAIResponsesToAnthropicConverter } from './openai-responses-to-anthropic/openai-responses-to-anthropic.converter';
@@ -15,6 +17,8 @@ const CONVERTERS: readonly Converter[] = [
   new OpenAIChatToOpenAIResponsesConverter(),
   new OpenAIChatToGeminiConverter(),
   new AnthropicToGeminiConverter(),
+  new GeminiToCodeAssistConverter(),
+  new CodeAssistToGeminiConverter(),
 ];
 
 /** How a client's request reaches a provider: in which of its formats, through which converter. */
