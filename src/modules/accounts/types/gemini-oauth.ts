@@ -4,7 +4,8 @@ import type {
   TestRequest,
 } from './account-type.descriptor';
 import { maskSecret, parseCredentialFields } from './credential-fields';
-import { googleHealthRules } from './gemini-oauth.health-rules';
+import { geminiOAuthHealthRules } from './gemini-oauth.health-rules';
+import { GEMINI_MODEL_FAMILIES, geminiModelFamily } from './gemini.model-families';
 
 /**
  * A Google account used through Code Assist (`cloudcode-pa.googleapis.com`), the API behind
@@ -83,16 +84,6 @@ export function parseGeminiOAuthCredentials(input: unknown): GeminiOAuthCredenti
   return credentials;
 }
 
-/** Gemini model families (per-model quotas are reported per account; see the health rules). */
-export const GEMINI_MODEL_FAMILIES = ['pro', 'flash', 'other'] as const;
-
-export function geminiModelFamily(model: string): (typeof GEMINI_MODEL_FAMILIES)[number] {
-  const name = model.toLowerCase();
-  if (name.includes('flash')) return 'flash';
-  if (name.includes('pro')) return 'pro';
-  return 'other';
-}
-
 /** One output token through Code Assist (the provider adds the account's project). */
 export const codeAssistTestRequest: TestRequest = {
   defaultModel: 'gemini-2.5-flash',
@@ -129,7 +120,7 @@ export const geminiOAuthDescriptor: AccountTypeDescriptor<
       credentials.expiresAt === undefined ? null : new Date(credentials.expiresAt).toISOString(),
   }),
   defaultBaseUrlSetting: 'CODE_ASSIST_BASE_URL',
-  health: googleHealthRules,
+  health: geminiOAuthHealthRules,
   modelFamilies: GEMINI_MODEL_FAMILIES,
   modelFamily: geminiModelFamily,
   supportsSubscription: true,

@@ -2,7 +2,6 @@ import type { Request } from 'express';
 import type { Platform } from 'src/common/platform';
 import {
   bearerToken,
-  jsonError,
   parseJsonObject,
   requireModel,
 } from 'src/modules/relay/dialects/dialect-helpers';
@@ -17,7 +16,7 @@ import type {
   RelayErrorView,
   RenderedError,
 } from 'src/modules/relay/relay.types';
-import { googleErrorBody, googleStatusOf } from './google-error';
+import { googleStreamError, renderGoogleError } from 'src/modules/relay/dialects/google-error';
 
 /** Output tokens assumed for admission when the request names no maxOutputTokens. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 8192;
@@ -90,19 +89,11 @@ export class CodeAssistDialect implements InboundDialect {
   }
 
   renderError(error: RelayErrorView): RenderedError {
-    const status = googleStatusOf(error.kind, error.status);
-    const retryAfter = error.headers?.['retry-after'];
-    const seconds = retryAfter === undefined ? NaN : Number(retryAfter);
-    const body = googleErrorBody(status, error.message, {
-      reason: error.code,
-      ...(Number.isFinite(seconds) ? { retryAfterSeconds: seconds } : {}),
-    });
-    return jsonError(status, Buffer.from(JSON.stringify(body)), error.headers);
+    return renderGoogleError(error);
   }
 
   /** An SSE data event carrying a Google error, which Gemini CLI's stream reader surfaces. */
   streamErrorEvent(kind: ErrorKind, message: string): Buffer {
-    const status = kind === 'rate_limited' ? 429 : kind === 'timeout' ? 504 : 500;
-    return Buffer.from(`data: ${JSON.stringify(googleErrorBody(status, message))}\r\n\r\n`);
+    return googleStreamError(kind, message);
   }
 }

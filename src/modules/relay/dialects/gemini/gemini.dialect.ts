@@ -7,13 +7,9 @@ import type {
   RelayErrorView,
   RenderedError,
 } from 'src/modules/relay/relay.types';
-import {
-  bearerToken,
-  jsonError,
-  parseJsonObject,
-} from 'src/modules/relay/dialects/dialect-helpers';
+import { bearerToken, parseJsonObject } from 'src/modules/relay/dialects/dialect-helpers';
 import { MAX_MODEL_NAME_LENGTH } from 'src/modules/usage/pricing.service';
-import { googleErrorBody, googleStreamErrorEvent } from './gemini-error';
+import { googleStreamError, renderGoogleError } from 'src/modules/relay/dialects/google-error';
 
 /** Output tokens assumed for admission when the request sets no `maxOutputTokens`. */
 export const GEMINI_DEFAULT_MAX_TOKENS = 8192;
@@ -21,21 +17,6 @@ export const GEMINI_DEFAULT_MAX_TOKENS = 8192;
 /** The methods of `models/{model}:{method}` Switchyard relays. */
 export const GEMINI_METHODS = ['generateContent', 'streamGenerateContent', 'countTokens'] as const;
 export type GeminiMethod = (typeof GEMINI_METHODS)[number];
-
-/** The status a dialect-independent kind gets on Gemini routes where it differs from the generic one. */
-const STATUS: Partial<Record<ErrorKind, number>> = {
-  // Google has no 402 and no 529: a spent quota is RESOURCE_EXHAUSTED, an overload UNAVAILABLE.
-  budget: 429,
-  overloaded: 503,
-};
-
-const STREAM_STATUS: Partial<Record<ErrorKind, number>> = {
-  rate_limited: 429,
-  overloaded: 503,
-  unavailable: 503,
-  timeout: 504,
-  upstream_failure: 502,
-};
 
 function invalid(message: string, param?: string): RelayException {
   return new RelayException(RelayExceptionCode.INVALID_REQUEST, message, null, param ?? null);
@@ -135,20 +116,11 @@ export class GeminiDialect implements InboundDialect {
   }
 
   renderError(error: RelayErrorView): RenderedError {
-    const status = STATUS[error.kind] ?? error.status;
-    const retryAfter = Number(error.headers?.['retry-after']);
-    const body = googleErrorBody({
-      status,
-      message: error.message,
-      reason: error.reason ?? error.code,
-      ...(error.param === undefined ? {} : { field: error.param }),
-      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
-    });
-    return jsonError(status, body, error.headers);
+    return renderGoogleError(error);
   }
 
   streamErrorEvent(kind: ErrorKind, message: string): Buffer {
-    return googleStreamErrorEvent(STREAM_STATUS[kind] ?? 500, message);
+    return googleStreamError(kind, message);
   }
 }
 

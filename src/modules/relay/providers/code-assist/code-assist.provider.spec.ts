@@ -1,5 +1,8 @@
 import type { RoutableAccount } from 'src/modules/accounts/account.types';
-import { CodeAssistTap, codeAssistUsageFromBody } from './code-assist-usage.tap';
+import {
+  GeminiUsageTap,
+  geminiUsageFromBody,
+} from 'src/modules/relay/providers/gemini/gemini-usage.tap';
 import { CodeAssistProvider } from './code-assist.provider';
 
 const account = {
@@ -135,7 +138,7 @@ describe(CodeAssistProvider.name, () => {
   });
 });
 
-describe(CodeAssistTap.name, () => {
+describe(`${GeminiUsageTap.name} on Code Assist's envelope`, () => {
   const events = [
     {
       response: {
@@ -159,7 +162,7 @@ describe(CodeAssistTap.name, () => {
 
   it('should read the last cumulative usageMetadata, cached and thought tokens split out', () => {
     for (let split = 1; split < sse.length; split += 7) {
-      const tap = new CodeAssistTap();
+      const tap = new GeminiUsageTap({ inResponse: true });
       tap.push(sse.subarray(0, split));
       tap.push(sse.subarray(split));
       tap.end();
@@ -170,7 +173,7 @@ describe(CodeAssistTap.name, () => {
   });
 
   it('should see a stream cut before a finishReason as incomplete, and an error event', () => {
-    const tap = new CodeAssistTap();
+    const tap = new GeminiUsageTap({ inResponse: true });
     tap.push(Buffer.from(`data: ${JSON.stringify(events[0])}\n\ndata: {"error":{"code":500}}\n\n`));
     tap.end();
     expect(tap.complete).toBe(false);
@@ -179,11 +182,13 @@ describe(CodeAssistTap.name, () => {
   });
 
   it('should read the usage of a non-stream body', () => {
-    expect(codeAssistUsageFromBody(Buffer.from(JSON.stringify(events[1])))).toMatchObject({
+    expect(
+      geminiUsageFromBody(Buffer.from(JSON.stringify(events[1])), { inResponse: true }),
+    ).toMatchObject({
       inputTokens: 6,
       cacheReadTokens: 4,
       outputTokens: 5,
     });
-    expect(codeAssistUsageFromBody(Buffer.from('not json')).inputTokens).toBe(0);
+    expect(geminiUsageFromBody(Buffer.from('not json'), { inResponse: true }).inputTokens).toBe(0);
   });
 });

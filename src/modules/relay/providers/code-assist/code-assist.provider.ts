@@ -1,6 +1,5 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
-import { descriptorOf } from 'src/modules/accounts/types/account-types.registry';
 import { forwardableRequestHeaders, requestHeaderAllowlist } from 'src/modules/relay/headers';
 import type {
   ProviderAdapter,
@@ -10,7 +9,11 @@ import type {
 } from 'src/modules/relay/relay.types';
 import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
-import { CodeAssistTap, codeAssistUsageFromBody } from './code-assist-usage.tap';
+import { classifyGeminiFailure } from 'src/modules/relay/providers/gemini/gemini.provider';
+import {
+  GeminiUsageTap,
+  geminiUsageFromBody,
+} from 'src/modules/relay/providers/gemini/gemini-usage.tap';
 
 /** Code Assist's API version (Gemini CLI's CODE_ASSIST_API_VERSION). */
 export const CODE_ASSIST_API_VERSION = 'v1internal';
@@ -111,9 +114,10 @@ export class CodeAssistProvider implements ProviderAdapter {
   }
 
   /**
-   * 429 RESOURCE_EXHAUSTED: rate limited until the RetryInfo delay; 403 naming a disabled
-   * account: blocked; 401 and other 403s: refused credentials (the relay refreshes once); 5xx:
-   * the upstream's trouble. Any other 4xx is about the request and goes to the client.
+   * Read as the Gemini API's failures, with the gemini-oauth health rules: 429
+   * RESOURCE_EXHAUSTED rate limited (RetryInfo, per-day quotas, per-model scope); 403 naming a
+   * disabled account blocked; 401 and other 403s refused credentials (the relay refreshes
+   * once); 5xx the upstream's trouble. Any other 4xx is about the request and goes to the client.
    */
   classifyFailure(
     account: RoutableAccount,
@@ -121,27 +125,15 @@ export class CodeAssistProvider implements ProviderAdapter {
     headers: Record<string, string | string[] | undefined>,
     bodyText: string,
   ): UpstreamOutcome | null {
-    const rules = descriptorOf(account.type).health;
-    if (rules.isBlocked(status, bodyText))
-      return { kind: 'blocked', message: rules.blockedReason(bodyText) };
-    if (status === 429) {
-      return {
-        kind: 'rate_limited',
-        resetAt: rules.rateLimitReset(headers, Date.now(), bodyText),
-        scope: rules.rateLimitScope(headers),
-      };
-    }
-    if (status === 503) return { kind: 'overloaded', status };
-    if (status >= 500) return { kind: 'server_error', status };
-    if (rules.isAuthFailed(status, bodyText)) return { kind: 'auth_failed', status };
-    return null;
+    return classifyGeminiFailure(account, status, headers, bodyText);
   }
 
+  /** Code Assist's stream is the Gemini API's, each event wrapped in `response`. */
   createTap(): UsageTap {
-    return new CodeAssistTap();
+    return new GeminiUsageTap({ inResponse: true });
   }
 
   usageFromBody(_format: WireFormat, body: Buffer): TokenUsage {
-    return codeAssistUsageFromBody(body);
+    return geminiUsageFromBody(body, { inResponse: true });
   }
 }

@@ -98,12 +98,22 @@ class JsonArraySplitter {
   }
 }
 
+/** Where a body's GenerateContentResponse is. */
+export interface GeminiUsageOptions {
+  /**
+   * Inside Code Assist's envelope (`{"response": {…}, "traceId": …}`, each event of its stream
+   * too), as the code-assist provider reads it; else the object itself (the Gemini API).
+   */
+  inResponse?: boolean;
+}
+
 /**
  * Watches a Gemini response on its way to the client: an SSE stream (`data: {…}\r\n\r\n`, with
  * `alt=sse`), Google's streamed JSON array, or a single JSON body, told apart by the first byte.
  * Every chunk may carry `usageMetadata`; the last one carries the totals, so the latest wins.
  * A stream has no end marker: it is complete once a chunk says why it stopped (`finishReason`,
- * or a prompt `blockReason`). Never throws on bad input.
+ * or a prompt `blockReason`). Never throws on bad input. The Gemini API's and, with
+ * `inResponse`, Code Assist's (one reading of usageMetadata for both Google account types).
  */
 export class GeminiUsageTap implements UsageTap {
   private mode: 'unknown' | 'sse' | 'array' | 'object' = 'unknown';
@@ -114,6 +124,8 @@ export class GeminiUsageTap implements UsageTap {
   private chunks = 0;
   private finished = false;
   private failed = false;
+
+  constructor(private readonly options: GeminiUsageOptions = {}) {}
 
   /** The latest usage reported; before any, one output token per chunk forwarded. */
   get usage(): TokenUsage {
@@ -172,7 +184,9 @@ export class GeminiUsageTap implements UsageTap {
       this.failed = true;
       return;
     }
-    if (isJson(json.usageMetadata)) this.reported = geminiUsageToTokens(json.usageMetadata);
+    const response = this.options.inResponse === true ? json.response : json;
+    if (isJson(response) && isJson(response.usageMetadata))
+      this.reported = geminiUsageToTokens(response.usageMetadata);
     else this.chunks++;
   }
 }
@@ -181,8 +195,8 @@ export class GeminiUsageTap implements UsageTap {
  * The usage of a Gemini body: a generateContent response, a whole stream (SSE or JSON array,
  * possibly cut short), or an error body (none).
  */
-export function geminiUsageFromBody(body: Buffer): TokenUsage {
-  const tap = new GeminiUsageTap();
+export function geminiUsageFromBody(body: Buffer, options: GeminiUsageOptions = {}): TokenUsage {
+  const tap = new GeminiUsageTap(options);
   tap.push(body);
   tap.end();
   return tap.usage;

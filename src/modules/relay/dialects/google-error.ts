@@ -1,4 +1,7 @@
+import { jsonError } from 'src/modules/relay/dialects/dialect-helpers';
 import { redactCredentials } from 'src/modules/relay/dialects/openai/openai-error';
+import type { ErrorKind } from 'src/modules/relay/relay.exception';
+import type { RelayErrorView, RenderedError } from 'src/modules/relay/relay.types';
 
 /**
  * Google's error shape, as the Gemini API answers and `@google/genai` and Gemini CLI read it:
@@ -6,7 +9,8 @@ import { redactCredentials } from 'src/modules/relay/dialects/openai/openai-erro
  * `status` is the google.rpc.Code name of the HTTP status and `details` carry typed messages
  * (`google.rpc.RetryInfo` with a `retryDelay` such as `"37s"`, `google.rpc.ErrorInfo` with a
  * `reason`, `google.rpc.BadRequest` with field violations). Gemini CLI reads the RetryInfo of a
- * 429 to decide how long to wait before it retries.
+ * 429 to decide how long to wait before it retries. One shape for both Google dialects: the
+ * Gemini API's (`gemini`) and Code Assist's (`code-assist`, Gemini CLI's Google-login mode).
  */
 
 const TYPE_PREFIX = 'type.googleapis.com/google.rpc.';
@@ -96,4 +100,42 @@ export function googleStreamErrorEvent(status: number, message: string): Buffer 
     `data: ${JSON.stringify({ error: googleErrorObject({ status, message }) })}\r\n\r\n`,
     'utf8',
   );
+}
+
+/** The status a dialect-independent kind gets in Google's shape where it differs from the generic one. */
+const STATUS: Partial<Record<ErrorKind, number>> = {
+  // Google has no 402 and no 529: a spent quota is RESOURCE_EXHAUSTED, an overload UNAVAILABLE.
+  budget: 429,
+  overloaded: 503,
+};
+
+/** The status of a stream that breaks, by kind (anything else is INTERNAL). */
+const STREAM_STATUS: Partial<Record<ErrorKind, number>> = {
+  rate_limited: 429,
+  overloaded: 503,
+  unavailable: 503,
+  timeout: 504,
+  upstream_failure: 502,
+};
+
+/**
+ * A relay error as Google answers one: its status (no 402 or 529), the Switchyard code as an
+ * ErrorInfo reason, the field as a BadRequest violation, `retry-after` as a RetryInfo.
+ */
+export function renderGoogleError(error: RelayErrorView): RenderedError {
+  const status = STATUS[error.kind] ?? error.status;
+  const retryAfter = Number(error.headers?.['retry-after']);
+  const body = googleErrorBody({
+    status,
+    message: error.message,
+    reason: error.reason ?? error.code,
+    ...(error.param === undefined ? {} : { field: error.param }),
+    ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+  });
+  return jsonError(status, body, error.headers);
+}
+
+/** The SSE event that fails a Google stream of either dialect, for a kind. */
+export function googleStreamError(kind: ErrorKind, message: string): Buffer {
+  return googleStreamErrorEvent(STREAM_STATUS[kind] ?? 500, message);
 }
