@@ -1,128 +1,92 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
-import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
-import type { Coordinator, LockHandle } from 'src/infra/coordination/coordinator.port';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import type { AccountCredentials, RoutableAccount } from 'src/modules/accounts/account.types';
 import { AccountCodec } from 'src/modules/accounts/account-codec';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import type { GeminiOAuthCredentials } from 'src/modules/accounts/types/gemini-oauth';
-import {
-  REFRESH_JOB_INTERVAL_MS,
-  type CredentialRefresher,
-  type RefreshJobSummary,
-  type RefreshResult,
+import type {
+  CredentialRefresher,
+  RefreshJobSummary,
+  RefreshResult,
 } from '../credential-refresher.port';
-import { oauthKeys } from '../oauth-coordination.keys';
+import {
+  REFRESH_DISCIPLINE_DEFAULTS,
+  RefreshDiscipline,
+  type RefreshDisciplineOptions,
+} from '../refresh-discipline';
 import { GoogleTokenClient } from './google-token.client';
 
-export interface GoogleOAuthRefresherOptions {
-  now: () => number;
-  /** Refresh tokens that expire within this window. */
-  refreshAheadMs: number;
-  /** How long a refresh waits for another instance's refresh of the same account. */
-  lockWaitMs: number;
-  lockPollMs: number;
-}
+export type GoogleOAuthRefresherOptions = RefreshDisciplineOptions;
 
 export const GOOGLE_OAUTH_REFRESHER_OPTIONS = Symbol('GOOGLE_OAUTH_REFRESHER_OPTIONS');
-
-const DEFAULTS: GoogleOAuthRefresherOptions = {
-  now: Date.now,
-  refreshAheadMs: 5 * 60_000,
-  lockWaitMs: 20_000,
-  lockPollMs: 200,
-};
-
-const REFRESH_LOCK_TTL_MS = 30_000;
-const JOB_LOCK_TTL_MS = REFRESH_JOB_INTERVAL_MS - 5_000;
 
 function geminiCredentialsOf(credentials: AccountCredentials): GeminiOAuthCredentials | null {
   return credentials.type === 'gemini-oauth' ? credentials : null;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Refreshes the Google access tokens of gemini-oauth accounts (their CredentialRefresher) with
  * google-auth-library's refresh grant at GOOGLE_OAUTH_TOKEN_URL: after a 401 (the relay asks
- * CredentialRefreshService, then retries once) and ahead of expiry (the job every minute). One
- * refresh per account at a time across instances; a refresh that finds the account already
- * refreshed elsewhere adopts those credentials. Google keeps the refresh token (a refresh
- * answer names none), so a failed save loses nothing: the new access token serves from memory
- * and SQL's refresh token still works for the next refresh.
+ * CredentialRefreshService, then retries once) and ahead of expiry (the job every minute). The
+ * lock, job and save discipline is the one the Claude and Codex refreshers share
+ * (RefreshDiscipline): one refresh per account at a time across instances, a refresh that finds
+ * the account already refreshed elsewhere adopts those credentials, memory first and saves
+ * retried until SQL takes them. Google keeps the refresh token (a refresh answer names none), so
+ * an unsaved access token loses nothing: SQL's refresh token still works for the next refresh.
  */
 @Injectable()
-export class GoogleOAuthRefresher implements CredentialRefresher {
+export class GoogleOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
   readonly accountType = 'gemini-oauth' as const;
-  private readonly options: GoogleOAuthRefresherOptions;
+  /** The lock and save-with-retry discipline shared with the other refreshers. */
+  private readonly discipline: RefreshDiscipline<GeminiOAuthCredentials>;
 
   constructor(
     private readonly pool: AccountPool,
     private readonly accountsRepository: AccountsRepository,
     private readonly codec: AccountCodec,
-    private readonly health: AccountHealthService,
+    health: AccountHealthService,
     private readonly tokenClient: GoogleTokenClient,
-    @InjectCoordinator() private readonly coordinator: Coordinator,
+    @InjectCoordinator() coordinator: Coordinator,
     @Optional()
     @Inject(GOOGLE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<GoogleOAuthRefresherOptions>,
   ) {
-    this.options = { ...DEFAULTS, ...options };
+    this.discipline = new RefreshDiscipline<GeminiOAuthCredentials>({
+      accountType: this.accountType,
+      pool,
+      accountsRepository,
+      health,
+      coordinator,
+      options: { ...REFRESH_DISCIPLINE_DEFAULTS, ...options },
+      logPrefix: 'google refresh',
+      // Google does not rotate the refresh token: the next refresh gets a new access token.
+      lostTokenRemedy: 'another refresh (the stored refresh token still works)',
+      toAccountCredentials: (credentials) => credentials,
+    });
   }
 
   async refreshWithResult(accountId: string): Promise<RefreshResult> {
     const seen = this.pool.get(accountId)?.credentials;
     const seenToken = seen === undefined ? undefined : geminiCredentialsOf(seen)?.accessToken;
-    let lock: LockHandle | null;
-    try {
-      lock = await this.acquireRefreshLock(accountId);
-    } catch (error) {
-      appLogger.warn({ err: error, accountId }, 'google refresh: coordinator unavailable');
-      return { ok: false, reason: 'unavailable', detail: 'coordinator unavailable' };
-    }
-    if (lock === null) {
-      return { ok: false, reason: 'unavailable', detail: 'another refresh is still running' };
-    }
-    try {
-      return await this.refreshLocked(accountId, seenToken);
-    } finally {
-      await this.coordinator.releaseLock(lock).catch(() => undefined);
-    }
+    return this.discipline.withAccountLock(accountId, () =>
+      this.refreshLocked(accountId, seenToken),
+    );
   }
 
-  async runRefreshJob(): Promise<RefreshJobSummary> {
-    const summary: RefreshJobSummary = { refreshed: [], failed: [] };
-    const jobLock = await this.coordinator.acquireLock(
-      oauthKeys.refreshJobLock(this.accountType),
-      JOB_LOCK_TTL_MS,
+  /**
+   * One run of the refresh-ahead job (CredentialRefreshService runs it every minute): refreshes
+   * tokens that expire within five minutes, on one instance; an account whose refresh is refused
+   * is marked auth_failed (its refresh token is dead).
+   */
+  runRefreshJob(): Promise<RefreshJobSummary> {
+    return this.discipline.runJob(
+      (account, horizon) => this.isDue(account, horizon),
+      (accountId) => this.refreshWithResult(accountId),
     );
-    if (jobLock === null) return summary;
-    try {
-      const horizon = this.options.now() + this.options.refreshAheadMs;
-      for (const account of this.pool.all().filter((a) => this.isDue(a, horizon))) {
-        const result = await this.refreshWithResult(account.id);
-        if (result.ok) {
-          summary.refreshed.push(account.id);
-          continue;
-        }
-        summary.failed.push(account.id);
-        if (result.reason === 'refused') {
-          await this.health.markStatus(
-            account,
-            'auth_failed',
-            `token refresh refused (${result.detail})`,
-          );
-        }
-      }
-    } finally {
-      await this.coordinator.releaseLock(jobLock).catch(() => undefined);
-    }
-    return summary;
   }
 
   private isDue(account: RoutableAccount, horizon: number): boolean {
@@ -135,16 +99,6 @@ export class GoogleOAuthRefresher implements CredentialRefresher {
       c.expiresAt !== undefined &&
       c.expiresAt <= horizon
     );
-  }
-
-  private async acquireRefreshLock(accountId: string): Promise<LockHandle | null> {
-    const name = oauthKeys.refreshLock(accountId);
-    const deadline = Date.now() + this.options.lockWaitMs;
-    for (;;) {
-      const lock = await this.coordinator.acquireLock(name, REFRESH_LOCK_TTL_MS);
-      if (lock !== null || Date.now() >= deadline) return lock;
-      await sleep(this.options.lockPollMs);
-    }
   }
 
   private async refreshLocked(
@@ -161,12 +115,15 @@ export class GoogleOAuthRefresher implements CredentialRefresher {
         detail: `${record.type} accounts have no Google OAuth tokens`,
       };
     }
+    // A token refreshed here but not saved yet is newer than SQL's (unless someone, an admin or
+    // a new login, saved other credentials meanwhile: theirs win).
+    const pending = this.discipline.unsaved(accountId, record.credentials);
     const opened = this.codec.openCredentials(record);
-    const stored = opened === null ? null : geminiCredentialsOf(opened);
+    const stored = pending ?? (opened === null ? null : geminiCredentialsOf(opened));
     if (stored === null) {
       return { ok: false, reason: 'unreadable', detail: 'credentials cannot be decrypted' };
     }
-    if (seenToken !== undefined && stored.accessToken !== seenToken) {
+    if (pending === undefined && seenToken !== undefined && stored.accessToken !== seenToken) {
       // Refreshed elsewhere while this instance still held the old token: adopt the new one.
       this.pool.applyCredentials(accountId, stored);
       return { ok: true, expiresAt: stored.expiresAt ?? null };
@@ -197,46 +154,24 @@ export class GoogleOAuthRefresher implements CredentialRefresher {
     };
     if (call.tokens.expiresAt !== undefined) credentials.expiresAt = call.tokens.expiresAt;
     else delete credentials.expiresAt;
-    this.pool.applyCredentials(accountId, credentials);
     appLogger.info(
       { accountId, expiresAt: credentials.expiresAt ?? null },
       'google oauth token refreshed',
     );
-    await this.save(accountId, record.credentials, credentials);
+    await this.discipline.commit(accountId, credentials, record.credentials, {
+      credentials: this.codec.sealCredentials(accountId, credentials),
+      updated_at: this.discipline.now,
+    });
     return { ok: true, expiresAt: credentials.expiresAt ?? null };
   }
 
-  private async save(
-    accountId: string,
-    basis: string,
-    credentials: GeminiOAuthCredentials,
-  ): Promise<void> {
-    let applied: boolean;
-    try {
-      // Compare-and-set: credentials an admin entered meanwhile are never overwritten.
-      applied = await this.accountsRepository.updateIfSealed(
-        accountId,
-        { credentials: basis },
-        {
-          credentials: this.codec.sealCredentials(accountId, credentials),
-          updated_at: this.options.now(),
-        },
-      );
-    } catch (error) {
-      appLogger.warn(
-        { accountId, err: error },
-        'google refresh: saving the new access token failed; it serves from memory',
-      );
-      return;
-    }
-    if (!applied) {
-      await this.pool.reload().catch(() => undefined);
-      return;
-    }
-    await this.coordinator
-      .publish(coordinationKeys.channels.accountInvalidation, accountId)
-      .catch((error: unknown) =>
-        appLogger.warn({ err: error }, 'could not publish a token refresh'),
-      );
+  /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
+  onModuleDestroy(): Promise<void> {
+    return this.discipline.flush();
+  }
+
+  /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
+  get unsavedAccountIds(): string[] {
+    return this.discipline.unsavedAccountIds;
   }
 }
