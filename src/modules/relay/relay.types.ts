@@ -44,7 +44,14 @@ export interface ParsedRequest {
    * carries the upstream model.
    */
   modelInPath?: boolean;
+  /**
+   * How a stream is framed for the client: server-sent events, or Google's streamed JSON array
+   * (what Gemini's `streamGenerateContent` answers without `alt=sse`). Absent: events.
+   */
+  streamFraming?: StreamFraming;
 }
+
+export type StreamFraming = 'sse' | 'json-array';
 
 /**
  * How clients of one API family call Switchyard: where the key is, the body fields routing needs,

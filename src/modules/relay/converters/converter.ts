@@ -1,3 +1,4 @@
+import type { StreamFraming } from 'src/modules/relay/relay.types';
 import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 
 /** What a converter is told about one request when it converts it. */
@@ -9,6 +10,11 @@ export interface ConversionInput {
   /** The model name the client asked for, echoed back where the client's format names one. */
   requestedModel: string;
   stream: boolean;
+  /**
+   * The framing the client asked its stream in (the dialect read it: Gemini's `alt=sse` or not).
+   * Absent: server-sent events. Converters whose client format streams only one way ignore it.
+   */
+  streamFraming?: StreamFraming;
   /**
    * The upstream answers only with an event stream (the Codex backend requires `stream: true`):
    * the converter asks for a stream whatever the client asked, and its `response()` accepts the
@@ -25,6 +31,11 @@ export interface ConversionInput {
  * anywhere (inside an SSE event, inside a UTF-8 sequence); the transform buffers what it must.
  */
 export interface StreamConversion {
+  /**
+   * The content type of the client's stream when it is not server-sent events (Google's JSON
+   * array: `application/json`).
+   */
+  readonly contentType?: string;
   /** The client's bytes for this provider chunk; an empty buffer when nothing is complete yet. */
   push(chunk: Buffer): Buffer;
   /**

@@ -194,6 +194,9 @@ export class AttemptLoopStage {
               upstreamModel,
               requestedModel: parsed.model,
               stream: parsed.stream,
+              ...(parsed.streamFraming === undefined
+                ? {}
+                : { streamFraming: parsed.streamFraming }),
               operation: ctx.route.operation,
               requestId: ctx.requestId,
             }),

@@ -62,8 +62,13 @@ export class RespondStage {
       headers['cache-control'] = 'no-cache';
       headers['x-accel-buffering'] = 'no';
     }
-    if (conversion !== null)
-      headers['content-type'] = sse ? 'text/event-stream; charset=utf-8' : 'application/json';
+    // A stream of a conversion is made now: it may answer in another content type than events.
+    const conversionStream = conversion !== null && sse ? conversion.stream() : null;
+    if (conversion !== null) {
+      headers['content-type'] = sse
+        ? (conversionStream?.contentType ?? 'text/event-stream; charset=utf-8')
+        : 'application/json';
+    }
     ctx.status = response.statusCode;
     if (chosen.buffered !== undefined) {
       // An upstream 4xx about the client's own request: the body is the provider's error.
@@ -99,7 +104,7 @@ export class RespondStage {
     // A stream of an adjusted passthrough request: what the adjustment added is taken out.
     const transform =
       conversion !== null
-        ? conversion.stream()
+        ? (conversionStream ?? conversion.stream())
         : sse && leg.passthrough != null
           ? leg.passthrough.stream()
           : null;

@@ -1,5 +1,6 @@
 import type { StreamConversion } from 'src/modules/relay/converters/converter';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
+import type { StreamFraming } from 'src/modules/relay/relay.types';
 import { SseParser } from 'src/modules/relay/sse/sse-parser';
 
 /**
@@ -74,22 +75,33 @@ export function unwrapCountRequest(body: JsonObject): JsonObject {
 }
 
 /**
- * An SSE transform that rewrites each event's JSON data with `map` and writes it as
- * `data: <json>\r\n\r\n` (the Gemini API's and Code Assist's framing). Error events and data that
- * is not a JSON object pass unchanged. Chunks may split anywhere (the parser joins lines on raw
- * bytes, so a UTF-8 character split across chunks survives).
+ * A stream transform that rewrites each SSE event's JSON data with `map` and writes it framed as
+ * the client asked: `data: <json>\r\n\r\n` (the Gemini API's and Code Assist's events), or as
+ * the elements of Google's streamed JSON array (`[{…}\r\n,\r\n{…}\r\n]`, what
+ * `streamGenerateContent` answers without `alt=sse`). Error events and data that is not a JSON
+ * object pass unchanged. Chunks may split anywhere (the parser joins lines on raw bytes, so a
+ * UTF-8 character split across chunks survives).
  */
 export class SseJsonMap implements StreamConversion {
   private readonly parser = new SseParser();
+  private elements = 0;
+  readonly contentType: string | undefined;
 
-  constructor(private readonly map: (event: JsonObject) => JsonObject) {}
+  constructor(
+    private readonly map: (event: JsonObject) => JsonObject,
+    private readonly framing: StreamFraming = 'sse',
+  ) {
+    this.contentType = framing === 'json-array' ? 'application/json; charset=UTF-8' : undefined;
+  }
 
   push(chunk: Buffer): Buffer {
     return this.render(this.parser.push(chunk));
   }
 
   end(): Buffer {
-    return this.render(this.parser.end());
+    const rest = this.render(this.parser.end());
+    if (this.framing === 'sse') return rest;
+    return Buffer.concat([rest, Buffer.from(this.elements === 0 ? '[]' : '\r\n]', 'utf8')]);
   }
 
   private render(events: { data: string }[]): Buffer {
@@ -104,7 +116,9 @@ export class SseJsonMap implements StreamConversion {
       }
       const mapped =
         isJsonObject(json) && !isJsonObject(json.error) ? JSON.stringify(this.map(json)) : data;
-      out += `data: ${mapped}\r\n\r\n`;
+      if (this.framing === 'sse') out += `data: ${mapped}\r\n\r\n`;
+      else out += `${this.elements === 0 ? '[' : '\r\n,\r\n'}${mapped}`;
+      this.elements += 1;
     }
     return Buffer.from(out, 'utf8');
   }

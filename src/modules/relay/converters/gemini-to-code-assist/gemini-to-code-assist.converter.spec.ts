@@ -22,8 +22,10 @@ function input(overrides: Partial<ConversionInput> = {}): ConversionInput {
 const json = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8'));
 
 /** Runs a stream through a fresh transform in the given pieces; everything it wrote. */
-function runStream(pieces: Buffer[]): string {
-  const stream = new GeminiToCodeAssistConverter().convert(input({ stream: true })).stream();
+function runStream(pieces: Buffer[], streamFraming?: 'sse' | 'json-array'): string {
+  const stream = new GeminiToCodeAssistConverter()
+    .convert(input({ stream: true, ...(streamFraming === undefined ? {} : { streamFraming }) }))
+    .stream();
   const out = pieces.map((piece) => stream.push(piece));
   out.push(stream.end());
   return Buffer.concat(out).toString('utf8');
@@ -157,6 +159,29 @@ describe(GeminiToCodeAssistConverter.name, () => {
       }
       const bytewise = [...streamBytes].map((byte) => Buffer.from([byte]));
       expect(events(runStream(bytewise))).toEqual(expectedEvents);
+    });
+
+    it("should write Google's JSON array when the client did not ask for alt=sse, whatever the chunks", () => {
+      const whole = runStream([streamBytes], 'json-array');
+      expect(JSON.parse(whole)).toEqual(expectedEvents);
+      expect(whole.startsWith('[{')).toBe(true);
+      expect(whole).toContain('}\r\n,\r\n{');
+      expect(whole.endsWith('}\r\n]')).toBe(true);
+      for (let split = 1; split < streamBytes.length; split += 5) {
+        const out = runStream(
+          [streamBytes.subarray(0, split), streamBytes.subarray(split)],
+          'json-array',
+        );
+        expect(out).toBe(whole);
+      }
+      const stream = new GeminiToCodeAssistConverter()
+        .convert(input({ stream: true, streamFraming: 'json-array' }))
+        .stream();
+      expect(stream.contentType).toBe('application/json; charset=UTF-8');
+      expect(stream.end().toString()).toBe('[]');
+      expect(
+        new GeminiToCodeAssistConverter().convert(input({ stream: true })).stream().contentType,
+      ).toBeUndefined();
     });
 
     it('should pass an error event unchanged', () => {

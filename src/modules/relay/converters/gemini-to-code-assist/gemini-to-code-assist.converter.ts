@@ -16,7 +16,9 @@ import {
  * Gemini API clients (`@google/genai`, Gemini CLI with an API key) served by `gemini-oauth`
  * accounts, which speak Code Assist: the request goes inside Code Assist's envelope with the
  * upstream model (the provider adds the account's project), and the answers, whole or streamed,
- * come out of it (`response`, with `traceId` as `responseId`, as Gemini CLI unwraps them).
+ * come out of it (`response`, with `traceId` as `responseId`, as Gemini CLI unwraps them),
+ * a stream framed as the client asked (events with `alt=sse`, else Google's JSON array; Code
+ * Assist itself always streams events).
  * Errors share Google's shape on both sides and pass unchanged.
  */
 export class GeminiToCodeAssistConverter implements Converter {
@@ -35,7 +37,7 @@ export class GeminiToCodeAssistConverter implements Converter {
         if (envelope === null || counting) return providerBody;
         return Buffer.from(JSON.stringify(unwrapResponse(envelope)), 'utf8');
       },
-      stream: (): StreamConversion => new SseJsonMap(unwrapResponse),
+      stream: (): StreamConversion => new SseJsonMap(unwrapResponse, input.streamFraming ?? 'sse'),
       error: (_status: number, providerBody: Buffer): Buffer => providerBody,
     };
   }

@@ -53,6 +53,19 @@ describe(GeminiDialect.name, () => {
       expect(dialect.parse(CONTENTS, request(GENERATE)).stream).toBe(false);
     });
 
+    it('should read the stream framing the client asked for: events with alt=sse, else the JSON array', () => {
+      const stream = '/v1beta/models/gemini-2.5-flash:streamGenerateContent';
+      expect(dialect.parse(CONTENTS, request(`${stream}?alt=sse`)).streamFraming).toBe('sse');
+      expect(dialect.parse(CONTENTS, request(`${stream}?key=k&%24alt=sse`)).streamFraming).toBe(
+        'sse',
+      );
+      expect(dialect.parse(CONTENTS, request(stream)).streamFraming).toBe('json-array');
+      expect(dialect.parse(CONTENTS, request(`${stream}?alt=json`)).streamFraming).toBe(
+        'json-array',
+      );
+      expect(dialect.parse(CONTENTS, request(GENERATE)).streamFraming).toBeUndefined();
+    });
+
     it('should percent-decode the model and read maxOutputTokens for admission', () => {
       const raw = Buffer.from(
         '{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"maxOutputTokens":123}}',

@@ -94,12 +94,15 @@ export class GeminiDialect implements InboundDialect {
     } else if (!Array.isArray(body.contents) || body.contents.length === 0) {
       throw invalid('contents is not specified', 'contents');
     }
+    const stream = method === 'streamGenerateContent';
     return {
       model,
-      stream: method === 'streamGenerateContent',
+      stream,
       maxTokens: maxOutputTokens(body) ?? GEMINI_DEFAULT_MAX_TOKENS,
       body,
       modelInPath: true,
+      // A converted stream is framed as the client asked: events with alt=sse, else the array.
+      ...(stream ? { streamFraming: asksForSse(req.url) ? 'sse' : 'json-array' } : {}),
     };
   }
 
@@ -132,6 +135,14 @@ function queryName(pair: string): string {
   } catch {
     return name;
   }
+}
+
+/** Whether a Gemini URL asks for server-sent events (`alt=sse`, or its `$alt` spelling). */
+export function asksForSse(url: string): boolean {
+  const queryAt = url.indexOf('?');
+  if (queryAt === -1) return false;
+  const query = new URLSearchParams(url.slice(queryAt + 1));
+  return (query.get('alt') ?? query.get('$alt')) === 'sse';
 }
 
 /** `?key=…` of a URL, or null. */
