@@ -1,3 +1,4 @@
+import { GoogleGenAI, type Content } from '@google/genai';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,11 @@ import { startRelayHarness, type RelayHarness } from '../support/relay-harness';
  * gemini-oauth accounts (Google accounts through Code Assist) end to end: Code Assist requests
  * as Gemini CLI sends them in its Google-login mode (`CODE_ASSIST_ENDPOINT=<switchyard>/gemini`,
  * the Switchyard key where its OAuth access token goes), with fetch, and with the real Gemini CLI
- * when it is installed (GEMINI_CLI, or node_modules/.bin/gemini). The upstream is the fake Code
- * Assist, accepting only live tokens of the fake Google OAuth server.
+ * when it is installed (GEMINI_CLI, or node_modules/.bin/gemini); Gemini API clients
+ * (`@google/genai`, and fetch for the JSON-array stream) through the gemini → code-assist
+ * converter; and Code Assist requests served by a `gemini-api` account (code-assist → gemini).
+ * The upstream is the fake Code Assist, accepting only live tokens of the fake Google OAuth
+ * server, and the fake Gemini API.
  */
 
 const SUITE = 'Gemini CLI (Google login) against Switchyard';
@@ -22,6 +26,15 @@ interface Account {
   id: string;
   accessToken: string;
   refreshToken: string;
+}
+
+interface RequestLogRow {
+  model: string;
+  accountId: string | null;
+  outcome: string;
+  stream: boolean;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 interface AccountView {
@@ -237,6 +250,240 @@ describe('gemini-oauth accounts through Code Assist', () => {
     // The next request goes straight to the second account.
     expect((await post('generateContent', generateBody('gemini-e2e-quota'))).status).toBe(200);
     expect(upstreamCalls('generateContent', first.accessToken)).toHaveLength(1);
+  });
+
+  /** @google/genai pointed at Switchyard's Gemini API routes with a Switchyard key. */
+  function genai(): GoogleGenAI {
+    return new GoogleGenAI({
+      apiKey: key,
+      httpOptions: { baseUrl: `${relay.url}/gemini`, apiVersion: 'v1beta', timeout: 20_000 },
+    });
+  }
+
+  async function requestLog(model: string): Promise<RequestLogRow[]> {
+    await relay.flushUsage();
+    const res = await relay.admin<{ items: RequestLogRow[] }>(
+      'GET',
+      '/admin/api/usage/requests?pageSize=200',
+    );
+    return res.body.items.filter((row) => row.model === model);
+  }
+
+  it('should serve @google/genai generateContent from a gemini-oauth account and record its usage', async () => {
+    const acc = await account('gemini-e2e-genai', 'proj-genai');
+    const response = await genai().models.generateContent({
+      model: 'gemini-e2e-genai',
+      contents: 'Say hello',
+      config: { systemInstruction: 'Be brief.', maxOutputTokens: 50 },
+    });
+    expect(response.text).toBe(CODE_ASSIST_REPLY_TEXT);
+    expect(response.responseId).toMatch(/^fake-trace-/);
+    const usage = response.usageMetadata!;
+    expect(usage.promptTokenCount).toBeGreaterThan(0);
+
+    // Code Assist's envelope upstream, with the account's token and project.
+    const [call] = upstreamCalls('generateContent', acc.accessToken);
+    expect(call.body).toMatchObject({
+      model: 'gemini-e2e-genai',
+      project: 'proj-genai',
+      request: {
+        contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }],
+        systemInstruction: { parts: [{ text: 'Be brief.' }] },
+        generationConfig: { maxOutputTokens: 50 },
+      },
+    });
+
+    const [row] = await requestLog('gemini-e2e-genai');
+    expect(row).toMatchObject({
+      accountId: acc.id,
+      outcome: 'ok',
+      stream: false,
+      inputTokens: usage.promptTokenCount,
+      outputTokens: usage.candidatesTokenCount,
+    });
+  });
+
+  it('should stream @google/genai generateContentStream (alt=sse) from a gemini-oauth account', async () => {
+    const acc = await account('gemini-e2e-genai-stream', 'proj-genai-stream');
+    const chunks = [];
+    for await (const chunk of await genai().models.generateContentStream({
+      model: 'gemini-e2e-genai-stream',
+      contents: 'Say hello',
+    })) {
+      chunks.push(chunk);
+    }
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.map((c) => c.text ?? '').join('')).toBe(CODE_ASSIST_REPLY_TEXT);
+    const last = chunks.at(-1)!;
+    expect(last.candidates![0].finishReason).toBe('STOP');
+    expect(upstreamCalls('streamGenerateContent', acc.accessToken)).toHaveLength(1);
+
+    const [row] = await requestLog('gemini-e2e-genai-stream');
+    expect(row).toMatchObject({
+      accountId: acc.id,
+      outcome: 'ok',
+      stream: true,
+      inputTokens: last.usageMetadata!.promptTokenCount,
+      outputTokens: last.usageMetadata!.candidatesTokenCount,
+    });
+  });
+
+  it("should answer streamGenerateContent without alt=sse as Google's JSON array", async () => {
+    const acc = await account('gemini-e2e-array', 'proj-array');
+    const url = `${relay.url}/gemini/v1beta/models/gemini-e2e-array:streamGenerateContent`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const text = await res.text();
+    expect(text.startsWith('[')).toBe(true);
+    expect(text.endsWith(']')).toBe(true);
+    const elements = JSON.parse(text) as any[];
+    expect(elements.length).toBeGreaterThan(1);
+    expect(elements.map((e) => e.candidates[0].content.parts[0].text).join('')).toBe(
+      CODE_ASSIST_REPLY_TEXT,
+    );
+    expect(elements.at(-1).candidates[0].finishReason).toBe('STOP');
+    expect(elements.every((e) => e.response === undefined && e.responseId !== undefined)).toBe(
+      true,
+    );
+    // Code Assist itself is asked for events.
+    expect(upstreamCalls('streamGenerateContent', acc.accessToken)).toHaveLength(1);
+    const [row] = await requestLog('gemini-e2e-array');
+    expect(row).toMatchObject({
+      outcome: 'ok',
+      stream: true,
+      outputTokens: elements.at(-1).usageMetadata.candidatesTokenCount,
+    });
+  });
+
+  it('should carry a function call and its response through a round trip on a gemini-oauth account', async () => {
+    const acc = await account('gemini-e2e-tools', 'proj-tools');
+    relay.upstream.codeAssist.scriptedReplies.push(
+      [{ functionCall: { name: 'get_weather', args: { city: 'Zürich' } } }],
+      [{ text: 'It is sunny in Zürich.' }],
+    );
+    const ai = genai();
+    const tools = [
+      {
+        functionDeclarations: [
+          {
+            name: 'get_weather',
+            description: 'The weather in a city',
+            parametersJsonSchema: {
+              type: 'object',
+              properties: { city: { type: 'string' } },
+              required: ['city'],
+            },
+          },
+        ],
+      },
+    ];
+    const contents: Content[] = [{ role: 'user', parts: [{ text: 'Weather in Zürich?' }] }];
+    // The call streamed, the answer whole.
+    const calls = [];
+    let turn: Content | undefined;
+    for await (const chunk of await ai.models.generateContentStream({
+      model: 'gemini-e2e-tools',
+      contents,
+      config: { tools },
+    })) {
+      calls.push(...(chunk.functionCalls ?? []));
+      turn ??= chunk.candidates?.[0]?.content;
+    }
+    expect(calls).toEqual([
+      expect.objectContaining({ name: 'get_weather', args: { city: 'Zürich' } }),
+    ]);
+    contents.push(turn!, {
+      role: 'user',
+      parts: [{ functionResponse: { name: 'get_weather', response: { output: 'sunny, 21 °C' } } }],
+    });
+    const second = await ai.models.generateContent({
+      model: 'gemini-e2e-tools',
+      contents,
+      config: { tools },
+    });
+    expect(second.text).toBe('It is sunny in Zürich.');
+
+    const [first] = upstreamCalls('streamGenerateContent', acc.accessToken);
+    expect((first.body as any).request.tools[0].functionDeclarations[0].name).toBe('get_weather');
+    const [answer] = upstreamCalls('generateContent', acc.accessToken);
+    expect((answer.body as any).request.contents).toEqual([
+      { role: 'user', parts: [{ text: 'Weather in Zürich?' }] },
+      {
+        role: 'model',
+        parts: [{ functionCall: { name: 'get_weather', args: { city: 'Zürich' } } }],
+      },
+      {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: 'get_weather', response: { output: 'sunny, 21 °C' } } },
+        ],
+      },
+    ]);
+  });
+
+  it('should serve Code Assist requests (Google-login mode) from a gemini-api account', async () => {
+    const apiKey = 'AIzaFakeCodeAssistIngressKey-01';
+    const created = await relay.createAccount({
+      name: 'gemini-api-for-code-assist',
+      type: 'gemini-api',
+      baseUrl: relay.upstream.url,
+      models: ['gemini-2.0-flash'],
+      credentials: { apiKey },
+    });
+    const geminiCalls = () =>
+      relay.upstream.requests.filter((r) => r.surface === 'gemini' && r.credential === apiKey);
+
+    const res = await post('generateContent', generateBody('gemini-2.0-flash'));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.response.candidates[0].content.parts[0].text).toEqual(expect.any(String));
+    expect(body.response.usageMetadata.promptTokenCount).toBeGreaterThan(0);
+    const [call] = geminiCalls();
+    expect(call.path).toBe('/v1beta/models/gemini-2.0-flash:generateContent');
+    // The Gemini API body is Code Assist's `request`, without its own fields.
+    expect(call.json).toEqual({
+      contents: [{ role: 'user', parts: [{ text: 'Say hello' }] }],
+      generationConfig: { temperature: 0 },
+    });
+
+    const stream = await post(
+      'streamGenerateContent',
+      generateBody('gemini-2.0-flash'),
+      '?alt=sse',
+    );
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await stream.text())
+      .split('\r\n\r\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => JSON.parse(e.slice(6)));
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.every((e) => e.response?.candidates !== undefined)).toBe(true);
+    expect(events.at(-1).response.candidates[0].finishReason).toBe('STOP');
+    expect(geminiCalls().at(-1)!.path).toBe(
+      '/v1beta/models/gemini-2.0-flash:streamGenerateContent',
+    );
+
+    const count = await post('countTokens', {
+      request: { model: 'models/gemini-2.0-flash', contents: [{ parts: [{ text: 'hi' }] }] },
+    });
+    expect(count.status).toBe(200);
+    expect(((await count.json()) as { totalTokens: number }).totalTokens).toBeGreaterThan(0);
+
+    // Generation is billed to the account (countTokens spends no tokens and writes no row).
+    const rows = await requestLog('gemini-2.0-flash');
+    expect(rows.filter((r) => r.accountId === created.id && r.outcome === 'ok')).toEqual([
+      expect.objectContaining({ stream: true, inputTokens: expect.any(Number) }),
+      expect.objectContaining({
+        stream: false,
+        outputTokens: body.response.usageMetadata.candidatesTokenCount,
+      }),
+    ]);
   });
 
   it(

@@ -90,6 +90,11 @@ export class FakeCodeAssist {
   replyText = CODE_ASSIST_REPLY_TEXT;
   /** When set, generate requests must name one of these projects (403 otherwise). */
   knownProjects: Set<string> | null = null;
+  /**
+   * The model's parts for the next generate/stream requests, in order (a `functionCall`, say);
+   * once used up, the reply is `replyText` again. A stream sends one part per event.
+   */
+  readonly scriptedReplies: Record<string, unknown>[][] = [];
 
   private authority: GoogleTokenAuthority | undefined;
   private readonly faults = new Map<string, FakeCodeAssistFault[]>();
@@ -119,6 +124,7 @@ export class FakeCodeAssist {
     this.onboardingPolls = 1;
     this.replyText = CODE_ASSIST_REPLY_TEXT;
     this.knownProjects = null;
+    this.scriptedReplies.length = 0;
   }
 
   /** Requests of one method (`generateContent`, `streamGenerateContent`, `onboardUser`, …). */
@@ -255,7 +261,10 @@ export class FakeCodeAssist {
     }
     const traceId = `fake-trace-${++this.traceSeq}`;
     const promptTokenCount = promptTokensOf(request);
+    const scripted = this.scriptedReplies.shift();
     const words = this.replyText.split(/(?<= )/);
+    // Parts a stream sends one per event: the scripted ones, or the reply text word by word.
+    const pieces: Record<string, unknown>[] = scripted ?? words.map((word) => ({ text: word }));
     const usage = (n: number) => ({
       promptTokenCount,
       candidatesTokenCount: n,
@@ -266,12 +275,12 @@ export class FakeCodeAssist {
         response: {
           candidates: [
             {
-              content: { role: 'model', parts: [{ text: this.replyText }] },
+              content: { role: 'model', parts: scripted ?? [{ text: this.replyText }] },
               finishReason: 'STOP',
               index: 0,
             },
           ],
-          usageMetadata: usage(words.length),
+          usageMetadata: usage(pieces.length),
           modelVersion: body.model,
         },
         traceId,
@@ -280,13 +289,13 @@ export class FakeCodeAssist {
     }
     record.status = 200;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    words.forEach((word, i) => {
-      const last = i === words.length - 1;
+    pieces.forEach((part, i) => {
+      const last = i === pieces.length - 1;
       const event = {
         response: {
           candidates: [
             {
-              content: { role: 'model', parts: [{ text: word }] },
+              content: { role: 'model', parts: [part] },
               ...(last ? { finishReason: 'STOP' } : {}),
               index: 0,
             },
