@@ -53,7 +53,7 @@ interface CliRun {
  * A HOME with `~/.gemini/settings.json`: API-key auth, no usage statistics, no telemetry, no
  * update check.
  */
-function writeGeminiHome(): string {
+function writeGeminiHome(selectedType = 'gemini-api-key'): string {
   const home = mkdtempSync(join(tmpdir(), 'sy-e2e-gemini-home-'));
   mkdirSync(join(home, '.gemini'));
   writeFileSync(
@@ -63,7 +63,9 @@ function writeGeminiHome(): string {
         // API-key mode. With GOOGLE_GEMINI_BASE_URL set and no selected type, 0.61.0 picks its
         // "gateway" type, which its non-interactive auth check then refuses ("Invalid auth
         // method selected."); gemini-api-key reads the same base URL variable.
-        security: { auth: { selectedType: 'gemini-api-key' } },
+        // oauth-personal: the Google-login mode, whose Code Assist requests go to
+        // CODE_ASSIST_ENDPOINT with GOOGLE_CLOUD_ACCESS_TOKEN as the bearer token.
+        security: { auth: { selectedType } },
         privacy: { usageStatisticsEnabled: false },
         telemetry: { enabled: false },
         general: { disableAutoUpdate: true, disableUpdateNag: true },
@@ -201,6 +203,53 @@ if (cli === null) {
         expect(rows.every((r) => r.outcome === 'ok')).toBe(true);
         expect(rows).toContainEqual(
           expect.objectContaining({ stream: true, inputTokens: 120, outputTokens: 42 }),
+        );
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'should answer `gemini -p` in Google-login mode (Code Assist) from a pool of API-key accounts',
+      async () => {
+        h.upstream.setDefault({
+          reply: {
+            content: [{ type: 'text', text: 'Hello from Code Assist through Switchyard.' }],
+            usage: { inputTokens: 80, outputTokens: 9 },
+          },
+        });
+
+        const run = await geminiPrompt(
+          cli,
+          writeGeminiHome('oauth-personal'),
+          {
+            CODE_ASSIST_ENDPOINT: `${h.url}/gemini`,
+            // The Switchyard key where Gemini CLI's Google access token goes.
+            GOOGLE_GENAI_USE_GCA: 'true',
+            GOOGLE_CLOUD_ACCESS_TOKEN: key.secret,
+            NO_BROWSER: 'true',
+          },
+          'Say hello',
+        );
+
+        expectSuccess(run);
+        expect(run.stdout).toContain('Hello from Code Assist through Switchyard.');
+        // The CLI spoke Code Assist; the account was called in the Gemini API's format.
+        expect(h.upstream.codeAssist.requests).toHaveLength(0);
+        const answered = h.upstream.requests.find(
+          (r) => r.surface === 'gemini' && JSON.stringify(r.json).includes('Say hello'),
+        );
+        expect(answered?.path).toMatch(/^\/v1beta\/models\/[^/]+:streamGenerateContent$/);
+        expect(answered?.credential).toBe(ACCOUNT_KEY);
+        expect(answered?.json).not.toHaveProperty('request');
+
+        const rows = (await requestLog(h)).filter((r) => r.apiKeyId === key.id);
+        expect(rows).toContainEqual(
+          expect.objectContaining({
+            outcome: 'ok',
+            stream: true,
+            inputTokens: 80,
+            outputTokens: 9,
+          }),
         );
       },
       TEST_TIMEOUT_MS,

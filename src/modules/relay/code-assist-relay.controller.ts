@@ -125,7 +125,11 @@ export class CodeAssistRelayController {
     const dialect = CODE_ASSIST_DIALECTS.generate;
     try {
       const policy = await this.relay.authenticate(dialect, req);
-      const denied = checkAccess(policy, { platform: 'gemini' });
+      // The client rule too: a key limited to Gemini CLI must pass its session setup.
+      const denied = checkAccess(policy, {
+        platform: 'gemini',
+        userAgent: req.headers['user-agent'],
+      });
       if (denied !== null) throw ApiKeyException.fromRejection(denied);
       if (answer === undefined) {
         throw new RelayException(
