@@ -394,6 +394,25 @@ describe('OpenAI Chat Completions to a Claude account (end to end, openai SDK)',
     expect(anthropicShape.data[0]).toMatchObject({ type: 'model' });
   });
 
+  it('should list models for a client-restricted key to that client, and refuse other callers', async () => {
+    const restricted = (await h.createKey({ name: 'cc-only', allowedClients: ['claude-code'] }))
+      .secret;
+    const list = (userAgent: string) =>
+      fetch(`${h.url}/v1/models`, {
+        headers: {
+          'x-api-key': restricted,
+          'anthropic-version': '2023-06-01',
+          'user-agent': userAgent,
+        },
+      });
+    const allowed = await list('claude-cli/2.1.332 (external, cli)');
+    expect(allowed.status).toBe(200);
+    const body = (await allowed.json()) as { data: { id: string }[] };
+    expect(body.data.map((m) => m.id)).toContain('claude-sonnet-4-5');
+    const refused = await list('curl/8.5.0');
+    expect(refused.status).toBe(403);
+  });
+
   it('should end a stream with an error the SDK throws when the upstream stream breaks off', async () => {
     h.upstream.setDefault({ cutAfterEvents: 4 });
     const stream = await openai.chat.completions.create({

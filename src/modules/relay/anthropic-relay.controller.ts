@@ -67,16 +67,17 @@ export class AnthropicRelayController {
   @Get(['v1/models', 'api/v1/models', 'claude/v1/models'])
   async models(@Req() req: Request, @Res() res: Response): Promise<void> {
     const openAI = req.path === '/v1/models' && !isAnthropicClient(req);
+    const userAgent = req.headers['user-agent'];
     const dialect = openAI ? OPENAI_CHAT_DIALECT : ANTHROPIC_DIALECT;
     try {
       const policy = await this.relay.authenticate(dialect, req);
       if (openAI) {
-        res.json(this.catalog.openAIModels(policy));
+        res.json(this.catalog.openAIModels(policy, userAgent));
         return;
       }
-      const denied = checkAccess(policy, { platform: 'claude' });
+      const denied = checkAccess(policy, { platform: 'claude', userAgent });
       if (denied !== null) throw ApiKeyException.fromRejection(denied);
-      res.json(this.catalog.anthropicModels(policy));
+      res.json(this.catalog.anthropicModels(policy, userAgent));
     } catch (error) {
       this.relay.writeError(dialect, res, error);
     }

@@ -47,9 +47,10 @@ export class GeminiRelayController {
   async models(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const policy = await this.relay.authenticate(GEMINI_DIALECT, req);
-      const denied = checkAccess(policy, { platform: 'gemini' });
+      const userAgent = req.headers['user-agent'];
+      const denied = checkAccess(policy, { platform: 'gemini', userAgent });
       if (denied !== null) throw ApiKeyException.fromRejection(denied);
-      res.json(this.catalog.geminiModels(policy));
+      res.json(this.catalog.geminiModels(policy, userAgent));
     } catch (error) {
       this.relay.writeError(GEMINI_DIALECT, res, error);
     }
@@ -65,10 +66,11 @@ export class GeminiRelayController {
   ): Promise<void> {
     try {
       const policy = await this.relay.authenticate(GEMINI_DIALECT, req);
-      const denied = checkAccess(policy, { platform: 'gemini' });
+      const userAgent = req.headers['user-agent'];
+      const denied = checkAccess(policy, { platform: 'gemini', userAgent });
       if (denied !== null) throw ApiKeyException.fromRejection(denied);
       const found = this.catalog
-        .geminiModels(policy)
+        .geminiModels(policy, userAgent)
         .models.find((m) => m.name === `models/${model}`);
       if (found === undefined)
         throw new RelayException(

@@ -48,28 +48,36 @@ const LISTED_AT = '2025-01-01T00:00:00Z';
 export class ModelCatalog {
   constructor(private readonly scheduler: Scheduler) {}
 
-  /** The models a key may use on one platform: what its enabled accounts serve, by name. */
-  platformModelIds(policy: ApiKeyPolicy, platform: Platform): string[] {
-    if (checkAccess(policy, { platform }) !== null) return [];
+  /**
+   * The models a key may use on one platform: what its enabled accounts serve, by name. A key
+   * restricted to some clients lists models only for a caller whose User-Agent is one of them.
+   */
+  platformModelIds(policy: ApiKeyPolicy, platform: Platform, userAgent?: string): string[] {
+    if (checkAccess(policy, { platform, userAgent }) !== null) return [];
     const served = this.scheduler.servedModels(platform);
     const ids = new Set(served.names);
     if (served.servesAny) (DEFAULT_MODELS[platform] ?? []).forEach((m) => ids.add(m));
-    return [...ids].filter((model) => checkAccess(policy, { platform, model }) === null).sort();
+    return [...ids]
+      .filter((model) => checkAccess(policy, { platform, model, userAgent }) === null)
+      .sort();
   }
 
   /** Every model a key may use, on every platform it may use. */
-  modelIds(policy: ApiKeyPolicy): string[] {
-    return this.entries(policy).map((e) => e.id);
+  modelIds(policy: ApiKeyPolicy, userAgent?: string): string[] {
+    return this.entries(policy, userAgent).map((e) => e.id);
   }
 
   /** The Anthropic `GET /v1/models` shape (Claude models). */
-  anthropicModels(policy: ApiKeyPolicy): {
+  anthropicModels(
+    policy: ApiKeyPolicy,
+    userAgent?: string,
+  ): {
     data: { type: 'model'; id: string; display_name: string; created_at: string }[];
     has_more: boolean;
     first_id: string | null;
     last_id: string | null;
   } {
-    const ids = this.platformModelIds(policy, 'claude');
+    const ids = this.platformModelIds(policy, 'claude', userAgent);
     return {
       data: ids.map((id) => ({ type: 'model', id, display_name: id, created_at: LISTED_AT })),
       has_more: false,
@@ -79,14 +87,17 @@ export class ModelCatalog {
   }
 
   /** The OpenAI `GET /v1/models` shape: every model the key may use, whoever serves it. */
-  openAIModels(policy: ApiKeyPolicy): {
+  openAIModels(
+    policy: ApiKeyPolicy,
+    userAgent?: string,
+  ): {
     object: 'list';
     data: { id: string; object: 'model'; created: number; owned_by: string }[];
   } {
     const created = Math.floor(Date.parse(LISTED_AT) / 1000);
     return {
       object: 'list',
-      data: this.entries(policy).map(({ id, platform }) => ({
+      data: this.entries(policy, userAgent).map(({ id, platform }) => ({
         id,
         object: 'model',
         created,
@@ -100,9 +111,9 @@ export class ModelCatalog {
    * `models/<id>`, each with the methods Switchyard relays (`@google/genai`'s `models.list` and
    * Gemini CLI read `name` and `supportedGenerationMethods`).
    */
-  geminiModels(policy: ApiKeyPolicy): { models: GeminiModelEntry[] } {
+  geminiModels(policy: ApiKeyPolicy, userAgent?: string): { models: GeminiModelEntry[] } {
     return {
-      models: this.platformModelIds(policy, 'gemini').map((id) => ({
+      models: this.platformModelIds(policy, 'gemini', userAgent).map((id) => ({
         name: `models/${id}`,
         baseModelId: id,
         version: '001',
@@ -113,10 +124,10 @@ export class ModelCatalog {
     };
   }
 
-  private entries(policy: ApiKeyPolicy): { id: string; platform: Platform }[] {
+  private entries(policy: ApiKeyPolicy, userAgent?: string): { id: string; platform: Platform }[] {
     const seen = new Map<string, Platform>();
     for (const platform of policy.permissions) {
-      for (const id of this.platformModelIds(policy, platform))
+      for (const id of this.platformModelIds(policy, platform, userAgent))
         if (!seen.has(id)) seen.set(id, platform);
     }
     return [...seen.entries()]

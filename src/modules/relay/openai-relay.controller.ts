@@ -56,7 +56,7 @@ export class OpenAIRelayController {
   async models(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const policy = await this.relay.authenticate(OPENAI_CHAT_DIALECT, req);
-      res.json(this.catalog.openAIModels(policy));
+      res.json(this.catalog.openAIModels(policy, req.headers['user-agent']));
     } catch (error) {
       this.relay.writeError(OPENAI_CHAT_DIALECT, res, error);
     }

@@ -48,7 +48,7 @@ export class RouteStage {
     if (platform === null) {
       const usable = [
         ...new Set([
-          ...this.catalog.modelIds(policy),
+          ...this.catalog.modelIds(policy, ctx.req.headers['user-agent']),
           ...this.routing
             .aliases()
             .filter((a) => checkAccess(policy, { platform: a.platform, model: a.name }) === null)
