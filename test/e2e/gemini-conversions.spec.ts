@@ -303,6 +303,20 @@ describe('OpenAI and Anthropic clients on a gemini-api account (end to end, offi
       },
     );
 
+    it('should list the Gemini models and serve them under /v1/chat/completions too', async () => {
+      const ids: string[] = [];
+      for await (const model of openai.models.list()) ids.push(model.id);
+      expect(ids).toEqual(expect.arrayContaining([MODEL, 'gemini-2.5-pro']));
+
+      const bare = new OpenAI({ apiKey: secret, baseURL: `${h.url}/v1`, maxRetries: 0 });
+      const completion = await bare.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+      expect(completion.choices[0].message.content).toContain('fake upstream');
+      expectUpstreamCall(0, 'generateContent', '');
+    });
+
     it('should send an image data URL as inlineData', async () => {
       h.upstream.setDefault({
         reply: { content: [{ type: 'text', text: 'A transparent pixel.' }] },
@@ -574,7 +588,162 @@ describe('OpenAI and Anthropic clients on a gemini-api account (end to end, offi
     });
   });
 
+  describe('a request shaped like Claude Code', () => {
+    it('should serve count_tokens and a streamed turn with Claude Code headers, query and body', async () => {
+      h.upstream.setDefault({
+        reply: {
+          content: [
+            { type: 'thinking', thinking: 'List the files.', signature: 'c2lnLWNj' },
+            { type: 'tool_use', name: 'Bash', input: { command: 'ls' } },
+          ],
+          usage: USAGE,
+        },
+      });
+      const headers = {
+        'content-type': 'application/json',
+        'x-api-key': secret,
+        'anthropic-version': '2023-06-01',
+        'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14',
+        'user-agent': 'claude-cli/2.0.14 (external, cli)',
+        'x-app': 'cli',
+        'x-stainless-lang': 'js',
+        'anthropic-dangerous-direct-browser-access': 'true',
+      };
+      const tools = [
+        {
+          name: 'Bash',
+          description: 'Run a shell command',
+          input_schema: {
+            $schema: 'http://json-schema.org/draft-07/schema#',
+            type: 'object',
+            properties: { command: { type: 'string' } },
+            required: ['command'],
+            additionalProperties: false,
+          },
+        },
+      ];
+      const messages = [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: '<system-reminder>cwd: /repo</system-reminder>' },
+            { type: 'text', text: 'list the files', cache_control: { type: 'ephemeral' } },
+          ],
+        },
+      ];
+      const count = await fetch(`${h.url}/v1/messages/count_tokens?beta=true`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: MODEL, messages, tools }),
+      });
+      expect(count.status).toBe(200);
+      expect(((await count.json()) as any).input_tokens).toBeGreaterThan(0);
+
+      const res = await fetch(`${h.url}/v1/messages?beta=true`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 32000,
+          stream: true,
+          metadata: {
+            user_id:
+              'user_8f0e2b1a9c_account_3b6f1c2d-aaaa-bbbb-cccc-111122223333_session_9a8b7c6d-1111-2222-3333-444455556666',
+          },
+          thinking: { type: 'enabled', budget_tokens: 31999 },
+          system: [
+            { type: 'text', text: "You are Claude Code, Anthropic's official CLI for Claude." },
+            { type: 'text', text: 'Be concise.', cache_control: { type: 'ephemeral' } },
+          ],
+          messages,
+          tools,
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const events = (await res.text())
+        .split('\n')
+        .filter((line) => line.startsWith('event: '))
+        .map((line) => line.slice('event: '.length));
+      expect(events[0]).toBe('message_start');
+      expect(events.at(-1)).toBe('message_stop');
+      expect(events).not.toContain('error');
+
+      const [counted, streamed] = upstreamCalls(h);
+      expect(counted.path).toBe(`/v1beta/models/${MODEL}:countTokens`);
+      // Anthropic's query and headers stay with Switchyard.
+      expect(streamed.search).toBe('?alt=sse');
+      expect(streamed.headers['anthropic-beta']).toBeUndefined();
+      expect(streamed.headers['anthropic-version']).toBeUndefined();
+      expect(streamed.headers['x-goog-api-key']).toBe(ACCOUNT_KEY);
+      expect(streamed.json).toMatchObject({
+        systemInstruction: {
+          parts: [
+            { text: "You are Claude Code, Anthropic's official CLI for Claude." },
+            { text: 'Be concise.' },
+          ],
+        },
+        tools: [
+          {
+            functionDeclarations: [
+              {
+                name: 'Bash',
+                parametersJsonSchema: {
+                  type: 'object',
+                  properties: { command: { type: 'string' } },
+                  required: ['command'],
+                  additionalProperties: false,
+                },
+              },
+            ],
+          },
+        ],
+        generationConfig: {
+          maxOutputTokens: 32000,
+          thinkingConfig: { thinkingBudget: 31999, includeThoughts: true },
+        },
+      });
+      await expectBilled(true);
+    });
+  });
+
   describe('upstream errors', () => {
+    it("should end a stream Gemini breaks off with each client's stream error, keeping the usage seen", async () => {
+      h.upstream.setDefault({
+        endpoints: ['gemini_stream'],
+        reply: { content: [{ type: 'text', text: ['one ', 'two ', 'three'] }] },
+        streamError: { afterEvents: 1, message: 'Internal error encountered.' },
+      });
+      const stream = await openai.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'count' }],
+        stream: true,
+      });
+      let text = '';
+      const openAIError = await (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      })().catch((e: unknown) => e);
+      expect(text).toBe('one ');
+      expect(openAIError).toBeInstanceOf(OpenAI.APIError);
+      expect((openAIError as Error).message).toContain('Internal error encountered.');
+
+      const anthropicError = await anthropic.messages
+        .stream({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'count' }] })
+        .finalMessage()
+        .catch((e: unknown) => e);
+      expect(anthropicError).toBeInstanceOf(Anthropic.APIError);
+      expect((anthropicError as Error).message).toContain('Internal error encountered.');
+
+      // The newest rows first: these two requests.
+      const rows = (await requestLog(h)).slice(0, 2);
+      for (const row of rows) {
+        expect(row).toMatchObject({ model: MODEL, stream: true });
+        expect(row).toMatchObject({ outcome: 'error', errorCode: 'UPSTREAM_STREAM_ERROR' });
+        // The prompt count of the chunk that arrived before the error.
+        expect(row.inputTokens).toBeGreaterThan(0);
+      }
+    });
+
     it("should answer Gemini's RESOURCE_EXHAUSTED on the only account with a 429 in each client's shape", async () => {
       const quota: FakeScenario = {
         status: 429,
