@@ -757,10 +757,10 @@ describe('OpenAI and Anthropic clients on a gemini-api account (end to end, offi
       expect(openAIError).toBeInstanceOf(OpenAI.RateLimitError);
       const rateLimited = openAIError as InstanceType<typeof OpenAI.RateLimitError>;
       expect(rateLimited.status).toBe(429);
-      expect(rateLimited.error).toMatchObject({
-        type: expect.any(String),
-        message: expect.any(String),
-      });
+      expect(rateLimited.code).toBe('rate_limit_exceeded');
+      expect(rateLimited.error).toMatchObject({ type: 'requests', message: expect.any(String) });
+      // Gemini's key stays upstream's: nothing of the account reaches the client.
+      expect(JSON.stringify(rateLimited.error)).not.toContain(ACCOUNT_KEY);
       const retryAfter = Number(rateLimited.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(10);
       expect(retryAfter).toBeLessThanOrEqual(21);
