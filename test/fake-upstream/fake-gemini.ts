@@ -248,13 +248,158 @@ export function geminiFaultOf(key: string, model: string): GeminiErrorSpec | und
 }
 
 // ---------------------------------------------------------------------------------------------
+// Requests
+
+/** Fields of the request messages the fake checks, as the API's JSON mapping names them. */
+const GENERATE_FIELDS = [
+  'model',
+  'contents',
+  'tools',
+  'toolConfig',
+  'safetySettings',
+  'systemInstruction',
+  'generationConfig',
+  'cachedContent',
+];
+const GENERATION_CONFIG_FIELDS = [
+  'stopSequences',
+  'responseMimeType',
+  'responseSchema',
+  'responseJsonSchema',
+  'responseModalities',
+  'candidateCount',
+  'maxOutputTokens',
+  'temperature',
+  'topP',
+  'topK',
+  'seed',
+  'presencePenalty',
+  'frequencyPenalty',
+  'responseLogprobs',
+  'logprobs',
+  'enableEnhancedCivicAnswers',
+  'speechConfig',
+  'thinkingConfig',
+  'imageConfig',
+  'mediaResolution',
+];
+const THINKING_CONFIG_FIELDS = ['includeThoughts', 'thinkingBudget', 'thinkingLevel'];
+const CONTENT_FIELDS = ['role', 'parts'];
+const PART_FIELDS = [
+  'text',
+  'inlineData',
+  'fileData',
+  'functionCall',
+  'functionResponse',
+  'thought',
+  'thoughtSignature',
+  'executableCode',
+  'codeExecutionResult',
+  'videoMetadata',
+  'partMetadata',
+  'mediaResolution',
+];
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The proto JSON mapping takes a field by its lowerCamel name or its proto (snake_case) name. */
+const camel = (name: string): string =>
+  name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+function invalid(message: string): GeminiErrorSpec {
+  return { status: 400, message };
+}
+
+/** The first field of `value` the message does not define, as Google words it. */
+function unknownField(
+  value: Json,
+  known: readonly string[],
+  at: string,
+): GeminiErrorSpec | undefined {
+  const name = Object.keys(value).find((key) => !known.includes(camel(key)));
+  if (name === undefined) return undefined;
+  const where = at === '' ? '' : ` at '${at}'`;
+  return invalid(
+    `Invalid JSON payload received. Unknown name "${name}"${where}: Cannot find field.`,
+  );
+}
+
+/** What the API refuses in a GenerateContentRequest (field names, roles, empty parts). */
+function generateRequestProblem(body: Json, at: string): GeminiErrorSpec | undefined {
+  const prefix = at === '' ? '' : `${at}.`;
+  const unknown = unknownField(body, GENERATE_FIELDS, at);
+  if (unknown !== undefined) return unknown;
+  const contents = body.contents;
+  if (!Array.isArray(contents) || contents.length === 0)
+    return invalid(`* GenerateContentRequest.contents: contents is not specified\n`);
+  for (const [i, content] of contents.entries()) {
+    const path = `${prefix}contents[${i}]`;
+    if (!isObject(content)) return invalid(`Invalid value at '${path}': not an object`);
+    const bad = unknownField(content, CONTENT_FIELDS, path);
+    if (bad !== undefined) return bad;
+    if (content.role !== undefined && content.role !== 'user' && content.role !== 'model')
+      return invalid('Please use a valid role: user, model.');
+    if (!Array.isArray(content.parts) || content.parts.length === 0)
+      return invalid(
+        `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.\n`,
+      );
+    for (const [j, part] of content.parts.entries()) {
+      if (!isObject(part)) return invalid(`Invalid value at '${path}.parts[${j}]': not an object`);
+      const badPart = unknownField(part, PART_FIELDS, `${path}.parts[${j}]`);
+      if (badPart !== undefined) return badPart;
+    }
+  }
+  const config = body.generationConfig ?? body.generation_config;
+  if (isObject(config)) {
+    const bad = unknownField(config, GENERATION_CONFIG_FIELDS, `${prefix}generation_config`);
+    if (bad !== undefined) return bad;
+    const thinking = config.thinkingConfig ?? config.thinking_config;
+    if (isObject(thinking))
+      return unknownField(
+        thinking,
+        THINKING_CONFIG_FIELDS,
+        `${prefix}generation_config.thinking_config`,
+      );
+  }
+  return undefined;
+}
+
+/**
+ * What the API refuses in a request body before generating, or undefined: unknown field names
+ * (the API rejects them rather than ignoring them), a role other than user or model, empty
+ * contents or parts. A countTokens body holds `contents` or a whole `generateContentRequest`
+ * (which must name its model as `models/…`), never both, and nothing else: a system instruction
+ * or tools are counted only inside a generateContentRequest.
+ */
+export function geminiRequestProblem(
+  endpoint: GeminiEndpoint,
+  body: Json,
+): GeminiErrorSpec | undefined {
+  if (endpoint !== 'gemini_count_tokens') return generateRequestProblem(body, '');
+  const unknown = unknownField(body, ['contents', 'generateContentRequest'], '');
+  if (unknown !== undefined) return unknown;
+  const inner = body.generateContentRequest ?? body.generate_content_request;
+  if (inner !== undefined && body.contents !== undefined)
+    return invalid('contents and generate_content_request cannot both be set.');
+  if (inner === undefined) return generateRequestProblem(body, '');
+  if (!isObject(inner))
+    return invalid("Invalid value at 'generate_content_request': not an object");
+  if (typeof inner.model !== 'string' || !/^models\/[^/]+$/.test(inner.model))
+    return invalid('* GenerateContentRequest.model: unexpected model name format\n');
+  return generateRequestProblem(inner, 'generate_content_request');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Payloads
 
 /** A reply part in the neutral form the renderers take. */
 export type GeminiBlock =
-  | { kind: 'text'; parts: readonly string[] }
-  | { kind: 'thought'; parts: readonly string[] }
-  | { kind: 'call'; name: string; args: unknown; id?: string };
+  | { kind: 'text'; parts: readonly string[]; signature?: string }
+  | { kind: 'thought'; parts: readonly string[]; signature?: string }
+  | { kind: 'call'; name: string; args: unknown; id?: string; signature?: string };
 
 export interface GeminiUsageCounts {
   /** Uncached prompt tokens. */
@@ -289,7 +434,16 @@ export function geminiUsageMetadata(usage: GeminiUsageCounts): Record<string, un
   };
 }
 
+/** A block's `thoughtSignature` on a part (Gemini signs function calls and its last part). */
+function signed(part: Record<string, unknown>, signature: string | undefined) {
+  return signature === undefined ? part : { ...part, thoughtSignature: signature };
+}
+
 function wholePart(block: GeminiBlock): Record<string, unknown> {
+  return signed(unsignedPart(block), block.signature);
+}
+
+function unsignedPart(block: GeminiBlock): Record<string, unknown> {
   switch (block.kind) {
     case 'text':
       return { text: block.parts.join('') };
@@ -342,8 +496,11 @@ export function geminiStreamChunks(input: GeminiRenderInput): Record<string, unk
   for (const block of input.blocks) {
     if (block.kind === 'call') parts.push(wholePart(block));
     else
-      for (const text of block.parts)
-        parts.push(block.kind === 'thought' ? { text, thought: true } : { text });
+      block.parts.forEach((text, i) => {
+        const part = block.kind === 'thought' ? { text, thought: true } : { text };
+        // A streamed block's signature comes with its last piece.
+        parts.push(i === block.parts.length - 1 ? signed(part, block.signature) : part);
+      });
   }
   const common = { modelVersion: input.model, responseId: responseId(input) };
   const chunks = parts.map((part) => ({

@@ -49,6 +49,7 @@ import {
   geminiKeyOf,
   geminiModelNotFound,
   geminiModelToWire,
+  geminiRequestProblem,
   geminiModelsPayload,
   geminiResponsePayload,
   geminiRouteOf,
@@ -95,15 +96,19 @@ export type FakeEndpoint =
  * A content block of a scripted reply. `text`/`thinking` given as an array are the exact
  * stream deltas; as a string they are split on whitespace. `partialJson` overrides how the
  * tool input is chunked into `input_json_delta` events (the chunks must join to valid JSON).
+ * On Gemini routes a block's `signature` is its part's `thoughtSignature` (on the last piece of
+ * a streamed text or thought), sent only when given: Gemini signs a function call, or the last
+ * part of an answer without one, when the model thought.
  */
 export type FakeContentBlock =
-  | { type: 'text'; text: string | readonly string[] }
+  | { type: 'text'; text: string | readonly string[]; signature?: string }
   | {
       type: 'tool_use';
       name: string;
       input: unknown;
       id?: string;
       partialJson?: readonly string[];
+      signature?: string;
     }
   | { type: 'thinking'; thinking: string | readonly string[]; signature?: string };
 
@@ -731,6 +736,11 @@ export class FakeUpstream {
       send(geminiModelNotFound(model, route.version, method));
       return;
     }
+    const problem = geminiRequestProblem(route.endpoint, json as Record<string, unknown>);
+    if (problem !== undefined) {
+      send(problem);
+      return;
+    }
     const scenario = this.resolveScenario(route.endpoint, record.credential) ?? NO_SCENARIO;
     if (!(await this.waitToAnswer(res, exchange, scenario))) return;
     for (const [name, value] of Object.entries(scenario.headers ?? {}))
@@ -788,11 +798,17 @@ export class FakeUpstream {
     const blocks: GeminiBlock[] = content.map((block): GeminiBlock => {
       switch (block.type) {
         case 'text':
-          return { kind: 'text', parts: splitWords(block.text) };
+          return { kind: 'text', parts: splitWords(block.text), signature: block.signature };
         case 'thinking':
-          return { kind: 'thought', parts: splitWords(block.thinking) };
+          return { kind: 'thought', parts: splitWords(block.thinking), signature: block.signature };
         case 'tool_use':
-          return { kind: 'call', name: block.name, args: block.input, id: block.id };
+          return {
+            kind: 'call',
+            name: block.name,
+            args: block.input,
+            id: block.id,
+            signature: block.signature,
+          };
       }
     });
     let chars = 0;

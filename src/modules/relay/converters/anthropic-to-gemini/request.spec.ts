@@ -62,6 +62,7 @@ describe(toGeminiRequest.name, () => {
           metadata: { user_id: 'u-1' },
           service_tier: 'auto',
           context_management: { edits: [] },
+          cache_control: { type: 'ephemeral' },
           system: [{ type: 'text', text: 'S', cache_control: { type: 'ephemeral' } }],
         }),
       ).toEqual(plain);

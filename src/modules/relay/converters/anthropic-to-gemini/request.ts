@@ -25,10 +25,10 @@ import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exce
  * field, or accepted without effect (IGNORED_FIELDS and the list below, in docs/clients.md):
  * `metadata` (Gemini has no end-user field), `service_tier`, `context_management` (Gemini keeps
  * no server-side context to edit), `output_config.effort` (the thinking budget comes from
- * `thinking`), `cache_control` everywhere (Gemini caches implicitly and has no breakpoints),
- * `citations` on text blocks, `strict` and `input_examples` on tools, a top-level `$schema` in
- * a tool's input schema (it only names the JSON Schema dialect), and `redacted_thinking` blocks
- * (Claude's encrypted thinking, which Gemini cannot read).
+ * `thinking`), `cache_control` everywhere, the top-level one included (Gemini caches implicitly
+ * and has no breakpoints), `citations` on text blocks, `strict` and `input_examples` on tools, a
+ * top-level `$schema` in a tool's input schema (it only names the JSON Schema dialect), and
+ * `redacted_thinking` blocks (Claude's encrypted thinking, which Gemini cannot read).
  *
  * Choices this module makes:
  * - `system` (string or text blocks) → `systemInstruction`; user / assistant turns → `user` /
@@ -65,6 +65,8 @@ export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
   'metadata',
   'service_tier',
   'context_management',
+  // Automatic prompt caching (a top-level breakpoint): Gemini caches implicitly.
+  'cache_control',
 ]);
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
