@@ -71,7 +71,7 @@ export class RoutingRulesController {
 }
 
 /** A key's routing rules, where an admin looking at the key expects them. */
-@Controller('admin/api/api-keys')
+@Controller('admin/api/keys')
 export class KeyRoutingRulesController {
   constructor(private readonly rules: RoutingRulesService) {}
 
