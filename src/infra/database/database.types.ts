@@ -129,6 +129,27 @@ export interface RequestLogTable {
   ttfb_ms: number | null;
   attempts: number;
   error_code: string | null;
+  /** The routing rule the request took (0009), or null. */
+  rule_id: string | null;
+  /** That rule's name when the request ran, or `override` for a `provider,model` override. */
+  rule_name: string | null;
+}
+
+export interface RoutingRulesTable {
+  id: string;
+  name: string;
+  api_key_id: string | null;
+  priority: number;
+  scenario: string | null;
+  model_pattern: string | null;
+  long_context_threshold: number | null;
+  target_model: string;
+  target_group_id: string | null;
+  /** 0 | 1 */
+  enabled: number;
+  note: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface UsageAggregatesTable {
@@ -183,6 +204,7 @@ export interface Database {
   usage_aggregates: UsageAggregatesTable;
   pricing_overrides: PricingOverridesTable;
   model_routes: ModelRoutesTable;
+  routing_rules: RoutingRulesTable;
 }
 
 export type Db = Kysely<Database>;

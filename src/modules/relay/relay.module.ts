@@ -7,6 +7,7 @@ import { OAuthModule } from 'src/modules/oauth/oauth.module';
 import { SchedulerModule } from 'src/modules/scheduler/scheduler.module';
 import { ModelRouter } from 'src/modules/routing/model-router.service';
 import { RoutingModule } from 'src/modules/routing/routing.module';
+import { RuleRouter } from 'src/modules/routing/rule-router.service';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import { RelayAccountTester } from './account-tester.service';
 import { AnthropicRelayController } from './anthropic-relay.controller';
@@ -26,7 +27,13 @@ import {
 import { AuthenticateStage } from './pipeline/authenticate.stage';
 import { ReadBodyStage } from './pipeline/read-body.stage';
 import { RespondStage } from './pipeline/respond.stage';
-import { MODEL_ROUTING, RouteStage, type ModelRouting } from './pipeline/route.stage';
+import {
+  MODEL_ROUTING,
+  ROUTING_RULES,
+  RouteStage,
+  type ModelRouting,
+  type RoutingRules,
+} from './pipeline/route.stage';
 import { SettleStage } from './pipeline/settle.stage';
 import { ProviderRegistry } from './providers/provider.registry';
 import { RelayFastPath } from './relay-fast-path';
@@ -70,6 +77,11 @@ import { RelayService } from './relay.service';
       provide: MODEL_ROUTING,
       useFactory: (router: ModelRouter): ModelRouting => router,
       inject: [ModelRouter],
+    },
+    {
+      provide: ROUTING_RULES,
+      useFactory: (router: RuleRouter): RoutingRules => router,
+      inject: [RuleRouter],
     },
     {
       provide: CREDENTIAL_REFRESH,

@@ -57,7 +57,17 @@ describe('usage-batch', () => {
         ttfb_ms: 200,
         attempts: 1,
         error_code: null,
+        rule_id: null,
+        rule_name: null,
       });
+    });
+
+    it('should record the routing rule and cut its name to the column width', () => {
+      const row = toRequestLogRow(
+        event({ ruleId: '0190a000-0000-7000-8000-000000000001', ruleName: 'r'.repeat(300) }),
+      );
+      expect(row.rule_id).toBe('0190a000-0000-7000-8000-000000000001');
+      expect(row.rule_name).toBe('r'.repeat(100));
     });
 
     it('should cut strings to their column width and strip NUL when a client sends odd names', () => {

@@ -12,9 +12,9 @@ export const ALL_DIM_ID = '*';
 const OUTCOMES: readonly UsageOutcome[] = ['ok', 'error', 'truncated', 'aborted'];
 const INT32_MAX = 2_147_483_647;
 
-// Column widths of migration 0004. PostgreSQL refuses longer strings, and one refused row would
+// Column widths of migrations 0004 and 0009. PostgreSQL refuses longer strings, and one refused row would
 // fail its whole batch again on every retry, so values are cut to fit before they are written.
-const WIDTH = { id: 64, ref: 36, platform: 16, model: 128, errorCode: 64 } as const;
+const WIDTH = { id: 64, ref: 36, platform: 16, model: 128, errorCode: 64, ruleName: 100 } as const;
 
 function text(value: unknown, width: number): string {
   // PostgreSQL text cannot hold NUL; a client-chosen model name could carry one.
@@ -64,6 +64,8 @@ export function toRequestLogRow(event: UsageEvent): RequestLogTable {
       event.ttfbMs === null || event.ttfbMs === undefined ? null : count(event.ttfbMs, INT32_MAX),
     attempts: count(event.attempts, INT32_MAX),
     error_code: optionalText(event.errorCode, WIDTH.errorCode),
+    rule_id: optionalText(event.ruleId, WIDTH.ref),
+    rule_name: optionalText(event.ruleName, WIDTH.ruleName),
   };
 }
 

@@ -100,6 +100,8 @@ function entryDto(row: RequestLogTable): RequestLogEntryDto {
     ttfbMs: row.ttfb_ms,
     attempts: row.attempts,
     errorCode: row.error_code,
+    ruleId: row.rule_id ?? null,
+    ruleName: row.rule_name ?? null,
   };
 }
 

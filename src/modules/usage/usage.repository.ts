@@ -49,6 +49,8 @@ const LOG_TYPES: Record<keyof RequestLogTable, string> = {
   ttfb_ms: 'int4',
   attempts: 'int4',
   error_code: 'text',
+  rule_id: 'text',
+  rule_name: 'text',
 };
 const LOG_COLUMNS = Object.keys(LOG_TYPES) as (keyof RequestLogTable)[];
 

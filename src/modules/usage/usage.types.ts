@@ -24,4 +24,8 @@ export interface UsageEvent {
   ttfbMs: number | null;
   attempts: number;
   errorCode: string | null;
+  /** The routing rule the request took (absent or null: none). */
+  ruleId?: string | null;
+  /** Its name, or `override` for a `provider,model` override. */
+  ruleName?: string | null;
 }

@@ -36,6 +36,8 @@ export class RelayContext {
   platform: Platform;
   /** The model after routing (an alias resolved); accounts map it further to `model`. */
   routedModel = 'unknown';
+  /** The routing rule (or `provider,model` override) the request took, for the request log. */
+  rule: { id: string | null; name: string } | null = null;
 
   // admit, pick and reserve
   admission: Admission | null = null;

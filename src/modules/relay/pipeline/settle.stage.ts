@@ -64,6 +64,8 @@ export class SettleStage {
       ttfbMs: ctx.ttfbMs,
       attempts: ctx.attempts,
       errorCode: ctx.errorCode,
+      ruleId: ctx.rule?.id ?? null,
+      ruleName: ctx.rule?.name ?? null,
     });
   }
 }

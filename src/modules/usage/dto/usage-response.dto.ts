@@ -71,6 +71,10 @@ export class RequestLogEntryDto {
   ttfbMs!: number | null;
   attempts!: number;
   errorCode!: string | null;
+  /** The routing rule the request took, or null. */
+  ruleId!: string | null;
+  /** Its name when the request ran, or `override` for a `provider,model` override. */
+  ruleName!: string | null;
 }
 
 export class RequestLogPageDto {

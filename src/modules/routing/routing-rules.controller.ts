@@ -1,0 +1,84 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import {
+  CreateRoutingRuleDto,
+  ListRoutingRulesQueryDto,
+  ResolveRoutingRuleDto,
+  UpdateRoutingRuleDto,
+  type RoutingRuleListResponseDto,
+  type RoutingRuleResolutionDto,
+  type RoutingRuleResponseDto,
+} from './dto/routing-rule.dto';
+import { RoutingRulesService } from './routing-rules.service';
+
+/** Admin API for routing rules (per key or global, by scenario or model). Changes apply at once. */
+@Controller('admin/api/routing-rules')
+export class RoutingRulesController {
+  constructor(private readonly rules: RoutingRulesService) {}
+
+  @AdminOnly()
+  @Get()
+  list(@Query() query: ListRoutingRulesQueryDto): RoutingRuleListResponseDto {
+    return this.rules.list(query.apiKeyId);
+  }
+
+  /** Which rule (or `provider,model` override) a sample request would take now. */
+  @AdminOnly()
+  @Post('resolve')
+  @HttpCode(200)
+  resolve(@Body() body: ResolveRoutingRuleDto): RoutingRuleResolutionDto {
+    return this.rules.resolve(body);
+  }
+
+  @AdminOnly()
+  @Get(':id')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<RoutingRuleResponseDto> {
+    return this.rules.get(id);
+  }
+
+  @AdminOnly()
+  @Post()
+  create(@Body() body: CreateRoutingRuleDto): Promise<RoutingRuleResponseDto> {
+    return this.rules.create(body);
+  }
+
+  @AdminOnly()
+  @Patch(':id')
+  update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateRoutingRuleDto,
+  ): Promise<RoutingRuleResponseDto> {
+    return this.rules.update(id, body);
+  }
+
+  @AdminOnly()
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.rules.delete(id);
+  }
+}
+
+/** A key's routing rules, where an admin looking at the key expects them. */
+@Controller('admin/api/keys')
+export class KeyRoutingRulesController {
+  constructor(private readonly rules: RoutingRulesService) {}
+
+  /** The rules this key's requests are matched against, in evaluation order. */
+  @AdminOnly()
+  @Get(':id/routing-rules')
+  list(@Param('id', ParseUUIDPipe) id: string): RoutingRuleListResponseDto {
+    return this.rules.list(id);
+  }
+}
