@@ -53,6 +53,15 @@ export interface ParsedRequest {
 
 export type StreamFraming = 'sse' | 'json-array';
 
+/** Where a stream broke, for dialects whose stream is not a series of events. */
+export interface StreamBreak {
+  framing?: StreamFraming;
+  /** Some bytes of the response body reached the client. */
+  started: boolean;
+  /** The upstream's bytes ended cleanly (short of its final event) rather than broke off. */
+  endedCleanly: boolean;
+}
+
 /**
  * How clients of one API family call Switchyard: where the key is, the body fields routing needs,
  * the error shape. A dialect names no provider: the account picked for a request decides that.
@@ -76,8 +85,12 @@ export interface InboundDialect {
    */
   passthroughQuery?(clientQuery: string, providerQuery: string): string;
   renderError(error: RelayErrorView): RenderedError;
-  /** Bytes that tell a streaming client its stream broke. */
-  streamErrorEvent(kind: ErrorKind, message: string): Buffer;
+  /**
+   * Bytes that tell a streaming client its stream broke. `at` says where the stream stands for
+   * formats that are not event streams (Gemini's streamed JSON array): its framing, whether any
+   * byte went out and whether the upstream's own bytes ended (the array may be closed already).
+   */
+  streamErrorEvent(kind: ErrorKind, message: string, at?: StreamBreak): Buffer;
 }
 
 /** Watches a provider's response stream on the side and reads its usage. */

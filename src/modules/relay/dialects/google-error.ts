@@ -1,7 +1,7 @@
 import { jsonError } from 'src/modules/relay/dialects/dialect-helpers';
 import { redactCredentials } from 'src/modules/relay/dialects/openai/openai-error';
 import type { ErrorKind } from 'src/modules/relay/relay.exception';
-import type { RelayErrorView, RenderedError } from 'src/modules/relay/relay.types';
+import type { RelayErrorView, RenderedError, StreamBreak } from 'src/modules/relay/relay.types';
 
 /**
  * Google's error shape, as the Gemini API answers and `@google/genai` and Gemini CLI read it:
@@ -136,6 +136,12 @@ export function renderGoogleError(error: RelayErrorView): RenderedError {
 }
 
 /** The SSE event that fails a Google stream of either dialect, for a kind. */
-export function googleStreamError(kind: ErrorKind, message: string): Buffer {
-  return googleStreamErrorEvent(STREAM_STATUS[kind] ?? 500, message);
+export function googleStreamError(kind: ErrorKind, message: string, at?: StreamBreak): Buffer {
+  const status = STREAM_STATUS[kind] ?? 500;
+  if (at?.framing !== 'json-array') return googleStreamErrorEvent(status, message);
+  // A streamed JSON array: an upstream array that ended cleanly is closed already (its bytes
+  // stand as they are); one that broke off gets the error as its last element, and is closed.
+  if (at.endedCleanly) return Buffer.alloc(0);
+  const element = JSON.stringify({ error: googleErrorObject({ status, message }) });
+  return Buffer.from(at.started ? `,\r\n${element}\r\n]` : `[${element}]`, 'utf8');
 }

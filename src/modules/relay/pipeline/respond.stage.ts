@@ -167,6 +167,7 @@ export class RespondStage {
           ctx.dialect.streamErrorEvent(
             'upstream_failure',
             'upstream stream ended before it was complete',
+            { framing: ctx.request.streamFraming, started: wrote, endedCleanly: true },
           ),
         );
         ctx.outcome = 'truncated';
@@ -197,7 +198,11 @@ export class RespondStage {
         ctx.errorCode = 'UPSTREAM_STREAM_TRUNCATED';
         if (tap !== null && !res.destroyed) {
           res.end(
-            ctx.dialect.streamErrorEvent('upstream_failure', 'upstream stream was interrupted'),
+            ctx.dialect.streamErrorEvent('upstream_failure', 'upstream stream was interrupted', {
+              framing: ctx.request.streamFraming,
+              started: wrote,
+              endedCleanly: false,
+            }),
           );
         } else {
           res.destroy();

@@ -187,6 +187,38 @@ describe(GeminiDialect.name, () => {
         error: { code: 502, message: 'cut', status: 'UNAVAILABLE' },
       });
     });
+
+    it('should end a streamed JSON array that broke off with the error as its last element', () => {
+      const sent = '[{"candidates":[{"content":{"parts":[{"text":"Hi"}]}}]}';
+      const tail = dialect
+        .streamErrorEvent('upstream_failure', 'cut', {
+          framing: 'json-array',
+          started: true,
+          endedCleanly: false,
+        })
+        .toString('utf8');
+      const whole = JSON.parse(sent + tail) as unknown[];
+      expect(whole).toHaveLength(2);
+      expect(whole[1]).toEqual({ error: { code: 502, message: 'cut', status: 'UNAVAILABLE' } });
+    });
+
+    it('should send a whole array holding the error when no byte of the array went out', () => {
+      const bytes = dialect
+        .streamErrorEvent('upstream_failure', 'cut', {
+          framing: 'json-array',
+          started: false,
+          endedCleanly: false,
+        })
+        .toString('utf8');
+      expect(JSON.parse(bytes)).toEqual([
+        { error: { code: 502, message: 'cut', status: 'UNAVAILABLE' } },
+      ]);
+    });
+
+    it('should add nothing to a JSON array the upstream closed itself', () => {
+      const at = { framing: 'json-array' as const, started: true, endedCleanly: true };
+      expect(dialect.streamErrorEvent('upstream_failure', 'short', at)).toHaveLength(0);
+    });
   });
 });
 

@@ -6,6 +6,7 @@ import type {
   ParsedRequest,
   RelayErrorView,
   RenderedError,
+  StreamBreak,
 } from 'src/modules/relay/relay.types';
 import { bearerToken, parseJsonObject } from 'src/modules/relay/dialects/dialect-helpers';
 import { MAX_MODEL_NAME_LENGTH } from 'src/modules/usage/pricing.service';
@@ -122,8 +123,8 @@ export class GeminiDialect implements InboundDialect {
     return renderGoogleError(error);
   }
 
-  streamErrorEvent(kind: ErrorKind, message: string): Buffer {
-    return googleStreamError(kind, message);
+  streamErrorEvent(kind: ErrorKind, message: string, at?: StreamBreak): Buffer {
+    return googleStreamError(kind, message, at);
   }
 }
 
