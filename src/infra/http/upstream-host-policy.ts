@@ -150,6 +150,7 @@ export function upstreamHostPolicyFrom(config: ConfigService): UpstreamHostPolic
       config.env.OPENAI_BASE_URL,
       config.env.CODEX_BASE_URL,
       config.env.GEMINI_BASE_URL,
+      config.env.BEDROCK_BASE_URL,
     ].map((url) => new URL(url).origin),
   });
 }

@@ -1,5 +1,6 @@
 import type { AccountTypeDescriptor } from './account-type.descriptor';
 import { azureOpenAIDescriptor } from './azure-openai';
+import { bedrockDescriptor } from './bedrock';
 import { ccrDescriptor } from './ccr';
 import { claudeConsoleDescriptor } from './claude-console';
 import { claudeOAuthDescriptor } from './claude-oauth';
@@ -19,6 +20,7 @@ const DESCRIPTORS = [
   codexOAuthDescriptor,
   azureOpenAIDescriptor,
   geminiApiDescriptor,
+  bedrockDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

@@ -5,6 +5,7 @@ import { descriptorOf } from 'src/modules/accounts/types/account-types.registry'
 import type { ProviderAdapter } from 'src/modules/relay/relay.types';
 import { AnthropicProvider } from './anthropic/anthropic.provider';
 import { AzureOpenAIProvider } from './azure-openai/azure-openai.provider';
+import { BedrockProvider } from './bedrock/bedrock.provider';
 import { CodexProvider } from './codex/codex.provider';
 import { GeminiProvider } from './gemini/gemini.provider';
 import { OpenAIProvider } from './openai/openai.provider';
@@ -16,6 +17,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   codex: new CodexProvider(),
   'azure-openai': new AzureOpenAIProvider(),
   gemini: new GeminiProvider(),
+  bedrock: new BedrockProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */
