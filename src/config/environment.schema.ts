@@ -241,6 +241,13 @@ export class EnvironmentSchema {
   GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com';
 
   /**
+   * Default upstream of `bedrock` accounts: the Bedrock runtime endpoint, `{region}` replaced by
+   * the account's region (the provider appends `/model/{modelId}/invoke…`).
+   */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'BEDROCK_BASE_URL must be an http(s) URL' })
+  BEDROCK_BASE_URL = 'https://bedrock-runtime.{region}.amazonaws.com';
+
+  /**
    * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
    * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
    * CODEX_BASE_URL, GEMINI_BASE_URL and CODE_ASSIST_BASE_URL are always allowed.

@@ -66,6 +66,20 @@ import {
   type GeminiRenderInput,
   type GeminiRoute,
 } from './fake-gemini';
+import {
+  BEDROCK_EVENT_STREAM,
+  bedrockBodyProblem,
+  bedrockChunkFrame,
+  bedrockErrorFor,
+  bedrockErrorHeaders,
+  bedrockExceptionFrame,
+  bedrockModelName,
+  bedrockRouteOf,
+  countTokensInner,
+  FakeBedrockAuth,
+  type BedrockError,
+  type BedrockRoute,
+} from './fake-bedrock';
 
 export type { FakeGeminiQuota, GeminiEndpoint } from './fake-gemini';
 export { GEMINI_FAULT_KEYS } from './fake-gemini';
@@ -284,7 +298,7 @@ export interface FakeRequestRecord {
    */
   credential: string | undefined;
   /** The API the route belongs to; undefined for an unknown route. */
-  surface?: FakeSurface;
+  surface?: FakeSurface | 'bedrock';
   /** Azure deployment-shaped routes: the deployment named in the path. */
   deployment?: string;
   /** True when the client went away before the response completed. */
@@ -394,6 +408,8 @@ export class FakeUpstream {
   requestCount = 0;
   /** Client aborts since start or `reset()`, recorded or not. */
   abortedCount = 0;
+  /** Who may call the Bedrock routes (`/model/{id}/invoke…`): access key pairs and API keys. */
+  readonly bedrock = new FakeBedrockAuth();
 
   private readonly sockets = new Set<Socket>();
   private readonly credentialRoutes = new Map<string, CredentialRoute>();
@@ -483,6 +499,7 @@ export class FakeUpstream {
   reset(): void {
     this.codexAuthority = undefined;
     this.codeAssist.reset();
+    this.bedrock.reset();
     this.queue = [];
     this.defaultScenario = undefined;
     this.credentialRoutes.clear();
@@ -606,6 +623,11 @@ export class FakeUpstream {
       this.codeAssist.respond(res, record.method, record.path, record.credential, json);
       return;
     }
+    const bedrockRoute = bedrockRouteOf(record.method, record.path);
+    if (bedrockRoute !== undefined) {
+      await this.respondBedrock(res, exchange, bedrockRoute, body, jsonError ? undefined : json);
+      return;
+    }
     const geminiRoute = geminiRouteOf(
       record.method,
       record.path,
@@ -690,6 +712,67 @@ export class FakeUpstream {
       return false;
     }
     return true;
+  }
+
+  /** Bedrock's runtime: authentication first, then the body checks, then the scripted answer. */
+  private async respondBedrock(
+    res: ServerResponse,
+    exchange: Exchange,
+    route: BedrockRoute,
+    body: Buffer,
+    json: unknown,
+  ): Promise<void> {
+    const { record } = exchange;
+    record.surface = 'bedrock';
+    const headers: Record<string, string> = {
+      'x-amzn-requestid': fakeUuid(`bedrock-${exchange.seq}`),
+    };
+    const fail = (error: BedrockError): void =>
+      this.sendJson(
+        res,
+        exchange,
+        error.status,
+        { ...headers, ...bedrockErrorHeaders(error) },
+        {
+          message: error.message,
+        },
+      );
+    const auth = await this.bedrock.check(
+      record.method,
+      `${record.path}${record.search}`,
+      record.headers,
+      body,
+    );
+    record.credential = auth.credential;
+    if (!auth.ok) {
+      fail(auth.error);
+      return;
+    }
+    const problem = bedrockBodyProblem(json, route.action);
+    if (problem !== undefined) {
+      fail(bedrockErrorFor(400, 'ValidationException', problem));
+      return;
+    }
+    const endpoint = route.action === 'count-tokens' ? 'count_tokens' : 'messages';
+    const scenario = this.resolveScenario(endpoint, record.credential) ?? NO_SCENARIO;
+    if (!(await this.waitToAnswer(res, exchange, scenario))) return;
+    for (const [name, value] of Object.entries(scenario.headers ?? {}))
+      headers[name.toLowerCase()] = value;
+    if (scenario.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(scenario.retryAfterSeconds);
+    if (scenario.status !== undefined && scenario.status >= 400) {
+      fail(bedrockErrorFor(scenario.status, scenario.errorType, scenario.errorMessage));
+      return;
+    }
+    if (route.action === 'count-tokens') {
+      const inputTokens = fakeInputTokensFor(countTokensInner(json));
+      this.sendJson(res, exchange, 200, headers, { inputTokens });
+      return;
+    }
+    await this.answerMessages(res, exchange, headers, scenario, body, json as object, {
+      stream: route.action === 'invoke-with-response-stream',
+      model: bedrockModelName(route.modelId),
+    });
   }
 
   private async respondGemini(
@@ -1224,9 +1307,11 @@ export class FakeUpstream {
     scenario: FakeScenario,
     body: Buffer,
     request: object,
+    /** Bedrock: the operation decides streaming, the path names the model, frames carry events. */
+    bedrock?: { stream: boolean; model: string },
   ): Promise<void> {
-    const requestModel = (request as { model?: unknown }).model;
-    const stream = (request as { stream?: unknown }).stream === true;
+    const requestModel = bedrock?.model ?? (request as { model?: unknown }).model;
+    const stream = bedrock?.stream ?? (request as { stream?: unknown }).stream === true;
     const reply = scenario.reply ?? {};
     const blocks = (reply.content ?? defaultContent(scenario.events)).map((block, index) =>
       resolveBlock(block, index, exchange.seq),
@@ -1303,6 +1388,20 @@ export class FakeUpstream {
       }),
       MESSAGE_STOP_EVENT,
     );
+    if (bedrock !== undefined) {
+      const frames = events.map(bedrockChunkFrame);
+      const exception: StreamErrorEvent = (type, message) => bedrockExceptionFrame(type, message);
+      await this.writeStream(
+        res,
+        exchange,
+        headers,
+        scenario,
+        frames,
+        exception,
+        BEDROCK_EVENT_STREAM,
+      );
+      return;
+    }
     await this.writeStream(res, exchange, headers, scenario, events);
   }
 
@@ -1311,7 +1410,7 @@ export class FakeUpstream {
     exchange: Exchange,
     headers: Record<string, string>,
     scenario: FakeScenario,
-    allEvents: string[],
+    allEvents: (string | Buffer)[],
     errorEvent: StreamErrorEvent = anthropicStreamError,
     contentType = 'text/event-stream',
   ): Promise<void> {
@@ -1353,7 +1452,11 @@ export class FakeUpstream {
       }
       events = events.slice(-1);
     }
-    const rest = events.join('');
+    const rest = events.every((event) => typeof event === 'string')
+      ? events.join('')
+      : Buffer.concat(
+          events.map((event) => (typeof event === 'string' ? Buffer.from(event) : event)),
+        );
     if (!cut) {
       res.end(rest);
     } else if (rest.length > 0) {
@@ -1366,7 +1469,7 @@ export class FakeUpstream {
     }
   }
 
-  private writeThenDestroy(res: ServerResponse, exchange: Exchange, data: string): void {
+  private writeThenDestroy(res: ServerResponse, exchange: Exchange, data: string | Buffer): void {
     exchange.serverDestroyed = true;
     // Destroy only once the bytes are handed to the kernel so the client sees them.
     res.write(data, () => res.destroy());
@@ -1456,7 +1559,7 @@ export class FakeUpstream {
 }
 
 /** Builds the mid-stream error written after `afterEvents` events, in the route's format. */
-type StreamErrorEvent = (type: string, message: string, afterEvents: number) => string;
+type StreamErrorEvent = (type: string, message: string, afterEvents: number) => string | Buffer;
 
 const anthropicStreamError: StreamErrorEvent = (type, message) =>
   sse('error', { type: 'error', error: { type, message } });

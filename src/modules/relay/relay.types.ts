@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Request } from 'express';
 import type { Platform } from 'src/common/platform';
-import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
+import type { UpstreamRequest, UpstreamResponse } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import type { ProviderId } from 'src/modules/accounts/types/account-type.descriptor';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
@@ -181,6 +181,17 @@ export interface ProviderAdapter {
     body: Record<string, unknown>,
     stream: boolean,
   ): PassthroughAdjustment | null;
+  /**
+   * For an upstream whose responses come in an envelope around the provider format (Bedrock's
+   * AWS event stream and error bodies): the response as the format's own (its body transformed
+   * as it streams, its headers saying what the body now is), before failures are classified
+   * and the client is answered. Absent: the response is the format's own.
+   */
+  adaptResponse?(
+    format: WireFormat,
+    operation: RelayOperation,
+    response: UpstreamResponse,
+  ): UpstreamResponse;
   /**
    * The model name the request body carries for this account, when it is not the upstream model
    * itself (Azure names the deployment there).

@@ -7,7 +7,7 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** The relay provider (wire family) that serves an account type; see relay/providers/. */
 export type ProviderId =
-  'anthropic' | 'openai' | 'codex' | 'azure-openai' | 'gemini' | 'code-assist';
+  'anthropic' | 'openai' | 'codex' | 'azure-openai' | 'gemini' | 'code-assist' | 'bedrock';
 
 /**
  * One usage window a subscription upstream reports on its responses (Claude's 5-hour and weekly

@@ -26,12 +26,16 @@ function sampleValue(field: CredentialField): string | number | Record<string, s
       // Fields whose values are checked beyond their kind get a valid one.
       if (field.name === 'idToken') return jwt({ note: 'SECRET-0123456789' });
       if (field.name === 'apiVersion') return '2024-10-21';
+      if (field.name === 'region') return 'eu-central-1';
       return field.secret ? `sk-test-${field.name}-SECRET-0123456789` : `${field.name}-value`;
   }
 }
 
 /** Fields a type accepts but not all together (Azure takes a key or a token, not both). */
-const ALTERNATIVES: Record<string, readonly string[]> = { 'azure-openai': ['entraToken'] };
+const ALTERNATIVES: Record<string, readonly string[]> = {
+  'azure-openai': ['entraToken'],
+  bedrock: ['apiKey'],
+};
 
 /** One valid credentials object of a type, with every field it can take at once. */
 function sampleInput(
@@ -58,6 +62,7 @@ describe('account types registry', () => {
         'azure-openai',
         'gemini-api',
         'gemini-oauth',
+        'bedrock',
       ]);
     });
   });
@@ -129,9 +134,9 @@ describe('account types registry', () => {
       it('should build a test request that asks for the given model', () => {
         const request = descriptor.testRequest.build('some-model');
         expect(request.path.startsWith('/')).toBe(true);
-        // In the body, or in the path where the API names the model there (Gemini).
+        // In the body, or in the path where the API names the model there (Gemini, Bedrock).
         expect(`${request.path} ${JSON.stringify(request.body)}`).toMatch(
-          /"some-model"|\/some-model:/,
+          /"some-model"|\/some-model[:/]/,
         );
       });
     },
@@ -149,6 +154,7 @@ describe('account types registry', () => {
           ['azure-openai', null],
           ['gemini-api', 'GEMINI_BASE_URL'],
           ['gemini-oauth', 'CODE_ASSIST_BASE_URL'],
+          ['bedrock', 'BEDROCK_BASE_URL'],
         ],
       );
     });
@@ -169,6 +175,7 @@ describe('account types registry', () => {
         ['azure-openai', 'openai', 'azure-openai'],
         ['gemini-api', 'gemini', 'gemini'],
         ['gemini-oauth', 'gemini', 'code-assist'],
+        ['bedrock', 'claude', 'bedrock'],
       ]);
     });
 

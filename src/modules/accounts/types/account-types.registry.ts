@@ -1,5 +1,6 @@
 import type { AccountTypeDescriptor } from './account-type.descriptor';
 import { azureOpenAIDescriptor } from './azure-openai';
+import { bedrockDescriptor } from './bedrock';
 import { ccrDescriptor } from './ccr';
 import { claudeConsoleDescriptor } from './claude-console';
 import { claudeOAuthDescriptor } from './claude-oauth';
@@ -21,6 +22,7 @@ const DESCRIPTORS = [
   azureOpenAIDescriptor,
   geminiApiDescriptor,
   geminiOAuthDescriptor,
+  bedrockDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

@@ -267,6 +267,8 @@ export class AttemptLoopStage {
         headers: null,
       };
     }
+    if (provider.adaptResponse !== undefined)
+      response = provider.adaptResponse(format, ctx.route.operation, response);
     if (response.statusCode < 400) return { kind: 'response', response };
     let bytes: Buffer;
     try {

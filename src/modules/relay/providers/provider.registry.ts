@@ -6,6 +6,7 @@ import type { ProviderAdapter } from 'src/modules/relay/relay.types';
 import { AnthropicProvider } from './anthropic/anthropic.provider';
 import { AzureOpenAIProvider } from './azure-openai/azure-openai.provider';
 import { CodeAssistProvider } from './code-assist/code-assist.provider';
+import { BedrockProvider } from './bedrock/bedrock.provider';
 import { CodexProvider } from './codex/codex.provider';
 import { GeminiProvider } from './gemini/gemini.provider';
 import { OpenAIProvider } from './openai/openai.provider';
@@ -18,6 +19,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   'azure-openai': new AzureOpenAIProvider(),
   gemini: new GeminiProvider(),
   'code-assist': new CodeAssistProvider(),
+  bedrock: new BedrockProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */

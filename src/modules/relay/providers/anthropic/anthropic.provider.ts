@@ -112,6 +112,7 @@ export class AnthropicProvider implements ProviderAdapter {
       case 'azure-openai':
       case 'gemini-api':
       case 'gemini-oauth':
+      case 'bedrock':
         throw new Error(`the anthropic provider cannot serve ${credentials.type} accounts`);
     }
     const { path, query } = input.endpoint;
