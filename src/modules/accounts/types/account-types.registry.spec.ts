@@ -14,8 +14,12 @@ function jwt(claims: Record<string, unknown>): string {
 }
 
 /** A valid value of a field of any kind; secrets carry a marker the summary must not show. */
-function sampleValue(field: CredentialField): string | number | Record<string, string> {
+function sampleValue(
+  field: CredentialField,
+): string | number | Record<string, string> | Record<string, unknown> {
   switch (field.kind) {
+    case 'object':
+      return {};
     case 'timestamp':
       return 1_900_000_000_000;
     case 'enum':
@@ -57,6 +61,7 @@ describe('account types registry', () => {
         'codex-oauth',
         'azure-openai',
         'gemini-api',
+        'openai-compatible',
       ]);
     });
   });
@@ -149,6 +154,7 @@ describe('account types registry', () => {
           ['codex-oauth', 'CODEX_BASE_URL'],
           ['azure-openai', null],
           ['gemini-api', 'GEMINI_BASE_URL'],
+          ['openai-compatible', null],
         ],
       );
     });
@@ -168,6 +174,7 @@ describe('account types registry', () => {
         ['codex-oauth', 'openai', 'codex'],
         ['azure-openai', 'openai', 'azure-openai'],
         ['gemini-api', 'gemini', 'gemini'],
+        ['openai-compatible', 'openai', 'openai-compatible'],
       ]);
     });
 

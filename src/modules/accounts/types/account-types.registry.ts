@@ -6,6 +6,7 @@ import { claudeOAuthDescriptor } from './claude-oauth';
 import { codexOAuthDescriptor } from './codex-oauth';
 import { geminiApiDescriptor } from './gemini-api';
 import { openAIDescriptor } from './openai';
+import { openAICompatibleDescriptor } from './openai-compatible';
 
 /**
  * Every account type Switchyard serves, one line each. AccountType, AccountCredentials and the
@@ -19,6 +20,7 @@ const DESCRIPTORS = [
   codexOAuthDescriptor,
   azureOpenAIDescriptor,
   geminiApiDescriptor,
+  openAICompatibleDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

@@ -8,6 +8,7 @@ import { AzureOpenAIProvider } from './azure-openai/azure-openai.provider';
 import { CodexProvider } from './codex/codex.provider';
 import { GeminiProvider } from './gemini/gemini.provider';
 import { OpenAIProvider } from './openai/openai.provider';
+import { OpenAICompatibleProvider } from './openai-compatible/openai-compatible.provider';
 
 /** One line per provider: adding a wire family adds its folder and a line here. */
 const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
@@ -16,6 +17,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   codex: new CodexProvider(),
   'azure-openai': new AzureOpenAIProvider(),
   gemini: new GeminiProvider(),
+  'openai-compatible': new OpenAICompatibleProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */

@@ -111,6 +111,7 @@ export class AnthropicProvider implements ProviderAdapter {
       case 'codex-oauth':
       case 'azure-openai':
       case 'gemini-api':
+      case 'openai-compatible':
         throw new Error(`the anthropic provider cannot serve ${credentials.type} accounts`);
     }
     const { path, query } = input.endpoint;
