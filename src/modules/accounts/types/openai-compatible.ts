@@ -273,10 +273,11 @@ function baseUrlProblem(baseUrl: string): string | null {
  * nothing else of a 403 is worth retrying elsewhere. No usage windows (those are Codex's).
  */
 export const openAICompatibleHealthRules: HealthRules = {
-  rateLimitReset: openAIHealthRules.rateLimitReset,
-  rateLimitScope: openAIHealthRules.rateLimitScope,
-  isBlocked: openAIHealthRules.isBlocked,
-  blockedReason: openAIHealthRules.blockedReason,
+  rateLimitReset: (headers, now, bodyText) =>
+    openAIHealthRules.rateLimitReset(headers, now, bodyText),
+  rateLimitScope: (headers, bodyText) => openAIHealthRules.rateLimitScope(headers, bodyText),
+  isBlocked: (status, bodyText) => openAIHealthRules.isBlocked(status, bodyText),
+  blockedReason: (bodyText) => openAIHealthRules.blockedReason(bodyText),
   isAuthFailed: (status, bodyText) =>
     (status === 401 || status === 403) && !openAIHealthRules.isBlocked(status, bodyText),
 };

@@ -107,12 +107,12 @@ export class OpenAICompatibleProvider implements ProviderAdapter {
   }
 
   buildRequest(account: RoutableAccount, input: ProviderRequestInput): Promise<UpstreamRequest> {
-    let credentials: OpenAICompatibleCredentials;
-    try {
-      credentials = compatibleCredentials(account);
-    } catch (error) {
-      return Promise.reject(error as Error);
+    if (account.credentials.type !== 'openai-compatible') {
+      return Promise.reject(
+        new Error(`openai-compatible provider given a ${account.credentials.type} account`),
+      );
     }
+    const credentials = account.credentials;
     const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
     headers['content-type'] = 'application/json';
     Object.assign(headers, openAICompatibleHeaders(credentials));
