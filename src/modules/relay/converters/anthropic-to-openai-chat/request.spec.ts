@@ -75,6 +75,23 @@ describe(toChatRequest.name, () => {
     });
   });
 
+  it('should keep a system message among the turns where it is (Claude Code sends them)', () => {
+    const body = toChatRequest(
+      input({
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'system', content: [{ type: 'text', text: 'reminder' }] },
+          { role: 'user', content: 'y' },
+        ],
+      }),
+    );
+    expect(body.messages).toEqual([
+      { role: 'user', content: 'x' },
+      { role: 'system', content: 'reminder' },
+      { role: 'user', content: 'y' },
+    ]);
+  });
+
   it('should send a string system prompt as one system message', () => {
     const body = toChatRequest(
       input({ system: 'Be brief.', messages: [{ role: 'user', content: 'x' }] }),

@@ -9,7 +9,8 @@ import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exce
  * field, or accepted without effect (IGNORED_FIELDS, and `cache_control` everywhere, `citations`,
  * tools' `strict` / `input_examples`, `output_config.effort`): see docs/clients.md.
  *
- * - `system` (string or text blocks, joined by a blank line) → one `system` message.
+ * - `system` (string or text blocks, joined by a blank line) → one `system` message; a message
+ *   of role `system` among the turns (Claude Code sends them) → a `system` message there.
  * - user text → text (a message of text only as one string, which every server reads); images
  *   (base64 → a data URL, url → the URL) → `image_url` parts, refused when the server reads no
  *   images; plain-text documents → text; PDFs are refused.
@@ -405,8 +406,25 @@ function convertMessages(value: unknown, options: ChatUpstreamOptions): Json[] {
         if (assistant !== null) out.push(assistant);
         break;
       }
+      case 'system': {
+        // Claude Code sends system messages between turns (reminders); text only.
+        const text = blocks
+          .map((block, j) => {
+            if (block.type !== 'text') {
+              fail(`${path}.content.${j}.type`, "system messages hold 'text' blocks only");
+            }
+            return requireString(block.text, `${path}.content.${j}.text`);
+          })
+          .filter((part) => part.length > 0)
+          .join('\n\n');
+        if (text.length > 0) out.push({ role: 'system', content: text });
+        break;
+      }
       default:
-        fail(`${path}.role`, `unsupported value ${quote(spec.role)}; use user or assistant`);
+        fail(
+          `${path}.role`,
+          `unsupported value ${quote(spec.role)}; use user, assistant or system`,
+        );
     }
   });
   return out;
