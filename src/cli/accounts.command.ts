@@ -83,6 +83,7 @@ function flagPlaceholder(field: CredentialField): string {
   if (field.kind === 'timestamp') return '<date>';
   if (field.kind === 'enum') return `<${(field.values ?? []).join('|')}>`;
   if (field.kind === 'map') return '<pairs>';
+  if (field.kind === 'object') return '<json>';
   return `<${flagOf(field.name).split('-').pop() ?? 'value'}>`;
 }
 
@@ -111,6 +112,15 @@ function parsePairs(value: string, flag: string): Record<string, string> {
     mapping[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
   }
   return mapping;
+}
+
+/** A flag that takes a JSON object (`--quirks '{"tools":false}'`). */
+function parseJsonFlag(value: string, flag: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new CliUsageError(`${flag} expects a JSON object, e.g. '{"tools": false}'`);
+  }
 }
 
 /**
@@ -176,11 +186,13 @@ export function buildCreateInput(options: AddAccountOptions, stdin?: string): Cr
   for (const { field } of credentialFlags()) {
     const value = options[field.name];
     if (value === undefined) continue;
-    // A map field comes as `model=deployment,…` pairs on the command line.
+    // A map field comes as `model=deployment,…` pairs on the command line, an object as JSON.
     credentials[field.name] =
       field.kind === 'map' && typeof value === 'string'
         ? parsePairs(value, flagOf(field.name))
-        : value;
+        : field.kind === 'object' && typeof value === 'string'
+          ? parseJsonFlag(value, flagOf(field.name))
+          : value;
   }
   if (options.apiKeyStdin === true) credentials[STDIN_FIELD] = stdin?.trim();
   const missing = fields.filter((field) => field.required && !credentials[field.name]);

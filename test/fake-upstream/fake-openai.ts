@@ -22,6 +22,8 @@ export interface OpenAIRoute {
   deployment?: string;
   /** `/v1/models/{id}`: the model asked for. */
   modelId?: string;
+  /** The generic OpenAI-compatible server (fake-compat.ts): its profile name. */
+  compat?: string;
 }
 
 /**

@@ -41,6 +41,13 @@ import {
   type OpenAIStop,
 } from './fake-openai';
 import {
+  compatChunks,
+  compatPayload,
+  compatRouteOf,
+  refuseCompatRequest,
+  type FakeCompatProfile,
+} from './fake-compat';
+import {
   DEFAULT_GEMINI_MODEL,
   FAKE_GEMINI_MODELS,
   geminiErrorBody,
@@ -82,6 +89,7 @@ import {
 } from './fake-bedrock';
 
 export type { FakeGeminiQuota, GeminiEndpoint } from './fake-gemini';
+export type { FakeCompatProfile } from './fake-compat';
 export { GEMINI_FAULT_KEYS } from './fake-gemini';
 import { FakeCodeAssist } from './fake-code-assist';
 
@@ -423,6 +431,7 @@ export class FakeUpstream {
   private codexAuthority: CodexTokenAuthority | undefined;
   /** Google's Code Assist API (`/v1internal:{method}`), the upstream of gemini-oauth accounts. */
   readonly codeAssist = new FakeCodeAssist();
+  private readonly compatProfiles = new Map<string, FakeCompatProfile>();
 
   private constructor(
     private readonly server: Server,
@@ -495,11 +504,21 @@ export class FakeUpstream {
     return this;
   }
 
+  /**
+   * The generic OpenAI-compatible server at `/compat/{name}/v1` (fake-compat.ts) behaves as
+   * this profile; an unknown name takes everything and any key.
+   */
+  compatProfile(name: string, profile: FakeCompatProfile): this {
+    this.compatProfiles.set(name, profile);
+    return this;
+  }
+
   /** Clears scripting, records and counters (in-flight requests keep running). */
   reset(): void {
     this.codexAuthority = undefined;
     this.codeAssist.reset();
     this.bedrock.reset();
+    this.compatProfiles.clear();
     this.queue = [];
     this.defaultScenario = undefined;
     this.credentialRoutes.clear();
@@ -639,7 +658,9 @@ export class FakeUpstream {
       await this.respondGemini(res, exchange, geminiRoute, body, jsonError ? undefined : json);
       return;
     }
-    const openAIRoute = openAIRouteOf(record.method, record.path, record.headers);
+    const openAIRoute =
+      compatRouteOf(record.method, record.path) ??
+      openAIRouteOf(record.method, record.path, record.headers);
     if (openAIRoute !== undefined) {
       record.surface = openAIRoute.surface;
       record.deployment = openAIRoute.deployment;
@@ -1007,6 +1028,10 @@ export class FakeUpstream {
       status,
       body: openAIErrorBody(surface, { status, ...spec }, record.credential),
     });
+    if (route.compat !== undefined) {
+      const profile = this.compatProfiles.get(route.compat) ?? {};
+      return refuseCompatRequest(profile, record.headers, route.endpoint === 'models' ? {} : json);
+    }
     // Azure's deployment-shaped data plane needs api-version; without it: 404 Resource not found.
     if (route.deployment !== undefined && !new URLSearchParams(record.search).has('api-version')) {
       return error(404);
@@ -1185,12 +1210,24 @@ export class FakeUpstream {
       id: reply.id,
     };
     const chat = route.endpoint === 'chat_completions';
+    const compat =
+      route.compat === undefined ? undefined : (this.compatProfiles.get(route.compat) ?? {});
     if (fields.stream !== true) {
-      const payload = chat ? chatCompletionPayload(input) : responsePayload(input);
+      const payload =
+        compat !== undefined
+          ? compatPayload(input, compat)
+          : chat
+            ? chatCompletionPayload(input)
+            : responsePayload(input);
       this.sendReplyJson(res, exchange, headers, scenario, JSON.stringify(payload));
       return;
     }
-    const events = chat ? chatCompletionChunks(input) : responseEvents(input);
+    const events =
+      compat !== undefined
+        ? compatChunks(input, compat)
+        : chat
+          ? chatCompletionChunks(input)
+          : responseEvents(input);
     const errorEvent: StreamErrorEvent = chat
       ? (type, message) => chatStreamErrorLine(type, message)
       : (type, message, afterEvents) => responseStreamErrorEvent(type, message, afterEvents);

@@ -151,6 +151,8 @@ describe(AccountsController.name, () => {
         'azure-openai',
         'gemini-api',
         'gemini-oauth',
+        'bedrock',
+        'openai-compatible',
       ]);
       expect(items[0]).toEqual({
         type: 'claude-oauth',

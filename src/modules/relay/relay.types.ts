@@ -5,7 +5,7 @@ import type { UpstreamRequest, UpstreamResponse } from 'src/infra/http/upstream-
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import type { ProviderId } from 'src/modules/accounts/types/account-type.descriptor';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
-import type { StreamConversion } from './converters/converter';
+import type { ChatUpstreamOptions, StreamConversion } from './converters/converter';
 import type { RequestHeaderAllowlist } from './headers';
 import type { ErrorKind } from './relay.exception';
 import type { RelayOperation, WireFormat } from './wire-format';
@@ -180,6 +180,7 @@ export interface ProviderAdapter {
     format: WireFormat,
     body: Record<string, unknown>,
     stream: boolean,
+    account: RoutableAccount,
   ): PassthroughAdjustment | null;
   /**
    * For an upstream whose responses come in an envelope around the provider format (Bedrock's
@@ -192,6 +193,12 @@ export interface ProviderAdapter {
     operation: RelayOperation,
     response: UpstreamResponse,
   ): UpstreamResponse;
+  /**
+   * For providers whose servers differ per account (openai-compatible quirks): what the
+   * account's server accepts, handed to the converter. With it, a request is converted (or
+   * adjusted) per account rather than once per provider and model.
+   */
+  upstreamOptions?(account: RoutableAccount): ChatUpstreamOptions;
   /**
    * The model name the request body carries for this account, when it is not the upstream model
    * itself (Azure names the deployment there).

@@ -10,9 +10,10 @@ export class CredentialFieldDto {
   secret!: boolean;
   /**
    * 'timestamp': epoch milliseconds or an ISO 8601 date; 'enum': one of `values`; 'map': an
-   * object of strings to strings (e.g. model → Azure deployment).
+   * object of strings to strings (e.g. model → Azure deployment); 'object': a JSON object
+   * (openai-compatible's extra body fields and quirks).
    */
-  kind!: 'string' | 'timestamp' | 'enum' | 'map';
+  kind!: 'string' | 'timestamp' | 'enum' | 'map' | 'object';
   values?: string[];
   description!: string;
 }

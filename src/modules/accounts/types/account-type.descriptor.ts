@@ -7,7 +7,14 @@ export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** The relay provider (wire family) that serves an account type; see relay/providers/. */
 export type ProviderId =
-  'anthropic' | 'openai' | 'codex' | 'azure-openai' | 'gemini' | 'code-assist' | 'bedrock';
+  | 'anthropic'
+  | 'openai'
+  | 'codex'
+  | 'azure-openai'
+  | 'gemini'
+  | 'code-assist'
+  | 'bedrock'
+  | 'openai-compatible';
 
 /**
  * One usage window a subscription upstream reports on its responses (Claude's 5-hour and weekly
@@ -62,9 +69,10 @@ export interface CredentialField {
   secret: boolean;
   /**
    * 'timestamp': epoch ms or ISO 8601, stored as epoch ms; 'map': an object of non-empty strings
-   * (`{ "gpt-4o": "prod-4o" }`), never secret.
+   * (`{ "gpt-4o": "prod-4o" }`), never secret; 'object': a JSON object the type's
+   * parseCredentials checks further (openai-compatible's quirks), never secret.
    */
-  kind: 'string' | 'timestamp' | 'enum' | 'map';
+  kind: 'string' | 'timestamp' | 'enum' | 'map' | 'object';
   /** For kind 'enum'. */
   values?: readonly string[];
   description: string;

@@ -14,8 +14,12 @@ function jwt(claims: Record<string, unknown>): string {
 }
 
 /** A valid value of a field of any kind; secrets carry a marker the summary must not show. */
-function sampleValue(field: CredentialField): string | number | Record<string, string> {
+function sampleValue(
+  field: CredentialField,
+): string | number | Record<string, string> | Record<string, unknown> {
   switch (field.kind) {
+    case 'object':
+      return {};
     case 'timestamp':
       return 1_900_000_000_000;
     case 'enum':
@@ -63,6 +67,7 @@ describe('account types registry', () => {
         'gemini-api',
         'gemini-oauth',
         'bedrock',
+        'openai-compatible',
       ]);
     });
   });
@@ -155,6 +160,7 @@ describe('account types registry', () => {
           ['gemini-api', 'GEMINI_BASE_URL'],
           ['gemini-oauth', 'CODE_ASSIST_BASE_URL'],
           ['bedrock', 'BEDROCK_BASE_URL'],
+          ['openai-compatible', null],
         ],
       );
     });
@@ -176,6 +182,7 @@ describe('account types registry', () => {
         ['gemini-api', 'gemini', 'gemini'],
         ['gemini-oauth', 'gemini', 'code-assist'],
         ['bedrock', 'claude', 'bedrock'],
+        ['openai-compatible', 'openai', 'openai-compatible'],
       ]);
     });
 

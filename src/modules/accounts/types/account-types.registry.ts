@@ -8,6 +8,7 @@ import { codexOAuthDescriptor } from './codex-oauth';
 import { geminiApiDescriptor } from './gemini-api';
 import { geminiOAuthDescriptor } from './gemini-oauth';
 import { openAIDescriptor } from './openai';
+import { openAICompatibleDescriptor } from './openai-compatible';
 
 /**
  * Every account type Switchyard serves, one line each. AccountType, AccountCredentials and the
@@ -23,6 +24,7 @@ const DESCRIPTORS = [
   geminiApiDescriptor,
   geminiOAuthDescriptor,
   bedrockDescriptor,
+  openAICompatibleDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

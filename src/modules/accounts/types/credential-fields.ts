@@ -105,8 +105,22 @@ function mapValue(value: unknown, field: string): Record<string, string> {
   return map;
 }
 
+/** A JSON object field, as JSON text, at most this long. */
+const MAX_OBJECT_JSON = 16 * 1024;
+
+/** A plain JSON object of bounded size; its type's parseCredentials checks what it holds. */
+function objectValue(value: unknown, field: string): Record<string, unknown> {
+  if (!isPlainObject(value)) throw credentialsError(`credentials.${field} must be an object`);
+  if (JSON.stringify(value).length > MAX_OBJECT_JSON) {
+    throw credentialsError(
+      `credentials.${field} is longer than ${MAX_OBJECT_JSON} characters as JSON`,
+    );
+  }
+  return value;
+}
+
 /** What one credential field holds once parsed. */
-export type CredentialValue = string | number | Record<string, string>;
+export type CredentialValue = string | number | Record<string, string> | Record<string, unknown>;
 
 function fieldValue(field: CredentialField, value: unknown, type: string): CredentialValue {
   switch (field.kind) {
@@ -121,6 +135,8 @@ function fieldValue(field: CredentialField, value: unknown, type: string): Crede
     }
     case 'map':
       return mapValue(value, field.name);
+    case 'object':
+      return objectValue(value, field.name);
     case 'string':
       return field.secret
         ? secretValue(value, field.name, type)

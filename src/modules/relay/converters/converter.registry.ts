@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import type { WireFormat } from 'src/modules/relay/wire-format';
 import { AnthropicToGeminiConverter } from './anthropic-to-gemini/anthropic-to-gemini.converter';
+import { AnthropicToOpenAIChatConverter } from './anthropic-to-openai-chat/anthropic-to-openai-chat.converter';
 import type { Converter } from './converter';
 import { OpenAIChatToGeminiConverter } from './openai-chat-to-gemini/openai-chat-to-gemini.converter';
 import { CodeAssistToGeminiConverter } from './code-assist-to-gemini/code-assist-to-gemini.converter';
@@ -19,6 +20,7 @@ const CONVERTERS: readonly Converter[] = [
   new AnthropicToGeminiConverter(),
   new GeminiToCodeAssistConverter(),
   new CodeAssistToGeminiConverter(),
+  new AnthropicToOpenAIChatConverter(),
 ];
 
 /** How a client's request reaches a provider: in which of its formats, through which converter. */

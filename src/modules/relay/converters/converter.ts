@@ -1,6 +1,23 @@
 import type { StreamFraming } from 'src/modules/relay/relay.types';
 import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 
+/**
+ * What an account's Chat Completions server accepts beyond the common ground, for converters to
+ * `openai-chat` (openai-compatible accounts); see docs/accounts.md.
+ */
+export interface ChatUpstreamOptions {
+  /** The largest output cap the server takes (a larger request is lowered to it). */
+  maxOutputTokens: number | null;
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
+  tools: boolean;
+  streamOptions: boolean;
+  images: boolean;
+  /** How the server takes a request to reason ('none': it takes no such field). */
+  reasoning: 'none' | 'reasoning_effort' | 'openrouter' | 'thinking' | 'enable_thinking';
+  /** Merged into every request body, over the fields of the same name. */
+  extraBody: Record<string, unknown> | null;
+}
+
 /** What a converter is told about one request when it converts it. */
 export interface ConversionInput {
   /** The client's request body, parsed once by the dialect. */
@@ -24,6 +41,12 @@ export interface ConversionInput {
   operation: RelayOperation;
   /** Switchyard's request id, for response ids the client's format requires (`chatcmpl-…`). */
   requestId: string;
+  /**
+   * The picked account's server options, from providers whose servers differ per account
+   * (ProviderAdapter.upstreamOptions); absent otherwise, and converters that do not target such
+   * servers ignore it.
+   */
+  upstream?: ChatUpstreamOptions;
 }
 
 /**

@@ -107,7 +107,7 @@ export class AttemptLoopStage {
         ctx.model = reservation.upstreamModel;
         const provider = this.providers.forAccount(account);
         const bodyModel = provider.bodyModel?.(account, ctx.model) ?? ctx.model;
-        const leg = this.leg(ctx, provider, bodyModel, legs);
+        const leg = this.leg(ctx, provider, account, bodyModel, legs);
         let result = this.observed(reservation, await this.attempt(ctx, provider, account, leg));
         if (
           result.kind === 'failover' &&
@@ -167,15 +167,20 @@ export class AttemptLoopStage {
    * The request in the provider's format for this model (as the body names it): the client's
    * own format when the provider speaks it (conversion null: the client's bytes go as they are,
    * unless the provider adjusts them), else the converter's; planned once per provider and
-   * model.
+   * model (and account, for a provider whose servers differ per account).
    */
   private leg(
     ctx: RelayContext,
     provider: ProviderAdapter,
+    account: RoutableAccount,
     upstreamModel: string,
     made: Map<string, Leg>,
   ): Leg {
-    const key = `${provider.id}:${upstreamModel}`;
+    const upstream = provider.upstreamOptions?.(account);
+    const key =
+      upstream === undefined
+        ? `${provider.id}:${upstreamModel}`
+        : `${provider.id}:${account.id}:${upstreamModel}`;
     const known = made.get(key);
     if (known !== undefined) return known;
     const plan = this.converters.plan(ctx.dialect.format, provider.formats);
@@ -184,7 +189,7 @@ export class AttemptLoopStage {
       format: plan.format,
       passthrough:
         plan.converter === null
-          ? (provider.passthrough?.(plan.format, parsed.body, parsed.stream) ?? null)
+          ? (provider.passthrough?.(plan.format, parsed.body, parsed.stream, account) ?? null)
           : null,
       conversion:
         plan.converter === null
@@ -199,6 +204,7 @@ export class AttemptLoopStage {
                 : { streamFraming: parsed.streamFraming }),
               operation: ctx.route.operation,
               requestId: ctx.requestId,
+              ...(upstream === undefined ? {} : { upstream }),
             }),
     };
     made.set(key, leg);

@@ -10,6 +10,7 @@ import { BedrockProvider } from './bedrock/bedrock.provider';
 import { CodexProvider } from './codex/codex.provider';
 import { GeminiProvider } from './gemini/gemini.provider';
 import { OpenAIProvider } from './openai/openai.provider';
+import { OpenAICompatibleProvider } from './openai-compatible/openai-compatible.provider';
 
 /** One line per provider: adding a wire family adds its folder and a line here. */
 const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
@@ -20,6 +21,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   gemini: new GeminiProvider(),
   'code-assist': new CodeAssistProvider(),
   bedrock: new BedrockProvider(),
+  'openai-compatible': new OpenAICompatibleProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */

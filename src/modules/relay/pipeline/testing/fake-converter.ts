@@ -4,7 +4,10 @@ import type {
   Converter,
   StreamConversion,
 } from 'src/modules/relay/converters/converter';
-import { ConverterRegistry } from 'src/modules/relay/converters/converter.registry';
+import {
+  ConverterRegistry,
+  type FormatPlan,
+} from 'src/modules/relay/converters/converter.registry';
 import type { WireFormat } from 'src/modules/relay/wire-format';
 
 /**
@@ -73,6 +76,14 @@ export class FakeConversion implements Conversion {
 export class FakeConverterRegistry extends ConverterRegistry {
   constructor(private readonly converter: FakeConverter | null) {
     super();
+  }
+
+  /** The fake wins over a real converter of the same pair (the real ones have their own specs). */
+  override plan(from: WireFormat, formats: readonly WireFormat[]): FormatPlan {
+    const fake = this.converter;
+    if (fake !== null && fake.from === from && !formats.includes(from) && formats.includes(fake.to))
+      return { format: fake.to, converter: fake };
+    return super.plan(from, formats);
   }
 
   override between(from: WireFormat, to: WireFormat): Converter | null {

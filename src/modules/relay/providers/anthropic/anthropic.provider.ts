@@ -113,6 +113,7 @@ export class AnthropicProvider implements ProviderAdapter {
       case 'gemini-api':
       case 'gemini-oauth':
       case 'bedrock':
+      case 'openai-compatible':
         throw new Error(`the anthropic provider cannot serve ${credentials.type} accounts`);
     }
     const { path, query } = input.endpoint;

@@ -35,7 +35,9 @@ export function chatUsageToTokens(usage: Json): TokenUsage {
   const details = usage.prompt_tokens_details;
   return toUsage(
     tokenCount(usage.prompt_tokens),
-    isJson(details) ? tokenCount(details.cached_tokens) : undefined,
+    // DeepSeek names its cache hits `prompt_cache_hit_tokens` (inside prompt_tokens too).
+    (isJson(details) ? tokenCount(details.cached_tokens) : undefined) ??
+      tokenCount(usage.prompt_cache_hit_tokens),
     tokenCount(usage.completion_tokens),
   );
 }
