@@ -248,6 +248,13 @@ export class EnvironmentSchema {
   BEDROCK_BASE_URL = 'https://bedrock-runtime.{region}.amazonaws.com';
 
   /**
+   * Default upstream of `droid` accounts: Factory's LLM API (the provider appends
+   * `/a/v1/messages`, `/o/v1/responses` or `/o/v1/chat/completions`).
+   */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'DROID_BASE_URL must be an http(s) URL' })
+  DROID_BASE_URL = 'https://api.factory.ai/api/llm';
+
+  /**
    * Hosts account base URLs and proxies may point at, comma separated; `*.example.com` matches
    * any subdomain. Empty allows every host. The hosts of ANTHROPIC_BASE_URL, OPENAI_BASE_URL,
    * CODEX_BASE_URL, GEMINI_BASE_URL and CODE_ASSIST_BASE_URL are always allowed.

@@ -153,6 +153,7 @@ describe(AccountsController.name, () => {
         'gemini-oauth',
         'bedrock',
         'openai-compatible',
+        'droid',
       ]);
       expect(items[0]).toEqual({
         type: 'claude-oauth',

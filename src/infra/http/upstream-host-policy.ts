@@ -152,6 +152,7 @@ export function upstreamHostPolicyFrom(config: ConfigService): UpstreamHostPolic
       config.env.GEMINI_BASE_URL,
       config.env.CODE_ASSIST_BASE_URL,
       config.env.BEDROCK_BASE_URL,
+      config.env.DROID_BASE_URL,
     ].map((url) => new URL(url).origin),
   });
 }

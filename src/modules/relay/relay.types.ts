@@ -117,6 +117,11 @@ export interface ProviderRequestInput {
   /** The client's headers; the provider forwards only those in its allowlist. */
   headers: IncomingHttpHeaders;
   body: Buffer | undefined;
+  /**
+   * The upstream model the request is for, for a provider whose headers depend on it (Droid's
+   * `x-api-provider`); absent for requests that name none (account tests read their body).
+   */
+  model?: string;
 }
 
 /**

@@ -14,7 +14,8 @@ export type ProviderId =
   | 'gemini'
   | 'code-assist'
   | 'bedrock'
-  | 'openai-compatible';
+  | 'openai-compatible'
+  | 'droid';
 
 /**
  * One usage window a subscription upstream reports on its responses (Claude's 5-hour and weekly

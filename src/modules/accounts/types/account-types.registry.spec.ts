@@ -68,6 +68,7 @@ describe('account types registry', () => {
         'gemini-oauth',
         'bedrock',
         'openai-compatible',
+        'droid',
       ]);
     });
   });
@@ -161,6 +162,7 @@ describe('account types registry', () => {
           ['gemini-oauth', 'CODE_ASSIST_BASE_URL'],
           ['bedrock', 'BEDROCK_BASE_URL'],
           ['openai-compatible', null],
+          ['droid', 'DROID_BASE_URL'],
         ],
       );
     });
@@ -183,6 +185,7 @@ describe('account types registry', () => {
         ['gemini-oauth', 'gemini', 'code-assist'],
         ['bedrock', 'claude', 'bedrock'],
         ['openai-compatible', 'openai', 'openai-compatible'],
+        ['droid', 'droid', 'droid'],
       ]);
     });
 

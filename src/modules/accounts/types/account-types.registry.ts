@@ -5,6 +5,7 @@ import { ccrDescriptor } from './ccr';
 import { claudeConsoleDescriptor } from './claude-console';
 import { claudeOAuthDescriptor } from './claude-oauth';
 import { codexOAuthDescriptor } from './codex-oauth';
+import { droidDescriptor } from './droid';
 import { geminiApiDescriptor } from './gemini-api';
 import { geminiOAuthDescriptor } from './gemini-oauth';
 import { openAIDescriptor } from './openai';
@@ -25,6 +26,7 @@ const DESCRIPTORS = [
   geminiOAuthDescriptor,
   bedrockDescriptor,
   openAICompatibleDescriptor,
+  droidDescriptor,
 ] as const;
 
 type RegisteredDescriptor = (typeof DESCRIPTORS)[number];

@@ -253,6 +253,7 @@ export class AttemptLoopStage {
       endpoint,
       headers: ctx.req.headers,
       body,
+      model,
     });
     ctx.checkClient();
     request.signal = ctx.abort;

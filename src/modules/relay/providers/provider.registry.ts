@@ -8,6 +8,7 @@ import { AzureOpenAIProvider } from './azure-openai/azure-openai.provider';
 import { CodeAssistProvider } from './code-assist/code-assist.provider';
 import { BedrockProvider } from './bedrock/bedrock.provider';
 import { CodexProvider } from './codex/codex.provider';
+import { DroidProvider } from './droid/droid.provider';
 import { GeminiProvider } from './gemini/gemini.provider';
 import { OpenAIProvider } from './openai/openai.provider';
 import { OpenAICompatibleProvider } from './openai-compatible/openai-compatible.provider';
@@ -22,6 +23,7 @@ const PROVIDERS: Record<ProviderId, ProviderAdapter> = {
   'code-assist': new CodeAssistProvider(),
   bedrock: new BedrockProvider(),
   'openai-compatible': new OpenAICompatibleProvider(),
+  droid: new DroidProvider(),
 };
 
 /** Resolves the provider adapter of an account from its type's descriptor, on every attempt. */

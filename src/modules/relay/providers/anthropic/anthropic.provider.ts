@@ -52,7 +52,8 @@ function mergeBeta(client: string | undefined, required: string): string {
   return flags.join(',');
 }
 
-class AnthropicTapAdapter implements UsageTap {
+/** The UsageTap over an Anthropic Messages stream (shared with providers that speak it). */
+export class AnthropicTapAdapter implements UsageTap {
   private readonly tap = new AnthropicUsageTap();
   push(chunk: Buffer): void {
     this.tap.push(chunk);
@@ -114,6 +115,7 @@ export class AnthropicProvider implements ProviderAdapter {
       case 'gemini-oauth':
       case 'bedrock':
       case 'openai-compatible':
+      case 'droid':
         throw new Error(`the anthropic provider cannot serve ${credentials.type} accounts`);
     }
     const { path, query } = input.endpoint;
