@@ -88,6 +88,8 @@ import {
   type BedrockRoute,
 } from './fake-bedrock';
 
+import { droidRouteOf, FakeDroidAuth } from './fake-droid';
+
 export type { FakeGeminiQuota, GeminiEndpoint } from './fake-gemini';
 export type { FakeCompatProfile } from './fake-compat';
 export { GEMINI_FAULT_KEYS } from './fake-gemini';
@@ -418,6 +420,8 @@ export class FakeUpstream {
   abortedCount = 0;
   /** Who may call the Bedrock routes (`/model/{id}/invoke…`): access key pairs and API keys. */
   readonly bedrock = new FakeBedrockAuth();
+  /** Who may call Factory's LLM API (`/api/llm/…`, fake-droid.ts): the Droid keys it accepts. */
+  readonly droid = new FakeDroidAuth();
 
   private readonly sockets = new Set<Socket>();
   private readonly credentialRoutes = new Map<string, CredentialRoute>();
@@ -518,6 +522,7 @@ export class FakeUpstream {
     this.codexAuthority = undefined;
     this.codeAssist.reset();
     this.bedrock.reset();
+    this.droid.reset();
     this.compatProfiles.clear();
     this.queue = [];
     this.defaultScenario = undefined;
@@ -647,6 +652,17 @@ export class FakeUpstream {
       await this.respondBedrock(res, exchange, bedrockRoute, body, jsonError ? undefined : json);
       return;
     }
+    // Factory's endpoints: its checks first, then the fake's own route of the same format.
+    const droidRoute = droidRouteOf(record.method, record.path);
+    if (droidRoute !== undefined) {
+      record.credential = this.droid.credentialOf(record.headers);
+      const refusal = this.droid.refuse(droidRoute, record.headers);
+      if (refusal !== undefined) {
+        this.sendJson(res, exchange, refusal.status, {}, refusal.body);
+        return;
+      }
+    }
+    const path = droidRoute?.innerPath ?? record.path;
     const geminiRoute = geminiRouteOf(
       record.method,
       record.path,
@@ -660,14 +676,14 @@ export class FakeUpstream {
     }
     const openAIRoute =
       compatRouteOf(record.method, record.path) ??
-      openAIRouteOf(record.method, record.path, record.headers);
+      openAIRouteOf(record.method, path, record.headers);
     if (openAIRoute !== undefined) {
       record.surface = openAIRoute.surface;
       record.deployment = openAIRoute.deployment;
       await this.respondOpenAI(res, exchange, openAIRoute, body, jsonError ? undefined : json);
       return;
     }
-    const endpoint = endpointOf(record.method, record.path);
+    const endpoint = endpointOf(record.method, path);
     if (endpoint === undefined) {
       if (isOpenAIFamilyPath(record.path)) {
         const error = { status: 404, code: null, message: `Not found: ${record.path}` };
