@@ -278,6 +278,22 @@ describe('droid accounts (end to end)', () => {
     });
   });
 
+  describe('the provider,model override', () => {
+    it('should send "droid,<model>" to a droid account from a key with no binding', async () => {
+      const key = await h.createKey({ name: 'droid override' });
+      h.upstream.setDefault({ reply: reply('resp_droid_o', TEXT) });
+      const response = await openai(key.secret).responses.create({
+        model: 'droid,gpt-5.1-codex-max',
+        input: 'hi',
+      });
+      expect(response.id).toBe('resp_droid_o');
+      const [call] = calls();
+      expect(call.path).toBe('/api/llm/o/v1/responses');
+      expect((call.json as any).model).toBe('gpt-5.1-codex-max');
+      expect(call.headers['x-api-provider']).toBe('openai');
+    });
+  });
+
   describe('failures', () => {
     it('should fail over to a second droid account on 429, and rate-limit the first', async () => {
       const first = await droidAccount('droid-limited', KEY_C, 1);
