@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
+import type { OAuthLoginStart, OAuthLoginTarget } from 'src/modules/oauth/oauth-login-flow';
+
+/**
+ * What the OAuth families' account commands (`login-codex`, `import-codex`, `login-google`,
+ * `import-gemini`) share: the target options, reading a CLI's credentials file, the headless
+ * login (print the URL, read the pasted answer) and how the account is printed.
+ */
+
+/** Asks one question on the terminal and answers the line typed (or pasted). */
+export type LinePrompt = (question: string) => Promise<string>;
+
+/** The options every login or import command takes. */
+export interface OAuthTargetOptions {
+  name?: string;
+  account?: string;
+  proxy?: string;
+  json?: boolean;
+}
+
+export const stdinPrompt: LinePrompt = async (question) => {
+  process.stderr.write(question);
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of lines) return line;
+  } finally {
+    lines.close();
+  }
+  throw new Error('nothing was pasted (stdin closed)');
+};
+
+/** A line for the operator (stderr: stdout carries only the result). */
+export function note(line = ''): void {
+  process.stderr.write(`${line}\n`);
+}
+
+export function report(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`switchyard accounts: ${message}\n`);
+  process.exitCode = 1;
+}
+
+/**
+ * Adds the target options (`--name`, `--account`, `--proxy`), then the family's own (`extra`),
+ * then `--json`.
+ */
+export function withTargetOptions(
+  command: Command,
+  help: { name: string; account: string },
+  extra: (command: Command) => Command = (c) => c,
+): Command {
+  return extra(
+    command
+      .option('--name <name>', help.name)
+      .option('--account <account>', help.account)
+      .option('--proxy <url>', "a new account's proxy: http://, https:// or socks5://"),
+  ).option('--json', 'print the account as JSON');
+}
+
+/** The login target of the shared options. */
+export function targetOf(options: OAuthTargetOptions): OAuthLoginTarget {
+  const target: OAuthLoginTarget = {};
+  if (options.name !== undefined) target.name = options.name;
+  if (options.account !== undefined) target.accountId = options.account;
+  if (options.proxy !== undefined) target.proxy = options.proxy;
+  return target;
+}
+
+/** A CLI's credentials file; `missingHint` says how to get one when there is none. */
+export async function readCredentialsFile(file: string, missingHint: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `no file at ${file}: ${missingHint}, or pass --file`
+        : `cannot read ${file} (${String(code)})`,
+    );
+  }
+}
+
+/**
+ * A headless login: prints the URL to sign in at and the family's instructions, reads the
+ * pasted answer (a callback URL when it parses as one, else a code) and finishes the login.
+ */
+export async function headlessLogin<I>(
+  login: { authorize(): Promise<OAuthLoginStart> },
+  steps: {
+    /** Who to sign in with (`ChatGPT`, `Google`). */
+    provider: string;
+    /** The numbered steps after opening the URL. */
+    instructions: (started: OAuthLoginStart) => string[];
+    question: string;
+    isCallbackUrl: (answer: string) => boolean;
+    exchange: (answer: { state: string; code?: string; callbackUrl?: string }) => Promise<I>;
+  },
+  prompt: LinePrompt,
+): Promise<I> {
+  const started = await login.authorize();
+  note(`1. Open this URL in a browser and sign in with ${steps.provider}:`);
+  note();
+  note(`   ${started.authorizeUrl}`);
+  note();
+  for (const line of steps.instructions(started)) note(line);
+  const answer = (await prompt(steps.question)).trim();
+  const callback = steps.isCallbackUrl(answer) ? { callbackUrl: answer } : { code: answer };
+  return steps.exchange({ state: started.state, ...callback });
+}
+
+/** The account a command added or updated: JSON, or a short summary with the family's lines. */
+export function printAccount(
+  account: AccountResponseDto,
+  options: OAuthTargetOptions,
+  details: string[],
+): void {
+  if (options.json === true) {
+    process.stdout.write(`${JSON.stringify(account, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    [
+      `${options.account === undefined ? 'Account added' : 'Account updated'}:`,
+      `${account.name} (${account.id})`,
+      `  type:        ${account.type}`,
+      ...details,
+      `  routable:    ${account.routable ? 'yes' : `no: ${account.notRoutableBecause ?? ''}`}`,
+      '',
+    ].join('\n'),
+  );
+}
