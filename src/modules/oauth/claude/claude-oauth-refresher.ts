@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
@@ -11,21 +11,19 @@ import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import type { ClaudeOAuthCredentials } from 'src/modules/accounts/types/claude-oauth';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
-import type {
-  CredentialRefresher,
-  RefreshJobSummary,
-  RefreshResult,
-} from '../credential-refresher.port';
+import type { RefreshResult } from '../credential-refresher.port';
 import {
   REFRESH_DISCIPLINE_DEFAULTS,
-  RefreshDiscipline,
   type RefreshDisciplineOptions,
   type RefreshSubject,
 } from '../refresh-discipline';
+import { DisciplinedRefresher } from '../disciplined-refresher';
 
 export interface ClaudeOAuthRefresherOptions extends RefreshDisciplineOptions {
   requestTimeoutMs: number;
 }
+
+const CLAUDE_OAUTH_TYPE = 'claude-oauth' as const;
 
 export const CLAUDE_OAUTH_REFRESHER_OPTIONS = Symbol('CLAUDE_OAUTH_REFRESHER_OPTIONS');
 
@@ -72,15 +70,13 @@ function temporaryProxyAgent(proxyUrl: string): Dispatcher {
  * leave one instance holding a revoked token.
  */
 @Injectable()
-export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
-  readonly accountType = 'claude-oauth' as const;
+export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCredentials> {
+  readonly accountType = CLAUDE_OAUTH_TYPE;
   private readonly options: ClaudeOAuthRefresherOptions;
-  /** The lock and save-with-retry discipline shared with the other refreshers. */
-  private readonly discipline: RefreshDiscipline<ClaudeOAuthCredentials>;
 
   constructor(
-    private readonly pool: AccountPool,
-    private readonly accountsRepository: AccountsRepository,
+    pool: AccountPool,
+    accountsRepository: AccountsRepository,
     private readonly codec: AccountCodec,
     health: AccountHealthService,
     private readonly config: ConfigService,
@@ -92,21 +88,21 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     @Inject(CLAUDE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<ClaudeOAuthRefresherOptions>,
   ) {
-    this.options = { ...DEFAULTS, ...options };
-    this.discipline = new RefreshDiscipline<ClaudeOAuthCredentials>({
-      accountType: this.accountType,
+    super({
+      accountType: CLAUDE_OAUTH_TYPE,
       pool,
       accountsRepository,
       codec,
       health,
       tokenLabel: 'Claude OAuth',
       coordinator,
-      options: this.options,
+      options: { ...DEFAULTS, ...options },
       logPrefix: 'oauth refresh',
       lostTokenRemedy: 'its credentials entered again',
       toAccountCredentials: (credentials) => credentials,
       credentialsOf: (credentials) => (credentials.type === 'claude-oauth' ? credentials : null),
     });
+    this.options = { ...DEFAULTS, ...options };
   }
 
   /**
@@ -118,20 +114,7 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     return (await this.refreshWithResult(accountId)).ok;
   }
 
-  refreshWithResult(accountId: string): Promise<RefreshResult> {
-    return this.discipline.refresh(accountId, (subject) => this.renew(subject));
-  }
-
-  /**
-   * One run of the refresh-ahead job (CredentialRefreshService runs it every minute): refreshes
-   * tokens that expire within five minutes, on one instance. Returns the ids it refreshed and
-   * those it could not.
-   */
-  runRefreshJob(): Promise<RefreshJobSummary> {
-    return this.discipline.runRefreshJob((accountId) => this.refreshWithResult(accountId));
-  }
-
-  private async renew(subject: RefreshSubject<ClaudeOAuthCredentials>): Promise<RefreshResult> {
+  protected async renew(subject: RefreshSubject<ClaudeOAuthCredentials>): Promise<RefreshResult> {
     const { accountId, record } = subject;
     const exchange = await this.exchange(subject.refreshToken, subject.proxyUrl);
     if (!exchange.ok) return this.discipline.callFailed(accountId, exchange);
@@ -149,16 +132,6 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     const subscription = this.mergeSubscription(this.codec.subscription(record), body);
     appLogger.info({ accountId, expiresInSeconds: expiresIn ?? null }, 'oauth token refreshed');
     return this.discipline.commitRefreshed(subject, credentials, { subscription, updatedAt: now });
-  }
-
-  /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
-  onModuleDestroy(): Promise<void> {
-    return this.discipline.flush();
-  }
-
-  /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
-  get unsavedAccountIds(): string[] {
-    return this.discipline.unsavedAccountIds;
   }
 
   private async exchange(

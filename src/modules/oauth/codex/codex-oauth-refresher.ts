@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
@@ -6,17 +6,13 @@ import { AccountCodec } from 'src/modules/accounts/account-codec';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
-import type {
-  CredentialRefresher,
-  RefreshJobSummary,
-  RefreshResult,
-} from '../credential-refresher.port';
+import type { RefreshResult } from '../credential-refresher.port';
 import {
   REFRESH_DISCIPLINE_DEFAULTS,
-  RefreshDiscipline,
   type RefreshDisciplineOptions,
   type RefreshSubject,
 } from '../refresh-discipline';
+import { DisciplinedRefresher } from '../disciplined-refresher';
 import {
   asAccountCredentials,
   CODEX_OAUTH_TYPE,
@@ -40,10 +36,8 @@ export const CODEX_OAUTH_REFRESHER_OPTIONS = Symbol('CODEX_OAUTH_REFRESHER_OPTIO
  * for good), memory first, saves retried until SQL takes them, the account's proxy for the call.
  */
 @Injectable()
-export class CodexOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
+export class CodexOAuthRefresher extends DisciplinedRefresher<CodexOAuthCredentials> {
   readonly accountType = CODEX_OAUTH_TYPE;
-  /** The lock and save-with-retry discipline shared with the other refreshers. */
-  private readonly discipline: RefreshDiscipline<CodexOAuthCredentials>;
 
   constructor(
     pool: AccountPool,
@@ -56,8 +50,8 @@ export class CodexOAuthRefresher implements CredentialRefresher, OnModuleDestroy
     @Inject(CODEX_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<CodexOAuthRefresherOptions>,
   ) {
-    this.discipline = new RefreshDiscipline<CodexOAuthCredentials>({
-      accountType: this.accountType,
+    super({
+      accountType: CODEX_OAUTH_TYPE,
       pool,
       accountsRepository,
       codec,
@@ -73,20 +67,7 @@ export class CodexOAuthRefresher implements CredentialRefresher, OnModuleDestroy
     });
   }
 
-  refreshWithResult(accountId: string): Promise<RefreshResult> {
-    return this.discipline.refresh(accountId, (subject) => this.renew(subject));
-  }
-
-  /**
-   * One run of the refresh-ahead job (CredentialRefreshService runs it every minute): refreshes
-   * tokens that expire within five minutes, on one instance; an account whose refresh is refused
-   * is marked auth_failed (its refresh token is dead).
-   */
-  runRefreshJob(): Promise<RefreshJobSummary> {
-    return this.discipline.runRefreshJob((accountId) => this.refreshWithResult(accountId));
-  }
-
-  private async renew(subject: RefreshSubject<CodexOAuthCredentials>): Promise<RefreshResult> {
+  protected async renew(subject: RefreshSubject<CodexOAuthCredentials>): Promise<RefreshResult> {
     const { accountId, record } = subject;
     const call = await this.tokenClient.refresh(subject.refreshToken, subject.proxyUrl);
     if (!call.ok) return this.discipline.callFailed(accountId, call);
@@ -104,15 +85,5 @@ export class CodexOAuthRefresher implements CredentialRefresher, OnModuleDestroy
       'codex oauth token refreshed',
     );
     return this.discipline.commitRefreshed(subject, credentials, { subscription, updatedAt: now });
-  }
-
-  /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
-  onModuleDestroy(): Promise<void> {
-    return this.discipline.flush();
-  }
-
-  /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
-  get unsavedAccountIds(): string[] {
-    return this.discipline.unsavedAccountIds;
   }
 }

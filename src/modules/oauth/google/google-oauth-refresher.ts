@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
@@ -8,20 +8,18 @@ import { AccountHealthService } from 'src/modules/accounts/account-health.servic
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import type { GeminiOAuthCredentials } from 'src/modules/accounts/types/gemini-oauth';
-import type {
-  CredentialRefresher,
-  RefreshJobSummary,
-  RefreshResult,
-} from '../credential-refresher.port';
+import type { RefreshResult } from '../credential-refresher.port';
 import {
   REFRESH_DISCIPLINE_DEFAULTS,
-  RefreshDiscipline,
   type RefreshDisciplineOptions,
   type RefreshSubject,
 } from '../refresh-discipline';
+import { DisciplinedRefresher } from '../disciplined-refresher';
 import { GoogleTokenClient } from './google-token.client';
 
 export type GoogleOAuthRefresherOptions = RefreshDisciplineOptions;
+
+const GEMINI_OAUTH_TYPE = 'gemini-oauth' as const;
 
 export const GOOGLE_OAUTH_REFRESHER_OPTIONS = Symbol('GOOGLE_OAUTH_REFRESHER_OPTIONS');
 
@@ -40,10 +38,8 @@ function geminiCredentialsOf(credentials: AccountCredentials): GeminiOAuthCreden
  * an unsaved access token loses nothing: SQL's refresh token still works for the next refresh.
  */
 @Injectable()
-export class GoogleOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
-  readonly accountType = 'gemini-oauth' as const;
-  /** The lock and save-with-retry discipline shared with the other refreshers. */
-  private readonly discipline: RefreshDiscipline<GeminiOAuthCredentials>;
+export class GoogleOAuthRefresher extends DisciplinedRefresher<GeminiOAuthCredentials> {
+  readonly accountType = GEMINI_OAUTH_TYPE;
 
   constructor(
     pool: AccountPool,
@@ -56,8 +52,8 @@ export class GoogleOAuthRefresher implements CredentialRefresher, OnModuleDestro
     @Inject(GOOGLE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<GoogleOAuthRefresherOptions>,
   ) {
-    this.discipline = new RefreshDiscipline<GeminiOAuthCredentials>({
-      accountType: this.accountType,
+    super({
+      accountType: GEMINI_OAUTH_TYPE,
       pool,
       accountsRepository,
       codec,
@@ -73,20 +69,7 @@ export class GoogleOAuthRefresher implements CredentialRefresher, OnModuleDestro
     });
   }
 
-  refreshWithResult(accountId: string): Promise<RefreshResult> {
-    return this.discipline.refresh(accountId, (subject) => this.renew(subject));
-  }
-
-  /**
-   * One run of the refresh-ahead job (CredentialRefreshService runs it every minute): refreshes
-   * tokens that expire within five minutes, on one instance; an account whose refresh is refused
-   * is marked auth_failed (its refresh token is dead).
-   */
-  runRefreshJob(): Promise<RefreshJobSummary> {
-    return this.discipline.runRefreshJob((accountId) => this.refreshWithResult(accountId));
-  }
-
-  private async renew(subject: RefreshSubject<GeminiOAuthCredentials>): Promise<RefreshResult> {
+  protected async renew(subject: RefreshSubject<GeminiOAuthCredentials>): Promise<RefreshResult> {
     const { accountId, stored } = subject;
     const call = await this.tokenClient.refresh(subject.refreshToken, subject.proxyUrl);
     if (!call.ok) return this.discipline.callFailed(accountId, call);
@@ -102,15 +85,5 @@ export class GoogleOAuthRefresher implements CredentialRefresher, OnModuleDestro
       'google oauth token refreshed',
     );
     return this.discipline.commitRefreshed(subject, credentials);
-  }
-
-  /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
-  onModuleDestroy(): Promise<void> {
-    return this.discipline.flush();
-  }
-
-  /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
-  get unsavedAccountIds(): string[] {
-    return this.discipline.unsavedAccountIds;
   }
 }
