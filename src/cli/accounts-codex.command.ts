@@ -3,18 +3,20 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import { parseCodexAuthFile } from 'src/modules/oauth/codex/codex-auth-file';
-import { CodexOAuthLoginService } from 'src/modules/oauth/codex/codex-oauth-login.service';
+import {
+  CodexOAuthLoginService,
+  type CodexLoginTarget,
+} from 'src/modules/oauth/codex/codex-oauth-login.service';
 import { parseCallbackUrl } from 'src/modules/oauth/codex/codex-oauth.protocol';
 import {
-  headlessLogin,
-  note,
+  importAction,
+  loginAction,
   printAccount,
-  readCredentialsFile,
-  report,
   stdinPrompt,
   targetOf,
   withTargetOptions,
   type LinePrompt,
+  type OAuthCommandFamily,
   type OAuthTargetOptions,
 } from './accounts-oauth.cli';
 import type { ContextRunner } from './accounts.command';
@@ -45,6 +47,12 @@ function printCodexAccount(account: AccountResponseDto, options: OAuthTargetOpti
   ]);
 }
 
+const CODEX: OAuthCommandFamily<ImportCodexOptions, CodexLoginTarget, CodexOAuthLoginService> = {
+  service: CodexOAuthLoginService,
+  target: targetOf,
+  print: printCodexAccount,
+};
+
 /**
  * `switchyard accounts import-codex|login-codex`: codex-oauth accounts (a ChatGPT subscription
  * used by Codex CLI) from Codex CLI's own login file, or from a login done here (headless: the
@@ -64,27 +72,19 @@ export function registerCodexAccountCommands(
         'the auth.json (default: $CODEX_HOME/auth.json, else ~/.codex/auth.json)',
       ),
     TARGET_HELP,
-  ).action(async (options: ImportCodexOptions) => {
-    try {
-      const content = await readCredentialsFile(
-        options.file ?? defaultAuthFile(),
-        'sign in with Codex CLI (codex login) first',
-      );
-      const tokens = parseCodexAuthFile(content);
-      const account = await run((context) =>
-        context.get(CodexOAuthLoginService).importTokens(tokens, targetOf(options)),
-      );
-      printCodexAccount(account, options);
+  ).action(
+    importAction(run, CODEX, {
+      defaultPath: defaultAuthFile,
+      missingHint: 'sign in with Codex CLI (codex login) first',
+      parse: parseCodexAuthFile,
+      import: (service, tokens, target) => service.importTokens(tokens, target),
       // OpenAI rotates refresh tokens and refuses a reused one: two holders of one login
       // end with one of them signed out.
-      note(
+      afterwards:
         'Note: Codex CLI and Switchyard now share this login. Whichever refreshes it first ' +
-          'signs the other out: sign in to Codex CLI again (codex login) to give it its own.',
-      );
-    } catch (error) {
-      report(error);
-    }
-  });
+        'signs the other out: sign in to Codex CLI again (codex login) to give it its own.',
+    }),
+  );
 
   withTargetOptions(
     accounts
@@ -93,29 +93,16 @@ export function registerCodexAccountCommands(
         'sign in with ChatGPT and add a codex-oauth account (prints a URL, reads the answer)',
       ),
     TARGET_HELP,
-  ).action(async (options: OAuthTargetOptions) => {
-    try {
-      const account = await run((context) => {
-        const login = context.get(CodexOAuthLoginService);
-        return headlessLogin(
-          login,
-          {
-            provider: 'ChatGPT',
-            instructions: (started) => [
-              `2. The browser then lands on ${started.redirectUri}?code=… and shows an error ` +
-                '(nothing listens there): that is expected.',
-              '3. Copy the whole URL from the address bar and paste it here.',
-            ],
-            question: 'Callback URL (or code): ',
-            isCallbackUrl: (answer) => parseCallbackUrl(answer) !== null,
-            exchange: (answer) => login.exchange({ ...answer, ...targetOf(options) }),
-          },
-          prompt,
-        );
-      });
-      printCodexAccount(account, options);
-    } catch (error) {
-      report(error);
-    }
-  });
+  ).action(
+    loginAction(run, prompt, CODEX, {
+      provider: 'ChatGPT',
+      instructions: (started) => [
+        `2. The browser then lands on ${started.redirectUri}?code=… and shows an error ` +
+          '(nothing listens there): that is expected.',
+        '3. Copy the whole URL from the address bar and paste it here.',
+      ],
+      question: 'Callback URL (or code): ',
+      isCallbackUrl: (answer) => parseCallbackUrl(answer) !== null,
+    }),
+  );
 }

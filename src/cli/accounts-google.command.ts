@@ -9,23 +9,20 @@ import {
 } from 'src/modules/oauth/google/google-oauth-login.service';
 import { parseCallbackUrl } from 'src/modules/oauth/google/google-oauth.protocol';
 import {
-  headlessLogin,
+  importAction,
+  loginAction,
   printAccount,
-  readCredentialsFile,
-  report,
   stdinPrompt,
   targetOf,
   withTargetOptions,
   type LinePrompt,
+  type OAuthCommandFamily,
   type OAuthTargetOptions,
 } from './accounts-oauth.cli';
 import type { ContextRunner } from './accounts.command';
 
 interface GoogleTargetOptions extends OAuthTargetOptions {
   project?: string;
-}
-
-interface ImportGeminiOptions extends GoogleTargetOptions {
   file?: string;
 }
 
@@ -44,6 +41,9 @@ function printGoogleAccount(account: AccountResponseDto, options: GoogleTargetOp
       : []),
   ]);
 }
+
+const GOOGLE: OAuthCommandFamily<GoogleTargetOptions, GoogleLoginTarget, GoogleOAuthLoginService> =
+  { service: GoogleOAuthLoginService, target: googleTargetOf, print: printGoogleAccount };
 
 function withGoogleTargetOptions(command: Command): Command {
   return withTargetOptions(
@@ -77,21 +77,14 @@ export function registerGoogleAccountCommands(
         "add a gemini-oauth account from Gemini CLI's oauth_creds.json (its Google login)",
       )
       .option('--file <path>', 'the credentials file (default: ~/.gemini/oauth_creds.json)'),
-  ).action(async (options: ImportGeminiOptions) => {
-    try {
-      const content = await readCredentialsFile(
-        options.file ?? join(homedir(), '.gemini', 'oauth_creds.json'),
-        'sign in to Gemini CLI with Google first',
-      );
-      const tokens = parseGeminiCredsFile(content);
-      const account = await run((context) =>
-        context.get(GoogleOAuthLoginService).importTokens(tokens, googleTargetOf(options)),
-      );
-      printGoogleAccount(account, options);
-    } catch (error) {
-      report(error);
-    }
-  });
+  ).action(
+    importAction(run, GOOGLE, {
+      defaultPath: () => join(homedir(), '.gemini', 'oauth_creds.json'),
+      missingHint: 'sign in to Gemini CLI with Google first',
+      parse: parseGeminiCredsFile,
+      import: (service, tokens, target) => service.importTokens(tokens, target),
+    }),
+  );
 
   withGoogleTargetOptions(
     accounts
@@ -99,27 +92,14 @@ export function registerGoogleAccountCommands(
       .description(
         'sign in with Google and add a gemini-oauth account (prints a URL, reads the code)',
       ),
-  ).action(async (options: GoogleTargetOptions) => {
-    try {
-      const account = await run((context) => {
-        const login = context.get(GoogleOAuthLoginService);
-        return headlessLogin(
-          login,
-          {
-            provider: 'Google',
-            instructions: () => [
-              '2. Google then shows an authorization code: copy it (or the whole URL).',
-            ],
-            question: 'Authorization code: ',
-            isCallbackUrl: (answer) => parseCallbackUrl(answer) !== null,
-            exchange: (answer) => login.exchange({ ...answer, ...googleTargetOf(options) }),
-          },
-          prompt,
-        );
-      });
-      printGoogleAccount(account, options);
-    } catch (error) {
-      report(error);
-    }
-  });
+  ).action(
+    loginAction(run, prompt, GOOGLE, {
+      provider: 'Google',
+      instructions: () => [
+        '2. Google then shows an authorization code: copy it (or the whole URL).',
+      ],
+      question: 'Authorization code: ',
+      isCallbackUrl: (answer) => parseCallbackUrl(answer) !== null,
+    }),
+  );
 }

@@ -1,8 +1,10 @@
+import type { Type } from '@nestjs/common';
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import type { OAuthLoginStart, OAuthLoginTarget } from 'src/modules/oauth/oauth-login-flow';
+import type { ContextRunner } from './accounts.command';
 
 /**
  * What the OAuth families' account commands (`login-codex`, `import-codex`, `login-google`,
@@ -37,7 +39,7 @@ export function note(line = ''): void {
   process.stderr.write(`${line}\n`);
 }
 
-export function report(error: unknown): void {
+function report(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`switchyard accounts: ${message}\n`);
   process.exitCode = 1;
@@ -70,7 +72,7 @@ export function targetOf(options: OAuthTargetOptions): OAuthLoginTarget {
 }
 
 /** A CLI's credentials file; `missingHint` says how to get one when there is none. */
-export async function readCredentialsFile(file: string, missingHint: string): Promise<string> {
+async function readCredentialsFile(file: string, missingHint: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
@@ -83,12 +85,33 @@ export async function readCredentialsFile(file: string, missingHint: string): Pr
   }
 }
 
+/** A family's login service as the commands use it. */
+interface LoginService<T, I> {
+  authorize(): Promise<OAuthLoginStart>;
+  exchange(input: I & { state: string; code?: string; callbackUrl?: string }): Promise<T>;
+}
+
+/** What a family's commands say and do differently. */
+export interface OAuthCommandFamily<O extends OAuthTargetOptions, I, S> {
+  service: Type<S>;
+  /** The login target of the command's options. */
+  target: (options: O) => I;
+  print: (account: AccountResponseDto, options: O) => void;
+}
+
 /**
- * A headless login: prints the URL to sign in at and the family's instructions, reads the
- * pasted answer (a callback URL when it parses as one, else a code) and finishes the login.
+ * The action of a `login-*` command, headless: prints the URL to sign in at and the family's
+ * instructions, reads the pasted answer (a callback URL when it parses as one, else a code),
+ * finishes the login and prints the account.
  */
-export async function headlessLogin<I>(
-  login: { authorize(): Promise<OAuthLoginStart> },
+export function loginAction<
+  O extends OAuthTargetOptions,
+  I,
+  S extends LoginService<AccountResponseDto, I>,
+>(
+  run: ContextRunner,
+  prompt: LinePrompt,
+  family: OAuthCommandFamily<O, I, S>,
   steps: {
     /** Who to sign in with (`ChatGPT`, `Google`). */
     provider: string;
@@ -96,19 +119,67 @@ export async function headlessLogin<I>(
     instructions: (started: OAuthLoginStart) => string[];
     question: string;
     isCallbackUrl: (answer: string) => boolean;
-    exchange: (answer: { state: string; code?: string; callbackUrl?: string }) => Promise<I>;
   },
-  prompt: LinePrompt,
-): Promise<I> {
-  const started = await login.authorize();
-  note(`1. Open this URL in a browser and sign in with ${steps.provider}:`);
-  note();
-  note(`   ${started.authorizeUrl}`);
-  note();
-  for (const line of steps.instructions(started)) note(line);
-  const answer = (await prompt(steps.question)).trim();
-  const callback = steps.isCallbackUrl(answer) ? { callbackUrl: answer } : { code: answer };
-  return steps.exchange({ state: started.state, ...callback });
+): (options: O) => Promise<void> {
+  return async (options) => {
+    try {
+      const account = await run(async (context) => {
+        const login = context.get(family.service);
+        const started = await login.authorize();
+        note(`1. Open this URL in a browser and sign in with ${steps.provider}:`);
+        note();
+        note(`   ${started.authorizeUrl}`);
+        note();
+        for (const line of steps.instructions(started)) note(line);
+        const answer = (await prompt(steps.question)).trim();
+        const callback = steps.isCallbackUrl(answer) ? { callbackUrl: answer } : { code: answer };
+        return login.exchange({ state: started.state, ...callback, ...family.target(options) });
+      });
+      family.print(account, options);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+/**
+ * The action of an `import-*` command: reads the CLI's credentials file (`--file`, else its
+ * default place), parses it, adds or updates the account and prints it.
+ */
+export function importAction<
+  O extends OAuthTargetOptions & { file?: string },
+  I,
+  S extends LoginService<AccountResponseDto, I>,
+  K,
+>(
+  run: ContextRunner,
+  family: OAuthCommandFamily<O, I, S>,
+  file: {
+    defaultPath: () => string;
+    /** How to get a file when there is none (`sign in with Codex CLI (codex login) first`). */
+    missingHint: string;
+    parse: (content: string) => K;
+    import: (service: S, tokens: K, target: I) => Promise<AccountResponseDto>;
+    /** Said after the account is printed. */
+    afterwards?: string;
+  },
+): (options: O) => Promise<void> {
+  return async (options) => {
+    try {
+      const content = await readCredentialsFile(
+        options.file ?? file.defaultPath(),
+        file.missingHint,
+      );
+      const tokens = file.parse(content);
+      const account = await run((context) =>
+        file.import(context.get(family.service), tokens, family.target(options)),
+      );
+      family.print(account, options);
+      if (file.afterwards !== undefined) note(file.afterwards);
+    } catch (error) {
+      report(error);
+    }
+  };
 }
 
 /** The account a command added or updated: JSON, or a short summary with the family's lines. */
