@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { registerCodexAccountCommands } from 'src/cli/accounts-codex.command';
-import { registerAccountsCommands } from 'src/cli/accounts.command';
 import { AdminExceptionFilter } from 'src/common/http/admin-exception.filter';
 import { setLogLevel } from 'src/common/logging/app-logger';
 import { ConfigModule } from 'src/config/config.module';
@@ -40,6 +39,7 @@ import { CodexOAuthRefresher } from 'src/modules/oauth/codex/codex-oauth-refresh
 import { CodexTokenClient } from 'src/modules/oauth/codex/codex-token.client';
 import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.service';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { captureCliOutput, runAccountsCli } from '../factories/cli.factory';
 import { FakeCodexAuth, fakeJwt } from '../support/fake-codex-auth';
 import { startHttpProxy, type LocalProxy } from '../support/proxies';
 import { describeWithRedis } from '../support/services';
@@ -547,8 +547,6 @@ describe(CodexOAuthRefresher.name, () => {
 describe('switchyard accounts import-codex / login-codex (CLI)', () => {
   let auth: FakeCodexAuth;
   let app: INestApplication;
-  let out: string[];
-  let err: string[];
 
   beforeAll(async () => {
     auth = new FakeCodexAuth(CLIENT_ID);
@@ -561,32 +559,11 @@ describe('switchyard accounts import-codex / login-codex (CLI)', () => {
     await auth.stop();
   });
 
-  beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err.push(String(chunk));
-      return true;
-    });
-  });
-
-  afterEach(() => {
-    jest.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const { out, err } = captureCliOutput();
 
   /** Runs `switchyard accounts …` as registered for the real CLI. */
-  async function cli(...args: string[]): Promise<number> {
-    const program = new Command('switchyard').exitOverride();
-    registerAccountsCommands(program, (fn) => fn(app));
-    await program.parseAsync(['accounts', ...args], { from: 'user' });
-    const code = Number(process.exitCode ?? 0);
-    process.exitCode = undefined;
-    return code;
+  function cli(...args: string[]): Promise<number> {
+    return runAccountsCli(app, args);
   }
 
   function authFile(content: unknown): string {

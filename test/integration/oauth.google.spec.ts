@@ -27,6 +27,7 @@ import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.s
 import { CODE_ASSIST_SETUP_OPTIONS } from 'src/modules/oauth/google/code-assist-setup.client';
 import { GoogleOAuthRefresher } from 'src/modules/oauth/google/google-oauth-refresher';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { captureCliOutput, runCli } from '../factories/cli.factory';
 import { FakeGoogleAuth } from '../fake-upstream/fake-google-auth';
 import { FakeUpstream } from '../fake-upstream/fake-upstream';
 
@@ -324,38 +325,16 @@ describe('Google OAuth login of gemini-oauth accounts (admin API)', () => {
     });
   });
   describe('switchyard accounts import-gemini / login-google (CLI)', () => {
-    let out: string[];
-    let err: string[];
+    const { out, err } = captureCliOutput();
 
-    beforeEach(() => {
-      out = [];
-      err = [];
-      jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out.push(String(chunk));
-        return true;
-      });
-      jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-        err.push(String(chunk));
-        return true;
-      });
-    });
-
-    afterEach(() => {
-      jest.restoreAllMocks();
-      process.exitCode = undefined;
-    });
-
-    async function cli(...args: string[]): Promise<number> {
+    function cli(...args: string[]): Promise<number> {
       const accounts = new Command('accounts').exitOverride();
       registerGoogleAccountCommands(
         accounts,
         (fn) => fn(app),
         () => Promise.reject(new Error('no prompt expected')),
       );
-      await accounts.parseAsync(args, { from: 'user' });
-      const code = Number(process.exitCode ?? 0);
-      process.exitCode = undefined;
-      return code;
+      return runCli(accounts, args);
     }
 
     it("should import Gemini CLI's oauth_creds.json", async () => {
