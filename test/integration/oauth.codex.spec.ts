@@ -1,33 +1,23 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
 import { Command } from 'commander';
-import express from 'express';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { registerCodexAccountCommands } from 'src/cli/accounts-codex.command';
-import { registerAccountsCommands } from 'src/cli/accounts.command';
-import { AdminExceptionFilter } from 'src/common/http/admin-exception.filter';
 import { setLogLevel } from 'src/common/logging/app-logger';
-import { ConfigModule } from 'src/config/config.module';
 import { ConfigService } from 'src/config/config.service';
 import { EnvironmentSchema } from 'src/config/environment.schema';
-import { CoordinationModule } from 'src/infra/coordination/coordination.module';
 import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/local.coordinator';
-import { CryptoModule } from 'src/infra/crypto/crypto.module';
 import { SecretBox } from 'src/infra/crypto/secret-box';
 import { createDatabase, migrateToLatest } from 'src/infra/database/database.factory';
-import { DatabaseModule } from 'src/infra/database/database.module';
 import type { Db } from 'src/infra/database/database.types';
 import { AccountCodec } from 'src/modules/accounts/account-codec';
 import { AccountGroupsRepository } from 'src/modules/accounts/account-groups.repository';
 import { AccountHealthEventsRepository } from 'src/modules/accounts/account-health-events.repository';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
-import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
@@ -39,7 +29,8 @@ import {
 import { CodexOAuthRefresher } from 'src/modules/oauth/codex/codex-oauth-refresher';
 import { CodexTokenClient } from 'src/modules/oauth/codex/codex-token.client';
 import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.service';
-import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { createAccountsAdminApp } from '../factories/admin-app.factory';
+import { captureCliOutput, runAccountsCli } from '../factories/cli.factory';
 import { FakeCodexAuth, fakeJwt } from '../support/fake-codex-auth';
 import { startHttpProxy, type LocalProxy } from '../support/proxies';
 import { describeWithRedis } from '../support/services';
@@ -63,26 +54,8 @@ function environment(auth: FakeCodexAuth, extra: Partial<EnvironmentSchema> = {}
 }
 
 /** The admin API's accounts and oauth modules, as accounts.admin.spec.ts builds them. */
-async function createApp(env: EnvironmentSchema): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(new ConfigService(env)),
-      ScheduleModule.forRoot(),
-      CryptoModule,
-      DatabaseModule,
-      CoordinationModule,
-      AccountsModule,
-      OAuthModule,
-    ],
-  }).compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
-  app.use('/admin/api', express.json());
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
-  app.useGlobalFilters(new AdminExceptionFilter());
-  await app.init();
-  return app;
+function createApp(env: EnvironmentSchema): Promise<INestApplication> {
+  return createAccountsAdminApp(env);
 }
 
 interface Started {
@@ -547,8 +520,6 @@ describe(CodexOAuthRefresher.name, () => {
 describe('switchyard accounts import-codex / login-codex (CLI)', () => {
   let auth: FakeCodexAuth;
   let app: INestApplication;
-  let out: string[];
-  let err: string[];
 
   beforeAll(async () => {
     auth = new FakeCodexAuth(CLIENT_ID);
@@ -561,32 +532,11 @@ describe('switchyard accounts import-codex / login-codex (CLI)', () => {
     await auth.stop();
   });
 
-  beforeEach(() => {
-    out = [];
-    err = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk));
-      return true;
-    });
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err.push(String(chunk));
-      return true;
-    });
-  });
-
-  afterEach(() => {
-    jest.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const { out, err } = captureCliOutput();
 
   /** Runs `switchyard accounts …` as registered for the real CLI. */
-  async function cli(...args: string[]): Promise<number> {
-    const program = new Command('switchyard').exitOverride();
-    registerAccountsCommands(program, (fn) => fn(app));
-    await program.parseAsync(['accounts', ...args], { from: 'user' });
-    const code = Number(process.exitCode ?? 0);
-    process.exitCode = undefined;
-    return code;
+  function cli(...args: string[]): Promise<number> {
+    return runAccountsCli(app, args);
   }
 
   function authFile(content: unknown): string {

@@ -1,24 +1,14 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
-import { Test } from '@nestjs/testing';
+import type { INestApplication } from '@nestjs/common';
 import { Command } from 'commander';
-import express from 'express';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { registerGoogleAccountCommands } from 'src/cli/accounts-google.command';
-import { AdminExceptionFilter } from 'src/common/http/admin-exception.filter';
 import { setLogLevel } from 'src/common/logging/app-logger';
-import { ConfigModule } from 'src/config/config.module';
-import { ConfigService } from 'src/config/config.service';
 import { EnvironmentSchema } from 'src/config/environment.schema';
-import { CoordinationModule } from 'src/infra/coordination/coordination.module';
-import { CryptoModule } from 'src/infra/crypto/crypto.module';
-import { DatabaseModule } from 'src/infra/database/database.module';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
-import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
@@ -26,7 +16,8 @@ import type { GeminiOAuthCredentials } from 'src/modules/accounts/types/gemini-o
 import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.service';
 import { CODE_ASSIST_SETUP_OPTIONS } from 'src/modules/oauth/google/code-assist-setup.client';
 import { GoogleOAuthRefresher } from 'src/modules/oauth/google/google-oauth-refresher';
-import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { createAccountsAdminApp } from '../factories/admin-app.factory';
+import { captureCliOutput, runCli } from '../factories/cli.factory';
 import { FakeGoogleAuth } from '../fake-upstream/fake-google-auth';
 import { FakeUpstream } from '../fake-upstream/fake-upstream';
 
@@ -48,7 +39,7 @@ interface Started {
   expiresAt: string;
 }
 
-async function createApp(auth: FakeGoogleAuth, upstream: FakeUpstream): Promise<INestApplication> {
+function createApp(auth: FakeGoogleAuth, upstream: FakeUpstream): Promise<INestApplication> {
   const env = Object.assign(new EnvironmentSchema(), {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-google-oauth-')),
     ENCRYPTION_KEY,
@@ -56,28 +47,10 @@ async function createApp(auth: FakeGoogleAuth, upstream: FakeUpstream): Promise<
     GOOGLE_OAUTH_AUTHORIZE_URL: auth.authorizeUrl,
     CODE_ASSIST_BASE_URL: upstream.url,
   });
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConfigModule.forRoot(new ConfigService(env)),
-      ScheduleModule.forRoot(),
-      CryptoModule,
-      DatabaseModule,
-      CoordinationModule,
-      AccountsModule,
-      OAuthModule,
-    ],
-  })
-    .overrideProvider(CODE_ASSIST_SETUP_OPTIONS)
-    .useValue({ pollIntervalMs: 5 })
-    .compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
-  app.use('/admin/api', express.json());
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
-  app.useGlobalFilters(new AdminExceptionFilter());
-  await app.init();
-  return app;
+  return createAccountsAdminApp(env, {
+    override: (builder) =>
+      builder.overrideProvider(CODE_ASSIST_SETUP_OPTIONS).useValue({ pollIntervalMs: 5 }),
+  });
 }
 
 beforeAll(() => {
@@ -324,38 +297,16 @@ describe('Google OAuth login of gemini-oauth accounts (admin API)', () => {
     });
   });
   describe('switchyard accounts import-gemini / login-google (CLI)', () => {
-    let out: string[];
-    let err: string[];
+    const { out, err } = captureCliOutput();
 
-    beforeEach(() => {
-      out = [];
-      err = [];
-      jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-        out.push(String(chunk));
-        return true;
-      });
-      jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-        err.push(String(chunk));
-        return true;
-      });
-    });
-
-    afterEach(() => {
-      jest.restoreAllMocks();
-      process.exitCode = undefined;
-    });
-
-    async function cli(...args: string[]): Promise<number> {
+    function cli(...args: string[]): Promise<number> {
       const accounts = new Command('accounts').exitOverride();
       registerGoogleAccountCommands(
         accounts,
         (fn) => fn(app),
         () => Promise.reject(new Error('no prompt expected')),
       );
-      await accounts.parseAsync(args, { from: 'user' });
-      const code = Number(process.exitCode ?? 0);
-      process.exitCode = undefined;
-      return code;
+      return runCli(accounts, args);
     }
 
     it("should import Gemini CLI's oauth_creds.json", async () => {

@@ -3,12 +3,18 @@ import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import type { Coordinator, LockHandle } from 'src/infra/coordination/coordinator.port';
 import type {
   AccountCredentials,
+  AccountSubscription,
   AccountType,
   RoutableAccount,
 } from 'src/modules/accounts/account.types';
+import type { AccountCodec } from 'src/modules/accounts/account-codec';
 import type { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import type { AccountPool } from 'src/modules/accounts/account-pool.service';
-import type { AccountChanges, AccountsRepository } from 'src/modules/accounts/accounts.repository';
+import type {
+  AccountChanges,
+  AccountRecord,
+  AccountsRepository,
+} from 'src/modules/accounts/accounts.repository';
 import {
   REFRESH_JOB_INTERVAL_MS,
   type RefreshJobSummary,
@@ -44,11 +50,23 @@ const REFRESH_LOCK_TTL_MS = 30_000;
 /** Shorter than the job interval, so a crashed holder never blocks the next run. */
 const JOB_LOCK_TTL_MS = REFRESH_JOB_INTERVAL_MS - 5_000;
 
+/** What every OAuth family's credentials hold that a refresh reads. */
+export interface RefreshableCredentials {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: number;
+}
+
 /** What a refresher hands the discipline: its collaborators and how it names itself. */
-export interface RefreshDisciplineSetup<C> {
+export interface RefreshDisciplineSetup<C extends RefreshableCredentials> {
   accountType: AccountType;
+  /** The types whose accounts the refresher renews (default: `accountType` alone). */
+  isAccountType?: (type: string) => boolean;
+  /** Names the tokens in a wrong_type detail (`Claude OAuth`). */
+  tokenLabel: string;
   pool: AccountPool;
   accountsRepository: AccountsRepository;
+  codec: AccountCodec;
   health: AccountHealthService;
   coordinator: Coordinator;
   options: RefreshDisciplineOptions;
@@ -58,7 +76,25 @@ export interface RefreshDisciplineSetup<C> {
   lostTokenRemedy: string;
   /** The refresher's credentials as the pool holds them. */
   toAccountCredentials: (credentials: C) => AccountCredentials;
+  /** An account's credentials when they are the refresher's kind, else null. */
+  credentialsOf: (credentials: AccountCredentials) => C | null;
 }
+
+/** The account a refresh renews, as SQL holds it, with what the token call needs. */
+export interface RefreshSubject<C> {
+  accountId: string;
+  record: AccountRecord;
+  /** The credentials to renew: SQL's, or newer ones refreshed here and not saved yet. */
+  stored: C;
+  refreshToken: string;
+  /** The account's proxy: the refresh token goes through it, as relay traffic does. */
+  proxyUrl: string | null;
+}
+
+/** A token endpoint call as the refreshers' clients answer it. */
+export type RefreshCall<T> =
+  | ({ ok: true } & T)
+  | { ok: false; reason: 'refused' | 'unavailable'; detail: string; status?: number };
 
 /** Refreshed credentials held in memory until SQL accepts them. */
 interface PendingSave<C> {
@@ -87,7 +123,7 @@ function sleep(ms: number): Promise<void> {
  *   and the credentials are held in the pool meanwhile; a saved one is published to the other
  *   instances; at shutdown each unsaved one gets a last attempt.
  */
-export class RefreshDiscipline<C> {
+export class RefreshDiscipline<C extends RefreshableCredentials> {
   private readonly pendingSaves = new Map<string, PendingSave<C>>();
 
   constructor(private readonly setup: RefreshDisciplineSetup<C>) {}
@@ -99,6 +135,125 @@ export class RefreshDiscipline<C> {
   /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
   get unsavedAccountIds(): string[] {
     return [...this.pendingSaves.keys()];
+  }
+
+  /**
+   * One refresh of an account, as every OAuth family runs it: with the account's lock held
+   * (withAccountLock), SQL read (another instance may have refreshed a moment ago), credentials
+   * another instance refreshed adopted instead of refreshed again, the proxy checked against the
+   * host policy; then `renew` calls the provider and commits (callFailed, commitRefreshed).
+   */
+  async refresh(
+    accountId: string,
+    renew: (subject: RefreshSubject<C>) => Promise<RefreshResult>,
+  ): Promise<RefreshResult> {
+    const seen = this.setup.pool.get(accountId)?.credentials;
+    const seenToken = seen === undefined ? undefined : this.setup.credentialsOf(seen)?.accessToken;
+    return this.withAccountLock(accountId, async () => {
+      const subject = await this.subjectOf(accountId, seenToken);
+      return 'ok' in subject ? subject : renew(subject);
+    });
+  }
+
+  /** The refresh-ahead job (runJob) over the accounts whose tokens expire before the horizon. */
+  runRefreshJob(
+    refresh: (accountId: string) => Promise<RefreshResult>,
+  ): Promise<RefreshJobSummary> {
+    return this.runJob((account, horizon) => this.isDue(account, horizon), refresh);
+  }
+
+  /** A failed token call, logged (its detail carries no secret) and answered as the result. */
+  callFailed(
+    accountId: string,
+    call: { ok: false; reason: 'refused' | 'unavailable'; detail: string; status?: number },
+  ): RefreshResult {
+    appLogger.warn(
+      { accountId, reason: call.reason, detail: call.detail },
+      `${this.setup.logPrefix} failed`,
+    );
+    return call;
+  }
+
+  /**
+   * Puts refreshed credentials in use and saves them (commit): the row's sealed credentials,
+   * its subscription when the refresher derives one (null keeps the stored one), updated_at.
+   */
+  async commitRefreshed(
+    subject: RefreshSubject<C>,
+    credentials: C,
+    row: { subscription?: AccountSubscription | null; updatedAt?: number } = {},
+  ): Promise<RefreshResult> {
+    const { accountId, record } = subject;
+    const { subscription } = row;
+    await this.commit(accountId, credentials, record.credentials, {
+      credentials: this.setup.codec.sealCredentials(
+        accountId,
+        this.setup.toAccountCredentials(credentials),
+      ),
+      ...(subscription !== undefined
+        ? {
+            subscription:
+              subscription === null ? record.subscription : JSON.stringify(subscription),
+          }
+        : {}),
+      updated_at: row.updatedAt ?? this.now,
+    });
+    return { ok: true, expiresAt: credentials.expiresAt ?? null };
+  }
+
+  private isDue(account: RoutableAccount, horizon: number): boolean {
+    const c = this.setup.credentialsOf(account.credentials);
+    return (
+      c !== null &&
+      account.enabled &&
+      account.status === 'active' &&
+      c.refreshToken !== undefined &&
+      c.expiresAt !== undefined &&
+      c.expiresAt <= horizon
+    );
+  }
+
+  /** The steps before a token call; a result when the refresh ends there. */
+  private async subjectOf(
+    accountId: string,
+    seenToken: string | undefined,
+  ): Promise<RefreshSubject<C> | RefreshResult> {
+    const { accountsRepository, codec, pool, accountType, tokenLabel } = this.setup;
+    const isAccountType = this.setup.isAccountType ?? ((type: string) => type === accountType);
+    // Read SQL, not the pool: another instance may have rotated the tokens a moment ago.
+    const record = await accountsRepository.findById(accountId);
+    if (record === undefined) return { ok: false, reason: 'not_found', detail: 'no such account' };
+    if (!isAccountType(record.type)) {
+      return {
+        ok: false,
+        reason: 'wrong_type',
+        detail: `${record.type} accounts have no ${tokenLabel} tokens`,
+      };
+    }
+    // Tokens refreshed here but not saved yet are newer than SQL's: the old refresh token is spent
+    // (unless someone, an admin or a new login, saved other credentials meanwhile: theirs win).
+    const pending = this.unsaved(accountId, record.credentials);
+    const opened = codec.openCredentials(record);
+    const stored = pending ?? (opened === null ? null : this.setup.credentialsOf(opened));
+    if (stored === null) {
+      return { ok: false, reason: 'unreadable', detail: 'credentials cannot be decrypted' };
+    }
+    if (pending === undefined && seenToken !== undefined && stored.accessToken !== seenToken) {
+      // Refreshed elsewhere while this instance still held the old token: adopt the new one.
+      pool.applyCredentials(accountId, this.setup.toAccountCredentials(stored));
+      return { ok: true, expiresAt: stored.expiresAt ?? null };
+    }
+    if (stored.refreshToken === undefined) {
+      return { ok: false, reason: 'no_refresh_token', detail: 'the account has no refresh token' };
+    }
+    const proxyUrl = codec.openProxy(record);
+    if (proxyUrl === undefined) {
+      return { ok: false, reason: 'unreadable', detail: 'proxy cannot be decrypted' };
+    }
+    // The refresh token goes through the account's proxy: the same host policy as relay traffic.
+    const proxyRefusal = proxyUrl === null ? null : codec.hostPolicy.refusal(proxyUrl, 'proxy');
+    if (proxyRefusal !== null) return { ok: false, reason: 'unavailable', detail: proxyRefusal };
+    return { accountId, record, stored, refreshToken: stored.refreshToken, proxyUrl };
   }
 
   /**

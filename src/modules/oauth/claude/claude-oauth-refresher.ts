@@ -1,33 +1,29 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
-import type {
-  AccountCredentials,
-  AccountSubscription,
-  RoutableAccount,
-} from 'src/modules/accounts/account.types';
+import type { AccountSubscription } from 'src/modules/accounts/account.types';
 import { AccountCodec } from 'src/modules/accounts/account-codec';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
+import type { ClaudeOAuthCredentials } from 'src/modules/accounts/types/claude-oauth';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
-import type {
-  CredentialRefresher,
-  RefreshJobSummary,
-  RefreshResult,
-} from '../credential-refresher.port';
+import type { RefreshResult } from '../credential-refresher.port';
 import {
   REFRESH_DISCIPLINE_DEFAULTS,
-  RefreshDiscipline,
   type RefreshDisciplineOptions,
+  type RefreshSubject,
 } from '../refresh-discipline';
+import { DisciplinedRefresher } from '../disciplined-refresher';
 
 export interface ClaudeOAuthRefresherOptions extends RefreshDisciplineOptions {
   requestTimeoutMs: number;
 }
+
+const CLAUDE_OAUTH_TYPE = 'claude-oauth' as const;
 
 export const CLAUDE_OAUTH_REFRESHER_OPTIONS = Symbol('CLAUDE_OAUTH_REFRESHER_OPTIONS');
 
@@ -74,15 +70,13 @@ function temporaryProxyAgent(proxyUrl: string): Dispatcher {
  * leave one instance holding a revoked token.
  */
 @Injectable()
-export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestroy {
-  readonly accountType = 'claude-oauth' as const;
+export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCredentials> {
+  readonly accountType = CLAUDE_OAUTH_TYPE;
   private readonly options: ClaudeOAuthRefresherOptions;
-  /** The lock and save-with-retry discipline shared with the other refreshers. */
-  private readonly discipline: RefreshDiscipline<AccountCredentials>;
 
   constructor(
-    private readonly pool: AccountPool,
-    private readonly accountsRepository: AccountsRepository,
+    pool: AccountPool,
+    accountsRepository: AccountsRepository,
     private readonly codec: AccountCodec,
     health: AccountHealthService,
     private readonly config: ConfigService,
@@ -94,18 +88,21 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     @Inject(CLAUDE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<ClaudeOAuthRefresherOptions>,
   ) {
-    this.options = { ...DEFAULTS, ...options };
-    this.discipline = new RefreshDiscipline<AccountCredentials>({
-      accountType: this.accountType,
+    super({
+      accountType: CLAUDE_OAUTH_TYPE,
       pool,
       accountsRepository,
+      codec,
       health,
+      tokenLabel: 'Claude OAuth',
       coordinator,
-      options: this.options,
+      options: { ...DEFAULTS, ...options },
       logPrefix: 'oauth refresh',
       lostTokenRemedy: 'its credentials entered again',
       toAccountCredentials: (credentials) => credentials,
+      credentialsOf: (credentials) => (credentials.type === 'claude-oauth' ? credentials : null),
     });
+    this.options = { ...DEFAULTS, ...options };
   }
 
   /**
@@ -117,116 +114,24 @@ export class ClaudeOAuthRefresher implements CredentialRefresher, OnModuleDestro
     return (await this.refreshWithResult(accountId)).ok;
   }
 
-  async refreshWithResult(accountId: string): Promise<RefreshResult> {
-    const seen = this.pool.get(accountId)?.credentials;
-    const seenToken = seen?.type === 'claude-oauth' ? seen.accessToken : undefined;
-    return this.discipline.withAccountLock(accountId, () =>
-      this.refreshLocked(accountId, seenToken),
-    );
-  }
-
-  /**
-   * One run of the refresh-ahead job (CredentialRefreshService runs it every minute): refreshes
-   * tokens that expire within five minutes, on one instance. Returns the ids it refreshed and
-   * those it could not.
-   */
-  runRefreshJob(): Promise<RefreshJobSummary> {
-    return this.discipline.runJob(
-      (account, horizon) => this.isDue(account, horizon),
-      (accountId) => this.refreshWithResult(accountId),
-    );
-  }
-
-  private isDue(account: RoutableAccount, horizon: number): boolean {
-    const c = account.credentials;
-    return (
-      c.type === 'claude-oauth' &&
-      account.enabled &&
-      account.status === 'active' &&
-      c.refreshToken !== undefined &&
-      c.expiresAt !== undefined &&
-      c.expiresAt <= horizon
-    );
-  }
-
-  private async refreshLocked(
-    accountId: string,
-    seenToken: string | undefined,
-  ): Promise<RefreshResult> {
-    // Read SQL, not the pool: another instance may have rotated the tokens a moment ago.
-    const record = await this.accountsRepository.findById(accountId);
-    if (record === undefined) return { ok: false, reason: 'not_found', detail: 'no such account' };
-    if (record.type !== this.accountType) {
-      return {
-        ok: false,
-        reason: 'wrong_type',
-        detail: `${record.type} accounts have no Claude OAuth tokens`,
-      };
-    }
-    // Tokens refreshed here but not saved yet are newer than SQL's: the old refresh token is spent
-    // (unless someone, an admin, saved other credentials meanwhile: theirs win).
-    const pending = this.discipline.unsaved(accountId, record.credentials);
-    const stored = pending ?? this.codec.openCredentials(record);
-    if (stored === null || stored.type !== 'claude-oauth') {
-      return { ok: false, reason: 'unreadable', detail: 'credentials cannot be decrypted' };
-    }
-    if (pending === undefined && seenToken !== undefined && stored.accessToken !== seenToken) {
-      // Refreshed elsewhere while this instance still held the old token: adopt the new one.
-      this.pool.applyCredentials(accountId, stored);
-      return { ok: true, expiresAt: stored.expiresAt ?? null };
-    }
-    if (stored.refreshToken === undefined) {
-      return { ok: false, reason: 'no_refresh_token', detail: 'the account has no refresh token' };
-    }
-
-    const proxyUrl = this.codec.openProxy(record);
-    if (proxyUrl === undefined) {
-      return { ok: false, reason: 'unreadable', detail: 'proxy cannot be decrypted' };
-    }
-    // The refresh token goes through the account's proxy: the same host policy as relay traffic.
-    const proxyRefusal =
-      proxyUrl === null ? null : this.codec.hostPolicy.refusal(proxyUrl, 'proxy');
-    if (proxyRefusal !== null) {
-      return { ok: false, reason: 'unavailable', detail: proxyRefusal };
-    }
-    const exchange = await this.exchange(stored.refreshToken, proxyUrl);
-    if (!exchange.ok) {
-      appLogger.warn(
-        { accountId, reason: exchange.reason, detail: exchange.detail },
-        'oauth refresh failed',
-      );
-      return exchange;
-    }
+  protected async renew(subject: RefreshSubject<ClaudeOAuthCredentials>): Promise<RefreshResult> {
+    const { accountId, record } = subject;
+    const exchange = await this.exchange(subject.refreshToken, subject.proxyUrl);
+    if (!exchange.ok) return this.discipline.callFailed(accountId, exchange);
 
     const body = exchange.body;
     const now = this.discipline.now;
     const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
-    const credentials: AccountCredentials = {
+    const credentials: ClaudeOAuthCredentials = {
       type: 'claude-oauth',
       accessToken: exchange.accessToken,
       // The endpoint rotates refresh tokens; keep the old one only when it sends none.
-      refreshToken: text(body.refresh_token) ?? stored.refreshToken,
+      refreshToken: text(body.refresh_token) ?? subject.refreshToken,
     };
     if (expiresIn !== undefined) credentials.expiresAt = now + Math.round(expiresIn * 1000);
     const subscription = this.mergeSubscription(this.codec.subscription(record), body);
     appLogger.info({ accountId, expiresInSeconds: expiresIn ?? null }, 'oauth token refreshed');
-    await this.discipline.commit(accountId, credentials, record.credentials, {
-      credentials: this.codec.sealCredentials(accountId, credentials),
-      subscription: subscription === null ? record.subscription : JSON.stringify(subscription),
-      updated_at: now,
-    });
-    const expiresAt = credentials.expiresAt ?? null;
-    return { ok: true, expiresAt };
-  }
-
-  /** Saves can still be pending at shutdown: one last attempt each, loudly if it fails. */
-  onModuleDestroy(): Promise<void> {
-    return this.discipline.flush();
-  }
-
-  /** Tokens refreshed but not yet saved to SQL (held in memory, save retried with backoff). */
-  get unsavedAccountIds(): string[] {
-    return this.discipline.unsavedAccountIds;
+    return this.discipline.commitRefreshed(subject, credentials, { subscription, updatedAt: now });
   }
 
   private async exchange(

@@ -1,4 +1,4 @@
-import { DomainException } from 'src/common/errors/domain.exception';
+import { OAuthLoginException } from '../oauth-login.exception';
 
 export enum CodexOAuthExceptionCode {
   /** No pending login has this state: never started, already finished, or expired. */
@@ -39,18 +39,8 @@ const STATUS: Record<CodexOAuthExceptionCode, number> = {
   [CodexOAuthExceptionCode.INVALID_AUTH_FILE]: 400,
 };
 
-export class CodexOAuthException extends DomainException {
-  readonly status: number;
-  override readonly details?: Record<string, unknown>;
-
-  constructor(
-    readonly code: CodexOAuthExceptionCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'CodexOAuthException';
-    this.status = STATUS[code];
-    this.details = details;
+export class CodexOAuthException extends OAuthLoginException<CodexOAuthExceptionCode> {
+  constructor(code: CodexOAuthExceptionCode, message: string, details?: Record<string, unknown>) {
+    super(code, STATUS, message, details);
   }
 }

@@ -1,4 +1,4 @@
-import { DomainException } from 'src/common/errors/domain.exception';
+import { OAuthLoginException } from '../oauth-login.exception';
 
 export enum GoogleOAuthExceptionCode {
   /** No pending login has this state: never started, already finished, or expired. */
@@ -42,18 +42,8 @@ const STATUS: Record<GoogleOAuthExceptionCode, number> = {
   [GoogleOAuthExceptionCode.INVALID_CREDENTIALS_FILE]: 400,
 };
 
-export class GoogleOAuthException extends DomainException {
-  readonly status: number;
-  override readonly details?: Record<string, unknown>;
-
-  constructor(
-    readonly code: GoogleOAuthExceptionCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'GoogleOAuthException';
-    this.status = STATUS[code];
-    this.details = details;
+export class GoogleOAuthException extends OAuthLoginException<GoogleOAuthExceptionCode> {
+  constructor(code: GoogleOAuthExceptionCode, message: string, details?: Record<string, unknown>) {
+    super(code, STATUS, message, details);
   }
 }
