@@ -4,8 +4,9 @@ import type {
   Converter,
   StreamConversion,
 } from 'src/modules/relay/converters/converter';
+import { messageContext } from 'src/modules/relay/converters/shared/anthropic-message-writer';
 import { toGeminiRequest } from './request';
-import { MessageContext, messageErrorBody, toMessage, toTokenCount } from './response';
+import { messageErrorBody, toMessage, toTokenCount } from './response';
 import { GeminiMessageEventStream } from './stream';
 
 /**
@@ -20,11 +21,7 @@ export class AnthropicToGeminiConverter implements Converter {
 
   convert(input: ConversionInput): Conversion {
     const body = toGeminiRequest(input);
-    const context: MessageContext = {
-      id: `msg_${input.requestId.replace(/[^A-Za-z0-9_-]/g, '')}`,
-      model: input.requestedModel,
-      requestId: input.requestId,
-    };
+    const context = messageContext(input);
     const counting = input.operation === 'count_tokens';
     return {
       body: Buffer.from(JSON.stringify(body), 'utf8'),

@@ -11,7 +11,11 @@ import {
   outputTokens,
   parseGeminiResponse,
 } from 'src/modules/relay/converters/shared/gemini-response';
-import { anthropicErrorType } from 'src/modules/relay/dialects/anthropic/anthropic.dialect';
+import {
+  MessageContext,
+  anthropicErrorBody,
+  messageBody,
+} from 'src/modules/relay/converters/shared/anthropic-message-writer';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import { TOOL_ID_PREFIX } from './request';
 
@@ -32,15 +36,7 @@ import { TOOL_ID_PREFIX } from './request';
 
 type Json = Record<string, unknown>;
 
-/** What every response of one request shares. */
-export interface MessageContext {
-  /** `msg_<request id>`. */
-  id: string;
-  /** The model the client asked for. */
-  model: string;
-  /** Switchyard's request id, for the tool use ids Gemini does not give. */
-  requestId: string;
-}
+export type { MessageContext };
 
 /** Whether a part is a function call. */
 export function isFunctionCall(part: Json): boolean {
@@ -146,20 +142,15 @@ export function toMessage(providerBody: Buffer, ctx: MessageContext): Buffer {
   const content = contentOf(candidateParts(candidate), ctx.requestId);
   const usage = emptyGeminiUsage();
   applyGeminiUsage(usage, response.usageMetadata);
-  const message = {
-    id: ctx.id,
-    type: 'message',
-    role: 'assistant',
-    model: ctx.model,
+  return messageBody(
+    ctx,
     content,
-    stop_reason: stopReason(
+    stopReason(
       endReason(response, candidate),
       content.some((block) => block.type === 'tool_use'),
     ),
-    stop_sequence: null,
-    usage: messageUsage(usage),
-  };
-  return Buffer.from(JSON.stringify(message), 'utf8');
+    messageUsage(usage),
+  );
 }
 
 /** A countTokens response (`{totalTokens}`) → Anthropic's `{input_tokens}`. */
@@ -180,19 +171,7 @@ export function toTokenCount(providerBody: Buffer): Buffer {
   return Buffer.from(JSON.stringify({ input_tokens: total }), 'utf8');
 }
 
-/** The Anthropic error type for an upstream status (503: Gemini is overloaded, as 529 says). */
-export function anthropicTypeOf(status: number): string {
-  return status === 503 ? 'overloaded_error' : anthropicErrorType(status);
-}
-
 /** An upstream error body → Anthropic's error shape, status unchanged, message kept (redacted). */
 export function messageErrorBody(status: number, providerBody: Buffer): Buffer {
-  const error = geminiError(status, providerBody);
-  return Buffer.from(
-    JSON.stringify({
-      type: 'error',
-      error: { type: anthropicTypeOf(status), message: error.message },
-    }),
-    'utf8',
-  );
+  return anthropicErrorBody(status, geminiError(status, providerBody).message);
 }

@@ -3,16 +3,11 @@ import {
   GeminiChunkReader,
   GeminiStreamHandler,
 } from 'src/modules/relay/converters/shared/gemini-chunk-reader';
-import { anthropicErrorEvent } from 'src/modules/relay/providers/anthropic/anthropic-usage.tap';
 import {
+  AnthropicEventWriter,
   MessageContext,
-  anthropicTypeOf,
-  isFunctionCall,
-  messageUsage,
-  signatureOf,
-  stopReason,
-  toolUseOf,
-} from './response';
+} from 'src/modules/relay/converters/shared/anthropic-message-writer';
+import { isFunctionCall, messageUsage, signatureOf, stopReason, toolUseOf } from './response';
 
 /**
  * A Gemini `streamGenerateContent?alt=sse` stream → the Anthropic Messages event stream, as
@@ -35,18 +30,18 @@ type Open = { kind: 'text' | 'thinking'; index: number } | null;
 
 export class GeminiMessageEventStream implements StreamConversion, GeminiStreamHandler {
   private readonly reader = new GeminiChunkReader(this);
-  private out: string[] = [];
-  private started = false;
+  private readonly writer: AnthropicEventWriter;
   private failedStream = false;
   private open: Open = null;
-  private blocks = 0;
   private toolUses = 0;
 
-  constructor(private readonly ctx: MessageContext) {}
+  constructor(private readonly ctx: MessageContext) {
+    this.writer = new AnthropicEventWriter(ctx);
+  }
 
   push(chunk: Buffer): Buffer {
     this.reader.push(chunk);
-    return this.flush();
+    return this.writer.flush();
   }
 
   end(): Buffer {
@@ -54,7 +49,7 @@ export class GeminiMessageEventStream implements StreamConversion, GeminiStreamH
     if (!this.failedStream && !this.reader.finished) {
       this.failed('upstream stream ended before it was complete', 500);
     }
-    return this.flush();
+    return this.writer.flush();
   }
 
   part(part: Json): void {
@@ -63,97 +58,61 @@ export class GeminiMessageEventStream implements StreamConversion, GeminiStreamH
     if (part.thought === true) {
       const index = this.openBlock('thinking');
       if (typeof part.text === 'string' && part.text.length > 0) {
-        this.event('content_block_delta', {
-          index,
-          delta: { type: 'thinking_delta', thinking: part.text },
-        });
+        this.writer.delta(index, { type: 'thinking_delta', thinking: part.text });
       }
       if (signature !== undefined) {
-        this.event('content_block_delta', { index, delta: { type: 'signature_delta', signature } });
+        this.writer.delta(index, { type: 'signature_delta', signature });
         this.closeBlock();
       }
       return;
     }
     if (signature !== undefined) {
       const index = this.openBlock('thinking', true);
-      this.event('content_block_delta', { index, delta: { type: 'signature_delta', signature } });
+      this.writer.delta(index, { type: 'signature_delta', signature });
       this.closeBlock();
     }
     if (isFunctionCall(part)) {
       this.closeBlock();
       const block = toolUseOf(part, this.toolUses++, this.ctx.requestId);
-      const index = this.blocks++;
-      this.event('content_block_start', { index, content_block: { ...block, input: {} } });
-      this.event('content_block_delta', {
-        index,
-        delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+      const index = this.writer.startBlock({ ...block, input: {} });
+      this.writer.delta(index, {
+        type: 'input_json_delta',
+        partial_json: JSON.stringify(block.input),
       });
-      this.event('content_block_stop', { index });
+      this.writer.stopBlock(index);
     } else if (typeof part.text === 'string' && part.text.length > 0) {
       const index = this.openBlock('text');
-      this.event('content_block_delta', { index, delta: { type: 'text_delta', text: part.text } });
+      this.writer.delta(index, { type: 'text_delta', text: part.text });
     }
   }
 
   finish(reason: string): void {
     this.start();
     this.closeBlock();
-    this.event('message_delta', {
-      delta: { stop_reason: stopReason(reason, this.toolUses > 0), stop_sequence: null },
-      usage: messageUsage(this.reader.usage),
-    });
-    this.event('message_stop', {});
+    this.writer.finish(stopReason(reason, this.toolUses > 0), messageUsage(this.reader.usage));
   }
 
   failed(message: string, status: number): void {
     this.failedStream = true;
-    this.out.push(anthropicErrorEvent(anthropicTypeOf(status), message).toString('utf8'));
-  }
-
-  private flush(): Buffer {
-    const bytes = Buffer.from(this.out.join(''), 'utf8');
-    this.out = [];
-    return bytes;
+    this.writer.error(message, status);
   }
 
   private start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.event('message_start', {
-      message: {
-        id: this.ctx.id,
-        type: 'message',
-        role: 'assistant',
-        model: this.ctx.model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...messageUsage(this.reader.usage), output_tokens: 0 },
-      },
-    });
+    this.writer.start(() => ({ ...messageUsage(this.reader.usage), output_tokens: 0 }));
   }
 
   /** The index of an open block of `kind`, opening one (and closing another) when needed. */
   private openBlock(kind: 'text' | 'thinking', fresh = false): number {
     if (this.open !== null && this.open.kind === kind && !fresh) return this.open.index;
     this.closeBlock();
-    const index = this.blocks++;
+    const index = this.writer.startTextBlock(kind);
     this.open = { kind, index };
-    const contentBlock =
-      kind === 'text'
-        ? { type: 'text', text: '' }
-        : { type: 'thinking', thinking: '', signature: '' };
-    this.event('content_block_start', { index, content_block: contentBlock });
     return index;
   }
 
   private closeBlock(): void {
     if (this.open === null) return;
-    this.event('content_block_stop', { index: this.open.index });
+    this.writer.stopBlock(this.open.index);
     this.open = null;
-  }
-
-  private event(type: string, payload: Json): void {
-    this.out.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`);
   }
 }

@@ -4,8 +4,9 @@ import type {
   Converter,
   StreamConversion,
 } from 'src/modules/relay/converters/converter';
+import { messageContext } from 'src/modules/relay/converters/shared/anthropic-message-writer';
 import { toChatRequest } from './request';
-import { MessageContext, messageErrorBody, toMessage } from './response';
+import { messageErrorBody, toMessage } from './response';
 import { ChatMessageEventStream } from './stream';
 
 /**
@@ -21,11 +22,7 @@ export class AnthropicToOpenAIChatConverter implements Converter {
 
   convert(input: ConversionInput): Conversion {
     const body = toChatRequest(input);
-    const context: MessageContext = {
-      id: `msg_${input.requestId.replace(/[^A-Za-z0-9_-]/g, '')}`,
-      model: input.requestedModel,
-      requestId: input.requestId,
-    };
+    const context = messageContext(input);
     return {
       body: Buffer.from(JSON.stringify(body), 'utf8'),
       response: (providerBody: Buffer): Buffer => toMessage(providerBody, context),

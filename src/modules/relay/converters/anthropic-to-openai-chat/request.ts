@@ -1,4 +1,26 @@
 import type { ChatUpstreamOptions, ConversionInput } from 'src/modules/relay/converters/converter';
+import {
+  Json,
+  MESSAGES_FIELDS,
+  checkKnownFields,
+  customTools,
+  fail,
+  given,
+  messageList,
+  outputSchema,
+  quote,
+  readMessage,
+  readSource,
+  readThinking,
+  readToolChoice,
+  readToolResultContent,
+  readToolUse,
+  requireObject,
+  requireString,
+  systemTexts,
+  stopSequences,
+  topK,
+} from 'src/modules/relay/converters/shared/anthropic-request-reader';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 
 /**
@@ -31,8 +53,6 @@ import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exce
  * - the account's extra body fields are merged in last.
  */
 
-type Json = Record<string, unknown>;
-
 /** The signature of thinking blocks made from a server's reasoning text (never Claude's). */
 export const THINKING_SIGNATURE = 'switchyard.openai-compatible.reasoning.v1';
 
@@ -45,23 +65,13 @@ export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'model',
-  'messages',
-  'system',
-  'max_tokens',
-  'stop_sequences',
-  'stream',
-  'temperature',
-  'top_p',
-  'top_k',
-  'tools',
-  'tool_choice',
-  'thinking',
+  ...MESSAGES_FIELDS,
   'metadata',
-  'output_config',
-  'output_format',
   ...IGNORED_FIELDS,
 ]);
+
+/** How refusals name the upstream. */
+const WHERE = 'this model';
 
 /** The options of a server that takes everything (every quirk at its default). */
 export const PERMISSIVE: ChatUpstreamOptions = {
@@ -73,34 +83,6 @@ export const PERMISSIVE: ChatUpstreamOptions = {
   reasoning: 'none',
   extraBody: null,
 };
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function given(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
-
-function quote(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
-
-/** A 400 in Anthropic's shape; the message leads with the field, as Anthropic's own do. */
-export function fail(param: string, reason: string): never {
-  throw new RelayException(RelayExceptionCode.INVALID_REQUEST, `${param}: ${reason}`, null, param);
-}
-
-function requireString(value: unknown, path: string): string {
-  if (typeof value !== 'string') fail(path, 'Input should be a valid string');
-  return value;
-}
-
-function requireObject(value: unknown, path: string): Json {
-  if (!isObject(value)) fail(path, 'Input should be a valid object');
-  return value;
-}
 
 function numberField(value: unknown, path: string): number | undefined {
   if (!given(value)) return undefined;
@@ -130,9 +112,7 @@ export function toChatRequest(input: ConversionInput): Json {
         '(they have no count_tokens endpoint)',
     );
   }
-  for (const key of Object.keys(body)) {
-    if (!KNOWN_FIELDS.has(key)) fail(key, 'Extra inputs are not permitted');
-  }
+  checkKnownFields(body, KNOWN_FIELDS);
   const out: Json = { model: input.upstreamModel };
   out.messages = [...systemMessages(body.system), ...convertMessages(body.messages, options)];
 
@@ -148,13 +128,8 @@ export function toChatRequest(input: ConversionInput): Json {
   if (temperature !== undefined) out.temperature = temperature;
   const topP = numberField(body.top_p, 'top_p');
   if (topP !== undefined) out.top_p = topP;
-  const topK = body.top_k;
-  if (given(topK)) {
-    if (typeof topK !== 'number' || !Number.isSafeInteger(topK) || topK < 0) {
-      fail('top_k', 'Input should be a non-negative integer');
-    }
-    out.top_k = topK;
-  }
+  const k = topK(body.top_k);
+  if (k !== undefined) out.top_k = k;
   const stop = stopSequences(body.stop_sequences);
   if (stop !== undefined) out.stop = stop;
 
@@ -185,13 +160,6 @@ export function toChatRequest(input: ConversionInput): Json {
   return out;
 }
 
-function stopSequences(value: unknown): string[] | undefined {
-  if (!given(value)) return undefined;
-  if (!Array.isArray(value)) fail('stop_sequences', 'Input should be a valid list');
-  const list = value.map((item, i) => requireString(item, `stop_sequences.${i}`));
-  return list.length > 0 ? list : undefined;
-}
-
 function userOf(value: unknown): string | undefined {
   if (!given(value)) return undefined;
   const metadata = requireObject(value, 'metadata');
@@ -203,41 +171,19 @@ function userOf(value: unknown): string | undefined {
 
 // ---- thinking --------------------------------------------------------------------------------
 
-/** Anthropic's smallest thinking budget. */
-const MIN_THINKING_BUDGET = 1024;
-
 type Thinking = { on: false } | { on: true; budget: number | null };
 
 function thinkingOf(value: unknown, maxTokens: number): Thinking | undefined {
-  if (!given(value)) return undefined;
-  const thinking = requireObject(value, 'thinking');
-  switch (thinking.type) {
+  const thinking = readThinking(value, maxTokens, false);
+  switch (thinking?.type) {
+    case undefined:
+      return undefined;
     case 'disabled':
       return { on: false };
     case 'adaptive':
       return { on: true, budget: null };
-    case 'enabled': {
-      const budget = thinking.budget_tokens;
-      if (
-        typeof budget !== 'number' ||
-        !Number.isSafeInteger(budget) ||
-        budget < MIN_THINKING_BUDGET
-      ) {
-        fail(
-          'thinking.budget_tokens',
-          `Input should be an integer of at least ${MIN_THINKING_BUDGET}`,
-        );
-      }
-      if (budget >= maxTokens) {
-        fail('thinking.budget_tokens', `must be less than max_tokens (${maxTokens})`);
-      }
-      return { on: true, budget };
-    }
-    default:
-      return fail(
-        'thinking.type',
-        `unsupported value ${quote(thinking.type)}; use enabled, adaptive or disabled`,
-      );
+    case 'enabled':
+      return { on: true, budget: thinking.budget };
   }
 }
 
@@ -281,46 +227,15 @@ function reasoningFields(value: unknown, maxTokens: number, options: ChatUpstrea
 
 /** `output_config.format` (or the older `output_format`) json_schema → `response_format`. */
 function responseFormat(body: Json): Json | undefined {
-  let format: unknown = body.output_format;
-  let path = 'output_format';
-  if (given(body.output_config)) {
-    const config = requireObject(body.output_config, 'output_config');
-    for (const key of Object.keys(config)) {
-      if (key !== 'format' && key !== 'effort') {
-        fail(`output_config.${key}`, 'Extra inputs are not permitted');
-      }
-    }
-    if (given(config.format)) {
-      if (given(format))
-        fail('output_format', 'set output_config.format or output_format, not both');
-      format = config.format;
-      path = 'output_config.format';
-    }
-  }
-  if (!given(format)) return undefined;
-  const spec = requireObject(format, path);
-  if (spec.type !== 'json_schema') {
-    fail(`${path}.type`, `unsupported value ${quote(spec.type)}; use json_schema`);
-  }
-  const schema = requireObject(spec.schema, `${path}.schema`);
+  const schema = outputSchema(body);
+  if (schema === undefined) return undefined;
   return { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } };
 }
 
 // ---- tools -----------------------------------------------------------------------------------
 
 function convertTools(value: unknown): Json[] {
-  if (!given(value)) return [];
-  if (!Array.isArray(value)) fail('tools', 'Input should be a valid list');
-  return value.map((tool: unknown, i) => {
-    const path = `tools.${i}`;
-    const spec = requireObject(tool, path);
-    if (given(spec.type) && spec.type !== 'custom') {
-      fail(
-        `${path}.type`,
-        `${quote(spec.type)} tools run on Anthropic's servers and are not available on this model; only custom tools are`,
-      );
-    }
-    const name = requireString(spec.name, `${path}.name`);
+  return customTools(value, WHERE, ({ spec, name, path }) => {
     const fn: Json = { name };
     if (given(spec.description))
       fn.description = requireString(spec.description, `${path}.description`);
@@ -335,11 +250,10 @@ function toolChoice(
   value: unknown,
   names: string[],
 ): { choice?: unknown; parallel?: false } | undefined {
-  if (!given(value)) return undefined;
-  const choice = requireObject(value, 'tool_choice');
-  const parallel = choice.disable_parallel_tool_use === true ? false : undefined;
+  const choice = readToolChoice(value);
+  if (choice === undefined) return undefined;
   const withParallel = (picked: unknown): { choice?: unknown; parallel?: false } =>
-    parallel === undefined ? { choice: picked } : { choice: picked, parallel };
+    choice.disableParallel ? { choice: picked, parallel: false } : { choice: picked };
   switch (choice.type) {
     case 'auto':
       return withParallel('auto');
@@ -347,62 +261,35 @@ function toolChoice(
       return withParallel('required');
     case 'none':
       return { choice: 'none' };
-    case 'tool': {
-      const name = requireString(choice.name, 'tool_choice.name');
-      if (!names.includes(name)) fail('tool_choice.name', `no tool is named ${quote(name)}`);
-      return withParallel({ type: 'function', function: { name } });
-    }
-    default:
-      return fail(
-        'tool_choice.type',
-        `unsupported value ${quote(choice.type)}; use auto, any, tool or none`,
-      );
+    case 'tool':
+      if (!names.includes(choice.name)) {
+        fail('tool_choice.name', `no tool is named ${quote(choice.name)}`);
+      }
+      return withParallel({ type: 'function', function: { name: choice.name } });
   }
 }
 
 // ---- system and messages ---------------------------------------------------------------------
 
 function systemMessages(value: unknown): Json[] {
-  if (!given(value)) return [];
-  let text: string;
-  if (typeof value === 'string') {
-    text = value;
-  } else {
-    if (!Array.isArray(value))
-      fail('system', 'Input should be a valid string or list of text blocks');
-    text = value
-      .map((block: unknown, i) => {
-        const spec = requireObject(block, `system.${i}`);
-        if (spec.type !== 'text') fail(`system.${i}.type`, "system blocks must be 'text' blocks");
-        return requireString(spec.text, `system.${i}.text`);
-      })
-      .filter((part) => part.length > 0)
-      .join('\n\n');
-  }
+  const text = systemTexts(value)
+    .filter((part) => part.length > 0)
+    .join('\n\n');
   return text.length > 0 ? [{ role: 'system', content: text }] : [];
 }
 
-/** A message's content as blocks (a string is one text block). */
-function contentBlocks(content: unknown, path: string): Json[] {
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
-  if (!Array.isArray(content)) fail(path, 'Input should be a valid string or list of blocks');
-  return content.map((block: unknown, j) => requireObject(block, `${path}.${j}`));
-}
-
 function convertMessages(value: unknown, options: ChatUpstreamOptions): Json[] {
-  if (!Array.isArray(value)) fail('messages', 'Input should be a valid list');
-  if (value.length === 0) fail('messages', 'at least one message is required');
+  const messages = messageList(value);
+  if (messages.length === 0) fail('messages', 'at least one message is required');
   const out: Json[] = [];
-  value.forEach((message: unknown, i) => {
-    const path = `messages.${i}`;
-    const spec = requireObject(message, path);
-    const blocks = contentBlocks(spec.content, `${path}.content`);
-    switch (spec.role) {
+  messages.forEach((message: unknown, i) => {
+    const { role, blocks, path } = readMessage(message, i);
+    switch (role) {
       case 'user':
-        out.push(...userMessages(blocks, `${path}.content`, options));
+        out.push(...userMessages(blocks, path, options));
         break;
       case 'assistant': {
-        const assistant = assistantMessage(blocks, `${path}.content`);
+        const assistant = assistantMessage(blocks, path);
         if (assistant !== null) out.push(assistant);
         break;
       }
@@ -411,9 +298,9 @@ function convertMessages(value: unknown, options: ChatUpstreamOptions): Json[] {
         const text = blocks
           .map((block, j) => {
             if (block.type !== 'text') {
-              fail(`${path}.content.${j}.type`, "system messages hold 'text' blocks only");
+              fail(`${path}.${j}.type`, "system messages hold 'text' blocks only");
             }
-            return requireString(block.text, `${path}.content.${j}.text`);
+            return requireString(block.text, `${path}.${j}.text`);
           })
           .filter((part) => part.length > 0)
           .join('\n\n');
@@ -422,8 +309,8 @@ function convertMessages(value: unknown, options: ChatUpstreamOptions): Json[] {
       }
       default:
         fail(
-          `${path}.role`,
-          `unsupported value ${quote(spec.role)}; use user, assistant or system`,
+          `messages.${i}.role`,
+          `unsupported value ${quote(role)}; use user, assistant or system`,
         );
     }
   });
@@ -440,33 +327,24 @@ function partsContent(parts: Json[]): string | Json[] {
 
 function imagePart(block: Json, path: string, options: ChatUpstreamOptions): Json {
   if (!options.images) fail(path, "this model's server does not read images");
-  const source = requireObject(block.source, `${path}.source`);
-  switch (source.type) {
-    case 'base64': {
-      const mediaType = requireString(source.media_type, `${path}.source.media_type`);
-      const data = requireString(source.data, `${path}.source.data`);
-      return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` } };
-    }
-    case 'url':
-      return {
-        type: 'image_url',
-        image_url: { url: requireString(source.url, `${path}.source.url`) },
-      };
-    default:
-      return fail(
-        `${path}.source.type`,
-        `${quote(source.type)} image sources cannot be sent to this model; use base64 or url`,
-      );
-  }
+  const source = readSource(
+    block,
+    path,
+    ['base64', 'url'],
+    'image sources cannot be sent to this model; use base64 or url',
+  );
+  const url =
+    source.type === 'base64' ? `data:${source.mediaType};base64,${source.data}` : source.url;
+  return { type: 'image_url', image_url: { url } };
 }
 
 function documentText(block: Json, path: string): string {
-  const source = requireObject(block.source, `${path}.source`);
-  if (source.type === 'text') return requireString(source.data, `${path}.source.data`);
-  return fail(
-    `${path}.source.type`,
-    `${quote(source.type)} documents cannot be read by this model; only plain-text documents can`,
-  );
+  return readSource(
+    block,
+    path,
+    ['text'],
+    'documents cannot be read by this model; only plain-text documents can',
+  ).data;
 }
 
 /** One user turn → tool messages (its tool results) first, then a user message with the rest. */
@@ -495,7 +373,7 @@ function userMessages(blocks: Json[], path: string, options: ChatUpstreamOptions
         break;
       }
       default:
-        fail(`${blockPath}.type`, `${quote(block.type)} blocks are not supported on this model`);
+        fail(`${blockPath}.type`, `${quote(block.type)} blocks are not supported on ${WHERE}`);
     }
   });
   const out = [...tools];
@@ -514,22 +392,13 @@ function toolResult(
   if (id.length === 0) fail(`${path}.tool_use_id`, 'must not be empty');
   const texts: string[] = [];
   const images: Json[] = [];
-  const content = block.content;
-  if (typeof content === 'string') {
-    texts.push(content);
-  } else if (given(content)) {
-    contentBlocks(content, `${path}.content`).forEach((inner, k) => {
-      const innerPath = `${path}.content.${k}`;
-      if (inner.type === 'text') texts.push(requireString(inner.text, `${innerPath}.text`));
-      else if (inner.type === 'image') images.push(imagePart(inner, innerPath, options));
-      else if (inner.type === 'document') texts.push(documentText(inner, innerPath));
-      else
-        fail(
-          `${innerPath}.type`,
-          `${quote(inner.type)} blocks are not supported in tool results on this model`,
-        );
-    });
-  }
+  readToolResultContent(block.content, `${path}.content`, WHERE, {
+    text: (value) => texts.push(value),
+    media: (inner, innerPath) => {
+      if (inner.type === 'image') images.push(imagePart(inner, innerPath, options));
+      else texts.push(documentText(inner, innerPath));
+    },
+  });
   let text = texts.join('\n\n');
   if (images.length > 0) {
     text = `${text}${text.length > 0 ? '\n\n' : ''}(the image${images.length > 1 ? 's' : ''} of this result follow${images.length > 1 ? '' : 's'} in the next message)`;
@@ -553,14 +422,12 @@ function assistantMessage(blocks: Json[], path: string): Json | null {
         // Reasoning of earlier turns is not sent back (see the module comment).
         break;
       case 'tool_use': {
-        const id = requireString(block.id, `${blockPath}.id`);
-        const name = requireString(block.name, `${blockPath}.name`);
-        const input = given(block.input) ? requireObject(block.input, `${blockPath}.input`) : {};
+        const { id, name, input } = readToolUse(block, blockPath);
         calls.push({ id, type: 'function', function: { name, arguments: JSON.stringify(input) } });
         break;
       }
       default:
-        fail(`${blockPath}.type`, `${quote(block.type)} blocks are not supported on this model`);
+        fail(`${blockPath}.type`, `${quote(block.type)} blocks are not supported on ${WHERE}`);
     }
   });
   const text = texts.filter((part) => part.length > 0).join('\n\n');

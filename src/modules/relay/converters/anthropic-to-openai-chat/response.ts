@@ -1,4 +1,8 @@
-import { anthropicErrorType } from 'src/modules/relay/dialects/anthropic/anthropic.dialect';
+import {
+  MessageContext,
+  anthropicErrorBody,
+  messageBody,
+} from 'src/modules/relay/converters/shared/anthropic-message-writer';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import { THINKING_SIGNATURE } from './request';
 
@@ -14,14 +18,7 @@ import { THINKING_SIGNATURE } from './request';
 
 type Json = Record<string, unknown>;
 
-/** What every response of one request shares. */
-export interface MessageContext {
-  /** `msg_<request id>`. */
-  id: string;
-  /** The model the client asked for. */
-  model: string;
-  requestId: string;
-}
+export type { MessageContext };
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -142,20 +139,15 @@ export function toMessage(providerBody: Buffer, ctx: MessageContext): Buffer {
       input: toolInput(fn.arguments),
     });
   });
-  const result = {
-    id: ctx.id,
-    type: 'message',
-    role: 'assistant',
-    model: ctx.model,
+  return messageBody(
+    ctx,
     content,
-    stop_reason: stopReason(
+    stopReason(
       isObject(choice) ? choice.finish_reason : undefined,
       content.some((block) => block.type === 'tool_use'),
     ),
-    stop_sequence: null,
-    usage: messageUsage(completion.usage),
-  };
-  return Buffer.from(JSON.stringify(result), 'utf8');
+    messageUsage(completion.usage),
+  );
 }
 
 /** The message of an OpenAI-shaped (or any) error body, cut short; never the raw body whole. */
@@ -178,18 +170,7 @@ export function upstreamErrorMessage(status: number, providerBody: Buffer | stri
   return chosen.length > 1000 ? `${chosen.slice(0, 1000)}…` : chosen;
 }
 
-/** The Anthropic error type for an upstream status (503: the server is overloaded). */
-export function anthropicTypeOf(status: number): string {
-  return status === 503 ? 'overloaded_error' : anthropicErrorType(status);
-}
-
 /** An upstream error body → Anthropic's error shape, status unchanged. */
 export function messageErrorBody(status: number, providerBody: Buffer): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      type: 'error',
-      error: { type: anthropicTypeOf(status), message: upstreamErrorMessage(status, providerBody) },
-    }),
-    'utf8',
-  );
+  return anthropicErrorBody(status, upstreamErrorMessage(status, providerBody));
 }

@@ -1,15 +1,11 @@
 import type { StreamConversion } from 'src/modules/relay/converters/converter';
-import { anthropicErrorEvent } from 'src/modules/relay/providers/anthropic/anthropic-usage.tap';
+import {
+  AnthropicEventWriter,
+  MessageContext,
+} from 'src/modules/relay/converters/shared/anthropic-message-writer';
 import { SseParser } from 'src/modules/relay/sse/sse-parser';
 import { THINKING_SIGNATURE } from './request';
-import {
-  MessageContext,
-  anthropicTypeOf,
-  callId,
-  messageUsage,
-  reasoningText,
-  stopReason,
-} from './response';
+import { callId, messageUsage, reasoningText, stopReason } from './response';
 
 /**
  * A Chat Completions chunk stream → the Anthropic Messages event stream, as Claude Code and the
@@ -39,8 +35,7 @@ interface ToolBlock {
 
 export class ChatMessageEventStream implements StreamConversion {
   private readonly parser = new SseParser();
-  private out: string[] = [];
-  private started = false;
+  private readonly writer: AnthropicEventWriter;
   private finished = false;
   private failedStream = false;
   /** The open text or thinking block. */
@@ -48,15 +43,16 @@ export class ChatMessageEventStream implements StreamConversion {
   /** Tool call blocks by the server's tool call index (or id, for servers that give no index). */
   private readonly tools = new Map<string, ToolBlock>();
   private lastToolKey: string | null = null;
-  private blocks = 0;
   private finishReason: unknown = null;
   private usage: unknown = undefined;
 
-  constructor(private readonly ctx: MessageContext) {}
+  constructor(private readonly ctx: MessageContext) {
+    this.writer = new AnthropicEventWriter(ctx);
+  }
 
   push(chunk: Buffer): Buffer {
     for (const event of this.parser.push(chunk)) this.onData(event.data);
-    return this.flush();
+    return this.writer.flush();
   }
 
   end(): Buffer {
@@ -65,13 +61,13 @@ export class ChatMessageEventStream implements StreamConversion {
       if (this.finishReason !== null) this.finish();
       else this.failed('upstream stream ended before it was complete', 500);
     }
-    return this.flush();
+    return this.writer.flush();
   }
 
   private onData(data: string): void {
     if (this.finished || this.failedStream) return;
     if (data.trim() === '[DONE]') {
-      if (this.finishReason !== null || this.started) this.finish();
+      if (this.finishReason !== null || this.writer.hasStarted) this.finish();
       else this.failed('upstream stream ended before it was complete', 500);
       return;
     }
@@ -100,17 +96,11 @@ export class ChatMessageEventStream implements StreamConversion {
     const thinking = reasoningText(delta);
     if (thinking.length > 0) {
       const index = this.openBlock('thinking');
-      this.event('content_block_delta', {
-        index,
-        delta: { type: 'thinking_delta', thinking },
-      });
+      this.writer.delta(index, { type: 'thinking_delta', thinking });
     }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
       const index = this.openBlock('text');
-      this.event('content_block_delta', {
-        index,
-        delta: { type: 'text_delta', text: delta.content },
-      });
+      this.writer.delta(index, { type: 'text_delta', text: delta.content });
     }
     if (Array.isArray(delta.tool_calls)) {
       (delta.tool_calls as unknown[]).forEach((call, position) => {
@@ -132,26 +122,19 @@ export class ChatMessageEventStream implements StreamConversion {
     let tool = this.tools.get(key);
     if (tool === undefined) {
       this.closeBlock();
-      const index = this.blocks++;
+      const index = this.writer.startBlock({
+        type: 'tool_use',
+        id: callId(id, this.ctx.requestId, this.tools.size),
+        name: typeof fn.name === 'string' ? fn.name : '',
+        input: {},
+      });
       tool = { index, open: true };
       this.tools.set(key, tool);
-      this.event('content_block_start', {
-        index,
-        content_block: {
-          type: 'tool_use',
-          id: callId(id, this.ctx.requestId, this.tools.size - 1),
-          name: typeof fn.name === 'string' ? fn.name : '',
-          input: {},
-        },
-      });
     }
     this.lastToolKey = key;
     const args = fn.arguments;
     if (typeof args === 'string' && args.length > 0 && tool.open) {
-      this.event('content_block_delta', {
-        index: tool.index,
-        delta: { type: 'input_json_delta', partial_json: args },
-      });
+      this.writer.delta(tool.index, { type: 'input_json_delta', partial_json: args });
     }
   }
 
@@ -160,42 +143,19 @@ export class ChatMessageEventStream implements StreamConversion {
     this.closeBlock();
     this.closeTools();
     this.finished = true;
-    this.event('message_delta', {
-      delta: {
-        stop_reason: stopReason(this.finishReason, this.tools.size > 0),
-        stop_sequence: null,
-      },
-      usage: messageUsage(this.usage),
-    });
-    this.event('message_stop', {});
+    this.writer.finish(
+      stopReason(this.finishReason, this.tools.size > 0),
+      messageUsage(this.usage),
+    );
   }
 
   private failed(message: string, status: number): void {
     this.failedStream = true;
-    this.out.push(anthropicErrorEvent(anthropicTypeOf(status), message).toString('utf8'));
-  }
-
-  private flush(): Buffer {
-    const bytes = Buffer.from(this.out.join(''), 'utf8');
-    this.out = [];
-    return bytes;
+    this.writer.error(message, status);
   }
 
   private start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.event('message_start', {
-      message: {
-        id: this.ctx.id,
-        type: 'message',
-        role: 'assistant',
-        model: this.ctx.model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: messageUsage(undefined),
-      },
-    });
+    this.writer.start(() => messageUsage(undefined));
   }
 
   /** The index of the open block of `kind`, opening one (and closing others) when needed. */
@@ -203,25 +163,20 @@ export class ChatMessageEventStream implements StreamConversion {
     if (this.open !== null && this.open.kind === kind) return this.open.index;
     this.closeBlock();
     this.closeTools();
-    const index = this.blocks++;
+    const index = this.writer.startTextBlock(kind);
     this.open = { kind, index };
-    const contentBlock =
-      kind === 'text'
-        ? { type: 'text', text: '' }
-        : { type: 'thinking', thinking: '', signature: '' };
-    this.event('content_block_start', { index, content_block: contentBlock });
     return index;
   }
 
   private closeBlock(): void {
     if (this.open === null) return;
     if (this.open.kind === 'thinking') {
-      this.event('content_block_delta', {
-        index: this.open.index,
-        delta: { type: 'signature_delta', signature: THINKING_SIGNATURE },
+      this.writer.delta(this.open.index, {
+        type: 'signature_delta',
+        signature: THINKING_SIGNATURE,
       });
     }
-    this.event('content_block_stop', { index: this.open.index });
+    this.writer.stopBlock(this.open.index);
     this.open = null;
   }
 
@@ -229,11 +184,7 @@ export class ChatMessageEventStream implements StreamConversion {
     for (const tool of this.tools.values()) {
       if (!tool.open) continue;
       tool.open = false;
-      this.event('content_block_stop', { index: tool.index });
+      this.writer.stopBlock(tool.index);
     }
-  }
-
-  private event(type: string, payload: Json): void {
-    this.out.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`);
   }
 }

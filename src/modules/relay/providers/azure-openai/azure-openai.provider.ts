@@ -1,35 +1,24 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
-import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
-import { forwardableRequestHeaders } from 'src/modules/relay/headers';
+import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import type {
   PassthroughAdjustment,
-  ProviderAdapter,
   ProviderEndpoint,
   ProviderRequestInput,
-  UsageTap,
 } from 'src/modules/relay/relay.types';
 import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 import {
   azureDeploymentName,
   azureOpenAICredentialHeaders,
   azureOpenAIEndpoint,
+  type AzureOpenAICredentials,
 } from 'src/modules/accounts/types/azure-openai';
-import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import { chatStreamUsagePassthrough } from '../openai/chat-stream-usage';
-import { openAITap, openAIUsageFromBody } from '../openai/openai-formats';
-import {
-  classifyOpenAIFailure,
-  OPENAI_REQUEST_HEADERS,
-  openAIPath,
-} from '../openai/openai-request';
+import { openAIPath } from '../openai/openai-request';
+import { OpenAIWireProvider } from '../shared/openai-wire.provider';
+import { credentialsOf, jsonPost } from '../shared/upstream-request';
 
-type AzureCredentials = Extract<RoutableAccount['credentials'], { type: 'azure-openai' }>;
-
-function azureCredentials(account: RoutableAccount): AzureCredentials {
-  const credentials = account.credentials;
-  if (credentials.type !== 'azure-openai')
-    throw new Error(`azure-openai provider given a ${credentials.type} account`);
-  return credentials;
+function azureCredentials(account: RoutableAccount): AzureOpenAICredentials {
+  return credentialsOf(account, 'azure-openai', 'azure-openai');
 }
 
 /**
@@ -37,10 +26,9 @@ function azureCredentials(account: RoutableAccount): AzureCredentials {
  * `/openai/deployments/{deployment}/…?api-version=…` (the deployment mapped from the model name)
  * or the `/openai/v1/…` shape; the key as `api-key`, or an Entra ID token as a bearer.
  */
-export class AzureOpenAIProvider implements ProviderAdapter {
+export class AzureOpenAIProvider extends OpenAIWireProvider {
   readonly id = 'azure-openai' as const;
   readonly formats = ['openai-responses', 'openai-chat'] as const;
-  readonly requestHeaders = OPENAI_REQUEST_HEADERS;
 
   endpoint(
     account: RoutableAccount,
@@ -62,34 +50,9 @@ export class AzureOpenAIProvider implements ProviderAdapter {
 
   buildRequest(account: RoutableAccount, input: ProviderRequestInput): Promise<UpstreamRequest> {
     const credentials = azureCredentials(account);
-    const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
-    headers['content-type'] = 'application/json';
-    Object.assign(headers, azureOpenAICredentialHeaders(credentials));
-    const { path, query } = input.endpoint;
-    return Promise.resolve({
-      url: `${account.baseUrl}${path}${query === '' ? '' : `?${query}`}`,
-      method: 'POST',
-      headers,
-      body: input.body,
-      proxyUrl: account.proxyUrl,
-    });
-  }
-
-  classifyFailure(
-    account: RoutableAccount,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-    bodyText: string,
-  ): UpstreamOutcome | null {
-    return classifyOpenAIFailure(account, status, headers, bodyText);
-  }
-
-  createTap(format: WireFormat): UsageTap {
-    return openAITap(format);
-  }
-
-  usageFromBody(format: WireFormat, body: Buffer): TokenUsage {
-    return openAIUsageFromBody(format, body);
+    return Promise.resolve(
+      jsonPost(account, input, this.requestHeaders, azureOpenAICredentialHeaders(credentials)),
+    );
   }
 
   passthrough(

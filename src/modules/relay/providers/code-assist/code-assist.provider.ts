@@ -1,6 +1,6 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
-import { forwardableRequestHeaders, requestHeaderAllowlist } from 'src/modules/relay/headers';
+import { requestHeaderAllowlist } from 'src/modules/relay/headers';
 import type {
   ProviderAdapter,
   ProviderEndpoint,
@@ -14,6 +14,7 @@ import {
   GeminiUsageTap,
   geminiUsageFromBody,
 } from 'src/modules/relay/providers/gemini/gemini-usage.tap';
+import { jsonPost } from 'src/modules/relay/providers/shared/upstream-request';
 
 /** Code Assist's API version (Gemini CLI's CODE_ASSIST_API_VERSION). */
 export const CODE_ASSIST_API_VERSION = 'v1internal';
@@ -95,22 +96,21 @@ export class CodeAssistProvider implements ProviderAdapter {
     const credentials = account.credentials;
     if (credentials.type !== 'gemini-oauth')
       return Promise.reject(new Error(`code-assist provider given a ${credentials.type} account`));
-    const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
-    headers['content-type'] = 'application/json';
-    headers.authorization = `Bearer ${credentials.accessToken}`;
     const generates = !input.endpoint.path.endsWith(':countTokens');
     const body =
       input.body === undefined || !generates
         ? input.body
         : withProject(input.body, credentials.projectId);
-    const query = dedupeQuery(input.endpoint.query);
-    return Promise.resolve({
-      url: `${account.baseUrl}${input.endpoint.path}${query === '' ? '' : `?${query}`}`,
-      method: 'POST',
-      headers,
-      body,
-      proxyUrl: account.proxyUrl,
-    });
+    const endpoint = { path: input.endpoint.path, query: dedupeQuery(input.endpoint.query) };
+    return Promise.resolve(
+      jsonPost(
+        account,
+        input,
+        this.requestHeaders,
+        { authorization: `Bearer ${credentials.accessToken}` },
+        { body, endpoint },
+      ),
+    );
   }
 
   /**

@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
-import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import { codexCredentialHeaders } from 'src/modules/accounts/types/codex-oauth';
 import { forwardableRequestHeaders } from 'src/modules/relay/headers';
-import type {
-  ProviderAdapter,
-  ProviderEndpoint,
-  ProviderRequestInput,
-  UsageTap,
-} from 'src/modules/relay/relay.types';
+import type { ProviderEndpoint, ProviderRequestInput } from 'src/modules/relay/relay.types';
 import type { WireFormat } from 'src/modules/relay/wire-format';
-import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
-import { classifyOpenAIFailure, OPENAI_REQUEST_HEADERS } from '../openai/openai-request';
-import { assembleResponsesStream, openAITap, openAIUsageFromBody } from '../openai/openai-formats';
+import { assembleResponsesStream } from '../openai/openai-formats';
+import { OpenAIWireProvider } from '../shared/openai-wire.provider';
 
 /** Codex CLI's originator, sent when the client is not Codex CLI itself. */
 const ORIGINATOR = 'codex_cli_rs';
@@ -23,10 +17,9 @@ const ORIGINATOR = 'codex_cli_rs';
  * subscription's access token and its ChatGPT account id (`chatgpt-account-id`). A client that
  * asked for a non-stream response gets the stream assembled into one.
  */
-export class CodexProvider implements ProviderAdapter {
+export class CodexProvider extends OpenAIWireProvider {
   readonly id = 'codex' as const;
   readonly formats = ['openai-responses'] as const;
-  readonly requestHeaders = OPENAI_REQUEST_HEADERS;
 
   endpoint(): ProviderEndpoint {
     return { path: '/responses', query: '' };
@@ -52,23 +45,6 @@ export class CodexProvider implements ProviderAdapter {
       body: input.body === undefined ? undefined : streamedStateless(input.body),
       proxyUrl: account.proxyUrl,
     });
-  }
-
-  classifyFailure(
-    account: RoutableAccount,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-    bodyText: string,
-  ): UpstreamOutcome | null {
-    return classifyOpenAIFailure(account, status, headers, bodyText);
-  }
-
-  createTap(format: WireFormat): UsageTap {
-    return openAITap(format);
-  }
-
-  usageFromBody(format: WireFormat, body: Buffer): TokenUsage {
-    return openAIUsageFromBody(format, body);
   }
 
   assembleStream(_format: WireFormat, body: Buffer): Buffer {

@@ -1,6 +1,6 @@
-import type { UsageTap } from 'src/modules/relay/relay.types';
 import { SseParser } from 'src/modules/relay/sse/sse-parser';
 import { emptyUsage, type TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import { StreamUsageTap } from 'src/modules/relay/providers/shared/stream-usage.tap';
 import {
   firstSignificantByte,
   hasObjectValue,
@@ -115,30 +115,15 @@ export interface GeminiUsageOptions {
  * or a prompt `blockReason`). Never throws on bad input. The Gemini API's and, with
  * `inResponse`, Code Assist's (one reading of usageMetadata for both Google account types).
  */
-export class GeminiUsageTap implements UsageTap {
+export class GeminiUsageTap extends StreamUsageTap {
   private mode: 'unknown' | 'sse' | 'array' | 'object' = 'unknown';
   private readonly sse = new SseParser();
   private readonly array = new JsonArraySplitter();
   private objectParts: Buffer[] = [];
-  private reported: TokenUsage | null = null;
-  private chunks = 0;
-  private finished = false;
-  private failed = false;
 
-  constructor(private readonly options: GeminiUsageOptions = {}) {}
-
-  /** The latest usage reported; before any, one output token per chunk forwarded. */
-  get usage(): TokenUsage {
-    if (this.reported !== null) return { ...this.reported };
-    return { ...emptyUsage(), outputTokens: this.chunks };
-  }
-
-  get complete(): boolean {
-    return this.finished;
-  }
-
-  get sawError(): boolean {
-    return this.failed;
+  // The latest usage reported wins; before any, each chunk forwarded counts as one output token.
+  constructor(private readonly options: GeminiUsageOptions = {}) {
+    super();
   }
 
   push(chunk: Buffer): void {
@@ -172,9 +157,9 @@ export class GeminiUsageTap implements UsageTap {
     const usage = hasObjectValue(data, 'usageMetadata');
     const error = hasObjectValue(data, 'error');
     if (hasObjectValue(data, 'finishReason', true) || hasObjectValue(data, 'blockReason', true))
-      this.finished = true;
+      this.done = true;
     if (!usage && !error) {
-      this.chunks++;
+      this.forwarded++;
       return;
     }
     const json = parseJson(data);
@@ -187,7 +172,7 @@ export class GeminiUsageTap implements UsageTap {
     const response = this.options.inResponse === true ? json.response : json;
     if (isJson(response) && isJson(response.usageMetadata))
       this.reported = geminiUsageToTokens(response.usageMetadata);
-    else this.chunks++;
+    else this.forwarded++;
   }
 }
 

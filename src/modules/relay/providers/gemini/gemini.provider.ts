@@ -2,7 +2,7 @@ import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import { descriptorOf } from 'src/modules/accounts/types/account-types.registry';
 import { geminiApiCredentialHeaders } from 'src/modules/accounts/types/gemini-api';
-import { forwardableRequestHeaders, requestHeaderAllowlist } from 'src/modules/relay/headers';
+import { requestHeaderAllowlist } from 'src/modules/relay/headers';
 import type {
   ProviderAdapter,
   ProviderEndpoint,
@@ -11,6 +11,7 @@ import type {
 } from 'src/modules/relay/relay.types';
 import type { RelayOperation, WireFormat } from 'src/modules/relay/wire-format';
 import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
+import { jsonPost } from '../shared/upstream-request';
 import { GeminiUsageTap, geminiUsageFromBody } from './gemini-usage.tap';
 
 /**
@@ -95,17 +96,9 @@ export class GeminiProvider implements ProviderAdapter {
     const credentials = account.credentials;
     if (credentials.type !== 'gemini-api')
       return Promise.reject(new Error(`gemini provider given a ${credentials.type} account`));
-    const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
-    headers['content-type'] = 'application/json';
-    Object.assign(headers, geminiApiCredentialHeaders(credentials));
-    const { path, query } = input.endpoint;
-    return Promise.resolve({
-      url: `${account.baseUrl}${path}${query === '' ? '' : `?${query}`}`,
-      method: 'POST',
-      headers,
-      body: input.body,
-      proxyUrl: account.proxyUrl,
-    });
+    return Promise.resolve(
+      jsonPost(account, input, this.requestHeaders, geminiApiCredentialHeaders(credentials)),
+    );
   }
 
   classifyFailure(

@@ -1,5 +1,5 @@
 import type { UpstreamRequest } from 'src/infra/http/upstream-http.service';
-import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import {
   openAICompatibleHeaders,
   resolveQuirks,
@@ -7,28 +7,17 @@ import {
 } from 'src/modules/accounts/types/openai-compatible';
 import type { ChatUpstreamOptions, StreamConversion } from 'src/modules/relay/converters/converter';
 import { OpenAIRequestException } from 'src/modules/relay/dialects/openai/openai-error';
-import { forwardableRequestHeaders } from 'src/modules/relay/headers';
 import type {
   PassthroughAdjustment,
-  ProviderAdapter,
   ProviderEndpoint,
   ProviderRequestInput,
-  UsageTap,
 } from 'src/modules/relay/relay.types';
 import type { WireFormat } from 'src/modules/relay/wire-format';
-import type { TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import { chatStreamUsagePassthrough } from '../openai/chat-stream-usage';
-import { openAITap, openAIUsageFromBody } from '../openai/openai-formats';
-import { classifyOpenAIFailure, OPENAI_REQUEST_HEADERS } from '../openai/openai-request';
+import { OpenAIWireProvider } from '../shared/openai-wire.provider';
+import { credentialsOf, jsonPost } from '../shared/upstream-request';
 
 type Json = Record<string, unknown>;
-
-function compatibleCredentials(account: RoutableAccount): OpenAICompatibleCredentials {
-  const credentials = account.credentials;
-  if (credentials.type !== 'openai-compatible')
-    throw new Error(`openai-compatible provider given a ${credentials.type} account`);
-  return credentials;
-}
 
 /** The server options of an openai-compatible account, as converters read them. */
 export function chatUpstreamOptions(credentials: OpenAICompatibleCredentials): ChatUpstreamOptions {
@@ -97,10 +86,9 @@ export function fitChatRequest(body: Json, options: ChatUpstreamOptions): Json |
  * quirks); Anthropic clients are converted (converters/anthropic-to-openai-chat), with the
  * quirks handed to the converter.
  */
-export class OpenAICompatibleProvider implements ProviderAdapter {
+export class OpenAICompatibleProvider extends OpenAIWireProvider {
   readonly id = 'openai-compatible' as const;
   readonly formats = ['openai-chat'] as const;
-  readonly requestHeaders = OPENAI_REQUEST_HEADERS;
 
   endpoint(): ProviderEndpoint {
     return { path: '/chat/completions', query: '' };
@@ -112,39 +100,13 @@ export class OpenAICompatibleProvider implements ProviderAdapter {
         new Error(`openai-compatible provider given a ${account.credentials.type} account`),
       );
     }
-    const credentials = account.credentials;
-    const headers = forwardableRequestHeaders(input.headers, this.requestHeaders);
-    headers['content-type'] = 'application/json';
-    Object.assign(headers, openAICompatibleHeaders(credentials));
-    const { path, query } = input.endpoint;
-    return Promise.resolve({
-      url: `${account.baseUrl}${path}${query === '' ? '' : `?${query}`}`,
-      method: 'POST',
-      headers,
-      body: input.body,
-      proxyUrl: account.proxyUrl,
-    });
-  }
-
-  classifyFailure(
-    account: RoutableAccount,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-    bodyText: string,
-  ): UpstreamOutcome | null {
-    return classifyOpenAIFailure(account, status, headers, bodyText);
-  }
-
-  createTap(format: WireFormat): UsageTap {
-    return openAITap(format);
-  }
-
-  usageFromBody(format: WireFormat, body: Buffer): TokenUsage {
-    return openAIUsageFromBody(format, body);
+    return Promise.resolve(
+      jsonPost(account, input, this.requestHeaders, openAICompatibleHeaders(account.credentials)),
+    );
   }
 
   upstreamOptions(account: RoutableAccount): ChatUpstreamOptions {
-    return chatUpstreamOptions(compatibleCredentials(account));
+    return chatUpstreamOptions(credentialsOf(account, 'openai-compatible', 'openai-compatible'));
   }
 
   /**

@@ -1,13 +1,7 @@
-import type { UsageTap } from 'src/modules/relay/relay.types';
-import { SseEvent, SseParser } from 'src/modules/relay/sse/sse-parser';
+import type { SseEvent } from 'src/modules/relay/sse/sse-parser';
 import { emptyUsage, type TokenUsage } from 'src/modules/usage/pricing/token-usage';
-import {
-  chatUsageToTokens,
-  firstSignificantByte,
-  hasObjectValue,
-  isJson,
-  parseJson,
-} from './openai-usage';
+import { chatUsageToTokens, hasObjectValue, isJson, parseJson } from './openai-usage';
+import { SseUsageTap, usageOfBodyOrStream } from '../shared/stream-usage.tap';
 
 /**
  * Watches a Chat Completions chunk stream (`data: {chat.completion.chunk}` lines, then
@@ -23,40 +17,11 @@ import {
  * finish chunk and the usage is seen as truncated rather than billed at zero, and with `n > 1`
  * one choice's finish_reason does not end the others.
  */
-export class OpenAIChatTap implements UsageTap {
-  private readonly parser = new SseParser();
-  private reported: TokenUsage | null = null;
-  private chunks = 0;
-  private done = false;
-  private failed = false;
+export class OpenAIChatTap extends SseUsageTap {
+  // Before the usage chunk (a stream cut short, or one without include_usage), each chunk
+  // forwarded counts as one output token.
 
-  /**
-   * The usage the stream reported; before it did (a stream cut short, or one without
-   * include_usage), one output token per chunk forwarded, so a client that leaves mid-stream is
-   * charged for what it received.
-   */
-  get usage(): TokenUsage {
-    if (this.reported !== null) return { ...this.reported };
-    return { ...emptyUsage(), outputTokens: this.chunks };
-  }
-
-  get complete(): boolean {
-    return this.done;
-  }
-
-  get sawError(): boolean {
-    return this.failed;
-  }
-
-  push(chunk: Buffer): void {
-    for (const event of this.parser.push(chunk)) this.onEvent(event);
-  }
-
-  end(): void {
-    for (const event of this.parser.end()) this.onEvent(event);
-  }
-
-  private onEvent(event: SseEvent): void {
+  protected onEvent(event: SseEvent): void {
     const data = event.data;
     if (data.length < 16 && data.trim() === '[DONE]') {
       this.done = true;
@@ -65,7 +30,7 @@ export class OpenAIChatTap implements UsageTap {
     const usage = hasObjectValue(data, 'usage');
     const error = hasObjectValue(data, 'error', true);
     if (!usage && !error) {
-      this.chunks++;
+      this.forwarded++;
       return;
     }
     const json = parseJson(data);
@@ -81,12 +46,12 @@ export class OpenAIChatTap implements UsageTap {
  * tap.
  */
 export function usageFromChatCompletion(body: Buffer): TokenUsage {
-  if (firstSignificantByte(body) === 0x7b) {
-    const json = parseJson(body);
-    return isJson(json) && isJson(json.usage) ? chatUsageToTokens(json.usage) : emptyUsage();
-  }
-  const tap = new OpenAIChatTap();
-  tap.push(body);
-  tap.end();
-  return tap.usage;
+  return usageOfBodyOrStream(
+    body,
+    (object) => {
+      const json = parseJson(object);
+      return isJson(json) && isJson(json.usage) ? chatUsageToTokens(json.usage) : emptyUsage();
+    },
+    () => new OpenAIChatTap(),
+  );
 }

@@ -1,8 +1,8 @@
-import type { UsageTap } from 'src/modules/relay/relay.types';
-import { SseEvent, SseParser } from 'src/modules/relay/sse/sse-parser';
+import type { SseEvent } from 'src/modules/relay/sse/sse-parser';
 import { emptyUsage, type TokenUsage } from 'src/modules/usage/pricing/token-usage';
 import { responsesEventType } from './openai-responses-stream';
-import { firstSignificantByte, isJson, parseJson, responsesUsageToTokens } from './openai-usage';
+import { isJson, parseJson, responsesUsageToTokens } from './openai-usage';
+import { SseUsageTap, usageOfBodyOrStream } from '../shared/stream-usage.tap';
 
 /**
  * Watches an OpenAI Responses event stream on its way to the client and keeps what billing and
@@ -25,43 +25,15 @@ const TRACKED: ReadonlySet<string> = new Set<Tracked>([
   'error',
 ]);
 
-export class OpenAIResponsesTap implements UsageTap {
-  private readonly parser = new SseParser();
-  private reported: TokenUsage | null = null;
-  private deltas = 0;
-  private done = false;
-  private failed = false;
+export class OpenAIResponsesTap extends SseUsageTap {
+  // Before the final response (a stream cut short), each delta forwarded counts as one output
+  // token.
 
-  /**
-   * The usage of the final response; before it arrived (a stream cut short), one output token per
-   * delta forwarded, so a client that leaves mid-stream is charged for what it received.
-   */
-  get usage(): TokenUsage {
-    if (this.reported !== null) return { ...this.reported };
-    return { ...emptyUsage(), outputTokens: this.deltas };
-  }
-
-  get complete(): boolean {
-    return this.done;
-  }
-
-  get sawError(): boolean {
-    return this.failed;
-  }
-
-  push(chunk: Buffer): void {
-    for (const event of this.parser.push(chunk)) this.onEvent(event);
-  }
-
-  end(): void {
-    for (const event of this.parser.end()) this.onEvent(event);
-  }
-
-  private onEvent(event: SseEvent): void {
+  protected onEvent(event: SseEvent): void {
     const type = responsesEventType(event);
     if (type !== undefined) {
       if (type.endsWith('.delta')) {
-        this.deltas++;
+        this.forwarded++;
         return;
       }
       if (!TRACKED.has(type)) return;
@@ -84,7 +56,7 @@ export class OpenAIResponsesTap implements UsageTap {
         break;
       default:
         // Reached only for events whose type needed a parse: deltas count, the rest carry nothing.
-        if (kind.endsWith('.delta')) this.deltas++;
+        if (kind.endsWith('.delta')) this.forwarded++;
     }
   }
 
@@ -101,12 +73,12 @@ export class OpenAIResponsesTap implements UsageTap {
  * the tap.
  */
 export function usageFromResponse(body: Buffer): TokenUsage {
-  if (firstSignificantByte(body) === 0x7b) {
-    const json = parseJson(body);
-    return isJson(json) && isJson(json.usage) ? responsesUsageToTokens(json.usage) : emptyUsage();
-  }
-  const tap = new OpenAIResponsesTap();
-  tap.push(body);
-  tap.end();
-  return tap.usage;
+  return usageOfBodyOrStream(
+    body,
+    (object) => {
+      const json = parseJson(object);
+      return isJson(json) && isJson(json.usage) ? responsesUsageToTokens(json.usage) : emptyUsage();
+    },
+    () => new OpenAIResponsesTap(),
+  );
 }
