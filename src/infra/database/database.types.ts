@@ -1,3 +1,4 @@
+import type { Role } from 'src/common/auth/route-access.decorator';
 import type { Generated, Kysely } from 'kysely';
 
 /**
@@ -8,7 +9,7 @@ export interface UsersTable {
   id: string;
   username: string;
   password_hash: string;
-  role: 'admin' | 'user';
+  role: Role;
   disabled: number;
   created_at: number;
   updated_at: number;

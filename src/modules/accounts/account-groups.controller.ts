@@ -10,7 +10,7 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import { AccountGroupsService } from './account-groups.service';
 import {
   AccountGroupListResponseDto,
@@ -25,25 +25,25 @@ import {
 export class AccountGroupsController {
   constructor(private readonly groups: AccountGroupsService) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post()
   create(@Body() body: CreateAccountGroupDto): Promise<AccountGroupResponseDto> {
     return this.groups.create(body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get()
   async list(@Query() query: ListAccountGroupsQueryDto): Promise<AccountGroupListResponseDto> {
     return { items: await this.groups.list(query.platform) };
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id')
   get(@Param('id') id: string): Promise<AccountGroupResponseDto> {
     return this.groups.get(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Patch(':id')
   update(
     @Param('id') id: string,
@@ -52,7 +52,7 @@ export class AccountGroupsController {
     return this.groups.update(id, body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Delete(':id')
   @HttpCode(204)
   remove(@Param('id') id: string): Promise<void> {
@@ -60,7 +60,7 @@ export class AccountGroupsController {
   }
 
   /** Replaces the members with exactly these accounts. */
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Put(':id/members')
   setMembers(
     @Param('id') id: string,

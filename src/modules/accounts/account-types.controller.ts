@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import { AccountTypesService } from './account-types.service';
 import { AccountTypeListResponseDto } from './dto/account-type.response.dto';
 
@@ -8,7 +8,7 @@ export class AccountTypesController {
   constructor(private readonly types: AccountTypesService) {}
 
   /** Every account type with its credential fields, default base URL and capabilities. */
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get()
   list(): AccountTypeListResponseDto {
     return this.types.list();

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import { AccountTestService } from './account-test.service';
 import { AccountsService } from './accounts.service';
 import {
@@ -20,13 +20,13 @@ export class AccountsController {
     private readonly testing: AccountTestService,
   ) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post()
   create(@Body() body: CreateAccountDto): Promise<AccountResponseDto> {
     return this.accounts.create(body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get()
   list(@Query() query: ListAccountsQueryDto): Promise<AccountListResponseDto> {
     const { page, pageSize, ...filter } = query;
@@ -34,47 +34,47 @@ export class AccountsController {
   }
 
   /** The account with its current health states and latest transitions. */
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id')
   get(@Param('id') id: string): Promise<AccountDetailResponseDto> {
     return this.accounts.get(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Patch(':id')
   update(@Param('id') id: string, @Body() body: UpdateAccountDto): Promise<AccountResponseDto> {
     return this.accounts.update(id, body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Delete(':id')
   @HttpCode(204)
   remove(@Param('id') id: string): Promise<void> {
     return this.accounts.delete(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/enable')
   @HttpCode(200)
   enable(@Param('id') id: string): Promise<AccountResponseDto> {
     return this.accounts.setEnabled(id, true);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/disable')
   @HttpCode(200)
   disable(@Param('id') id: string): Promise<AccountResponseDto> {
     return this.accounts.setEnabled(id, false);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/reset-health')
   @HttpCode(200)
   resetHealth(@Param('id') id: string): Promise<AccountDetailResponseDto> {
     return this.accounts.resetHealth(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id/health-history')
   async healthHistory(
     @Param('id') id: string,
@@ -84,7 +84,7 @@ export class AccountsController {
   }
 
   /** One small real request through the account; 200 with ok: false when the upstream refuses. */
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/test')
   @HttpCode(200)
   test(@Param('id') id: string): Promise<AccountTestResponseDto> {

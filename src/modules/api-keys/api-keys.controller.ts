@@ -10,7 +10,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import { ApiKeysService } from './api-keys.service';
 import type {
   ApiKeyListResponseDto,
@@ -30,13 +30,13 @@ import { ListApiKeysQueryDto } from './dto/list-api-keys.dto';
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post()
   create(@Body() body: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
     return this.keys.create(body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post('batch')
   async createBatch(
     @Body() body: BatchCreateApiKeysRequestDto,
@@ -44,19 +44,19 @@ export class ApiKeysController {
     return { items: await this.keys.createBatch(body) };
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get()
   list(@Query() query: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
     return this.keys.list(query);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id')
   get(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
     return this.keys.get(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Patch(':id')
   update(
     @Param('id', ParseUUIDPipe) id: string,
@@ -65,34 +65,34 @@ export class ApiKeysController {
     return this.keys.update(id, body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/disable')
   @HttpCode(200)
   disable(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
     return this.keys.setEnabled(id, false);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/enable')
   @HttpCode(200)
   enable(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
     return this.keys.setEnabled(id, true);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/rotate')
   @HttpCode(200)
   rotate(@Param('id', ParseUUIDPipe) id: string): Promise<CreatedApiKeyResponseDto> {
     return this.keys.rotate(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Delete(':id')
   remove(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {
     return this.keys.remove(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post(':id/restore')
   @HttpCode(200)
   restore(@Param('id', ParseUUIDPipe) id: string): Promise<ApiKeyResponseDto> {

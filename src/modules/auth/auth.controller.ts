@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { AdminOnly, Public } from 'src/common/auth/route-access.decorator';
+import { Public, Roles } from 'src/common/auth/route-access.decorator';
 import { AuthService } from './auth.service';
 import { LoginRequestDto, LoginResponseDto, SessionUserDto } from './dto/login.dto';
 import type { AdminRequest } from './route-access.guard';
@@ -17,14 +17,14 @@ export class AuthController {
     return this.auth.login(body.username, body.password, req.socket.remoteAddress ?? 'unknown');
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer', 'user')
   @Get('me')
   me(@Req() req: AdminRequest): SessionUserDto {
     return req.admin as SessionUserDto;
   }
 
   /** Ends every session of the caller (all their tokens, on every instance). */
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer', 'user')
   @Post('logout')
   @HttpCode(204)
   logout(@Req() req: AdminRequest): Promise<void> {

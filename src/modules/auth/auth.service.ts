@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { isRole } from 'src/common/auth/route-access.decorator';
 import { UsersService } from 'src/modules/users/users.service';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 import type { LoginResponseDto, SessionUserDto } from './dto/login.dto';
@@ -60,11 +61,11 @@ export class AuthService {
   }
 
   /**
-   * Verifies an admin session token against the user as it is now (briefly cached): a token
-   * issued before a logout, password reset or disable, or of a deleted or disabled user, is
-   * refused. Throws AuthException when it is not valid.
+   * Verifies a session token against the user as it is now (briefly cached): a token issued
+   * before a logout, password reset or disable, or of a deleted or disabled user, is refused.
+   * Returns the user with their current role (a role change applies at once); throws AuthException when it is not valid.
    */
-  async verifyAdmin(token: string): Promise<SessionUserDto> {
+  async verifySession(token: string): Promise<SessionUserDto> {
     let claims: SessionClaims;
     try {
       claims = await this.jwt.verifyAsync<SessionClaims>(token);
@@ -82,8 +83,8 @@ export class AuthService {
         'session has been revoked; log in again',
       );
     }
-    if (state.role !== 'admin') {
-      throw new AuthException(AuthExceptionCode.FORBIDDEN, 'admin role required');
+    if (!isRole(state.role)) {
+      throw new AuthException(AuthExceptionCode.FORBIDDEN, 'the user has no known role');
     }
     return { id: state.id, username: state.username, role: state.role };
   }

@@ -7,6 +7,7 @@ import { AuthService } from './auth.service';
 import type { SessionUserDto } from './dto/login.dto';
 
 export interface AdminRequest extends Request {
+  /** The signed-in user, set by the guard on every route that declares roles. */
   admin?: SessionUserDto;
 }
 
@@ -23,25 +24,29 @@ export class RouteAccessGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    switch (access) {
-      case 'public':
-      case 'api-key':
-        // API keys are checked by the relay's admission step, which answers in the caller's dialect.
-        return true;
-      case 'admin': {
-        const req = context.switchToHttp().getRequest<AdminRequest>();
-        const header = req.headers.authorization;
-        if (header === undefined || !header.startsWith('Bearer ')) {
-          throw new AuthException(AuthExceptionCode.MISSING_TOKEN, 'admin session token required');
-        }
-        req.admin = await this.auth.verifyAdmin(header.slice('Bearer '.length));
-        return true;
-      }
-      case undefined:
-        throw new AuthException(
-          AuthExceptionCode.ROUTE_WITHOUT_ACCESS_RULE,
-          'route declares no access rule',
-        );
+    if (access === 'public' || access === 'api-key') {
+      // API keys are checked by the relay's admission step, which answers in the caller's dialect.
+      return true;
     }
+    if (access === undefined) {
+      throw new AuthException(
+        AuthExceptionCode.ROUTE_WITHOUT_ACCESS_RULE,
+        'route declares no access rule',
+      );
+    }
+    const req = context.switchToHttp().getRequest<AdminRequest>();
+    const header = req.headers.authorization;
+    if (header === undefined || !header.startsWith('Bearer ')) {
+      throw new AuthException(AuthExceptionCode.MISSING_TOKEN, 'session token required');
+    }
+    const user = await this.auth.verifySession(header.slice('Bearer '.length));
+    if (!(access as readonly string[]).includes(user.role)) {
+      throw new AuthException(
+        AuthExceptionCode.FORBIDDEN,
+        `the ${user.role} role may not do this; it needs one of: ${access.join(', ')}`,
+      );
+    }
+    req.admin = user;
+    return true;
   }
 }

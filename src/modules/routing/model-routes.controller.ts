@@ -10,7 +10,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import {
   CreateModelRouteDto,
   ResolveModelRouteQueryDto,
@@ -26,32 +26,32 @@ import { ModelRoutesService } from './model-routes.service';
 export class ModelRoutesController {
   constructor(private readonly routes: ModelRoutesService) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get()
   list(): ModelRouteListResponseDto {
     return this.routes.list();
   }
 
   /** Where a request for `?model=` would go now. */
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get('resolve')
   resolve(@Query() query: ResolveModelRouteQueryDto): ModelRouteResolutionDto {
     return this.routes.resolve(query.model);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id')
   get(@Param('id', ParseUUIDPipe) id: string): Promise<ModelRouteResponseDto> {
     return this.routes.get(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post()
   create(@Body() body: CreateModelRouteDto): Promise<ModelRouteResponseDto> {
     return this.routes.create(body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Patch(':id')
   update(
     @Param('id', ParseUUIDPipe) id: string,
@@ -60,7 +60,7 @@ export class ModelRoutesController {
     return this.routes.update(id, body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Delete(':id')
   @HttpCode(204)
   remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {

@@ -10,7 +10,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import {
   CreateRoutingRuleDto,
   ListRoutingRulesQueryDto,
@@ -27,33 +27,33 @@ import { RoutingRulesService } from './routing-rules.service';
 export class RoutingRulesController {
   constructor(private readonly rules: RoutingRulesService) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get()
   list(@Query() query: ListRoutingRulesQueryDto): RoutingRuleListResponseDto {
     return this.rules.list(query.apiKeyId);
   }
 
   /** Which rule (or `provider,model` override) a sample request would take now. */
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Post('resolve')
   @HttpCode(200)
   resolve(@Body() body: ResolveRoutingRuleDto): RoutingRuleResolutionDto {
     return this.rules.resolve(body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id')
   get(@Param('id', ParseUUIDPipe) id: string): Promise<RoutingRuleResponseDto> {
     return this.rules.get(id);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post()
   create(@Body() body: CreateRoutingRuleDto): Promise<RoutingRuleResponseDto> {
     return this.rules.create(body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Patch(':id')
   update(
     @Param('id', ParseUUIDPipe) id: string,
@@ -62,7 +62,7 @@ export class RoutingRulesController {
     return this.rules.update(id, body);
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Delete(':id')
   @HttpCode(204)
   remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
@@ -76,7 +76,7 @@ export class KeyRoutingRulesController {
   constructor(private readonly rules: RoutingRulesService) {}
 
   /** The rules this key's requests are matched against, in evaluation order. */
-  @AdminOnly()
+  @Roles('admin', 'operator', 'viewer')
   @Get(':id/routing-rules')
   list(@Param('id', ParseUUIDPipe) id: string): RoutingRuleListResponseDto {
     return this.rules.list(id);

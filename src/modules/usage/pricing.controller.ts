@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import {
   ModelParamDto,
   PriceLookupQueryDto,
@@ -14,7 +14,7 @@ import { PricingService } from './pricing.service';
  * Prices for admins, in US dollars per million tokens. Model names with `/` go URL-encoded in
  * the path (`anthropic%2Fclaude-sonnet-4`).
  */
-@AdminOnly()
+@Roles('admin', 'operator', 'viewer')
 @Controller('admin/api/pricing')
 export class PricingController {
   constructor(private readonly pricing: PricingService) {}
@@ -36,6 +36,8 @@ export class PricingController {
     return this.pricing.listOverrides();
   }
 
+  // Prices decide what every key is billed: a setting, so admins only.
+  @Roles('admin')
   @Put('overrides/:model')
   setOverride(
     @Param() params: ModelParamDto,
@@ -44,6 +46,7 @@ export class PricingController {
     return this.pricing.setOverride(params.model, body);
   }
 
+  @Roles('admin')
   @Delete('overrides/:model')
   @HttpCode(204)
   deleteOverride(@Param() params: ModelParamDto): Promise<void> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import {
   RequestLogQueryDto,
   UsageBreakdownQueryDto,
@@ -15,7 +15,7 @@ import type {
 import { UsageStatsService } from './usage-stats.service';
 
 /** Usage statistics for admins. Times are UTC; ranges are half-open `[from, to)`. */
-@AdminOnly()
+@Roles('admin', 'operator', 'viewer')
 @Controller('admin/api/usage')
 export class UsageController {
   constructor(private readonly stats: UsageStatsService) {}

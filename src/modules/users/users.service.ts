@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Role } from 'src/common/auth/route-access.decorator';
 import { PasswordHasher } from './password-hasher';
 import { UserSessionStateCache, type UserSessionState } from './user-session-state.cache';
 import { UsersRepository, type UserRecord } from './users.repository';
@@ -46,6 +47,29 @@ export class UsersService {
       throw error;
     }
     return { username, generatedPassword: generated };
+  }
+
+  /** Creates a local user with this role; the password is generated (and returned) when omitted. */
+  async createLocalUser(
+    username: string,
+    role: Role,
+    password?: string,
+  ): Promise<{ user: UserRecord; password: string }> {
+    const secret = password ?? generatePassword();
+    const now = Date.now();
+    const user: UserRecord = {
+      id: randomUUID(),
+      username,
+      password_hash: await this.hasher.hash(secret),
+      role,
+      disabled: 0,
+      created_at: now,
+      updated_at: now,
+      last_login_at: null,
+      token_version: 0,
+    };
+    await this.users.insert(user);
+    return { user, password: secret };
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Role } from 'src/common/auth/route-access.decorator';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class LoginRequestDto {
@@ -15,11 +16,11 @@ export class LoginRequestDto {
 export class LoginResponseDto {
   token!: string;
   expiresAt!: string;
-  user!: { id: string; username: string; role: string };
+  user!: SessionUserDto;
 }
 
 export class SessionUserDto {
   id!: string;
   username!: string;
-  role!: string;
+  role!: Role;
 }

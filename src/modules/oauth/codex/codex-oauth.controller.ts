@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import { CodexOAuthLoginService } from './codex-oauth-login.service';
 import { CodexExchangeDto } from './dto/codex-exchange.dto';
@@ -10,14 +10,14 @@ import { CodexLoginResponseDto } from './dto/codex-login.response.dto';
 export class CodexOAuthController {
   constructor(private readonly login: CodexOAuthLoginService) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post('authorize')
   @HttpCode(200)
   authorize(): Promise<CodexLoginResponseDto> {
     return this.login.authorize();
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post('exchange')
   @HttpCode(200)
   exchange(@Body() body: CodexExchangeDto): Promise<AccountResponseDto> {

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { AdminOnly } from 'src/common/auth/route-access.decorator';
+import { Roles } from 'src/common/auth/route-access.decorator';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import { GoogleExchangeDto, GoogleImportDto } from './dto/google-exchange.dto';
 import { GoogleLoginResponseDto } from './dto/google-login.response.dto';
@@ -11,14 +11,14 @@ import { GoogleOAuthLoginService } from './google-oauth-login.service';
 export class GoogleOAuthController {
   constructor(private readonly login: GoogleOAuthLoginService) {}
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post('authorize')
   @HttpCode(200)
   authorize(): Promise<GoogleLoginResponseDto> {
     return this.login.authorize();
   }
 
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post('exchange')
   @HttpCode(200)
   exchange(@Body() body: GoogleExchangeDto): Promise<AccountResponseDto> {
@@ -26,7 +26,7 @@ export class GoogleOAuthController {
   }
 
   /** Adds the login of a Gemini CLI oauth_creds.json (its text in `credentials`). */
-  @AdminOnly()
+  @Roles('admin', 'operator')
   @Post('import')
   @HttpCode(200)
   import(@Body() body: GoogleImportDto): Promise<AccountResponseDto> {
