@@ -29,6 +29,7 @@ import { AccountTypesController } from 'src/modules/accounts/account-types.contr
 import { AccountsController } from 'src/modules/accounts/accounts.controller';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const API_KEY = 'sk-ant-api03-ADMIN-API-SECRET-0123456789abcdef';
 
@@ -67,6 +68,7 @@ async function createApp(withTester: boolean): Promise<INestApplication> {
       CryptoModule,
       DatabaseModule,
       CoordinationModule,
+      SettingsModule,
       AccountsModule,
       OAuthModule,
       ...(withTester ? [FakeRelayModule] : []),

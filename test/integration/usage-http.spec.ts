@@ -20,6 +20,7 @@ import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
 import { UsageController } from 'src/modules/usage/usage.controller';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const DAY0 = Date.parse('2025-03-08T00:00:00Z');
 
@@ -68,6 +69,7 @@ describe('usage admin API over HTTP', () => {
         ConfigModule.forRoot(config),
         DatabaseModule,
         CoordinationModule,
+        SettingsModule,
         MetricsModule,
         UsageModule,
       ],
