@@ -55,6 +55,7 @@ describe('route access rules', () => {
       '/admin/api/usage/summary',
       '/admin/api/pricing/overrides',
       '/admin/api/model-routes',
+      '/admin/api/settings',
     ]) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`);
       expect({ path, status: res.status }).toEqual({ path, status: 401 });
