@@ -14,6 +14,7 @@ import { OAuthModule } from './modules/oauth/oauth.module';
 import { RelayModule } from './modules/relay/relay.module';
 import { RoutingModule } from './modules/routing/routing.module';
 import { SchedulerModule } from './modules/scheduler/scheduler.module';
+import { SettingsModule } from './modules/settings/settings.module';
 import { UsageModule } from './modules/usage/usage.module';
 import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
 import { AuthModule } from './modules/auth/auth.module';
@@ -34,6 +35,7 @@ export class AppModule {
         CoordinationModule,
         HttpModule,
         MetricsModule,
+        SettingsModule,
         UsersModule,
         AuthModule,
         HealthModule,

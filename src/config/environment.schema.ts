@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsJSON,
   IsOptional,
   IsString,
   Matches,
@@ -362,6 +363,16 @@ export class EnvironmentSchema {
   @Min(0)
   ACCOUNT_RATE_LIMIT_FALLBACK_MS = 60000;
 
+  /**
+   * Default `longContextThreshold` of `long_context` routing rules that set none, in estimated
+   * input tokens (claude-code-router's default). Runtime setting `routingLongContextThreshold`.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000000)
+  ROUTING_LONG_CONTEXT_THRESHOLD = 60000;
+
   /** Health transitions kept per account ("why is this account not routable"). */
   @Type(() => Number)
   @IsInt()
@@ -423,6 +434,14 @@ export class EnvironmentSchema {
   @IsInt()
   @Min(1000)
   API_KEY_CACHE_TTL_MS = 60000;
+
+  /**
+   * Limits every new key starts with unless its create request says otherwise, as the JSON of
+   * the key's `limits` object (e.g. `{"concurrency":4,"dailyCostMicros":5000000}`). Checked at
+   * start like the admin API checks a key's limits. Runtime setting `apiKeyDefaultLimits`.
+   */
+  @IsJSON({ message: 'API_KEY_DEFAULT_LIMITS must be a JSON object such as {"concurrency":4}' })
+  API_KEY_DEFAULT_LIMITS = '{}';
 
   /** Concurrency leases expire unless renewed (every third of this while a response streams). */
   @Type(() => Number)

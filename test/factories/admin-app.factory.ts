@@ -11,6 +11,7 @@ import { CryptoModule } from 'src/infra/crypto/crypto.module';
 import { DatabaseModule } from 'src/infra/database/database.module';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 /**
  * The admin API's accounts and oauth modules on real storage (the engines the environment names),
@@ -31,6 +32,7 @@ export async function createAccountsAdminApp(
       CryptoModule,
       DatabaseModule,
       CoordinationModule,
+      SettingsModule,
       AccountsModule,
       OAuthModule,
       ...(options.imports ?? []),

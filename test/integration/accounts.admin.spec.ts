@@ -26,6 +26,7 @@ import {
 import { AccountsController } from 'src/modules/accounts/accounts.controller';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const API_KEY = 'sk-ant-api03-ADMIN-API-SECRET-0123456789abcdef';
 
@@ -64,6 +65,7 @@ async function createApp(withTester: boolean): Promise<INestApplication> {
       CryptoModule,
       DatabaseModule,
       CoordinationModule,
+      SettingsModule,
       AccountsModule,
       OAuthModule,
       ...(withTester ? [FakeRelayModule] : []),

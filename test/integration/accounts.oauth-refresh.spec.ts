@@ -22,6 +22,7 @@ import {
 import type { AccountDispatcherFactory } from 'src/modules/oauth/account-dispatcher';
 import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { startHttpProxy, startSocks5Proxy, type LocalProxy } from '../support/proxies';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const ENCRYPTION_KEY = 'oauth-refresh-test-encryption-key-0123456789';
 const CLIENT_ID = 'test-client-id';
@@ -117,6 +118,7 @@ describe(ClaudeOAuthRefresher.name, () => {
       accountsRepository,
       new AccountHealthEventsRepository(db),
       config,
+      new FixedRuntimeSettings(config.env),
       coordinator,
     );
     const accounts = new AccountsService(

@@ -20,6 +20,7 @@ import { AccountHealthService } from 'src/modules/accounts/account-health.servic
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 /**
  * The OpenAI-family account types through the admin API and the CLI: created, read back masked,
@@ -66,6 +67,7 @@ async function createApp(): Promise<INestApplication> {
       CryptoModule,
       DatabaseModule,
       CoordinationModule,
+      SettingsModule,
       AccountsModule,
       // Boots only while every descriptor's hasRefresher matches a registered refresher.
       OAuthModule,

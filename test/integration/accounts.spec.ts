@@ -30,6 +30,7 @@ import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
 import { createTempPostgresDatabase } from '../support/databases';
 import { describeWithPostgres, describeWithRedis } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const ENCRYPTION_KEY = 'integration-test-encryption-key-0123456789';
 const API_KEY = 'sk-ant-api03-INTEGRATION-SECRET-KEY-abcdef0123456789';
@@ -66,6 +67,7 @@ async function createStack(
     accountsRepository,
     new AccountHealthEventsRepository(db),
     config,
+    new FixedRuntimeSettings(config.env),
     coordinator,
   );
   const accounts = new AccountsService(

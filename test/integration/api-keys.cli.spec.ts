@@ -16,6 +16,7 @@ import { ApiKeyAuthenticator } from 'src/modules/api-keys/api-key-authenticator'
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { ApiKeysService } from 'src/modules/api-keys/api-keys.service';
 import { ListApiKeysQueryDto } from 'src/modules/api-keys/dto/list-api-keys.dto';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 describe('registerKeysCommands', () => {
   let context: INestApplicationContext;
@@ -32,6 +33,7 @@ describe('registerKeysCommands', () => {
         CryptoModule,
         DatabaseModule,
         CoordinationModule,
+        SettingsModule,
         ApiKeysModule,
       ],
     }).compile();

@@ -19,6 +19,7 @@ import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { AuthModule } from 'src/modules/auth/auth.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { UsersService } from 'src/modules/users/users.service';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const PASSWORD = 'correct-horse-battery';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
@@ -43,6 +44,7 @@ describe('ApiKeysController', () => {
         CryptoModule,
         DatabaseModule,
         CoordinationModule,
+        SettingsModule,
         UsersModule,
         AuthModule,
         ApiKeysModule,

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigService } from 'src/config/config.service';
-import type { EnvironmentSchema } from 'src/config/environment.schema';
+import { EnvironmentSchema } from 'src/config/environment.schema';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/local.coordinator';
 import { createRedisClients } from 'src/infra/coordination/redis.clients';
@@ -17,6 +17,7 @@ import type { ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
 import { ApiKeysRepository } from 'src/modules/api-keys/api-keys.repository';
 import { ApiKeysService } from 'src/modules/api-keys/api-keys.service';
 import { describeWithRedis } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 /**
  * An admin change must reach every instance through the invalidation message. The promise is
@@ -71,6 +72,7 @@ function invalidationContract(createCoordinators: () => Promise<Coordinator[]>):
           coordinator,
           authenticator,
           admission,
+          new FixedRuntimeSettings(new EnvironmentSchema()),
         );
         return { service, authenticator };
       }),

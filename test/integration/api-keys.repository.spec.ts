@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigService } from 'src/config/config.service';
-import type { EnvironmentSchema } from 'src/config/environment.schema';
+import { EnvironmentSchema } from 'src/config/environment.schema';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { LocalCoordinator } from 'src/infra/coordination/local.coordinator';
 import { ApiKeyHasher } from 'src/infra/crypto/api-key-hasher';
@@ -19,6 +19,7 @@ import type { CreateApiKeyRequestDto } from 'src/modules/api-keys/dto/create-api
 import { ListApiKeysQueryDto } from 'src/modules/api-keys/dto/list-api-keys.dto';
 import { createTempPostgresDatabase, type TempDatabase } from '../support/databases';
 import { describeWithPostgres } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const DAY = 86_400_000;
 
@@ -75,6 +76,7 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
       coordinator,
       authenticator,
       admission,
+      new FixedRuntimeSettings(new EnvironmentSchema()),
     );
     const published: string[] = [];
     await coordinator.subscribe(coordinationKeys.channels.keyInvalidation, (id) =>

@@ -34,6 +34,7 @@ import { captureCliOutput, runAccountsCli } from '../factories/cli.factory';
 import { FakeCodexAuth, fakeJwt } from '../support/fake-codex-auth';
 import { startHttpProxy, type LocalProxy } from '../support/proxies';
 import { describeWithRedis } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const CLIENT_ID = 'app_test_codex_client';
 const ENCRYPTION_KEY = 'codex-oauth-test-encryption-key-0123456789';
@@ -319,6 +320,7 @@ describe(CodexOAuthRefresher.name, () => {
       accountsRepository,
       new AccountHealthEventsRepository(db),
       config,
+      new FixedRuntimeSettings(config.env),
       coordinator,
     );
     const accounts = new AccountsService(

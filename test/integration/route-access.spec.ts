@@ -17,6 +17,8 @@ const ALL: readonly Role[] = ['admin', 'operator', 'viewer', 'user'];
 const READ: readonly Role[] = ['admin', 'operator', 'viewer'];
 const MANAGE: readonly Role[] = ['admin', 'operator'];
 const ADMIN: readonly Role[] = ['admin'];
+/** Users, settings and the audit trail: admins change them, viewers read them, operators neither. */
+const ADMIN_READ: readonly Role[] = ['admin', 'viewer'];
 
 /**
  * Who may call every route, written out by hand: a route whose declared access differs from this
@@ -86,6 +88,11 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'POST /admin/api/routing-rules': MANAGE,
   'PATCH /admin/api/routing-rules/:id': MANAGE,
   'DELETE /admin/api/routing-rules/:id': MANAGE,
+
+  'GET /admin/api/settings': ADMIN_READ,
+  'GET /admin/api/settings/:key': ADMIN_READ,
+  'PUT /admin/api/settings': ADMIN,
+  'DELETE /admin/api/settings/:key': ADMIN,
 };
 
 interface DeclaredRoute {
@@ -202,7 +209,12 @@ describe('route access rules', () => {
     for (const [name, access] of Object.entries(MATRIX)) {
       if (typeof access === 'string') continue;
       const [method, path] = name.split(' ') as [string, string];
-      const target = url + path.replace(/:id\b/g, randomUUID()).replace(/:model\b/g, 'no-model');
+      const target =
+        url +
+        path
+          .replace(/:id\b/g, randomUUID())
+          .replace(/:model\b/g, 'no-model')
+          .replace(/:key\b/g, 'no-key');
       const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       const anonymous = await fetch(target, { method, headers, body });

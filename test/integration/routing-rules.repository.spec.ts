@@ -1,3 +1,4 @@
+import { EnvironmentSchema } from 'src/config/environment.schema';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { UsageRepository } from 'src/modules/usage/usage.repository';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
 import { createTempPostgresDatabase, type TempDatabase } from '../support/databases';
 import { describeWithPostgres } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const KEY = '0190a000-0000-4000-8000-0000000000aa';
 const GROUP: RoutingGroup = {
@@ -100,7 +102,13 @@ function routingRulesContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Pr
     await db.deleteFrom('routing_rules').execute();
     repository = new RoutingRulesRepository(db);
     coordinator = new LocalCoordinator({ instanceId: 'test' });
-    router = new RuleRouter(repository, groups, coordinator, { safetyReloadMs: 3_600_000 });
+    router = new RuleRouter(
+      repository,
+      groups,
+      coordinator,
+      new FixedRuntimeSettings(new EnvironmentSchema()),
+      { safetyReloadMs: 3_600_000 },
+    );
     await router.onModuleInit();
     service = new RoutingRulesService(repository, router, groups, keys, coordinator);
   });

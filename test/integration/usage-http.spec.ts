@@ -17,6 +17,7 @@ import { MetricsModule } from 'src/modules/metrics/metrics.module';
 import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const DAY0 = Date.parse('2025-03-08T00:00:00Z');
 
@@ -65,6 +66,7 @@ describe('usage admin API over HTTP', () => {
         ConfigModule.forRoot(config),
         DatabaseModule,
         CoordinationModule,
+        SettingsModule,
         MetricsModule,
         UsageModule,
       ],

@@ -16,6 +16,7 @@ import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import { UsageRepository } from 'src/modules/usage/usage.repository';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const DAY = 86_400_000;
 
@@ -85,6 +86,7 @@ describe(`${UsageRecorder.name} journal (SQLite)`, () => {
         ConfigModule.forRoot(config),
         DatabaseModule,
         CoordinationModule,
+        SettingsModule,
         MetricsModule,
         UsageModule,
       ],

@@ -23,6 +23,8 @@ import { UsageRepository } from 'src/modules/usage/usage.repository';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
 import { createTempPostgresDatabase, type TempDatabase } from '../support/databases';
 import { describeWithPostgres } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -249,7 +251,12 @@ function usageRecorderContract(engine: Engine): void {
 
   function recorder(env: Record<string, string> = {}) {
     const metrics = new MetricsService();
-    const r = new UsageRecorder(config(env), metrics, new UsageRepository(harness.db));
+    const r = new UsageRecorder(
+      config(env),
+      metrics,
+      new UsageRepository(harness.db),
+      new FixedRuntimeSettings(config(env).env),
+    );
     recorders.push(r);
     return { recorder: r, metrics };
   }
@@ -302,7 +309,7 @@ function usageRecorderContract(engine: Engine): void {
       // The events lie in 2025: keep every request-log row, so the log answers the edges.
       stats = new UsageStatsService(
         new UsageStatsRepository(harness.db),
-        config({ REQUEST_LOG_RETENTION_DAYS: '0' }),
+        new FixedRuntimeSettings(config({}).env, { requestLogRetentionDays: 0 }),
       );
     });
 
@@ -459,6 +466,7 @@ function usageRecorderContract(engine: Engine): void {
           ConfigModule.forRoot(appConfig),
           DatabaseModule,
           CoordinationModule,
+          SettingsModule,
           MetricsModule,
           UsageModule,
         ],

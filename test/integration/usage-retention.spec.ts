@@ -16,6 +16,7 @@ import { UsageRepository } from 'src/modules/usage/usage.repository';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
 import { createTempPostgresDatabase, type TempDatabase } from '../support/databases';
 import { describeWithPostgres } from '../support/services';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -97,12 +98,13 @@ function retentionContract(open: () => Promise<{ db: Db; close(): Promise<void> 
         REQUEST_LOG_RETENTION_DAYS: String(RETENTION_DAYS),
       }),
     );
+    const settings = new FixedRuntimeSettings(config.env);
     const repository = new UsageRepository(db);
     for (let i = 0; i < all.length; i += 1000) await repository.writeBatch(all.slice(i, i + 1000));
-    stats = new UsageStatsService(new UsageStatsRepository(db), config);
+    stats = new UsageStatsService(new UsageStatsRepository(db), settings);
     store = new LocalCoordinatorStore();
     coordinator = new LocalCoordinator({ instanceId: 'a', store });
-    retention = new UsageRetentionService(config, new MetricsService(), repository, coordinator);
+    retention = new UsageRetentionService(settings, new MetricsService(), repository, coordinator);
   });
   afterEach(async () => {
     jest.restoreAllMocks();

@@ -14,6 +14,7 @@ import {
 import type { AccountPool } from './account-pool.service';
 import { anthropicModelFamily } from './types/anthropic.model-families';
 import { routableAccount } from '../../../test/factories/account.factory';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
@@ -84,6 +85,7 @@ async function instance(
     { setStatus } as never,
     events as never,
     config(env),
+    new FixedRuntimeSettings(config(env).env),
     coordinator,
   );
   await health.onModuleInit();

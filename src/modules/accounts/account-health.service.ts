@@ -9,6 +9,7 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type {
   AccountStatus,
   HealthEvent,
@@ -198,6 +199,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     private readonly accountsRepository: AccountsRepository,
     private readonly events: AccountHealthEventsRepository,
     private readonly config: ConfigService,
+    private readonly settings: RuntimeSettings,
     @InjectCoordinator() private readonly coordinator: Coordinator,
     @Optional() @Inject(ACCOUNT_HEALTH_OPTIONS) options?: Partial<AccountHealthOptions>,
   ) {
@@ -245,14 +247,14 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     if (outcome.kind === 'success') {
       return this.timed.has(account.id) ? this.onSuccess(account, model) : OK;
     }
-    const env = this.config.env;
+    const settings = this.settings;
     const now = this.now();
     switch (outcome.kind) {
       case 'overloaded':
         return this.enterTimed(account, {
           state: 'cooling',
           scope: 'account',
-          until: now + env.ACCOUNT_COOLDOWN_OVERLOADED_MS,
+          until: now + settings.get('accountCooldownOverloadedMs'),
           reason: `overloaded (${outcome.status})`,
           at: now,
         });
@@ -260,7 +262,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         return this.enterTimed(account, {
           state: 'cooling',
           scope: 'account',
-          until: now + env.ACCOUNT_COOLDOWN_SERVER_ERROR_MS,
+          until: now + settings.get('accountCooldownServerErrorMs'),
           reason: `server error (${outcome.status})`,
           at: now,
         });
@@ -268,7 +270,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         return this.enterTimed(account, {
           state: 'cooling',
           scope: 'account',
-          until: now + env.ACCOUNT_COOLDOWN_TIMEOUT_MS,
+          until: now + settings.get('accountCooldownTimeoutMs'),
           reason: outcome.phase === 'connect' ? 'connect timeout' : 'first byte timeout',
           at: now,
         });
@@ -276,7 +278,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         return this.enterTimed(account, {
           state: 'cooling',
           scope: 'account',
-          until: now + env.ACCOUNT_COOLDOWN_TIMEOUT_MS,
+          until: now + settings.get('accountCooldownTimeoutMs'),
           reason: `connect error (${outcome.code})`,
           at: now,
         });
@@ -290,7 +292,9 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         return this.enterTimed(account, {
           state: 'rate_limited',
           scope,
-          until: fallback ? now + env.ACCOUNT_RATE_LIMIT_FALLBACK_MS : (outcome.resetAt ?? now),
+          until: fallback
+            ? now + settings.get('accountRateLimitFallbackMs')
+            : (outcome.resetAt ?? now),
           reason,
           at: now,
         });

@@ -7,6 +7,7 @@ import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { ApiKeyHasher } from 'src/infra/crypto/api-key-hasher';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { AdmissionService, type BudgetStatus } from './admission.service';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { generateSecret, secretHint } from './api-key-secret';
@@ -105,6 +106,7 @@ export class ApiKeysService {
     @InjectCoordinator() private readonly coordinator: Coordinator,
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly admission: AdmissionService,
+    private readonly settings: RuntimeSettings,
   ) {}
 
   async create(input: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
@@ -234,7 +236,8 @@ export class ApiKeysService {
       model_policy: null,
       allowed_clients: null,
       bindings: '{}',
-      limits: '{}',
+      // The runtime default; the request's own limits merge over it (null removes one).
+      limits: JSON.stringify(this.settings.get('apiKeyDefaultLimits')),
       price_multiplier: 1,
       reservation_policy: 'strict',
       deleted_at: null,

@@ -1,9 +1,11 @@
+import { EnvironmentSchema } from 'src/config/environment.schema';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/local.coordinator';
 import type { RoutingGroup } from './routing-rule.types';
 import type { RoutingRuleRecord, RoutingRulesRepository } from './routing-rules.repository';
 import { RuleRouter } from './rule-router.service';
 import { routingKeys } from './routing-coordination.keys';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 function record(id: string, overrides: Partial<RoutingRuleRecord> = {}): RoutingRuleRecord {
   return {
@@ -67,9 +69,13 @@ describe(RuleRouter.name, () => {
     store = new LocalCoordinatorStore();
     coordinator = new LocalCoordinator({ instanceId: 'a', store });
     other = new LocalCoordinator({ instanceId: 'b', store });
-    router = new RuleRouter(sources as unknown as RoutingRulesRepository, sources, coordinator, {
-      safetyReloadMs: 3_600_000,
-    });
+    router = new RuleRouter(
+      sources as unknown as RoutingRulesRepository,
+      sources,
+      coordinator,
+      new FixedRuntimeSettings(new EnvironmentSchema()),
+      { safetyReloadMs: 3_600_000 },
+    );
     await router.onModuleInit();
   });
 

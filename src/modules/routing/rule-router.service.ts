@@ -14,6 +14,7 @@ import {
   LiveSnapshot,
   type LiveSnapshotOptions,
 } from 'src/infra/coordination/live-snapshot';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { toRoutingRule } from './routing-rule.mapper';
 import type { RoutingGroup, RoutingRule, RuleDecision, RuleRequest } from './routing-rule.types';
 import { RoutingRulesRepository, type RoutingRuleRecord } from './routing-rules.repository';
@@ -54,6 +55,7 @@ export class RuleRouter implements OnModuleInit, OnModuleDestroy {
     repository: RoutingRulesRepository,
     @Inject(ROUTING_GROUP_SOURCE) groups: RoutingGroupSource,
     @InjectCoordinator() coordinator: Coordinator,
+    private readonly settings: RuntimeSettings,
     @Optional() @Inject(RULE_ROUTER_OPTIONS) options?: Partial<RuleRouterOptions>,
   ) {
     this.snapshot = new LiveSnapshot(
@@ -81,7 +83,7 @@ export class RuleRouter implements OnModuleInit, OnModuleDestroy {
 
   /** The override or rule a request takes, or null when its model routes it as it is. */
   decide(request: RuleRequest): RuleDecision | null {
-    return this.snapshot.current.decide(request);
+    return this.snapshot.current.decide(request, this.settings.get('routingLongContextThreshold'));
   }
 
   /** Every rule (disabled ones too): global first, then by key; each by priority. */

@@ -14,7 +14,8 @@ import { RequestScenarios } from './routing-scenarios';
 interface CompiledRule {
   rule: RoutingRule;
   glob: WildcardPattern | null;
-  threshold: number;
+  /** The rule's own long-context threshold; null: the default given to decide(). */
+  threshold: number | null;
   /** The target group, resolved when the table was built; a rule whose group is gone is skipped. */
   group: RoutingGroup | null;
 }
@@ -60,7 +61,7 @@ export class RuleTable {
       const compiled: CompiledRule = {
         rule,
         glob: rule.modelPattern === null ? null : new WildcardPattern(rule.modelPattern),
-        threshold: rule.longContextThreshold ?? DEFAULT_LONG_CONTEXT_THRESHOLD,
+        threshold: rule.longContextThreshold,
         group,
       };
       if (rule.apiKeyId === null) this.global.push(compiled);
@@ -81,8 +82,13 @@ export class RuleTable {
    * Where a request goes: a `provider,model` override when the model names one, else the first
    * enabled rule (the key's, then the global ones, by priority) whose conditions all hold; null
    * when neither applies (the request is routed by its model as before).
+   *
+   * @param defaultThreshold the long-context threshold of rules that set none
    */
-  decide(request: RuleRequest): RuleDecision | null {
+  decide(
+    request: RuleRequest,
+    defaultThreshold = DEFAULT_LONG_CONTEXT_THRESHOLD,
+  ): RuleDecision | null {
     const comma = request.model.indexOf(',');
     if (comma !== -1) return this.override(request.model, comma);
     const own = this.byKey.get(request.apiKeyId);
@@ -99,7 +105,11 @@ export class RuleTable {
       for (const compiled of list) {
         const { rule } = compiled;
         if (compiled.glob !== null && !compiled.glob.matchesPrepared(lowered)) continue;
-        if (rule.scenario !== null && !scenarios.holds(rule.scenario, compiled.threshold)) continue;
+        if (
+          rule.scenario !== null &&
+          !scenarios.holds(rule.scenario, compiled.threshold ?? defaultThreshold)
+        )
+          continue;
         return {
           ok: true,
           model: rule.targetModel,

@@ -12,6 +12,7 @@ import type {
 } from 'src/modules/accounts/account.types';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type { ApiKeyBinding } from 'src/modules/api-keys/api-key.types';
 import { isSchedulable, rankCandidates, upstreamModelFor } from './account-selection';
 
@@ -64,6 +65,7 @@ export class Scheduler implements OnApplicationShutdown {
     private readonly pool: AccountPool,
     private readonly health: AccountHealthService,
     private readonly config: ConfigService,
+    private readonly settings: RuntimeSettings,
     @Inject(COORDINATOR) private readonly coordinator: Coordinator,
   ) {
     this.leases = new LeaseRenewer(config.env.LEASE_TTL_MS);
@@ -181,7 +183,7 @@ export class Scheduler implements OnApplicationShutdown {
     if (request.session === null || request.binding !== undefined) return null;
     return {
       key: coordinationKeys.sticky(request.apiKeyId, request.session),
-      ttlMs: this.config.env.STICKY_SESSION_TTL_SECONDS * 1000,
+      ttlMs: this.settings.get('stickySessionTtlSeconds') * 1000,
     };
   }
 
@@ -193,7 +195,7 @@ export class Scheduler implements OnApplicationShutdown {
     const bound = this.boundCandidates(request.binding);
     if (bound !== null) {
       const result = this.choose(bound, request);
-      if (result.ok || !this.config.env.BINDING_FALLBACK_TO_POOL) {
+      if (result.ok || !this.settings.get('bindingFallbackToPool')) {
         return result.ok
           ? result
           : {
@@ -247,7 +249,7 @@ export class Scheduler implements OnApplicationShutdown {
       try {
         accountId = await this.coordinator.getValueAndTouch(
           key,
-          this.config.env.STICKY_SESSION_TTL_SECONDS * 1000,
+          this.settings.get('stickySessionTtlSeconds') * 1000,
         );
       } catch (error) {
         // Stickiness is an optimisation: without the coordinator, route from the pool.
@@ -352,7 +354,7 @@ export class Scheduler implements OnApplicationShutdown {
     const key = coordinationKeys.sticky(request.apiKeyId, request.session);
     // Off the response path: a lost write only costs one cache miss on the next turn.
     this.coordinator
-      .setValue(key, accountId, this.config.env.STICKY_SESSION_TTL_SECONDS * 1000)
+      .setValue(key, accountId, this.settings.get('stickySessionTtlSeconds') * 1000)
       .catch((error: unknown) => appLogger.warn({ err: error }, 'sticky session write failed'));
   }
 }

@@ -6,6 +6,7 @@ import { emptyUsage } from './pricing/token-usage';
 import { UsageRecorder } from './usage-recorder.service';
 import type { UsageBatchWriter } from './usage.repository';
 import type { UsageEvent } from './usage.types';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 /** Stands in for the database: stores batches, or fails while `down` / for poisoned ids. */
 class FakeWriter implements UsageBatchWriter {
@@ -72,7 +73,7 @@ function setup(env: Record<string, string> = {}) {
   );
   const metrics = new MetricsService();
   const writer = new FakeWriter();
-  const recorder = new UsageRecorder(config, metrics, writer);
+  const recorder = new UsageRecorder(config, metrics, writer, new FixedRuntimeSettings(config.env));
   const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
     const found = metrics.registry.getSingleMetric(name);
     if (found === undefined) throw new Error(`no metric ${name}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { BoundedQueue } from './bounded-queue';
 import { JOURNAL_HEARTBEAT_MS, journalHost, UsageJournal, type ClaimedFile } from './usage-journal';
@@ -61,7 +62,6 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly queue: BoundedQueue<UsageEvent>;
   private readonly journalDir: string | null;
   private readonly journalFsync: boolean;
-  private readonly retentionDays: number;
   private journal: UsageJournal | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly journalErrors: Counter;
@@ -93,6 +93,7 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     config: ConfigService,
     metrics: MetricsService,
     @Inject(UsageRepository) private readonly writer: UsageBatchWriter,
+    private readonly settings: RuntimeSettings,
   ) {
     const env = config.env;
     this.queue = new BoundedQueue<UsageEvent>(env.USAGE_QUEUE_MAX);
@@ -101,7 +102,6 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.journalDir = env.USAGE_JOURNAL ? join(config.dataDir, 'usage-journal') : null;
     this.journalFsync = env.USAGE_JOURNAL_FSYNC;
-    this.retentionDays = env.REQUEST_LOG_RETENTION_DAYS;
 
     const registers = [metrics.registry];
     const pending = (): number => this.pending;
@@ -277,7 +277,7 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
   private async replay(files: ClaimedFile[]): Promise<void> {
     const journal = this.journal;
     if (journal === null || files.length === 0) return;
-    const horizon = retentionHorizon(Date.now(), this.retentionDays);
+    const horizon = retentionHorizon(Date.now(), this.settings.get('requestLogRetentionDays'));
     const events: UsageEvent[] = [];
     const tooOld: UsageEvent[] = [];
     let unreadable = 0;

@@ -2,11 +2,11 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { Counter } from 'prom-client';
 import { appLogger } from 'src/common/logging/app-logger';
-import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { HOUR_MS, retentionHorizon } from './usage-range';
 import { UsageRepository } from './usage.repository';
 
@@ -18,24 +18,22 @@ const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
 const JOB_LOCK = coordinationKeys.lock('job:request-log-retention');
 
 /**
- * Deletes request-log rows older than REQUEST_LOG_RETENTION_DAYS. The horizon moves once a day
+ * Deletes request-log rows older than the `requestLogRetentionDays` setting. The horizon moves once a day
  * (it is a UTC day start); the job looks every hour, so a restart never skips a day, and runs on
  * one instance at a time (a coordinator lock). Aggregates are kept: the stats service answers
  * periods before the horizon from them (see UsageStatsService).
  */
 @Injectable()
 export class UsageRetentionService implements OnApplicationShutdown {
-  private readonly retentionDays: number;
   private readonly prunedTotal: Counter;
   private stopping = false;
 
   constructor(
-    config: ConfigService,
+    private readonly settings: RuntimeSettings,
     metrics: MetricsService,
     private readonly repository: UsageRepository,
     @InjectCoordinator() private readonly coordinator: Coordinator,
   ) {
-    this.retentionDays = config.env.REQUEST_LOG_RETENTION_DAYS;
     this.prunedTotal = new Counter({
       name: 'switchyard_request_log_pruned_total',
       help: 'Request-log rows deleted by the retention job (REQUEST_LOG_RETENTION_DAYS)',
@@ -61,10 +59,12 @@ export class UsageRetentionService implements OnApplicationShutdown {
    * or null when retention is off or another instance holds the job.
    */
   async prune(now = Date.now()): Promise<number | null> {
-    if (this.retentionDays === 0) return null;
+    // Read per run: a change of the runtime setting applies at the next run.
+    const retentionDays = this.settings.get('requestLogRetentionDays');
+    if (retentionDays === 0) return null;
     const lock = await this.coordinator.acquireLock(JOB_LOCK, JOB_LOCK_TTL_MS);
     if (lock === null) return null;
-    const before = retentionHorizon(now, this.retentionDays);
+    const before = retentionHorizon(now, retentionDays);
     const started = Date.now();
     let deleted = 0;
     try {
@@ -82,7 +82,7 @@ export class UsageRetentionService implements OnApplicationShutdown {
     }
     if (deleted > 0) {
       appLogger.info(
-        { deleted, before: new Date(before).toISOString(), days: this.retentionDays },
+        { deleted, before: new Date(before).toISOString(), days: retentionDays },
         'request log pruned',
       );
     }

@@ -1,7 +1,8 @@
-import type { ConfigService } from 'src/config/config.service';
+import { EnvironmentSchema } from 'src/config/environment.schema';
 import type { UsageStatsRepository } from './usage-stats.repository';
 import { MAX_SERIES_POINTS, UsageStatsService } from './usage-stats.service';
 import { UsageExceptionCode } from './usage.exception';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 const DAY0 = Date.parse('2025-03-08T00:00:00Z');
 const HOUR = 3_600_000;
@@ -22,7 +23,7 @@ function service() {
     stats: new UsageStatsService(
       repository as unknown as UsageStatsRepository,
       // These ranges lie in 2025: keep every request-log row.
-      { env: { REQUEST_LOG_RETENTION_DAYS: 0 } } as ConfigService,
+      new FixedRuntimeSettings(new EnvironmentSchema(), { requestLogRetentionDays: 0 }),
     ),
     repository,
   };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from 'src/config/config.service';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type { RequestLogTable } from 'src/infra/database/database.types';
 import type {
   RequestLogQueryDto,
@@ -137,14 +137,10 @@ function singleDim(filter: DimFilter): { dim: UsageDim; dimId: string } | undefi
  */
 @Injectable()
 export class UsageStatsService {
-  private readonly retentionDays: number;
-
   constructor(
     private readonly repository: UsageStatsRepository,
-    config: ConfigService,
-  ) {
-    this.retentionDays = config.env.REQUEST_LOG_RETENTION_DAYS;
-  }
+    private readonly settings: RuntimeSettings,
+  ) {}
 
   async summary(query: UsageSummaryQueryDto): Promise<UsageSummaryDto> {
     const { range, groups } = await this.grouped(this.range(query), query);
@@ -250,7 +246,7 @@ export class UsageStatsService {
     const single = singleDim(filter);
     const aggregateDim =
       groupBy === undefined ? single : single?.dim === 'all' ? { dim: groupBy } : undefined;
-    const horizon = retentionHorizon(Date.now(), this.retentionDays);
+    const horizon = retentionHorizon(Date.now(), this.settings.get('requestLogRetentionDays'));
     let range: TimeRange;
     let split: RangeSplit;
     if (aggregateDim === undefined) {

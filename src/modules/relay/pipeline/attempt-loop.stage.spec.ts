@@ -339,6 +339,31 @@ describe(AttemptLoopStage.name, () => {
         expect(Object.values(held)).toEqual([IDLE, IDLE, IDLE, IDLE]);
       });
 
+      it('should follow a change of the relayMaxAttempts setting from the next request on', async () => {
+        const c = account('acct-c', 3);
+        const d = account('acct-d', 4);
+        // No cooldown: every request can try the whole pool again.
+        h = await pipelineHarness({
+          accounts: [a, b, c, d],
+          env: { RELAY_MAX_ATTEMPTS: 2, ACCOUNT_COOLDOWN_SERVER_ERROR_MS: 0 },
+        });
+        for (const x of [a, b, c, d]) {
+          h.http.answer(x.baseUrl, status(500), status(500), status(500));
+        }
+        const attemptsOfOneRequest = async (): Promise<number> => {
+          const { ctx } = h.context();
+          await rejection(h.stage.run(ctx));
+          return ctx.attempts;
+        };
+
+        expect(await attemptsOfOneRequest()).toBe(2);
+        h.settings.set('relayMaxAttempts', 4);
+        expect(await attemptsOfOneRequest()).toBe(4);
+        h.settings.set('relayMaxAttempts', 1);
+        expect(await attemptsOfOneRequest()).toBe(1);
+        expect(h.http.sent).toHaveLength(7);
+      });
+
       it('should throw NO_ACCOUNT_AVAILABLE without sending anything when no account serves the model', async () => {
         a.models = ['claude-haiku-4-5'];
         b.models = ['claude-haiku-4-5'];

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
-import { ConfigService } from 'src/config/config.service';
 import {
   transportFaultOf,
   UpstreamHttp,
@@ -14,6 +13,7 @@ import {
   type Reservation,
   type ReserveResult,
 } from 'src/modules/scheduler/scheduler.service';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type { Conversion } from 'src/modules/relay/converters/converter';
 import type { WireFormat } from 'src/modules/relay/wire-format';
 import { ConverterRegistry } from 'src/modules/relay/converters/converter.registry';
@@ -68,7 +68,7 @@ type Failure = {
  * Stage 5: reserve an account, send, and fail over before the first byte. Each attempt resolves
  * the provider from the reserved account's type and converts the request when the client's
  * format is not the provider's. A 429/529/5xx, a transport fault or a timeout is reported to the
- * scheduler and another account is reserved (at most RELAY_MAX_ATTEMPTS); a 401 first earns one
+ * scheduler and another account is reserved (at most the `relayMaxAttempts` setting); a 401 first earns one
  * credential refresh and one retry on the same account; any other upstream 4xx is the client's
  * and goes to it.
  */
@@ -81,7 +81,7 @@ export class AttemptLoopStage {
     private readonly http: UpstreamHttp,
     @Inject(CREDENTIAL_REFRESH) private readonly refresher: CredentialRefresh,
     private readonly respond: RespondStage,
-    private readonly config: ConfigService,
+    private readonly settings: RuntimeSettings,
   ) {}
 
   async run(ctx: RelayContext): Promise<void> {
@@ -89,7 +89,9 @@ export class AttemptLoopStage {
     let lastFailure: Failure = null;
     const refreshed = new Set<string>();
     const legs = new Map<string, Leg>();
-    for (let attempt = 0; attempt < this.config.env.RELAY_MAX_ATTEMPTS; attempt++) {
+    // Read once per request (a runtime setting: a change applies from the next request on).
+    const maxAttempts = this.settings.get('relayMaxAttempts');
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const reserved = await this.scheduler.reserve(
         pick,
         ctx.requestId,
@@ -339,7 +341,7 @@ export class AttemptLoopStage {
       return new RelayException(
         RelayExceptionCode.UPSTREAM_OVERLOADED,
         'upstream is overloaded',
-        retryAt ?? Date.now() + Math.max(1000, this.config.env.ACCOUNT_COOLDOWN_OVERLOADED_MS),
+        retryAt ?? Date.now() + Math.max(1000, this.settings.get('accountCooldownOverloadedMs')),
       );
     }
     if (last?.status != null && last.status >= 500) {

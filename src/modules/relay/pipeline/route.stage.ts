@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Platform } from 'src/common/platform';
-import { ConfigService } from 'src/config/config.service';
 import { checkAccess } from 'src/modules/api-keys/api-key-policy';
 import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
 import { sessionOf } from 'src/modules/scheduler/session';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { ModelCatalog } from 'src/modules/relay/model-catalog.service';
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import type { WireFormat } from 'src/modules/relay/wire-format';
@@ -69,7 +69,7 @@ export class RouteStage {
     @Inject(MODEL_ROUTING) private readonly routing: ModelRouting,
     @Inject(ROUTING_RULES) private readonly rules: RoutingRules,
     private readonly catalog: ModelCatalog,
-    private readonly config: ConfigService,
+    private readonly settings: RuntimeSettings,
   ) {}
 
   run(ctx: RelayContext): void {
@@ -145,7 +145,7 @@ export class RouteStage {
       model,
       apiKeyId: policy.id,
       binding,
-      session: sessionOf(parsed.body, ctx.req.headers, this.config.env.STICKY_CONTENT_HASH),
+      session: sessionOf(parsed.body, ctx.req.headers, this.settings.get('stickyContentHash')),
       exclude: new Set<string>(),
     };
   }

@@ -6,6 +6,7 @@ import type { AccountStatus, RoutableAccount } from 'src/modules/accounts/accoun
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import type { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { Scheduler } from 'src/modules/scheduler/scheduler.service';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 
 /**
  * The pool as the scheduler and the health service read it, over a fixed list of accounts (the
@@ -64,6 +65,8 @@ export interface SchedulerHarness {
   store: LocalCoordinatorStore;
   pool: FakeAccountPool;
   config: ConfigService;
+  /** The runtime settings the scheduler, health and attempt loop read (env defaults; set() to change). */
+  settings: FixedRuntimeSettings;
   /** Requests in flight on this instance plus live account leases, per account (all 0 when idle). */
   held(): Promise<Record<string, { inFlight: number; leases: number }>>;
   close(): Promise<void>;
@@ -79,6 +82,7 @@ export async function schedulerHarness(
   env: Partial<EnvironmentSchema> = {},
 ): Promise<SchedulerHarness> {
   const config = testConfig(env);
+  const settings = new FixedRuntimeSettings(config.env);
   const store = new LocalCoordinatorStore();
   const coordinator = new LocalCoordinator({ instanceId: 'instance-a', store });
   const pool = new FakeAccountPool(accounts);
@@ -87,10 +91,17 @@ export async function schedulerHarness(
     { setStatus: () => Promise.resolve(true) } as never,
     { insert: () => Promise.resolve(), trim: () => Promise.resolve(), recent: () => [] } as never,
     config,
+    settings,
     coordinator,
   );
   await health.onModuleInit();
-  const scheduler = new Scheduler(pool as unknown as AccountPool, health, config, coordinator);
+  const scheduler = new Scheduler(
+    pool as unknown as AccountPool,
+    health,
+    config,
+    settings,
+    coordinator,
+  );
   return {
     scheduler,
     health,
@@ -98,6 +109,7 @@ export async function schedulerHarness(
     store,
     pool,
     config,
+    settings,
     async held() {
       const out: Record<string, { inFlight: number; leases: number }> = {};
       for (const account of accounts) {

@@ -61,7 +61,7 @@ export interface PipelineHarness extends SchedulerHarness {
  */
 export async function pipelineHarness(options: PipelineHarnessOptions): Promise<PipelineHarness> {
   const base = await schedulerHarness(options.accounts, options.env);
-  const { scheduler, config } = base;
+  const { scheduler, config, settings } = base;
   const provider = options.provider ?? new FakeProvider();
   const http = new FakeUpstreamHttp(config);
   const refreshed: RoutableAccount[] = [];
@@ -102,7 +102,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
     http,
     refresher,
     respond,
-    config,
+    settings,
   );
 
   let requests = 0;
