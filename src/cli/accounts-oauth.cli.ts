@@ -119,13 +119,15 @@ export function loginAction<
     instructions: (started: OAuthLoginStart) => string[];
     question: string;
     isCallbackUrl: (answer: string) => boolean;
+    /** Starts the login as the options ask (default: the service's `authorize()`). */
+    start?: (service: S, options: O) => Promise<OAuthLoginStart>;
   },
 ): (options: O) => Promise<void> {
   return async (options) => {
     try {
       const account = await run(async (context) => {
         const login = context.get(family.service);
-        const started = await login.authorize();
+        const started = await (steps.start?.(login, options) ?? login.authorize());
         note(`1. Open this URL in a browser and sign in with ${steps.provider}:`);
         note();
         note(`   ${started.authorizeUrl}`);

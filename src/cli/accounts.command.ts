@@ -15,6 +15,7 @@ import {
   accountTypeDescriptors,
   findDescriptor,
 } from 'src/modules/accounts/types/account-types.registry';
+import { registerClaudeAccountCommands } from './accounts-claude.command';
 import { registerCodexAccountCommands } from './accounts-codex.command';
 import { registerGoogleAccountCommands } from './accounts-google.command';
 import { withAppContext } from './cli-context';
@@ -444,6 +445,7 @@ export function registerAccountsCommands(
       }
     });
 
+  registerClaudeAccountCommands(accounts, run);
   registerCodexAccountCommands(accounts, run);
   registerGoogleAccountCommands(accounts, run);
 }

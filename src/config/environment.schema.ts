@@ -380,10 +380,29 @@ export class EnvironmentSchema {
   @Max(1000)
   ACCOUNT_HEALTH_HISTORY = 50;
 
-  /** Token endpoint for refreshing Claude OAuth accounts. */
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CLAUDE_OAUTH_TOKEN_URL must be an http(s) URL' })
-  CLAUDE_OAUTH_TOKEN_URL = 'https://console.anthropic.com/v1/oauth/token';
+  // --- Claude OAuth: claude-oauth accounts' login and refresh (Claude Code 2.1.332's endpoints) ---
 
+  /** Anthropic's token endpoint: the login's code exchange and refreshes of claude-oauth accounts. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CLAUDE_OAUTH_TOKEN_URL must be an http(s) URL' })
+  CLAUDE_OAUTH_TOKEN_URL = 'https://platform.claude.com/v1/oauth/token';
+
+  /** Where the admin signs in with a Claude account (Claude Code's claude.ai authorize URL). */
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'CLAUDE_OAUTH_AUTHORIZE_URL must be an http(s) URL without a query',
+  })
+  CLAUDE_OAUTH_AUTHORIZE_URL = 'https://claude.com/cai/oauth/authorize';
+
+  /** Claude Code's manual redirect: the page that shows the code (`code#state`) to paste back. */
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'CLAUDE_OAUTH_REDIRECT_URI must be an http(s) URL without a query',
+  })
+  CLAUDE_OAUTH_REDIRECT_URI = 'https://platform.claude.com/oauth/code/callback';
+
+  /** The login's subscription profile (account, organization, plan), read with its token. */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'CLAUDE_OAUTH_PROFILE_URL must be an http(s) URL' })
+  CLAUDE_OAUTH_PROFILE_URL = 'https://api.anthropic.com/api/oauth/profile';
+
+  /** Claude Code's public OAuth client id (logins and refreshes). */
   @IsString()
   CLAUDE_OAUTH_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
 

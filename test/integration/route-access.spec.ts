@@ -53,6 +53,8 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'POST /admin/api/oauth/google/authorize': MANAGE,
   'POST /admin/api/oauth/google/exchange': MANAGE,
   'POST /admin/api/oauth/google/import': MANAGE,
+  'POST /admin/api/oauth/claude/authorize': MANAGE,
+  'POST /admin/api/oauth/claude/exchange': MANAGE,
 
   'POST /admin/api/keys': MANAGE,
   'POST /admin/api/keys/batch': MANAGE,

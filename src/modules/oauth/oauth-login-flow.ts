@@ -61,6 +61,11 @@ export type OAuthResolvedTarget =
 export interface PendingLogin {
   codeVerifier: string;
   redirectUri: string;
+  /**
+   * Which kind of login the family started, when it has more than one (Claude's long-lived
+   * setup token): the exchange must ask for what the authorize URL asked for.
+   */
+  variant?: string;
 }
 
 /** A token endpoint call as the families' token clients answer it. */
@@ -108,9 +113,15 @@ function parsePending(raw: string | null): PendingLogin | null {
   if (raw === null) return null;
   try {
     const value = JSON.parse(raw) as Partial<PendingLogin>;
-    return typeof value.codeVerifier === 'string' && typeof value.redirectUri === 'string'
-      ? { codeVerifier: value.codeVerifier, redirectUri: value.redirectUri }
-      : null;
+    if (typeof value.codeVerifier !== 'string' || typeof value.redirectUri !== 'string') {
+      return null;
+    }
+    const pending: PendingLogin = {
+      codeVerifier: value.codeVerifier,
+      redirectUri: value.redirectUri,
+    };
+    if (typeof value.variant === 'string') pending.variant = value.variant;
+    return pending;
   } catch {
     return null;
   }
@@ -141,9 +152,12 @@ export class OAuthLoginFlow {
     state: string;
     codeVerifier: string;
     authorizeUrl: string;
+    /** Kept with the verifier and handed back to the exchange (PendingLogin.variant). */
+    variant?: string;
   }): Promise<OAuthLoginStart> {
     const { redirectUri, loginTtlMs } = this.family;
     const pending: PendingLogin = { codeVerifier: login.codeVerifier, redirectUri };
+    if (login.variant !== undefined) pending.variant = login.variant;
     await this.deps.coordinator.setValue(
       this.family.keys.login(login.state),
       JSON.stringify(pending),

@@ -4,6 +4,7 @@ import { UpstreamHttp } from 'src/infra/http/upstream-http.service';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from './account-dispatcher';
 import { ClaudeOAuthRefresher } from './claude/claude-oauth-refresher';
+import { CLAUDE_OAUTH_CONTROLLERS, CLAUDE_OAUTH_PROVIDERS } from './claude/claude-oauth.providers';
 import { CodexOAuthRefresher } from './codex/codex-oauth-refresher';
 import { CODEX_OAUTH_CONTROLLERS, CODEX_OAUTH_PROVIDERS } from './codex/codex-oauth.providers';
 import { CredentialRefreshService } from './credential-refresh.service';
@@ -16,13 +17,19 @@ const REFRESHERS = [ClaudeOAuthRefresher, CodexOAuthRefresher, GoogleOAuthRefres
 
 /**
  * Credential refresh: one CredentialRefresher per account type whose credentials expire (OAuth
- * tokens), behind CredentialRefreshService; and the Codex (ChatGPT) login (codex/). Imports the
+ * tokens), behind CredentialRefreshService; and the Claude, Codex (ChatGPT) and Google logins
+ * (claude/, codex/, google/). Imports the
  * accounts module (pool, storage, health); the accounts module never imports this one.
  */
 @Module({
   imports: [AccountsModule, HttpModule],
-  controllers: [...CODEX_OAUTH_CONTROLLERS, ...GOOGLE_OAUTH_CONTROLLERS],
+  controllers: [
+    ...CLAUDE_OAUTH_CONTROLLERS,
+    ...CODEX_OAUTH_CONTROLLERS,
+    ...GOOGLE_OAUTH_CONTROLLERS,
+  ],
   providers: [
+    ...CLAUDE_OAUTH_PROVIDERS,
     ...CODEX_OAUTH_PROVIDERS,
     ...GOOGLE_OAUTH_PROVIDERS,
     {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { generatePkcePair, type PkcePair } from '../oauth-pkce';
 
 /**
  * The OAuth flow of Codex CLI against auth.openai.com, as codex-rs does it
@@ -23,30 +23,11 @@ export const CODEX_ORIGINATOR = 'codex_cli_rs';
 const AUTH_CLAIM = 'https://api.openai.com/auth';
 const PROFILE_CLAIM = 'https://api.openai.com/profile';
 
-export interface PkcePair {
-  codeVerifier: string;
-  codeChallenge: string;
-}
-
-/** The S256 challenge of a verifier: BASE64URL(SHA256(verifier)), no padding (RFC 7636). */
-export function pkceChallenge(codeVerifier: string): string {
-  return createHash('sha256').update(codeVerifier).digest('base64url');
-}
+export { generateState, isWellFormedState, pkceChallenge, type PkcePair } from '../oauth-pkce';
 
 /** 64 random bytes as the verifier (86 characters, within RFC 7636's 43..128), as Codex does. */
 export function generatePkce(): PkcePair {
-  const codeVerifier = randomBytes(64).toString('base64url');
-  return { codeVerifier, codeChallenge: pkceChallenge(codeVerifier) };
-}
-
-/** 32 random bytes, base64url: the login's `state`, and its key while it waits for the code. */
-export function generateState(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** What a state looks like: anything else is refused before it reaches a coordinator key. */
-export function isWellFormedState(state: string): boolean {
-  return /^[A-Za-z0-9_-]{16,128}$/.test(state);
+  return generatePkcePair(64);
 }
 
 export interface AuthorizeParams {
