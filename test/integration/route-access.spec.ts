@@ -17,6 +17,8 @@ const ALL: readonly Role[] = ['admin', 'operator', 'viewer', 'user'];
 const READ: readonly Role[] = ['admin', 'operator', 'viewer'];
 const MANAGE: readonly Role[] = ['admin', 'operator'];
 const ADMIN: readonly Role[] = ['admin'];
+/** Users are read by admins and viewers only: operators do not manage users. */
+const USER_READ: readonly Role[] = ['admin', 'viewer'];
 
 /**
  * Who may call every route, written out by hand: a route whose declared access differs from this
@@ -28,6 +30,26 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'POST /admin/api/auth/login': 'public',
   'GET /admin/api/auth/me': ALL,
   'POST /admin/api/auth/logout': ALL,
+
+  'GET /admin/api/users': USER_READ,
+  'GET /admin/api/users/:id': USER_READ,
+  'POST /admin/api/users': ADMIN,
+  'PATCH /admin/api/users/:id': ADMIN,
+  'POST /admin/api/users/:id/reset-password': ADMIN,
+  'DELETE /admin/api/users/:id': ADMIN,
+
+  'GET /admin/api/me/caps': ALL,
+  'GET /admin/api/me/keys': ALL,
+  'POST /admin/api/me/keys': ALL,
+  'GET /admin/api/me/keys/:id': ALL,
+  'PATCH /admin/api/me/keys/:id': ALL,
+  'POST /admin/api/me/keys/:id/rotate': ALL,
+  'POST /admin/api/me/keys/:id/disable': ALL,
+  'POST /admin/api/me/keys/:id/enable': ALL,
+  'DELETE /admin/api/me/keys/:id': ALL,
+  'GET /admin/api/me/usage/summary': ALL,
+  'GET /admin/api/me/usage/timeseries': ALL,
+  'GET /admin/api/me/usage/requests': ALL,
 
   'GET /admin/api/account-types': READ,
   'POST /admin/api/accounts': MANAGE,
