@@ -9,6 +9,7 @@ import { runDoctor } from './doctor.command';
 import { registerAccountsCommands } from './accounts.command';
 import { registerKeysCommands } from './keys.command';
 import { registerSecretsCommands } from './secrets.command';
+import { registerUsersCommands } from './users.command';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigValidationError) {
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
   registerAccountsCommands(program);
   registerKeysCommands(program);
   registerSecretsCommands(program);
+  registerUsersCommands(program);
   return program;
 }
 
