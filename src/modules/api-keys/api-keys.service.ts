@@ -233,7 +233,8 @@ export class ApiKeysService {
    * user's state) from SQL: after a user is disabled, enabled or deleted.
    */
   async invalidate(ids: readonly string[]): Promise<void> {
-    for (const id of ids) await this.publish(id);
+    // Together: ioredis pipelines them, so a user with many keys is not one round trip each.
+    await Promise.all(ids.map((id) => this.publish(id)));
   }
 
   /** The hot-path view of a key by id (e.g. for an admin usage page's budget status). */
