@@ -1,6 +1,4 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiKeysService } from 'src/modules/api-keys/api-keys.service';
 import type {
@@ -13,6 +11,7 @@ import {
 } from 'src/modules/api-keys/dto/create-api-key.dto';
 import { ListApiKeysQueryDto } from 'src/modules/api-keys/dto/list-api-keys.dto';
 import { withAppContext } from './cli-context';
+import { validated } from './cli-validation';
 
 /** How the commands reach the application and the terminal; tests pass their own. */
 export interface KeysCommandDeps {
@@ -89,28 +88,6 @@ function list(value: string): string[] {
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-function flattenErrors(errors: ValidationError[], path = ''): string[] {
-  return errors.flatMap((error) => {
-    const property = path === '' ? error.property : `${path}.${error.property}`;
-    return [
-      ...Object.values(error.constraints ?? {}).map((message) =>
-        message.startsWith(error.property)
-          ? `${path === '' ? '' : `${path}.`}${message}`
-          : `${property}: ${message}`,
-      ),
-      ...flattenErrors(error.children ?? [], property),
-    ];
-  });
-}
-
-/** The same validation the admin API applies, so the CLI cannot store what the API would refuse. */
-async function validated<T extends object>(cls: new () => T, plain: object): Promise<T> {
-  const instance = plainToInstance(cls, plain);
-  const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw new Error(flattenErrors(errors).join('; '));
-  return instance;
 }
 
 function dropUndefined<T extends object>(value: T): Partial<T> {

@@ -10,6 +10,7 @@ import { registerAccountsCommands } from './accounts.command';
 import { registerKeysCommands } from './keys.command';
 import { registerSecretsCommands } from './secrets.command';
 import { registerSettingsCommands } from './settings.command';
+import { registerUsersCommands } from './users.command';
 
 function fail(error: unknown): never {
   if (error instanceof ConfigValidationError) {
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerSecretsCommands(program);
   registerSettingsCommands(program);
+  registerUsersCommands(program);
   return program;
 }
 

@@ -17,6 +17,8 @@ export function apiKeyPolicy(overrides: Partial<ApiKeyPolicy> = {}): ApiKeyPolic
     limits: {},
     priceMultiplier: 1,
     reservationPolicy: 'strict',
+    userId: null,
+    userDisabled: false,
     ...overrides,
   };
 }

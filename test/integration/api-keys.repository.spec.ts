@@ -152,6 +152,8 @@ function apiKeysContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Promise
         limits: { windowMinutes: 5, windowRequests: 10, concurrency: 2, dailyCostMicros: 5 },
         priceMultiplier: 1.5,
         reservationPolicy: 'estimate',
+        userId: null,
+        userDisabled: false,
       });
     });
 

@@ -16,6 +16,8 @@ export interface UsersTable {
   last_login_at: number | null;
   /** Bumped by logout, password reset and disable: older session tokens are refused. */
   token_version: number;
+  /** JSON UserCaps: what the user's own keys may not exceed; null = the defaults (0010). */
+  caps: string | null;
 }
 
 export interface SettingsTable {
@@ -103,6 +105,8 @@ export interface ApiKeysTable {
   price_multiplier: number;
   /** 'strict' | 'estimate' (migration 0007) */
   reservation_policy: string;
+  /** The user who owns the key (self-service), null for keys an admin created (0010). */
+  user_id: string | null;
   deleted_at: number | null;
   created_at: number;
   updated_at: number;

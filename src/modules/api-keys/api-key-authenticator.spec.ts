@@ -33,6 +33,7 @@ function record(secret: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRe
     limits: '{}',
     price_multiplier: 1,
     reservation_policy: 'strict',
+    user_id: null,
     deleted_at: null,
     created_at: NOW - 1000,
     updated_at: NOW - 1000,

@@ -74,6 +74,12 @@ export function checkKey(policy: ApiKeyPolicy, now: number): KeyRejection | null
   if (!policy.enabled) {
     return { code: KeyRejectionCode.KEY_DISABLED, message: 'this API key is disabled' };
   }
+  if (policy.userDisabled) {
+    return {
+      code: KeyRejectionCode.KEY_DISABLED,
+      message: 'this API key is disabled: the user it belongs to is disabled',
+    };
+  }
   const expiry = effectiveExpiry(policy);
   if (expiry !== null && now >= expiry) {
     return {

@@ -18,6 +18,12 @@ import type { ApiKeyResponseDto, ApiKeyStatus } from './dto/api-key-response.dto
 /** A row of `api_keys` as stored (booleans 0/1, JSON text, epoch ms). */
 export type ApiKeyRecord = ApiKeysTable;
 
+/**
+ * A row as the repository reads it for use: with whether its owning user is disabled or gone
+ * (1), joined from `users`. Absent on rows read without the join (insert, update): usable.
+ */
+export type ApiKeyRow = ApiKeyRecord & { user_disabled?: number | null };
+
 const LIMIT_FIELDS = [
   'windowMinutes',
   'windowRequests',
@@ -114,7 +120,7 @@ export function parseReservationPolicy(record: ApiKeyRecord): ReservationPolicy 
 }
 
 /** The hot path's view of a key. Frozen: it is shared by every request through the cache. */
-export function toPolicy(record: ApiKeyRecord): ApiKeyPolicy {
+export function toPolicy(record: ApiKeyRow): ApiKeyPolicy {
   const modelPolicy = parseModelPolicy(record);
   const allowedClients = parseAllowedClients(record);
   return Object.freeze({
@@ -134,6 +140,8 @@ export function toPolicy(record: ApiKeyRecord): ApiKeyPolicy {
     limits: Object.freeze(parseLimits(record)),
     priceMultiplier: record.price_multiplier,
     reservationPolicy: parseReservationPolicy(record),
+    userId: record.user_id ?? null,
+    userDisabled: Number(record.user_disabled ?? 0) === 1,
   });
 }
 
@@ -149,7 +157,7 @@ export function statusOf(policy: ApiKeyPolicy, now: number): ApiKeyStatus {
   return 'expired';
 }
 
-export function toResponse(record: ApiKeyRecord, now: number): ApiKeyResponseDto {
+export function toResponse(record: ApiKeyRow, now: number): ApiKeyResponseDto {
   const policy = toPolicy(record);
   return {
     id: record.id,
@@ -157,6 +165,7 @@ export function toResponse(record: ApiKeyRecord, now: number): ApiKeyResponseDto
     description: record.description,
     tags: parseTags(record),
     owner: record.owner,
+    userId: record.user_id ?? null,
     keyHint: record.key_hint,
     enabled: policy.enabled,
     status: statusOf(policy, now),

@@ -56,6 +56,20 @@ export interface ApiKeyPolicy {
   limits: ApiKeyLimits;
   priceMultiplier: number;
   reservationPolicy: ReservationPolicy;
+  /** The user who owns the key (self-service), or null for a key an admin created. */
+  userId: string | null;
+  /**
+   * The owning user is disabled (or gone): the key is refused as disabled until the user is
+   * enabled again. Read with the key from SQL, so the hot path needs nothing more.
+   */
+  userDisabled: boolean;
+}
+
+/** What a key may reach and spend: the part of its policy a user's caps bound. */
+export interface KeyScope {
+  permissions: Platform[];
+  modelPolicy: ModelPolicy | null;
+  limits: ApiKeyLimits;
 }
 
 /** Rejections of the key and its policy; the relay renders them in the caller's dialect. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { InjectDb } from 'src/infra/database/database.module';
 import type { ApiKeysTable, Database, Db } from 'src/infra/database/database.types';
-import type { ApiKeyRecord } from './api-key.mapper';
+import type { ApiKeyRecord, ApiKeyRow } from './api-key.mapper';
 import type { ApiKeySortField, DeletedFilter } from './dto/list-api-keys.dto';
 
 export interface ApiKeyListQuery {
@@ -11,6 +11,8 @@ export interface ApiKeyListQuery {
   search?: string;
   tag?: string;
   owner?: string;
+  /** Only the keys of this user (self-service lists always set it). */
+  userId?: string;
   enabled?: boolean;
   deleted: DeletedFilter;
   sortBy: ApiKeySortField;
@@ -44,6 +46,15 @@ const EFFECTIVE_EXPIRY = sql<number | null>`case
   when expires_at is not null
     and expires_at < first_used_at + expires_after_days * cast(86400000 as bigint) then expires_at
   else first_used_at + expires_after_days * cast(86400000 as bigint)
+end`;
+
+/**
+ * 1 when the key's owning user is disabled or no longer exists, else 0 (also for keys without a
+ * user). A subquery rather than a join, so the list's unqualified columns stay unambiguous.
+ */
+const USER_DISABLED = sql<number>`case
+  when api_keys.user_id is null then 0
+  else coalesce((select u.disabled from users u where u.id = api_keys.user_id), 1)
 end`;
 
 function sortExpression(field: ApiKeySortField): Expression<unknown> {
@@ -94,26 +105,57 @@ export class ApiKeysRepository {
       .execute();
   }
 
-  async findById(id: string): Promise<ApiKeyRecord | undefined> {
-    return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  async findById(id: string): Promise<ApiKeyRow | undefined> {
+    return this.selectRows().where('id', '=', id).executeTakeFirst();
   }
 
   /** Deleted keys included: the caller tells "deleted" from "unknown". */
-  async findByDigest(digest: string): Promise<ApiKeyRecord | undefined> {
-    return this.db
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('key_digest', '=', digest)
-      .executeTakeFirst();
+  async findByDigest(digest: string): Promise<ApiKeyRow | undefined> {
+    return this.selectRows().where('key_digest', '=', digest).executeTakeFirst();
   }
 
-  async list(query: ApiKeyListQuery): Promise<{ rows: ApiKeyRecord[]; total: number }> {
+  /** Ids of every key of the user, deleted ones included (their usage is still the user's). */
+  async idsOfUser(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select('id')
+      .where('user_id', '=', userId)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Inserts a user's key unless they already hold `maxKeys` keys that are not deleted; returns
+   * how many they held when refused, or null when inserted. The user's row is written first in
+   * the same transaction: on PostgreSQL that row lock queues concurrent creates of the same user,
+   * so two at once cannot both pass the count (SQLite runs one write transaction at a time).
+   */
+  async insertOwned(record: ApiKeyRecord, userId: string, maxKeys: number): Promise<number | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const locked = await trx
+        .updateTable('users')
+        .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (Number(locked.numUpdatedRows) === 0) throw new Error(`user ${userId} not found`);
+      const row = await trx
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      const held = Number(row.n);
+      if (held >= maxKeys) return held;
+      await trx.insertInto('api_keys').values(record).execute();
+      return null;
+    });
+  }
+
+  async list(query: ApiKeyListQuery): Promise<{ rows: ApiKeyRow[]; total: number }> {
     const filter = (eb: Eb): Expression<SqlBool> => eb.and(this.conditions(eb, query));
     const sort = sortExpression(query.sortBy);
     const [rows, count] = await Promise.all([
-      this.db
-        .selectFrom('api_keys')
-        .selectAll()
+      this.selectRows()
         .where(filter)
         // Keys without a value sort last in both directions, on both engines (they disagree).
         .orderBy(sql`case when ${sort} is null then 1 else 0 end`)
@@ -175,6 +217,14 @@ export class ApiKeysRepository {
     });
   }
 
+  /** Every column, and whether the owning user is disabled (see USER_DISABLED). */
+  private selectRows() {
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll('api_keys')
+      .select(USER_DISABLED.as('user_disabled'));
+  }
+
   private conditions(eb: Eb, query: ApiKeyListQuery): Expression<SqlBool>[] {
     const conditions: Expression<SqlBool>[] = [];
     switch (query.deleted) {
@@ -189,6 +239,7 @@ export class ApiKeysRepository {
     }
     if (query.enabled !== undefined) conditions.push(eb('enabled', '=', query.enabled ? 1 : 0));
     if (query.owner !== undefined) conditions.push(eb('owner', '=', query.owner));
+    if (query.userId !== undefined) conditions.push(eb('user_id', '=', query.userId));
     if (query.tag !== undefined) {
       // Tags are a JSON array of strings without quotes or backslashes (see TAG_PATTERN), so
       // `"tag"` in its text matches exactly one whole element.

@@ -14,11 +14,14 @@ import { generateSecret, secretHint } from './api-key-secret';
 import {
   parseBindings,
   parseLimits,
+  parseModelPolicy,
+  parsePermissions,
   toPolicy,
   toResponse,
   type ApiKeyRecord,
+  type ApiKeyRow,
 } from './api-key.mapper';
-import type { ApiKeyBinding, ApiKeyLimits, ApiKeyPolicy } from './api-key.types';
+import type { ApiKeyBinding, ApiKeyLimits, ApiKeyPolicy, KeyScope } from './api-key.types';
 import { ApiKeyAdminCode, ApiKeyException } from './api-keys.exception';
 import { ApiKeysRepository, type ApiKeyPatch } from './api-keys.repository';
 import type { ApiKeyBindingsDto, ApiKeyFieldsDto, ApiKeyLimitsDto } from './dto/api-key-fields.dto';
@@ -92,6 +95,54 @@ function assertConsistent(record: ApiKeyRecord): void {
   }
 }
 
+/** A key acted on by the user who owns it: only their keys are found, never deleted ones. */
+export interface KeyOwner {
+  userId: string;
+}
+
+/** How a user's own key is created or changed: fitted to the user's caps. */
+export interface OwnedKeyChange extends KeyOwner {
+  /**
+   * The key's scope (platforms, models, limits) as it would be stored, fitted to what the owner
+   * may have: returns the scope to store or throws the refusal. Runs on create and on every
+   * update, inside the optimistic-concurrency loop.
+   */
+  fit(scope: KeyScope): KeyScope;
+}
+
+export interface OwnedKeyCreate extends OwnedKeyChange {
+  /** Written to the free-text `owner` column, so admin lists show whose key it is. */
+  username: string;
+  /** Keys (not deleted) the user may hold at once. */
+  maxKeys: number;
+  /** The refusal when the user already holds `held` keys. */
+  tooMany(held: number): Error;
+}
+
+function scopeOf(record: ApiKeyRecord): KeyScope {
+  return {
+    permissions: parsePermissions(record),
+    modelPolicy: parseModelPolicy(record),
+    limits: parseLimits(record),
+  };
+}
+
+/** The columns of a fitted scope. */
+function scopeColumns(scope: KeyScope): ApiKeyPatch {
+  const wanted = new Set(scope.permissions);
+  return {
+    permissions: JSON.stringify(PLATFORMS.filter((p) => wanted.has(p))),
+    model_policy:
+      scope.modelPolicy === null
+        ? null
+        : JSON.stringify({
+            mode: scope.modelPolicy.mode,
+            patterns: [...new Set(scope.modelPolicy.patterns)],
+          }),
+    limits: JSON.stringify(scope.limits),
+  };
+}
+
 /**
  * The admin side of API keys: create (once-shown secret, stored as a digest), list, update,
  * enable/disable, rotate, soft delete and restore. Every change is published on the key
@@ -109,12 +160,24 @@ export class ApiKeysService {
     private readonly settings: RuntimeSettings,
   ) {}
 
-  async create(input: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
+  /**
+   * Creates a key. With `owner`, a user's own key: it belongs to them, its scope is fitted to
+   * their caps, and it is refused once they hold `maxKeys` keys.
+   */
+  async create(
+    input: CreateApiKeyRequestDto,
+    owner?: OwnedKeyCreate,
+  ): Promise<CreatedApiKeyResponseDto> {
     const now = Date.now();
-    const { record, secret } = this.newRecord(input.name, input, now);
+    const { record, secret } = this.newRecord(input.name, input, now, owner);
     // Not published: no instance can hold a new key yet, and the message arriving back here
     // after the key's first lookup would only drop a fresh cache entry for nothing.
-    await this.repository.insertMany([record]);
+    if (owner === undefined) {
+      await this.repository.insertMany([record]);
+    } else {
+      const held = await this.repository.insertOwned(record, owner.userId, owner.maxKeys);
+      if (held !== null) throw owner.tooMany(held);
+    }
     return { ...toResponse(record, now), secret };
   }
 
@@ -140,6 +203,7 @@ export class ApiKeysService {
       search: query.search,
       tag: query.tag,
       owner: query.owner,
+      userId: query.userId,
       enabled: query.enabled,
       deleted: query.deleted,
       sortBy: query.sortBy,
@@ -153,9 +217,26 @@ export class ApiKeysService {
     };
   }
 
-  /** Deleted keys too (with `status: 'deleted'`), so they can be looked at and restored. */
-  async get(id: string): Promise<ApiKeyResponseDto> {
-    return toResponse(await this.find(id), Date.now());
+  /**
+   * Deleted keys too (with `status: 'deleted'`), so they can be looked at and restored; for an
+   * owner, only their keys that are not deleted.
+   */
+  async get(id: string, owner?: KeyOwner): Promise<ApiKeyResponseDto> {
+    return toResponse(await this.find(id, owner), Date.now());
+  }
+
+  /** Ids of every key of the user, deleted ones included. */
+  idsOfUser(userId: string): Promise<string[]> {
+    return this.repository.idsOfUser(userId);
+  }
+
+  /**
+   * Drops these keys from every instance's cache, so their next use reads them (and their
+   * user's state) from SQL: after a user is disabled, enabled or deleted.
+   */
+  async invalidate(ids: readonly string[]): Promise<void> {
+    // Together: ioredis pipelines them, so a user with many keys is not one round trip each.
+    await Promise.all(ids.map((id) => this.publish(id)));
   }
 
   /** The hot-path view of a key by id (e.g. for an admin usage page's budget status). */
@@ -167,31 +248,50 @@ export class ApiKeysService {
    * Partial update. `limits` and `bindings` merge field by field (null removes one); every
    * other field replaces its value (null clears the nullable ones).
    */
-  async update(id: string, patch: UpdateApiKeyRequestDto): Promise<ApiKeyResponseDto> {
-    return this.mutate(id, (record) => this.applyFields(record, patch));
+  async update(
+    id: string,
+    patch: UpdateApiKeyRequestDto,
+    owner?: OwnedKeyChange,
+  ): Promise<ApiKeyResponseDto> {
+    return this.mutate(
+      id,
+      (record) => {
+        const changes = this.applyFields(record, patch);
+        if (owner === undefined) return changes;
+        return { ...changes, ...scopeColumns(owner.fit(scopeOf({ ...record, ...changes }))) };
+      },
+      { owner },
+    );
   }
 
-  async setEnabled(id: string, enabled: boolean): Promise<ApiKeyResponseDto> {
-    return this.mutate(id, () => ({ enabled: enabled ? 1 : 0 }));
+  async setEnabled(id: string, enabled: boolean, owner?: KeyOwner): Promise<ApiKeyResponseDto> {
+    return this.mutate(id, () => ({ enabled: enabled ? 1 : 0 }), { owner });
   }
 
   /** A new secret; the old one stops working at once, on every instance. */
-  async rotate(id: string): Promise<CreatedApiKeyResponseDto> {
+  async rotate(id: string, owner?: KeyOwner): Promise<CreatedApiKeyResponseDto> {
     const prefix = this.config.env.API_KEY_PREFIX;
     const secret = generateSecret(prefix);
-    const key = await this.mutate(id, () => ({
-      key_digest: this.hasher.digest(secret),
-      key_hint: secretHint(prefix, secret),
-    }));
+    const key = await this.mutate(
+      id,
+      () => ({
+        key_digest: this.hasher.digest(secret),
+        key_hint: secretHint(prefix, secret),
+      }),
+      { owner },
+    );
     return { ...key, secret };
   }
 
-  /** Soft delete: the key stops working and leaves the default list; restore brings it back. */
-  async remove(id: string): Promise<ApiKeyResponseDto> {
+  /**
+   * Soft delete: the key stops working and leaves the default list; restore brings it back
+   * (an admin's route: to its owner a deleted key is gone).
+   */
+  async remove(id: string, owner?: KeyOwner): Promise<ApiKeyResponseDto> {
     return this.mutate(
       id,
       (record, now) => (record.deleted_at === null ? { deleted_at: now } : null),
-      { allowDeleted: true },
+      { allowDeleted: owner === undefined, owner },
     );
   }
 
@@ -206,9 +306,13 @@ export class ApiKeysService {
     return this.admission.getBudgetStatus(policy);
   }
 
-  private async find(id: string): Promise<ApiKeyRecord> {
+  /** The key; to an owner, another user's key or a deleted one is not found (nothing to learn). */
+  private async find(id: string, owner?: KeyOwner): Promise<ApiKeyRow> {
     const record = await this.repository.findById(id);
     if (record === undefined) throw ApiKeyException.notFound(id);
+    if (owner !== undefined && (record.user_id !== owner.userId || record.deleted_at !== null)) {
+      throw ApiKeyException.notFound(id);
+    }
     return record;
   }
 
@@ -216,6 +320,7 @@ export class ApiKeysService {
     name: string,
     input: ApiKeyFieldsDto,
     now: number,
+    owner?: OwnedKeyCreate,
   ): { record: ApiKeyRecord; secret: string } {
     const prefix = this.config.env.API_KEY_PREFIX;
     const secret = generateSecret(prefix);
@@ -240,11 +345,17 @@ export class ApiKeysService {
       limits: JSON.stringify(this.settings.get('apiKeyDefaultLimits')),
       price_multiplier: 1,
       reservation_policy: 'strict',
+      user_id: owner?.userId ?? null,
       deleted_at: null,
       created_at: now,
       updated_at: now,
     };
-    const record = { ...blank, ...this.applyFields(blank, input) };
+    let record = { ...blank, ...this.applyFields(blank, input) };
+    if (owner !== undefined) {
+      // An owned key never starts from "every platform": absent means its caps' platforms.
+      const fields = input.permissions === undefined ? { ...record, permissions: '[]' } : record;
+      record = { ...record, owner: owner.username, ...scopeColumns(owner.fit(scopeOf(fields))) };
+    }
     assertConsistent(record);
     return { record, secret };
   }
@@ -300,10 +411,10 @@ export class ApiKeysService {
   private async mutate(
     id: string,
     change: (record: ApiKeyRecord, now: number) => ApiKeyPatch | null,
-    options: { allowDeleted?: boolean } = {},
+    options: { allowDeleted?: boolean; owner?: KeyOwner } = {},
   ): Promise<ApiKeyResponseDto> {
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
-      const record = await this.find(id);
+      const record = await this.find(id, options.owner);
       if (record.deleted_at !== null && options.allowDeleted !== true) {
         throw new ApiKeyException(
           ApiKeyAdminCode.KEY_DELETED,
@@ -319,7 +430,8 @@ export class ApiKeysService {
       const updated = await this.repository.updateIfUnchanged(id, record.updated_at, next);
       if (updated !== undefined) {
         await this.publish(id);
-        return toResponse(updated, now);
+        // The owner's state is not part of the row written back: carry over what was read.
+        return toResponse({ ...updated, user_disabled: record.user_disabled }, now);
       }
     }
     throw new Error(`API key ${id} kept changing during the update; try again`);

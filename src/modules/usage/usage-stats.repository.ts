@@ -31,6 +31,11 @@ export interface BucketTotals extends UsageTotals {
 
 export interface RequestFilter {
   keyId?: string;
+  /**
+   * Only rows of these keys (a user's own). An empty list matches no row: it never widens into
+   * "no filter".
+   */
+  keyIds?: readonly string[];
   accountId?: string;
   model?: string;
   status?: number;
@@ -139,6 +144,12 @@ function filterRequests<O>(
 ): SelectQueryBuilder<Database, 'request_log', O> {
   let q = query;
   if (filter.keyId !== undefined) q = q.where('api_key_id', '=', filter.keyId);
+  if (filter.keyIds !== undefined) {
+    q =
+      filter.keyIds.length === 0
+        ? q.where(sql<boolean>`1 = 0`)
+        : q.where('api_key_id', 'in', filter.keyIds);
+  }
   if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
   if (filter.model !== undefined) q = q.where('model', '=', filter.model);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
@@ -158,12 +169,14 @@ export class UsageStatsRepository {
   async aggregateTotals(query: {
     dim: UsageDim;
     dimId?: string;
+    /** Only these ids (none: no rows). */
+    dimIds?: readonly string[];
     days: TimeRange | null;
     hours: TimeRange[];
   }): Promise<GroupTotals[]> {
     const pieces: [UsageBucket, TimeRange][] = query.hours.map((r) => ['hour', r]);
     if (query.days !== null) pieces.push(['day', query.days]);
-    if (pieces.length === 0) return [];
+    if (pieces.length === 0 || query.dimIds?.length === 0) return [];
     let q = this.db
       .selectFrom('usage_aggregates')
       .select((eb) => [eb.ref('dim_id').as('id'), ...aggregateSums(eb)])
@@ -181,6 +194,7 @@ export class UsageStatsRepository {
       )
       .groupBy('dim_id');
     if (query.dimId !== undefined) q = q.where('dim_id', '=', query.dimId);
+    if (query.dimIds !== undefined) q = q.where('dim_id', 'in', query.dimIds);
     const rows = await q.execute();
     return rows.map((row) => ({ id: row.id, ...toTotals(row) }));
   }
@@ -229,6 +243,27 @@ export class UsageStatsRepository {
       .where('dim_id', '=', query.dimId)
       .where('bucket_start', '>=', query.range.from)
       .where('bucket_start', '<', query.range.to)
+      .orderBy('bucket_start')
+      .execute();
+    return rows.map((row) => ({ bucketStart: num(row.bucket_start), ...toTotals(row) }));
+  }
+
+  /** One row per bucket that has data for any of these keys, summed over them, oldest first. */
+  async seriesOfKeys(query: {
+    bucket: UsageBucket;
+    keyIds: readonly string[];
+    range: TimeRange;
+  }): Promise<BucketTotals[]> {
+    if (query.keyIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('usage_aggregates')
+      .select((eb) => [eb.ref('bucket_start').as('bucket_start'), ...aggregateSums(eb)])
+      .where('bucket', '=', query.bucket)
+      .where('dim', '=', 'key')
+      .where('dim_id', 'in', query.keyIds)
+      .where('bucket_start', '>=', query.range.from)
+      .where('bucket_start', '<', query.range.to)
+      .groupBy('bucket_start')
       .orderBy('bucket_start')
       .execute();
     return rows.map((row) => ({ bucketStart: num(row.bucket_start), ...toTotals(row) }));

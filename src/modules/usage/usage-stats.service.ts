@@ -35,6 +35,7 @@ import {
   emptyTotals,
   UsageStatsRepository,
   type GroupDim,
+  type BucketTotals,
   type GroupTotals,
   type RequestFilter,
   type UsageTotals,
@@ -50,7 +51,14 @@ const DEFAULT_PAGE_SIZE = 50;
 
 interface DimFilter {
   keyId?: string;
+  /** A set of keys (a user's own); empty matches nothing. */
+  keyIds?: readonly string[];
   accountId?: string;
+  model?: string;
+}
+
+/** What a scoped (self-service) summary may filter on, within its set of keys. */
+export interface KeysUsageQuery extends TimeRangeQueryDto {
   model?: string;
 }
 
@@ -112,7 +120,14 @@ function sumOf(groups: Map<string, GroupTotals>): UsageTotals {
 }
 
 /** The one dimension the aggregates can answer a filter with, or undefined when they cannot. */
-function singleDim(filter: DimFilter): { dim: UsageDim; dimId: string } | undefined {
+function singleDim(
+  filter: DimFilter,
+): { dim: UsageDim; dimId?: string; dimIds?: readonly string[] } | undefined {
+  if (filter.keyIds !== undefined) {
+    const alone =
+      filter.keyId === undefined && filter.accountId === undefined && filter.model === undefined;
+    return alone ? { dim: 'key', dimIds: filter.keyIds } : undefined;
+  }
   const set: { dim: UsageDim; dimId: string }[] = [];
   if (filter.keyId !== undefined) set.push({ dim: 'key', dimId: filter.keyId });
   if (filter.accountId !== undefined) set.push({ dim: 'account', dimId: filter.accountId });
@@ -195,6 +210,63 @@ export class UsageStatsService {
   }
 
   /**
+   * Totals over a set of keys only (a user's own keys). Nothing outside the set is read: an
+   * empty set totals zero.
+   */
+  async summaryOfKeys(keyIds: readonly string[], query: KeysUsageQuery): Promise<UsageSummaryDto> {
+    const { range, groups } = await this.grouped(this.range(query), {
+      keyIds,
+      model: query.model,
+    });
+    return { from: iso(range.from), to: iso(range.to), ...totalsDto(sumOf(groups)) };
+  }
+
+  /** A time series summed over a set of keys only (`dim` `key`, `dimId` `*`). */
+  async timeseriesOfKeys(
+    keyIds: readonly string[],
+    query: TimeRangeQueryDto & { bucket?: UsageBucket },
+  ): Promise<UsageTimeseriesDto> {
+    const range = this.range(query);
+    const bucket = query.bucket ?? 'hour';
+    this.checkPoints(range, bucket);
+    const rows = await this.repository.seriesOfKeys({
+      bucket,
+      keyIds,
+      range: { from: bucketStart(range.from, bucket), to: range.to },
+    });
+    return {
+      bucket,
+      dim: 'key',
+      dimId: ALL_DIM_ID,
+      from: iso(range.from),
+      to: iso(range.to),
+      points: this.fill(range, bucket, rows),
+    };
+  }
+
+  /** The request log of a set of keys only, newest first. */
+  async requestsOfKeys(
+    keyIds: readonly string[],
+    query: Omit<RequestLogQueryDto, 'accountId'>,
+  ): Promise<RequestLogPageDto> {
+    const range = this.range(query);
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? DEFAULT_PAGE_SIZE;
+    const { rows, total } = await this.repository.listRequests(
+      {
+        range,
+        keyIds,
+        keyId: query.keyId,
+        model: query.model,
+        status: query.status,
+        outcome: query.outcome,
+      },
+      { offset: (page - 1) * pageSize, limit: pageSize },
+    );
+    return { items: rows.map(entryDto), page, pageSize, total };
+  }
+
+  /**
    * One key's usage, for its holder: totals over the range and one point per UTC day. Default
    * range: the last 30 UTC days, today included.
    */
@@ -240,6 +312,7 @@ export class UsageStatsService {
   ): Promise<{ range: TimeRange; groups: Map<string, GroupTotals> }> {
     const requestFilter: RequestFilter = {
       keyId: filter.keyId,
+      keyIds: filter.keyIds,
       accountId: filter.accountId,
       model: filter.model,
     };
@@ -285,6 +358,17 @@ export class UsageStatsService {
     dim: UsageDim,
     dimId: string,
   ): Promise<UsagePointDto[]> {
+    this.checkPoints(range, bucket);
+    const rows = await this.repository.series({
+      bucket,
+      dim,
+      dimId,
+      range: { from: bucketStart(range.from, bucket), to: range.to },
+    });
+    return this.fill(range, bucket, rows);
+  }
+
+  private checkPoints(range: TimeRange, bucket: UsageBucket): void {
     const count = bucketCount(range, bucket);
     if (count > MAX_SERIES_POINTS) {
       throw new UsageException(
@@ -292,12 +376,10 @@ export class UsageStatsService {
         `the range holds ${count} ${bucket} buckets; at most ${MAX_SERIES_POINTS} (use bucket=day)`,
       );
     }
-    const rows = await this.repository.series({
-      bucket,
-      dim,
-      dimId,
-      range: { from: bucketStart(range.from, bucket), to: range.to },
-    });
+  }
+
+  /** One point per bucket of the range, zeros where no row is. */
+  private fill(range: TimeRange, bucket: UsageBucket, rows: BucketTotals[]): UsagePointDto[] {
     const byStart = new Map(rows.map((row) => [row.bucketStart, row]));
     return bucketStarts(range, bucket).map((start) => ({
       start: iso(start),

@@ -4,8 +4,7 @@ import { PricingRepository } from './pricing.repository';
 import { PricingService } from './pricing.service';
 import { UsageRecorder } from './usage-recorder.service';
 import { UsageRetentionService } from './usage-retention.service';
-import { UsageStatsRepository } from './usage-stats.repository';
-import { UsageStatsService } from './usage-stats.service';
+import { UsageStatsModule } from './usage-stats.module';
 import { UsageController } from './usage.controller';
 import { UsageRepository } from './usage.repository';
 
@@ -15,6 +14,7 @@ import { UsageRepository } from './usage.repository';
  * CoordinationModule and MetricsModule (and ScheduleModule for the retention job).
  */
 @Module({
+  imports: [UsageStatsModule],
   controllers: [UsageController, PricingController],
   providers: [
     PricingRepository,
@@ -22,9 +22,7 @@ import { UsageRepository } from './usage.repository';
     UsageRepository,
     UsageRecorder,
     UsageRetentionService,
-    UsageStatsRepository,
-    UsageStatsService,
   ],
-  exports: [PricingService, UsageRecorder, UsageStatsService],
+  exports: [PricingService, UsageRecorder, UsageStatsModule],
 })
 export class UsageModule {}

@@ -7,6 +7,7 @@ import type {
   ReservationPolicy,
 } from '../api-key.types';
 
+/** `disabled`: the key itself, or the user who owns it, is disabled. */
 export type ApiKeyStatus = 'active' | 'disabled' | 'expired' | 'deleted';
 
 /** A key as the admin API shows it: never the secret, never its digest. Times are ISO 8601. */
@@ -16,6 +17,8 @@ export class ApiKeyResponseDto {
   description!: string | null;
   tags!: string[];
   owner!: string | null;
+  /** The user who owns the key (created through self-service), null for an admin's key. */
+  userId!: string | null;
   /** `sk-sy-…a1b2`: enough to recognise a key, useless to use it. */
   keyHint!: string;
   enabled!: boolean;

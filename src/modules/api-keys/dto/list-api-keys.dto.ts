@@ -5,6 +5,7 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUUID,
   Matches,
   Max,
   MaxLength,
@@ -47,6 +48,11 @@ export class ListApiKeysQueryDto {
   @IsString()
   @MaxLength(128)
   owner?: string;
+
+  /** Only the keys this user owns (created through self-service). */
+  @IsOptional()
+  @IsUUID()
+  userId?: string;
 
   @IsOptional()
   @Transform(toBoolean)
