@@ -16,7 +16,13 @@ export interface UsersTable {
   last_login_at: number | null;
   /** Bumped by logout, password reset and disable: older session tokens are refused. */
   token_version: number;
+  /** `local`: bcrypt password here; `ldap`: the directory checks the password and sets the role. */
+  auth_source: UserAuthSource;
+  /** The directory DN of an `ldap` user at their last login; null for local users. */
+  ldap_dn: string | null;
 }
+
+export type UserAuthSource = 'local' | 'ldap';
 
 export interface SettingsTable {
   key: string;
