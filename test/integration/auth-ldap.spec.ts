@@ -144,7 +144,7 @@ describeWithSlapd('LDAP login', () => {
     call('POST', '/admin/api/auth/login', { body: { username, password } });
 
   beforeAll(async () => {
-    slapd = await throwawaySlapd(BASE, ENTRIES);
+    slapd = await throwawaySlapd(BASE, ENTRIES, { tls: true });
     app = await createApp(ldapEnv(slapd));
     // After createApp: setting the log level (silent here) replaces the logger's methods.
     for (const level of ['info', 'warn', 'error'] as const) {
@@ -305,6 +305,61 @@ describeWithSlapd('LDAP login', () => {
           username: 'erin',
           role: 'operator',
         });
+      });
+
+      it('should check over ldaps:// with the CA of LDAP_TLS_CA_FILE', async () => {
+        const directory = new LdapDirectory(
+          ldapEnv(slapd, {
+            LDAP_URL: slapd.ldapsUrl as string,
+            LDAP_TLS_CA_FILE: slapd.caFile as string,
+          }),
+        );
+
+        expect(await directory.check('erin', PASSWORDS.erin)).toMatchObject({
+          outcome: 'accepted',
+        });
+      });
+
+      it('should check over StartTLS with the CA of LDAP_TLS_CA_FILE', async () => {
+        const directory = new LdapDirectory(
+          ldapEnv(slapd, { LDAP_STARTTLS: 'true', LDAP_TLS_CA_FILE: slapd.caFile as string }),
+        );
+
+        expect(await directory.check('erin', PASSWORDS.erin)).toMatchObject({
+          outcome: 'accepted',
+        });
+        expect(await directory.check('erin', 'wrong-password')).toEqual({
+          outcome: 'wrong-password',
+        });
+      });
+
+      it('should answer LDAP_UNAVAILABLE over ldaps:// or StartTLS when the certificate is not trusted', async () => {
+        for (const overrides of [
+          { LDAP_URL: slapd.ldapsUrl as string },
+          { LDAP_STARTTLS: 'true' },
+        ]) {
+          const directory = new LdapDirectory(ldapEnv(slapd, overrides));
+
+          expect(((await refusal(directory)) as AuthException).code).toBe(
+            AuthExceptionCode.LDAP_UNAVAILABLE,
+          );
+        }
+      });
+
+      it('should check the certificate against the host of LDAP_URL under StartTLS', async () => {
+        // The certificate names 127.0.0.1 and localhost, not 127.0.0.2 (the same slapd).
+        const directory = new LdapDirectory(
+          ldapEnv(slapd, {
+            LDAP_URL: slapd.unnamedHostUrl as string,
+            LDAP_STARTTLS: 'true',
+            LDAP_TLS_CA_FILE: slapd.caFile as string,
+          }),
+        );
+
+        expect(((await refusal(directory)) as AuthException).code).toBe(
+          AuthExceptionCode.LDAP_UNAVAILABLE,
+        );
+        expect(JSON.stringify(logged.at(-1))).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
       });
 
       it('should answer LDAP_UNAVAILABLE, not a wrong password, when the service account is refused', async () => {

@@ -11,6 +11,11 @@ import { join } from 'node:path';
  */
 export interface ThrowawaySlapd {
   url: string;
+  /** With `tls`: the ldaps:// listener, and the PEM of the CA that signed the server's certificate. */
+  ldapsUrl?: string;
+  caFile?: string;
+  /** With `tls`: the plain listener again on 127.0.0.2, a host its certificate does not name. */
+  unnamedHostUrl?: string;
   /** The suffix, e.g. dc=switchyard,dc=test. */
   base: string;
   /** The service account the relay binds as, and its password. */
@@ -51,6 +56,58 @@ export function sshaPassword(password: string): string {
   return result.stdout.trim();
 }
 
+/** A throwaway CA and a server certificate it signed for 127.0.0.1 (openssl). */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const file = (name: string): string => join(dir, name);
+  const openssl = (args: string[]): void => run('openssl', args);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Switchyard Test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  ]);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+  ]);
+  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('server.ext'),
+    '-out',
+    file('server.pem'),
+  ]);
+  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -74,12 +131,19 @@ function run(command: string, args: string[], input?: string): void {
  * Starts slapd with `base` as its suffix and a service account, then adds `entries` (LDIF, the
  * base entry excluded). Resolves once the server answers.
  */
-export async function throwawaySlapd(base: string, entries: string): Promise<ThrowawaySlapd> {
+export async function throwawaySlapd(
+  base: string,
+  entries: string,
+  options: { tls?: boolean } = {},
+): Promise<ThrowawaySlapd> {
   if (SLAPD === undefined || SCHEMA_DIR === undefined) throw new Error('slapd is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'sy-slapd-'));
   mkdirSync(join(dir, 'db'));
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = options.tls === true ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
+  const unnamedHostUrl = options.tls === true ? `ldap://127.0.0.2:${port}` : undefined;
+  const tls = options.tls === true ? makeCertificates(dir) : undefined;
   const rootDn = `cn=manager,${base}`;
   const serviceDn = `cn=relay,ou=services,${base}`;
   const servicePassword = 'relay-service-secret';
@@ -92,6 +156,13 @@ export async function throwawaySlapd(base: string, entries: string): Promise<Thr
       ),
       `pidfile ${join(dir, 'slapd.pid')}`,
       ...(moduleDir === undefined ? [] : [`modulepath ${moduleDir}`, 'moduleload back_mdb']),
+      ...(tls === undefined
+        ? []
+        : [
+            `TLSCACertificateFile ${tls.ca}`,
+            `TLSCertificateFile ${tls.cert}`,
+            `TLSCertificateKeyFile ${tls.key}`,
+          ]),
       'database mdb',
       `suffix "${base}"`,
       `rootdn "${rootDn}"`,
@@ -112,7 +183,14 @@ export async function throwawaySlapd(base: string, entries: string): Promise<Thr
 
   let child: ChildProcess | undefined = spawn(
     SLAPD,
-    ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '0'],
+    [
+      '-f',
+      join(dir, 'slapd.conf'),
+      '-h',
+      [url, ldapsUrl, unnamedHostUrl].filter(Boolean).join('/ ') + '/',
+      '-d',
+      '0',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -185,6 +263,9 @@ export async function throwawaySlapd(base: string, entries: string): Promise<Thr
 
   return {
     url,
+    ldapsUrl,
+    unnamedHostUrl,
+    caFile: tls?.ca,
     base,
     serviceDn,
     servicePassword,

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import LdapAuth from 'ldapauth-fork';
+import type { Client } from 'ldapjs';
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import {
   parseLdapRoleMap,
   roleForGroups,
@@ -50,6 +52,8 @@ export class LdapDirectory {
   private readonly timeoutMs: number;
   private readonly usernameAttribute: string;
   private readonly groupNameAttribute: string;
+  /** TLS options of StartTLS, when LDAP_STARTTLS is set. */
+  private readonly startTls: ConnectionOptions | undefined;
 
   constructor(config: ConfigService) {
     const env = config.env;
@@ -73,6 +77,11 @@ export class LdapDirectory {
         );
       }
     }
+    if (env.LDAP_STARTTLS) {
+      // ldapjs hands these to tls.connect over its socket without the host name: give it, so the
+      // certificate is checked against the directory's name.
+      this.startTls = { ...(ca === undefined ? {} : { ca }), host: new URL(env.LDAP_URL).hostname };
+    }
     this.options = {
       url: env.LDAP_URL,
       bindDN: env.LDAP_BIND_DN,
@@ -83,7 +92,9 @@ export class LdapDirectory {
       groupSearchBase: env.LDAP_GROUP_SEARCH_BASE ?? env.LDAP_SEARCH_BASE,
       groupSearchFilter: env.LDAP_GROUP_SEARCH_FILTER,
       groupSearchAttributes: [env.LDAP_GROUP_NAME_ATTRIBUTE],
-      starttls: env.LDAP_STARTTLS,
+      // StartTLS is done here (see check), not by ldapauth-fork: its own starts the handshake
+      // without waiting for it, so the service account's bind could go out in the clear.
+      starttls: false,
       tlsOptions: ca === undefined ? undefined : { ca },
       connectTimeout: env.LDAP_TIMEOUT_MS,
       timeout: env.LDAP_TIMEOUT_MS,
@@ -124,41 +135,59 @@ export class LdapDirectory {
       auth.on('error', (error: unknown) => {
         unavailable(UNREACHABLE, error);
       });
-      auth.authenticate(username, password, (error, user?: DirectoryEntry) => {
-        if (settled) return;
-        if (error === null || error === undefined) {
-          finish(() => resolve(this.accepted(username, user ?? {})));
-          return;
-        }
-        if (typeof error === 'string' && error.startsWith('no such user')) {
-          finish(() => resolve({ outcome: 'unknown-user' }));
-          return;
-        }
-        const name = typeof error === 'string' ? undefined : error.name;
-        if (name === 'InvalidCredentialsError') {
-          // The user's bind comes after a search made with the service account: when that account
-          // is not bound, it was its own bind that was refused (a configuration fault).
-          if (!adminBound(auth)) {
-            unavailable('the directory refused LDAP_BIND_DN / LDAP_BIND_CREDENTIALS', error);
+      const authenticate = (): void =>
+        auth.authenticate(username, password, (error, user?: DirectoryEntry) => {
+          if (settled) return;
+          if (error === null || error === undefined) {
+            finish(() => resolve(this.accepted(username, user ?? {})));
             return;
           }
-          finish(() => resolve({ outcome: 'wrong-password' }));
-          return;
-        }
-        // Locked or expired in the directory (password policy): a refusal, like a wrong password.
-        if (name === 'ConstraintViolationError' || name === 'UnwillingToPerformError') {
-          finish(() => resolve({ outcome: 'wrong-password' }));
-          return;
-        }
-        unavailable(
-          name === 'NoSuchObjectError'
-            ? 'LDAP_SEARCH_BASE or LDAP_GROUP_SEARCH_BASE does not exist'
-            : isSystemError(error)
-              ? UNREACHABLE
-              : 'the directory failed the check',
-          error,
-        );
-      });
+          if (typeof error === 'string' && error.startsWith('no such user')) {
+            finish(() => resolve({ outcome: 'unknown-user' }));
+            return;
+          }
+          const name = typeof error === 'string' ? undefined : error.name;
+          if (name === 'InvalidCredentialsError') {
+            // The user's bind comes after a search made with the service account: when that account
+            // is not bound, it was its own bind that was refused (a configuration fault).
+            if (!adminBound(auth)) {
+              unavailable('the directory refused LDAP_BIND_DN / LDAP_BIND_CREDENTIALS', error);
+              return;
+            }
+            finish(() => resolve({ outcome: 'wrong-password' }));
+            return;
+          }
+          // Locked or expired in the directory (password policy): a refusal, like a wrong password.
+          if (name === 'ConstraintViolationError' || name === 'UnwillingToPerformError') {
+            finish(() => resolve({ outcome: 'wrong-password' }));
+            return;
+          }
+          unavailable(
+            name === 'NoSuchObjectError'
+              ? 'LDAP_SEARCH_BASE or LDAP_GROUP_SEARCH_BASE does not exist'
+              : isSystemError(error)
+                ? UNREACHABLE
+                : 'the directory failed the check',
+            error,
+          );
+        });
+      const startTls = this.startTls;
+      if (startTls === undefined) {
+        authenticate();
+        return;
+      }
+      // Both connections finish their TLS handshake before anything is sent on them.
+      let pending = 2;
+      for (const client of clientsOf(auth)) {
+        client.starttls(startTls, [], (error: Error | null) => {
+          if (error !== null && error !== undefined) {
+            unavailable('StartTLS failed', error);
+            return;
+          }
+          pending -= 1;
+          if (pending === 0 && !settled) authenticate();
+        });
+      }
     });
   }
 
@@ -215,6 +244,12 @@ function isSystemError(error: unknown): boolean {
   const code =
     typeof error === 'object' && error !== null ? (error as ErrorFields).code : undefined;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+/** ldapauth-fork's two connections: the service account's and the one users bind on. */
+function clientsOf(auth: LdapAuth): Client[] {
+  const fields = auth as unknown as { _adminClient: Client; _userClient: Client };
+  return [fields._adminClient, fields._userClient];
 }
 
 /** ldapauth-fork keeps whether its service-account connection is bound in this field. */
