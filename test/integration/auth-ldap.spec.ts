@@ -334,10 +334,11 @@ describeWithSlapd('LDAP login', () => {
       });
 
       it('should answer LDAP_UNAVAILABLE over ldaps:// or StartTLS when the certificate is not trusted', async () => {
-        for (const overrides of [
+        const cases: Record<string, string>[] = [
           { LDAP_URL: slapd.ldapsUrl as string },
           { LDAP_STARTTLS: 'true' },
-        ]) {
+        ];
+        for (const overrides of cases) {
           const directory = new LdapDirectory(ldapEnv(slapd, overrides));
 
           expect(((await refusal(directory)) as AuthException).code).toBe(
