@@ -70,6 +70,44 @@ describe('loadEnvironment', () => {
     expect(problems.join('\n')).toContain('exclusive');
   });
 
+  it('should leave LDAP off and ask for nothing of it when LDAP_URL is empty', () => {
+    const env = loadEnvironment({ LDAP_URL: '', LDAP_ROLE_MAP: '' });
+    expect(env.LDAP_URL).toBeUndefined();
+    expect(env.LDAP_SEARCH_FILTER).toBe('(uid={{username}})');
+    expect(env.LDAP_GROUP_SEARCH_FILTER).toBe('(member={{dn}})');
+  });
+
+  it('should name what LDAP lacks when LDAP_URL is set alone', () => {
+    const problems = problemsOf({ LDAP_URL: 'ldap://ldap.example.com', LDAP_BIND_DN: 'cn=relay' });
+    const text = problems.join('\n');
+    expect(text).toContain('LDAP_SEARCH_BASE: required');
+    expect(text).toContain('LDAP_ROLE_MAP: required');
+    expect(text).toContain('LDAP_BIND_CREDENTIALS: required');
+  });
+
+  it('should refuse a bad role map, role or URL when LDAP is configured', () => {
+    const text = problemsOf({
+      LDAP_URL: 'http://ldap.example.com',
+      LDAP_SEARCH_BASE: 'dc=example,dc=com',
+      LDAP_ROLE_MAP: 'relay-admins=root',
+      LDAP_DEFAULT_ROLE: 'guest',
+      LDAP_SEARCH_FILTER: '(uid=alice)',
+    }).join('\n');
+    expect(text).toContain('LDAP_URL');
+    expect(text).toContain('LDAP_ROLE_MAP: "relay-admins=root"');
+    expect(text).toContain('LDAP_DEFAULT_ROLE');
+    expect(text).toContain('{{username}}');
+  });
+
+  it('should accept LDAP with a default role instead of a role map', () => {
+    const env = loadEnvironment({
+      LDAP_URL: 'ldaps://ldap.example.com:636',
+      LDAP_SEARCH_BASE: 'ou=people,dc=example,dc=com',
+      LDAP_DEFAULT_ROLE: 'user',
+    });
+    expect(env.LDAP_DEFAULT_ROLE).toBe('user');
+  });
+
   it('should treat empty strings as unset when optional variables are blank', () => {
     const env = loadEnvironment({ DATABASE_URL: '', REDIS_URL: '', ENCRYPTION_KEY: '' });
     expect(env.DATABASE_URL).toBeUndefined();
@@ -82,10 +120,16 @@ describe('describeEnvironment', () => {
     const env = loadEnvironment({
       DATABASE_URL: 'postgres://u:hunter2@db:5432/x',
       ENCRYPTION_KEY: 'k'.repeat(40),
+      LDAP_URL: 'ldap://ldap.example.com',
+      LDAP_SEARCH_BASE: 'dc=example,dc=com',
+      LDAP_BIND_DN: 'cn=relay,dc=example,dc=com',
+      LDAP_BIND_CREDENTIALS: 'bind-secret-42',
+      LDAP_DEFAULT_ROLE: 'user',
     });
     const described = JSON.stringify(describeEnvironment(env));
     expect(described).not.toContain('hunter2');
     expect(described).not.toContain('kkkk');
+    expect(described).not.toContain('bind-secret-42');
     expect(described).toContain('********');
   });
 });

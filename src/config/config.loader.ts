@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { parseLdapRoleMap } from 'src/common/auth/ldap-role-map';
 import { EnvironmentSchema } from './environment.schema';
 import { sensitiveKeys } from './sensitive.decorator';
 
@@ -73,6 +74,30 @@ function productionProblems(env: EnvironmentSchema): string[] {
   return problems;
 }
 
+/** LDAP login needs a search base and a way to give each user a role. */
+function ldapProblems(env: EnvironmentSchema): string[] {
+  if (env.LDAP_URL === undefined) return [];
+  const problems: string[] = [];
+  if (env.LDAP_SEARCH_BASE === undefined) {
+    problems.push('LDAP_SEARCH_BASE: required with LDAP_URL (e.g. ou=people,dc=example,dc=com)');
+  }
+  if (env.LDAP_ROLE_MAP !== undefined) {
+    const parsed = parseLdapRoleMap(env.LDAP_ROLE_MAP);
+    if ('problems' in parsed) problems.push(...parsed.problems);
+  } else if (env.LDAP_DEFAULT_ROLE === undefined) {
+    problems.push(
+      'LDAP_ROLE_MAP: required with LDAP_URL unless LDAP_DEFAULT_ROLE is set (e.g. relay-admins=admin,relay-users=user)',
+    );
+  }
+  if (env.LDAP_BIND_DN !== undefined && env.LDAP_BIND_CREDENTIALS === undefined) {
+    problems.push('LDAP_BIND_CREDENTIALS: required with LDAP_BIND_DN');
+  }
+  if (env.LDAP_STARTTLS && env.LDAP_URL.startsWith('ldaps:')) {
+    problems.push('LDAP_STARTTLS: only for ldap:// URLs (ldaps:// is TLS from the start)');
+  }
+  return problems;
+}
+
 /** Every variable name the schema declares (each declared property carries a validation rule). */
 export function environmentVariableNames(): string[] {
   const metas = getMetadataStorage().getTargetValidationMetadatas(
@@ -92,7 +117,11 @@ export function loadEnvironment(source: NodeJS.ProcessEnv): EnvironmentSchema {
     if (value !== undefined) plain[key] = value;
   }
   const env = plainToInstance(EnvironmentSchema, plain, { exposeDefaultValues: true });
-  const problems = [...flatten(validateSync(env)), ...productionProblems(env)];
+  const problems = [
+    ...flatten(validateSync(env)),
+    ...productionProblems(env),
+    ...ldapProblems(env),
+  ];
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return env;
 }

@@ -12,6 +12,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { ROLES, type Role } from 'src/common/auth/route-access.decorator';
 import { Sensitive } from './sensitive.decorator';
 
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -160,6 +161,99 @@ export class EnvironmentSchema {
   @Min(1)
   @Max(64)
   LOGIN_CONCURRENT_CHECKS = 4;
+
+  // --- LDAP login (off while LDAP_URL is empty) ---
+
+  /** The directory: ldap://host:389 or ldaps://host:636. Empty: only local users log in. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^ldaps?:\/\/[^\s]+$/, {
+    message: 'LDAP_URL must look like ldap://host:389 or ldaps://host:636',
+  })
+  LDAP_URL?: string;
+
+  /** The service account that searches for users and groups; empty binds anonymously. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  LDAP_BIND_DN?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @Sensitive()
+  LDAP_BIND_CREDENTIALS?: string;
+
+  /** Where users are searched (subtree); required with LDAP_URL. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  LDAP_SEARCH_BASE?: string;
+
+  /** Finds the user; `{{username}}` is replaced by the login name (LDAP-escaped). */
+  @IsString()
+  @Matches(/\{\{username\}\}/, { message: 'LDAP_SEARCH_FILTER must contain {{username}}' })
+  LDAP_SEARCH_FILTER = '(uid={{username}})';
+
+  /** The user entry's attribute that becomes the Switchyard username (sAMAccountName on AD). */
+  @IsString()
+  @Matches(/^[A-Za-z][A-Za-z0-9-]*$/, {
+    message: 'LDAP_USERNAME_ATTRIBUTE must be an attribute name',
+  })
+  LDAP_USERNAME_ATTRIBUTE = 'uid';
+
+  /** Where groups are searched (subtree); defaults to LDAP_SEARCH_BASE. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  LDAP_GROUP_SEARCH_BASE?: string;
+
+  /** Finds the user's groups; `{{dn}}` is the user's DN, `{{username}}` their uid. */
+  @IsString()
+  @Matches(/\{\{(dn|username)\}\}/, {
+    message: 'LDAP_GROUP_SEARCH_FILTER must contain {{dn}} or {{username}}',
+  })
+  LDAP_GROUP_SEARCH_FILTER = '(member={{dn}})';
+
+  /** The group entry's attribute LDAP_ROLE_MAP names groups by (besides their whole DN). */
+  @IsString()
+  @Matches(/^[A-Za-z][A-Za-z0-9-]*$/, {
+    message: 'LDAP_GROUP_NAME_ATTRIBUTE must be an attribute name',
+  })
+  LDAP_GROUP_NAME_ATTRIBUTE = 'cn';
+
+  /**
+   * Group -> role, e.g. `relay-admins=admin,relay-users=user` (a group by name or DN; `;` between
+   * entries when DNs are used). The highest role of the user's groups wins.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  LDAP_ROLE_MAP?: string;
+
+  /** The role of a directory user in no mapped group; empty: such users are refused. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsIn(ROLES)
+  LDAP_DEFAULT_ROLE?: Role;
+
+  /** Upgrade ldap:// with StartTLS before binding. */
+  @Transform(toBool)
+  @IsBoolean()
+  LDAP_STARTTLS = false;
+
+  /** PEM file of the CA(s) that signed the directory's certificate (ldaps:// and StartTLS). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  LDAP_TLS_CA_FILE?: string;
+
+  /** Bound on one whole directory check (connect, search, bind, group search). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  LDAP_TIMEOUT_MS = 5000;
 
   /** Optional pepper for API-key digests (HMAC-SHA-256). Changing it invalidates every key. */
   @Transform(emptyToUndefined)

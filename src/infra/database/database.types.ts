@@ -18,7 +18,13 @@ export interface UsersTable {
   token_version: number;
   /** JSON UserCaps: what the user's own keys may not exceed; null = the defaults (0010). */
   caps: string | null;
+  /** `local`: bcrypt password here; `ldap`: the directory checks the password and sets the role. */
+  auth_source: UserAuthSource;
+  /** The directory DN of an `ldap` user at their last login; null for local users. */
+  ldap_dn: string | null;
 }
+
+export type UserAuthSource = 'local' | 'ldap';
 
 export interface SettingsTable {
   key: string;

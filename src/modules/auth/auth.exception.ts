@@ -9,6 +9,11 @@ export enum AuthExceptionCode {
   LOGIN_THROTTLED = 'LOGIN_THROTTLED',
   /** Too many password checks at once on this instance. */
   LOGIN_BUSY = 'LOGIN_BUSY',
+  /**
+   * The directory could not answer (unreachable, timed out, refused the service account's bind,
+   * or the search base is wrong): not a wrong password. The log says which.
+   */
+  LDAP_UNAVAILABLE = 'LDAP_UNAVAILABLE',
   ROUTE_WITHOUT_ACCESS_RULE = 'ROUTE_WITHOUT_ACCESS_RULE',
 }
 
@@ -19,6 +24,7 @@ const STATUS: Record<AuthExceptionCode, number> = {
   [AuthExceptionCode.FORBIDDEN]: 403,
   [AuthExceptionCode.LOGIN_THROTTLED]: 429,
   [AuthExceptionCode.LOGIN_BUSY]: 503,
+  [AuthExceptionCode.LDAP_UNAVAILABLE]: 503,
   [AuthExceptionCode.ROUTE_WITHOUT_ACCESS_RULE]: 403,
 };
 

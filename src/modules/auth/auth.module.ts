@@ -6,6 +6,7 @@ import { JWT_SECRET } from 'src/infra/crypto/crypto.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { LdapDirectory } from './ldap-directory';
 import { LoginThrottle } from './login-throttle';
 import { RouteAccessGuard } from './route-access.guard';
 
@@ -21,7 +22,12 @@ import { RouteAccessGuard } from './route-access.guard';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, LoginThrottle, { provide: APP_GUARD, useClass: RouteAccessGuard }],
+  providers: [
+    AuthService,
+    LoginThrottle,
+    LdapDirectory,
+    { provide: APP_GUARD, useClass: RouteAccessGuard },
+  ],
   exports: [AuthService],
 })
 export class AuthModule {}

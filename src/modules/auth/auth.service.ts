@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { isRole } from 'src/common/auth/route-access.decorator';
-import { UsersService } from 'src/modules/users/users.service';
+import { appLogger } from 'src/common/logging/app-logger';
+import { UsersService, type UserRecord } from 'src/modules/users/users.service';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 import type { LoginResponseDto, SessionUserDto } from './dto/login.dto';
+import { LdapDirectory } from './ldap-directory';
 import { LoginThrottle } from './login-throttle';
+
+/** The users table's limit. */
+const MAX_USERNAME_LENGTH = 64;
 
 interface SessionClaims {
   sub: string;
@@ -21,14 +26,19 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly jwt: JwtService,
     private readonly throttle: LoginThrottle,
+    private readonly directory: LdapDirectory,
   ) {}
 
-  /** Checks the password (throttled per username and source address) and issues a session. */
+  /**
+   * Checks the password (throttled per username and source address) and issues a session. A local
+   * user with that username is checked locally; anyone else, when LDAP is configured, by the
+   * directory (see authenticateWithDirectory).
+   */
   async login(username: string, password: string, address: string): Promise<LoginResponseDto> {
     const attempt = await this.throttle.begin(username, address);
-    let user;
+    let user: UserRecord | undefined;
     try {
-      user = await this.users.verifyPassword(username, password);
+      user = await this.authenticate(username, password);
     } catch (error) {
       await attempt.abandoned();
       throw error;
@@ -53,6 +63,89 @@ export class AuthService {
       expiresAt: new Date((exp ?? 0) * 1000).toISOString(),
       user: { id: user.id, username: user.username, role: user.role },
     };
+  }
+
+  /** The user these credentials log in, or undefined when they are refused. */
+  private async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
+    const known = await this.users.findByUsername(username);
+    if (known?.auth_source === 'ldap' || (known === undefined && this.directory.enabled)) {
+      return this.authenticateWithDirectory(username, password, known);
+    }
+    // Local users, and unknown ones when there is no directory (same bcrypt work either way).
+    return this.users.verifyPassword(username, password);
+  }
+
+  /**
+   * The directory decides: the user must exist there, bind with the password and sit in a group of
+   * LDAP_ROLE_MAP (or LDAP_DEFAULT_ROLE be set). The first login creates the Switchyard user; each
+   * login sets their role from their groups now. A directory user who is gone from the directory
+   * or from every mapped group has their open sessions revoked by the attempt that finds it out.
+   * Refusals look like a wrong password to the caller (no oracle for directory passwords); the log
+   * says why.
+   */
+  private async authenticateWithDirectory(
+    login: string,
+    password: string,
+    known: UserRecord | undefined,
+  ): Promise<UserRecord | undefined> {
+    if (!this.directory.enabled) {
+      appLogger.warn({ username: login }, 'LDAP login refused: LDAP_URL is not set');
+      return undefined;
+    }
+    const check = await this.directory.check(login, password);
+    if (check.outcome === 'wrong-password') return undefined;
+    if (check.outcome === 'unknown-user') {
+      await this.revokeDirectoryUser(known, 'the directory has no such user');
+      return undefined;
+    }
+    if (check.role === undefined) {
+      const user = known ?? (await this.users.findByUsername(check.username));
+      await this.revokeDirectoryUser(user, 'the user is in no group of LDAP_ROLE_MAP');
+      appLogger.warn(
+        { username: check.username, groups: check.groups.map((group) => group.dn) },
+        'LDAP login refused: the user is in no group of LDAP_ROLE_MAP and LDAP_DEFAULT_ROLE is empty',
+      );
+      return undefined;
+    }
+    if (check.username.length > MAX_USERNAME_LENGTH) {
+      appLogger.warn(
+        { dn: check.dn },
+        `LDAP login refused: the username is longer than ${MAX_USERNAME_LENGTH} characters`,
+      );
+      return undefined;
+    }
+    const synced = await this.users.syncDirectoryUser({
+      username: check.username,
+      dn: check.dn,
+      role: check.role,
+    });
+    switch (synced.outcome) {
+      case 'local-user-exists':
+        appLogger.warn(
+          { username: check.username, dn: check.dn },
+          'LDAP login refused: a local user has this username',
+        );
+        return undefined;
+      case 'disabled':
+        return undefined;
+      case 'created':
+        appLogger.info(
+          { username: check.username, dn: check.dn, role: check.role },
+          'LDAP user created by their first login',
+        );
+        return synced.user;
+      case 'updated':
+        return synced.user;
+    }
+  }
+
+  private async revokeDirectoryUser(user: UserRecord | undefined, reason: string): Promise<void> {
+    if (user?.auth_source !== 'ldap') return;
+    await this.users.revokeSessions(user.id);
+    appLogger.warn(
+      { username: user.username, reason },
+      "LDAP login refused; the user's open sessions are revoked",
+    );
   }
 
   /** Revokes every session token of the user, on every instance. */

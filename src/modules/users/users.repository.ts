@@ -169,11 +169,17 @@ export class UsersRepository {
   }
 
   /** Sets the password and revokes every session token issued before. */
+  /**
+   * Sets the password and revokes every session token issued before; the user authenticates
+   * locally from now on.
+   */
   async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {
     await this.db
       .updateTable('users')
       .set((eb) => ({
         password_hash: passwordHash,
+        auth_source: 'local',
+        ldap_dn: null,
         updated_at: now,
         token_version: eb('token_version', '+', 1),
       }))
@@ -199,6 +205,24 @@ export class UsersRepository {
     await this.db
       .updateTable('users')
       .set((eb) => ({ updated_at: now, token_version: eb('token_version', '+', 1) }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** A directory login: the role its groups grant now, the DN it resolved to. */
+  async updateDirectoryUser(
+    id: string,
+    change: { role: UserRecord['role']; ldapDn: string; changed: boolean },
+    now: number,
+  ): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({
+        role: change.role,
+        ldap_dn: change.ldapDn,
+        last_login_at: now,
+        ...(change.changed ? { updated_at: now } : {}),
+      })
       .where('id', '=', id)
       .execute();
   }

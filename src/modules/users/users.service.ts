@@ -24,6 +24,17 @@ import { UsersException, UsersExceptionCode } from './users.exception';
 import { UsersRepository, type UserPatch, type UserRecord } from './users.repository';
 
 export type { UserSessionState } from './user-session-state.cache';
+export type { UserRecord } from './users.repository';
+
+/**
+ * The password hash of directory users: not a bcrypt hash, so no password compares equal to it
+ * should a directory user ever reach a local check.
+ */
+const NO_LOCAL_PASSWORD = '!ldap';
+
+export type DirectoryUserSync =
+  | { outcome: 'created' | 'updated'; user: UserRecord }
+  | { outcome: 'local-user-exists' | 'disabled' };
 
 export interface CreatedAdmin {
   username: string;
@@ -60,6 +71,8 @@ export class UsersService {
         last_login_at: null,
         token_version: 0,
         caps: null,
+        auth_source: 'local',
+        ldap_dn: null,
       });
     } catch (error) {
       // Replicas starting together on an empty database race here; the loser finds a user.
@@ -90,6 +103,8 @@ export class UsersService {
       last_login_at: null,
       token_version: 0,
       caps: JSON.stringify(caps),
+      auth_source: 'local',
+      ldap_dn: null,
     };
     try {
       await this.users.insert(user);
@@ -204,12 +219,62 @@ export class UsersService {
    * whether or not the user exists.
    */
   async verifyPassword(username: string, password: string): Promise<UserRecord | undefined> {
-    const user = await this.users.findByUsername(username);
+    const found = await this.users.findByUsername(username);
+    // Directory users have no local password: the same work as an unknown user, then refused.
+    const user = found?.auth_source === 'local' ? found : undefined;
     const hash = user?.password_hash ?? (await this.dummy());
     const ok = await this.hasher.compare(password, hash);
     if (!ok || user === undefined || user.disabled === 1) return undefined;
     await this.users.touchLogin(user.id, Date.now());
     return user;
+  }
+
+  /**
+   * After the directory accepted a login: creates the directory user on their first login, or
+   * brings their role and DN up to date (a role change applies to their open sessions at once).
+   * Refused when a local user holds the username or the user is disabled here.
+   */
+  async syncDirectoryUser(entry: {
+    username: string;
+    dn: string;
+    role: Role;
+  }): Promise<DirectoryUserSync> {
+    const now = Date.now();
+    let user = await this.users.findByUsername(entry.username);
+    if (user === undefined) {
+      const created: UserRecord = {
+        id: randomUUID(),
+        username: entry.username,
+        password_hash: NO_LOCAL_PASSWORD,
+        role: entry.role,
+        disabled: 0,
+        created_at: now,
+        updated_at: now,
+        last_login_at: now,
+        token_version: 0,
+        auth_source: 'ldap',
+        ldap_dn: entry.dn,
+        caps: null,
+      };
+      try {
+        await this.users.insert(created);
+        return { outcome: 'created', user: created };
+      } catch (error) {
+        // Two first logins of one user at once: the loser finds the winner's row.
+        user = await this.users.findByUsername(entry.username);
+        if (user === undefined) throw error;
+      }
+    }
+    if (user.auth_source !== 'ldap') return { outcome: 'local-user-exists' };
+    if (user.disabled === 1) return { outcome: 'disabled' };
+    const roleChanged = user.role !== entry.role;
+    await this.users.updateDirectoryUser(
+      user.id,
+      { role: entry.role, ldapDn: entry.dn, changed: roleChanged || user.ldap_dn !== entry.dn },
+      now,
+    );
+    if (roleChanged) await this.sessions.changed(user.id);
+    return { outcome: 'updated', user: { ...user, role: entry.role, ldap_dn: entry.dn } };
   }
 
   async findById(id: string): Promise<UserRecord | undefined> {
@@ -243,7 +308,9 @@ export class UsersService {
 
   /**
    * Sets a new password (generated when omitted) and revokes the user's session tokens; creates
-   * the admin when it does not exist.
+   * the admin when it does not exist. A directory user becomes a local one (the way back in when
+   * the directory is down): they then log in with this password, and the directory no longer
+   * decides their role.
    */
   async resetPassword(username: string, password?: string): Promise<string> {
     const next = password ?? generatePassword();
@@ -262,6 +329,8 @@ export class UsersService {
         last_login_at: null,
         token_version: 0,
         caps: null,
+        auth_source: 'local',
+        ldap_dn: null,
       });
     } else {
       await this.users.setPasswordHash(user.id, hash, now);

@@ -8,6 +8,7 @@ import * as m0007 from './0007-budgets';
 import * as m0008 from './0008-model-routes';
 import * as m0009 from './0009-routing-rules';
 import * as m0010 from './0010-users';
+import * as m0013 from './0013-ldap-users';
 
 /**
  * Every migration, in order. Forward-only: there are no `down` steps, and a migration never drops
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0008-model-routes': m0008,
   '0009-routing-rules': m0009,
   '0010-users': m0010,
+  '0013-ldap-users': m0013,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
