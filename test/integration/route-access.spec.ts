@@ -17,6 +17,8 @@ const ALL: readonly Role[] = ['admin', 'operator', 'viewer', 'user'];
 const READ: readonly Role[] = ['admin', 'operator', 'viewer'];
 const MANAGE: readonly Role[] = ['admin', 'operator'];
 const ADMIN: readonly Role[] = ['admin'];
+/** The audit trail: admins and viewers (auditors); operators change things, they do not audit them. */
+const AUDIT: readonly Role[] = ['admin', 'viewer'];
 
 /**
  * Who may call every route, written out by hand: a route whose declared access differs from this
@@ -86,6 +88,9 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'POST /admin/api/routing-rules': MANAGE,
   'PATCH /admin/api/routing-rules/:id': MANAGE,
   'DELETE /admin/api/routing-rules/:id': MANAGE,
+
+  'GET /admin/api/audit': AUDIT,
+  'GET /admin/api/audit/export.csv': AUDIT,
 };
 
 interface DeclaredRoute {

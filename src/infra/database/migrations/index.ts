@@ -7,6 +7,7 @@ import * as m0005 from './0005-auth';
 import * as m0007 from './0007-budgets';
 import * as m0008 from './0008-model-routes';
 import * as m0009 from './0009-routing-rules';
+import * as m0011 from './0011-audit-log';
 
 /**
  * Every migration, in order. Forward-only: there are no `down` steps, and a migration never drops
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0007-budgets': m0007,
   '0008-model-routes': m0008,
   '0009-routing-rules': m0009,
+  '0011-audit-log': m0011,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
