@@ -19,6 +19,7 @@ import { ApiKeyAuthenticator } from 'src/modules/api-keys/api-key-authenticator'
 import { ApiKeysController } from 'src/modules/api-keys/api-keys.controller';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { AuthModule } from 'src/modules/auth/auth.module';
+import { MetricsModule } from 'src/modules/metrics/metrics.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { UsersService } from 'src/modules/users/users.service';
 
@@ -45,6 +46,8 @@ describe('ApiKeysController', () => {
         CryptoModule,
         DatabaseModule,
         CoordinationModule,
+        // The audit module (imported by AuthModule) counts its rows in the metrics registry.
+        MetricsModule,
         UsersModule,
         AuthModule,
         ApiKeysModule,
