@@ -71,13 +71,14 @@ export async function cliAudited<T>(
     throw error;
   }
   const targetId = paramId ?? target.targetIdOf?.(result) ?? targetIdFromBody(result);
-  const after = hasLoader
-    ? await loaders.load(target.targetType, targetId)
-    : target.after !== undefined
-      ? target.after(result)
-      : typeof result === 'object' && result !== null
-        ? result
-        : null;
+  const after =
+    hasLoader && targetId !== null
+      ? await loaders.load(target.targetType, targetId)
+      : target.after !== undefined
+        ? target.after(result)
+        : typeof result === 'object' && result !== null
+          ? result
+          : null;
   await recorder.write({ ...base, targetId, outcome: AUDIT_SUCCESS, before, after });
   return result;
 }

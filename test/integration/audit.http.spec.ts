@@ -315,6 +315,21 @@ function auditTrailSuite(
     ]);
   });
 
+  it('should keep the answer of a change with no single target, without its secrets', async () => {
+    const admin = await session('admin', ADMIN_PASSWORD);
+    const auditor = await session('auditor', AUDITOR_PASSWORD);
+    const res = await admin.call('POST', '/keys/batch', { namePattern: 'batch-{n}', count: 2 });
+    expect(res.status).toBe(201);
+    const created = res.body.items as { id: string; secret: string }[];
+    const [row] = (await list(auditor, 'action=keys.create_batch')).items;
+    expect(row).toMatchObject({ targetType: 'keys', targetId: null, before: null });
+    expect(row.after).toEqual({
+      items: created.map((key) => expect.objectContaining({ id: key.id, secret: REDACTED })),
+    });
+    const dump = await tableDump();
+    for (const key of created) expect(dump).not.toContain(key.secret);
+  });
+
   it('should record a login, a failed login (no password) and a lockout', async () => {
     const auditor = await session('auditor', AUDITOR_PASSWORD);
     expect((await login('admin', WRONG_PASSWORD)).status).toBe(401);

@@ -78,11 +78,13 @@ export class AuditInterceptor implements NestInterceptor {
         next.handle().pipe(
           mergeMap(async (body: unknown) => {
             const targetId = paramId ?? targetIdFromBody(body);
-            const after = hasLoader
-              ? await this.targets.load(route.targetType, targetId)
-              : typeof body === 'object' && body !== null
-                ? body
-                : null;
+            // A change of no single target (a batch create) keeps its answer (sanitized).
+            const after =
+              hasLoader && targetId !== null
+                ? await this.targets.load(route.targetType, targetId)
+                : typeof body === 'object' && body !== null
+                  ? body
+                  : null;
             this.recorder.record({
               ...base,
               targetId,
