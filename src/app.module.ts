@@ -10,6 +10,7 @@ import { DatabaseModule } from './infra/database/database.module';
 import { HttpModule } from './infra/http/http.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { RelayModule } from './modules/relay/relay.module';
 import { RoutingModule } from './modules/routing/routing.module';
@@ -37,6 +38,7 @@ export class AppModule {
         MetricsModule,
         SettingsModule,
         UsersModule,
+        AuditModule,
         AuthModule,
         HealthModule,
         AccountsModule,

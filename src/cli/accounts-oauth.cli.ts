@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import type { OAuthLoginStart, OAuthLoginTarget } from 'src/modules/oauth/oauth-login-flow';
+import { snakeCase } from 'src/modules/audit/audit-route';
 import type { ContextRunner } from './accounts.command';
+import { cliAudited } from './cli-audit';
 
 /**
  * What the OAuth families' account commands (`login-codex`, `import-codex`, `login-google`,
@@ -122,8 +124,8 @@ export function loginAction<
     /** Starts the login as the options ask (default: the service's `authorize()`). */
     start?: (service: S, options: O) => Promise<OAuthLoginStart>;
   },
-): (options: O) => Promise<void> {
-  return async (options) => {
+): (options: O, command?: Command) => Promise<void> {
+  return async (options, command) => {
     try {
       const account = await run(async (context) => {
         const login = context.get(family.service);
@@ -135,7 +137,9 @@ export function loginAction<
         for (const line of steps.instructions(started)) note(line);
         const answer = (await prompt(steps.question)).trim();
         const callback = steps.isCallbackUrl(answer) ? { callbackUrl: answer } : { code: answer };
-        return login.exchange({ state: started.state, ...callback, ...family.target(options) });
+        return cliAudited(context, auditTarget(command), () =>
+          login.exchange({ state: started.state, ...callback, ...family.target(options) }),
+        );
       });
       family.print(account, options);
     } catch (error) {
@@ -165,8 +169,8 @@ export function importAction<
     /** Said after the account is printed. */
     afterwards?: string;
   },
-): (options: O) => Promise<void> {
-  return async (options) => {
+): (options: O, command?: Command) => Promise<void> {
+  return async (options, command) => {
     try {
       const content = await readCredentialsFile(
         options.file ?? file.defaultPath(),
@@ -174,13 +178,26 @@ export function importAction<
       );
       const tokens = file.parse(content);
       const account = await run((context) =>
-        file.import(context.get(family.service), tokens, family.target(options)),
+        cliAudited(context, auditTarget(command), () =>
+          file.import(context.get(family.service), tokens, family.target(options)),
+        ),
       );
       family.print(account, options);
       if (file.afterwards !== undefined) note(file.afterwards);
     } catch (error) {
       report(error);
     }
+  };
+}
+
+/**
+ * The audit row of a login or import: `accounts.<command in snake_case>` (`accounts.login_codex`,
+ * `accounts.import_gemini`), its target the account added or updated.
+ */
+function auditTarget(command: Command | undefined): { action: string; targetType: string } {
+  return {
+    action: `accounts.${snakeCase(command?.name() ?? 'oauth_login')}`,
+    targetType: 'accounts',
   };
 }
 

@@ -18,6 +18,7 @@ import {
 import { registerClaudeAccountCommands } from './accounts-claude.command';
 import { registerCodexAccountCommands } from './accounts-codex.command';
 import { registerGoogleAccountCommands } from './accounts-google.command';
+import { cliAudited } from './cli-audit';
 import { withAppContext } from './cli-context';
 
 /** Runs a command body with the application's services; tests pass a smaller context. */
@@ -350,7 +351,11 @@ export function registerAccountsCommands(
             ? await readStdin(options.apiKeyStdin === true ? 'API key' : 'credentials JSON')
             : undefined;
         const dto = await validateCreate(buildCreateInput(options, stdin));
-        const account = await run((context) => context.get(AccountsService).create(dto));
+        const account = await run((context) =>
+          cliAudited(context, { action: 'accounts.create', targetType: 'accounts' }, () =>
+            context.get(AccountsService).create(dto),
+          ),
+        );
         if (options.json === true) write(JSON.stringify(account, null, 2));
         else {
           write('Account added:');
@@ -416,7 +421,11 @@ export function registerAccountsCommands(
           const account = await run(async (context) => {
             const service = context.get(AccountsService);
             const record = await service.resolve(idOrName);
-            return service.setEnabled(record.id, enabled);
+            return cliAudited(
+              context,
+              { action: `accounts.${command}`, targetType: 'accounts', targetId: record.id },
+              () => service.setEnabled(record.id, enabled),
+            );
           });
           write(`Account ${account.name} (${account.id}) ${enabled ? 'enabled' : 'disabled'}.`);
         } catch (error) {
@@ -431,7 +440,14 @@ export function registerAccountsCommands(
     .option('--json', 'print the result as JSON')
     .action(async (idOrName: string, options: { json?: boolean }) => {
       try {
-        const result = await run((context) => context.get(AccountTestService).test(idOrName));
+        const result = await run(async (context) => {
+          const record = await context.get(AccountsService).resolve(idOrName);
+          return cliAudited(
+            context,
+            { action: 'accounts.test', targetType: 'accounts', targetId: record.id },
+            () => context.get(AccountTestService).test(record.id),
+          );
+        });
         if (options.json === true) write(JSON.stringify(result, null, 2));
         else {
           write(

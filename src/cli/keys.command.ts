@@ -10,6 +10,7 @@ import {
   CreateApiKeyRequestDto,
 } from 'src/modules/api-keys/dto/create-api-key.dto';
 import { ListApiKeysQueryDto } from 'src/modules/api-keys/dto/list-api-keys.dto';
+import { cliAudited, type CliAuditTarget } from './cli-audit';
 import { withAppContext } from './cli-context';
 import { validated } from './cli-validation';
 
@@ -172,11 +173,21 @@ export function registerKeysCommands(
     stderr: deps.stderr ?? process.stderr,
   };
   const print = (text: string): void => void io.stdout.write(`${text}\n`);
+  /** Runs a mutation and writes its audit row (actor `cli`). */
+  type Audit = <T>(target: CliAuditTarget<T>, fn: () => Promise<T>) => Promise<T>;
   const run =
-    <A extends unknown[]>(action: (keys: ApiKeysService, ...args: A) => Promise<void>) =>
+    <A extends unknown[]>(
+      action: (keys: ApiKeysService, audit: Audit, ...args: A) => Promise<void>,
+    ) =>
     async (...args: A): Promise<void> => {
       try {
-        await io.withContext((context) => action(context.get(ApiKeysService), ...args));
+        await io.withContext((context) =>
+          action(
+            context.get(ApiKeysService),
+            (target, fn) => cliAudited(context, target, fn),
+            ...args,
+          ),
+        );
       } catch (error) {
         io.stderr.write(`switchyard: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exitCode = 1;
@@ -226,11 +237,14 @@ export function registerKeysCommands(
     .option('--count <n>', 'create this many keys with the same settings', integer)
     .option('--json', 'print JSON')
     .action(
-      run(async (service, options: CreateOptions) => {
+      run(async (service, audit, options: CreateOptions) => {
         const body = createBody(options);
         if (options.count === undefined) {
           const input = await validated(CreateApiKeyRequestDto, { ...body, name: options.name });
-          printCreated([await service.create(input)], options.json);
+          const created = await audit({ action: 'keys.create', targetType: 'keys' }, () =>
+            service.create(input),
+          );
+          printCreated([created], options.json);
           return;
         }
         const input = await validated(BatchCreateApiKeysRequestDto, {
@@ -238,7 +252,15 @@ export function registerKeysCommands(
           count: options.count,
           namePattern: options.name,
         });
-        printCreated(await service.createBatch(input), options.json);
+        const created = await audit(
+          {
+            action: 'keys.create_batch',
+            targetType: 'keys',
+            after: (keys: CreatedApiKeyResponseDto[]) => ({ items: keys }),
+          },
+          () => service.createBatch(input),
+        );
+        printCreated(created, options.json);
       }),
     );
 
@@ -257,7 +279,7 @@ export function registerKeysCommands(
     .option('--order <order>', 'asc | desc')
     .option('--json', 'print JSON')
     .action(
-      run(async (service, options: ListOptions) => {
+      run(async (service, _audit, options: ListOptions) => {
         const query = await validated(
           ListApiKeysQueryDto,
           dropUndefined({
@@ -287,15 +309,17 @@ export function registerKeysCommands(
     .command('show <id>')
     .description('show one key as JSON')
     .action(
-      run(async (service, id: string) => {
+      run(async (service, _audit, id: string) => {
         print(JSON.stringify(await service.get(id), null, 2));
       }),
     );
 
+  // The audit action is the admin API's for the same change (`keys.remove` for delete).
   const simple: [
     string,
     string,
     (service: ApiKeysService, id: string) => Promise<ApiKeyResponseDto>,
+    string,
     string,
   ][] = [
     [
@@ -303,18 +327,28 @@ export function registerKeysCommands(
       'disable a key (it stops working at once)',
       (s, id) => s.setEnabled(id, false),
       'Disabled',
+      'keys.disable',
     ],
-    ['enable', 'enable a key', (s, id) => s.setEnabled(id, true), 'Enabled'],
-    ['delete', 'soft-delete a key (restore brings it back)', (s, id) => s.remove(id), 'Deleted'],
-    ['restore', 'restore a deleted key', (s, id) => s.restore(id), 'Restored'],
+    ['enable', 'enable a key', (s, id) => s.setEnabled(id, true), 'Enabled', 'keys.enable'],
+    [
+      'delete',
+      'soft-delete a key (restore brings it back)',
+      (s, id) => s.remove(id),
+      'Deleted',
+      'keys.remove',
+    ],
+    ['restore', 'restore a deleted key', (s, id) => s.restore(id), 'Restored', 'keys.restore'],
   ];
-  for (const [name, description, apply, done] of simple) {
+  for (const [name, description, apply, done, action] of simple) {
     keys
       .command(`${name} <id>`)
       .description(description)
       .action(
-        run(async (service, id: string) => {
-          print(`${done} ${describeKey(await apply(service, id))}`);
+        run(async (service, audit, id: string) => {
+          const key = await audit({ action, targetType: 'keys', targetId: id }, () =>
+            apply(service, id),
+          );
+          print(`${done} ${describeKey(key)}`);
         }),
       );
   }
@@ -324,8 +358,12 @@ export function registerKeysCommands(
     .description('replace the secret of a key (the old one stops working at once)')
     .option('--json', 'print JSON')
     .action(
-      run(async (service, id: string, options: { json?: boolean }) => {
-        printCreated([await service.rotate(id)], options.json);
+      run(async (service, audit, id: string, options: { json?: boolean }) => {
+        const rotated = await audit(
+          { action: 'keys.rotate', targetType: 'keys', targetId: id },
+          () => service.rotate(id),
+        );
+        printCreated([rotated], options.json);
       }),
     );
 

@@ -4,6 +4,7 @@ import { installSignalHandlers, startServer } from 'src/bootstrap';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigValidationError } from 'src/config/config.loader';
 import { UsersService } from 'src/modules/users/users.service';
+import { cliAudited } from './cli-audit';
 import { withAppContext } from './cli-context';
 import { runDoctor } from './doctor.command';
 import { registerAccountsCommands } from './accounts.command';
@@ -59,7 +60,17 @@ export function buildProgram(): Command {
       }
       await withAppContext(async (context, config) => {
         const username = options.username ?? config.env.ADMIN_USERNAME;
-        const password = await context.get(UsersService).resetPassword(username, options.password);
+        // The row names the user, never the password (the result is not stored).
+        const password = await cliAudited(
+          context,
+          {
+            action: 'users.reset_password',
+            targetType: 'users',
+            targetId: username,
+            after: () => ({ username, passwordChanged: true }),
+          },
+          () => context.get(UsersService).resetPassword(username, options.password),
+        );
         process.stdout.write(
           options.password === undefined
             ? `New password for ${username}: ${password}\n(shown once: store it now)\n`

@@ -4,6 +4,7 @@ import {
   type SecretsRotationReport,
 } from 'src/modules/accounts/account-secrets.service';
 import type { ContextRunner } from './accounts.command';
+import { cliAudited } from './cli-audit';
 import { withAppContext } from './cli-context';
 
 const defaultRunner: ContextRunner = (fn) => withAppContext((context) => fn(context));
@@ -42,7 +43,11 @@ export function registerSecretsCommands(
     )
     .option('--json', 'print the report as JSON')
     .action(async (options: { json?: boolean }) => {
-      const report = await run((context) => context.get(AccountSecretsService).rotate());
+      const report = await run((context) =>
+        cliAudited(context, { action: 'secrets.rotate', targetType: 'secrets' }, () =>
+          context.get(AccountSecretsService).rotate(),
+        ),
+      );
       process.stdout.write(
         options.json === true ? JSON.stringify(report, null, 2) + '\n' : describeReport(report),
       );

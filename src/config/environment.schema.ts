@@ -600,6 +600,19 @@ export class EnvironmentSchema {
   @Max(36500)
   REQUEST_LOG_RETENTION_DAYS = 90;
 
+  /** Days of audit-trail rows kept; older rows are pruned daily. 0 = forever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  AUDIT_RETENTION_DAYS = 365;
+
+  /** Audit rows held while the database is unreachable; beyond this the oldest are dropped. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  AUDIT_QUEUE_MAX = 10000;
+
   /** A LiteLLM-format price file merged over the bundled table. */
   @Transform(emptyToUndefined)
   @IsOptional()

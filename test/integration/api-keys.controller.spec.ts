@@ -17,6 +17,7 @@ import { DatabaseModule } from 'src/infra/database/database.module';
 import { ApiKeyAuthenticator } from 'src/modules/api-keys/api-key-authenticator';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { AuthModule } from 'src/modules/auth/auth.module';
+import { MetricsModule } from 'src/modules/metrics/metrics.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { UsersService } from 'src/modules/users/users.service';
 import { SettingsModule } from 'src/modules/settings/settings.module';
@@ -45,6 +46,8 @@ describe('ApiKeysController', () => {
         DatabaseModule,
         CoordinationModule,
         SettingsModule,
+        // The audit module (imported by AuthModule) counts its rows in the metrics registry.
+        MetricsModule,
         UsersModule,
         AuthModule,
         ApiKeysModule,

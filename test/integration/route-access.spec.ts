@@ -115,6 +115,8 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'GET /admin/api/settings/:key': ADMIN_READ,
   'PUT /admin/api/settings': ADMIN,
   'DELETE /admin/api/settings/:key': ADMIN,
+  'GET /admin/api/audit': ADMIN_READ,
+  'GET /admin/api/audit/export.csv': ADMIN_READ,
 };
 
 interface DeclaredRoute {

@@ -92,6 +92,29 @@ export function toAdminError(exception: unknown): { status: number; body: AdminE
 }
 
 /**
+ * The status and code toAdminError answers an exception with, without its side effects (no log
+ * line, no error id): for whoever records the outcome of a request (the audit trail).
+ */
+export function adminErrorOutcome(exception: unknown): { status: number; code: string } {
+  if (exception instanceof DomainException) {
+    return { status: exception.status, code: exception.code };
+  }
+  if (
+    exception instanceof CoordinationException &&
+    exception.code !== CoordinationExceptionCode.INVALID_ARGUMENT
+  ) {
+    return { status: 503, code: CoordinationExceptionCode.UNAVAILABLE };
+  }
+  const bodyError = bodyParserError(exception);
+  if (bodyError !== undefined) return { status: bodyError.status, code: bodyError.body.error.code };
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    return { status, code: status === 400 ? 'VALIDATION_FAILED' : httpCode(status) };
+  }
+  return { status: 500, code: 'INTERNAL_ERROR' };
+}
+
+/**
  * Errors of the admin API's JSON body parser (an http-errors error with a `type`): a client's
  * mistake, answered as such rather than as an opaque 500. (Invalid JSON arrives as Nest's own
  * BadRequestException.)

@@ -203,6 +203,28 @@ export interface ModelRoutesTable {
   updated_at: number;
 }
 
+/** The audit trail (0011). Snapshots and diff are sanitized JSON text. */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  /** A username, `cli`, or `anonymous`. */
+  actor: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  /** TCP peer address, or `local` for the CLI. */
+  source: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  /** `success` or the error code answered. */
+  outcome: string;
+  status: number | null;
+  request_id: string | null;
+  diff: string | null;
+  before: string | null;
+  after: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   settings: SettingsTable;
@@ -216,6 +238,7 @@ export interface Database {
   pricing_overrides: PricingOverridesTable;
   model_routes: ModelRoutesTable;
   routing_rules: RoutingRulesTable;
+  audit_log: AuditLogTable;
 }
 
 export type Db = Kysely<Database>;

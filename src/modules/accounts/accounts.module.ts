@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountCodec } from './account-codec';
+import { AccountGroupsAuditLoader } from './account-groups-audit.loader';
 import { AccountGroupsController } from './account-groups.controller';
 import { AccountGroupsRepository } from './account-groups.repository';
 import { AccountGroupsService } from './account-groups.service';
@@ -10,6 +11,7 @@ import { AccountSecretsService } from './account-secrets.service';
 import { AccountTestService } from './account-test.service';
 import { AccountTypesController } from './account-types.controller';
 import { AccountTypesService } from './account-types.service';
+import { AccountsAuditLoader } from './accounts-audit.loader';
 import { AccountsController } from './accounts.controller';
 import { AccountsRepository } from './accounts.repository';
 import { AccountsService } from './accounts.service';
@@ -37,6 +39,8 @@ export { ACCOUNT_TESTER, type AccountTester, type AccountTestResult } from './ac
     AccountTestService,
     AccountSecretsService,
     AccountTypesService,
+    AccountsAuditLoader,
+    AccountGroupsAuditLoader,
   ],
   exports: [
     AccountsService,

@@ -3,6 +3,7 @@ import { KeySpendModule } from 'src/modules/usage/key-spend.module';
 import { AdmissionService } from './admission.service';
 import { BudgetReconciler } from './budget-reconciler';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { ApiKeysAuditLoader } from './api-keys-audit.loader';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
@@ -22,6 +23,7 @@ import { ApiKeysService } from './api-keys.service';
     ApiKeyAuthenticator,
     AdmissionService,
     BudgetReconciler,
+    ApiKeysAuditLoader,
   ],
   exports: [ApiKeysService, ApiKeyAuthenticator, AdmissionService],
 })

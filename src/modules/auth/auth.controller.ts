@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { Public, Roles } from 'src/common/auth/route-access.decorator';
+import { NotAudited } from 'src/modules/audit/audit.decorators';
 import { AuthService } from './auth.service';
 import { LoginRequestDto, LoginResponseDto, SessionUserDto } from './dto/login.dto';
 import type { AdminRequest } from './route-access.guard';
@@ -25,9 +26,11 @@ export class AuthController {
 
   /** Ends every session of the caller (all their tokens, on every instance). */
   @Roles('admin', 'operator', 'viewer', 'user')
+  // AuthService records `auth.logout` itself, as it does the login events.
+  @NotAudited()
   @Post('logout')
   @HttpCode(204)
   logout(@Req() req: AdminRequest): Promise<void> {
-    return this.auth.logout((req.admin as SessionUserDto).id);
+    return this.auth.logout(req.admin as SessionUserDto, req.socket.remoteAddress ?? 'unknown');
   }
 }

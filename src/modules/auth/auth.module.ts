@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ConfigService } from 'src/config/config.service';
 import { JWT_SECRET } from 'src/infra/crypto/crypto.module';
+import { AuditModule } from 'src/modules/audit/audit.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -12,6 +13,7 @@ import { RouteAccessGuard } from './route-access.guard';
 
 @Module({
   imports: [
+    AuditModule,
     UsersModule,
     JwtModule.registerAsync({
       inject: [JWT_SECRET, ConfigService],

@@ -3,6 +3,10 @@ import { JwtService } from '@nestjs/jwt';
 import { isRole } from 'src/common/auth/route-access.decorator';
 import { appLogger } from 'src/common/logging/app-logger';
 import { UsersService, type UserRecord } from 'src/modules/users/users.service';
+import { adminErrorOutcome } from 'src/common/http/admin-exception.filter';
+import { currentRequestId } from 'src/common/logging/request-context';
+import { AuditRecorder } from 'src/modules/audit/audit-recorder.service';
+import { ANONYMOUS_ACTOR, AUDIT_SUCCESS, AUTH_ACTIONS } from 'src/modules/audit/audit.types';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 import type { LoginResponseDto, SessionUserDto } from './dto/login.dto';
 import { LdapDirectory } from './ldap-directory';
@@ -27,14 +31,58 @@ export class AuthService {
     private readonly jwt: JwtService,
     private readonly throttle: LoginThrottle,
     private readonly directory: LdapDirectory,
+    private readonly audit: AuditRecorder,
   ) {}
 
   /**
    * Checks the password (throttled per username and source address) and issues a session. A local
    * user with that username is checked locally; anyone else, when LDAP is configured, by the
    * directory (see authenticateWithDirectory).
+   * Every attempt leaves one audit row: `auth.login`, `auth.lockout` (refused by the throttle
+   * without a check) or `auth.login_failed` (wrong password, too many checks at once, a broken
+   * check), with the username typed as the target and never the password.
    */
   async login(username: string, password: string, address: string): Promise<LoginResponseDto> {
+    const requestId = currentRequestId() ?? null;
+    try {
+      const session = await this.checkLogin(username, password, address);
+      this.audit.record({
+        actor: session.user.username,
+        actorId: session.user.id,
+        actorRole: session.user.role,
+        source: address,
+        action: AUTH_ACTIONS.login,
+        targetType: 'users',
+        targetId: session.user.id,
+        outcome: AUDIT_SUCCESS,
+        status: 200,
+        requestId,
+      });
+      return session;
+    } catch (error) {
+      const { status, code } = adminErrorOutcome(error);
+      this.audit.record({
+        actor: ANONYMOUS_ACTOR,
+        source: address,
+        action:
+          code === (AuthExceptionCode.LOGIN_THROTTLED as string)
+            ? AUTH_ACTIONS.lockout
+            : AUTH_ACTIONS.loginFailed,
+        targetType: 'users',
+        targetId: username,
+        outcome: code,
+        status,
+        requestId,
+      });
+      throw error;
+    }
+  }
+
+  private async checkLogin(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<LoginResponseDto> {
     const attempt = await this.throttle.begin(username, address);
     let user: UserRecord | undefined;
     try {
@@ -148,9 +196,21 @@ export class AuthService {
     );
   }
 
-  /** Revokes every session token of the user, on every instance. */
-  async logout(userId: string): Promise<void> {
-    await this.users.revokeSessions(userId);
+  /** Revokes every session token of the user, on every instance (an `auth.logout` row). */
+  async logout(user: SessionUserDto, address: string): Promise<void> {
+    await this.users.revokeSessions(user.id);
+    this.audit.record({
+      actor: user.username,
+      actorId: user.id,
+      actorRole: user.role,
+      source: address,
+      action: AUTH_ACTIONS.logout,
+      targetType: 'users',
+      targetId: user.id,
+      outcome: AUDIT_SUCCESS,
+      status: 204,
+      requestId: currentRequestId() ?? null,
+    });
   }
 
   /**

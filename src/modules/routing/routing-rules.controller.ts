@@ -11,6 +11,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { Roles } from 'src/common/auth/route-access.decorator';
+import { NotAudited } from 'src/modules/audit/audit.decorators';
 import {
   CreateRoutingRuleDto,
   ListRoutingRulesQueryDto,
@@ -35,6 +36,7 @@ export class RoutingRulesController {
 
   /** Which rule (or `provider,model` override) a sample request would take now. */
   @Roles('admin', 'operator', 'viewer')
+  @NotAudited()
   @Post('resolve')
   @HttpCode(200)
   resolve(@Body() body: ResolveRoutingRuleDto): RoutingRuleResolutionDto {

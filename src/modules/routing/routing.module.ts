@@ -5,11 +5,13 @@ import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { ApiKeyAdminCode, ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
 import { ApiKeysModule } from 'src/modules/api-keys/api-keys.module';
 import { ApiKeysService } from 'src/modules/api-keys/api-keys.service';
+import { ModelRoutesAuditLoader } from './model-routes-audit.loader';
 import { ModelRouter } from './model-router.service';
 import { ModelRoutesController } from './model-routes.controller';
 import { ModelRoutesRepository } from './model-routes.repository';
 import { ModelRoutesService } from './model-routes.service';
 import { KeyRoutingRulesController, RoutingRulesController } from './routing-rules.controller';
+import { RoutingRulesAuditLoader } from './routing-rules-audit.loader';
 import { RoutingRulesRepository } from './routing-rules.repository';
 import {
   ROUTING_KEY_LOOKUP,
@@ -35,6 +37,8 @@ import { ROUTING_GROUP_SOURCE, RuleRouter, type RoutingGroupSource } from './rul
     RoutingRulesRepository,
     RuleRouter,
     RoutingRulesService,
+    ModelRoutesAuditLoader,
+    RoutingRulesAuditLoader,
     {
       provide: ROUTING_GROUP_SOURCE,
       useFactory: (groups: AccountGroupsService): RoutingGroupSource => ({

@@ -6,7 +6,7 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
-import { BoundedQueue } from './bounded-queue';
+import { BoundedQueue } from 'src/common/collections/bounded-queue';
 import { JOURNAL_HEARTBEAT_MS, journalHost, UsageJournal, type ClaimedFile } from './usage-journal';
 import { retentionHorizon } from './usage-range';
 import { UsageRepository, type UsageBatchWriter } from './usage.repository';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PricingAuditLoader } from './pricing-audit.loader';
 import { PricingController } from './pricing.controller';
 import { PricingRepository } from './pricing.repository';
 import { PricingService } from './pricing.service';
@@ -19,6 +20,7 @@ import { UsageRepository } from './usage.repository';
   providers: [
     PricingRepository,
     PricingService,
+    PricingAuditLoader,
     UsageRepository,
     UsageRecorder,
     UsageRetentionService,

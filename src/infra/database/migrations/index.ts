@@ -8,6 +8,7 @@ import * as m0007 from './0007-budgets';
 import * as m0008 from './0008-model-routes';
 import * as m0009 from './0009-routing-rules';
 import * as m0010 from './0010-users';
+import * as m0011 from './0011-audit-log';
 import * as m0013 from './0013-ldap-users';
 
 /**
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0008-model-routes': m0008,
   '0009-routing-rules': m0009,
   '0010-users': m0010,
+  '0011-audit-log': m0011,
   '0013-ldap-users': m0013,
 };
 

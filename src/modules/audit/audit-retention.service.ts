@@ -1,0 +1,91 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { Counter } from 'prom-client';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { MetricsService } from 'src/modules/metrics/metrics.service';
+import { AuditRepository } from './audit.repository';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+export const AUDIT_PRUNE_BATCH_ROWS = 5000;
+const JOB_LOCK_TTL_MS = 10 * 60_000;
+const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
+export const AUDIT_RETENTION_LOCK = coordinationKeys.lock('job:audit-retention');
+
+/** Rows before this UTC day start are past the retention of `days` (0: keep forever). */
+export function auditRetentionHorizon(now: number, days: number): number {
+  return days > 0 ? Math.floor(now / DAY_MS) * DAY_MS - days * DAY_MS : Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * Deletes audit rows older than AUDIT_RETENTION_DAYS (0 keeps them forever). The horizon is a
+ * UTC day start, so it moves once a day; the job looks every hour (a restart never skips a day)
+ * and runs on one instance at a time under a coordinator lock, in short batches.
+ * The retention is read from the environment at start (a runtime settings page may later own it).
+ */
+@Injectable()
+export class AuditRetentionService implements OnApplicationShutdown {
+  private readonly retentionDays: number;
+  private readonly prunedTotal: Counter;
+  private stopping = false;
+
+  constructor(
+    config: ConfigService,
+    metrics: MetricsService,
+    private readonly repository: AuditRepository,
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+  ) {
+    this.retentionDays = config.env.AUDIT_RETENTION_DAYS;
+    this.prunedTotal = new Counter({
+      name: 'switchyard_audit_rows_pruned_total',
+      help: 'Audit rows deleted by the retention job (AUDIT_RETENTION_DAYS)',
+      registers: [metrics.registry],
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  @Interval(HOUR_MS)
+  async scheduled(): Promise<void> {
+    try {
+      await this.prune();
+    } catch (error) {
+      appLogger.error({ err: error }, 'audit retention job failed');
+    }
+  }
+
+  /** One run. Returns the rows deleted, or null when retention is off or another instance runs it. */
+  async prune(now = Date.now()): Promise<number | null> {
+    if (this.retentionDays === 0) return null;
+    const lock = await this.coordinator.acquireLock(AUDIT_RETENTION_LOCK, JOB_LOCK_TTL_MS);
+    if (lock === null) return null;
+    const before = auditRetentionHorizon(now, this.retentionDays);
+    const started = Date.now();
+    let deleted = 0;
+    try {
+      for (;;) {
+        const n = await this.repository.prune(before, AUDIT_PRUNE_BATCH_ROWS);
+        deleted += n;
+        this.prunedTotal.inc(n);
+        if (n < AUDIT_PRUNE_BATCH_ROWS || this.stopping) break;
+        if (Date.now() - started > RUN_BUDGET_MS) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await this.coordinator.releaseLock(lock).catch(() => undefined);
+    }
+    if (deleted > 0) {
+      appLogger.info(
+        { deleted, before: new Date(before).toISOString(), days: this.retentionDays },
+        'audit log pruned',
+      );
+    }
+    return deleted;
+  }
+}
