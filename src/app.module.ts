@@ -19,6 +19,7 @@ import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
+import { OpenApiModule } from './modules/openapi/openapi.module';
 import { UsersModule } from './modules/users/users.module';
 
 @Module({})
@@ -45,6 +46,7 @@ export class AppModule {
         RoutingModule,
         RelayModule,
         AdminUiModule,
+        OpenApiModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AdminExceptionFilter }],
     };
