@@ -13,6 +13,7 @@ import {
 import { Roles } from 'src/common/auth/route-access.decorator';
 import {
   CreateRoutingRuleDto,
+  KeyRoutingRulesQueryDto,
   ListRoutingRulesQueryDto,
   ResolveRoutingRuleDto,
   UpdateRoutingRuleDto,
@@ -30,7 +31,7 @@ export class RoutingRulesController {
   @Roles('admin', 'operator', 'viewer')
   @Get()
   list(@Query() query: ListRoutingRulesQueryDto): RoutingRuleListResponseDto {
-    return this.rules.list(query.apiKeyId);
+    return this.rules.list(query);
   }
 
   /** Which rule (or `provider,model` override) a sample request would take now. */
@@ -78,7 +79,10 @@ export class KeyRoutingRulesController {
   /** The rules this key's requests are matched against, in evaluation order. */
   @Roles('admin', 'operator', 'viewer')
   @Get(':id/routing-rules')
-  list(@Param('id', ParseUUIDPipe) id: string): RoutingRuleListResponseDto {
-    return this.rules.list(id);
+  list(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: KeyRoutingRulesQueryDto,
+  ): RoutingRuleListResponseDto {
+    return this.rules.list({ ...query, apiKeyId: id });
   }
 }
