@@ -21,6 +21,7 @@ import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
+import { OpenApiModule } from './modules/openapi/openapi.module';
 import { UsersModule } from './modules/users/users.module';
 
 @Module({})
@@ -49,6 +50,7 @@ export class AppModule {
         RoutingModule,
         RelayModule,
         AdminUiModule,
+        OpenApiModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AdminExceptionFilter }],
     };

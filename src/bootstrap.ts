@@ -10,6 +10,7 @@ import { appLogger, NestPinoLogger, setLogLevel } from './common/logging/app-log
 import { loadEnvironment } from './config/config.loader';
 import { ConfigService } from './config/config.service';
 import { MetricsService } from './modules/metrics/metrics.service';
+import { OpenApiService } from './modules/openapi/openapi.service';
 import { UsersService, type CreatedAdmin } from './modules/users/users.service';
 
 export interface RunningServer {
@@ -44,6 +45,7 @@ export async function createApp(config: ConfigService): Promise<NestExpressAppli
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
+  app.get(OpenApiService).useApplication(app);
   return app;
 }
 

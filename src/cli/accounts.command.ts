@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import type { Command } from 'commander';
+import { MAX_PAGE_SIZE } from 'src/common/http/list-query.dto';
 import { ACCOUNT_TYPES } from 'src/modules/accounts/account.types';
 import { AccountTestService } from 'src/modules/accounts/account-test.service';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
@@ -376,7 +377,7 @@ export function registerAccountsCommands(
           const service = context.get(AccountsService);
           const all: AccountResponseDto[] = [];
           for (let page = 1; ; page += 1) {
-            const result = await service.list({}, page, 200);
+            const result = await service.list({ page, pageSize: MAX_PAGE_SIZE });
             all.push(...result.items);
             if (all.length >= result.total || result.items.length === 0) return all;
           }

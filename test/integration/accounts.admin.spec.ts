@@ -275,6 +275,42 @@ describe(AccountsController.name, () => {
       expect(res.body.items.map((a: { name: string }) => a.name)).not.toContain('list-on');
       await api().get('/admin/api/accounts').query({ pageSize: 1000 }).expect(400);
     });
+
+    it('should sort by a whitelisted field in either order and search the name', async () => {
+      await createConsole('sort-b', { priority: 7 });
+      await createConsole('sort-a', { priority: 9 });
+      await createConsole('sort-c', { priority: 8 });
+      const names = async (query: Record<string, string>): Promise<string[]> =>
+        (await api().get('/admin/api/accounts').query(query).expect(200)).body.items.map(
+          (a: { name: string }) => a.name,
+        );
+
+      expect(await names({ search: 'SORT-', sortBy: 'name' })).toEqual([
+        'sort-a',
+        'sort-b',
+        'sort-c',
+      ]);
+      expect(await names({ search: 'sort-', sortBy: 'name', sortOrder: 'desc' })).toEqual([
+        'sort-c',
+        'sort-b',
+        'sort-a',
+      ]);
+      expect(await names({ search: 'sort-', sortBy: 'priority', sortOrder: 'desc' })).toEqual([
+        'sort-a',
+        'sort-c',
+        'sort-b',
+      ]);
+      const page = await api()
+        .get('/admin/api/accounts')
+        .query({ search: 'sort-', sortBy: 'name', page: 2, pageSize: 2 })
+        .expect(200);
+      expect(page.body).toMatchObject({ total: 3, page: 2, pageSize: 2 });
+      expect(page.body.items.map((a: { name: string }) => a.name)).toEqual(['sort-c']);
+      const refused = await api().get('/admin/api/accounts').query({ sortBy: 'credentials' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+      await api().get('/admin/api/accounts').query({ sortOrder: 'up' }).expect(400);
+    });
   });
 
   describe('account lifecycle', () => {
@@ -415,6 +451,34 @@ describe(AccountsController.name, () => {
         .expect(200);
       await api().delete(`/admin/api/account-groups/${groupId}`).expect(204);
       await api().get(`/admin/api/account-groups/${groupId}`).expect(404);
+    });
+
+    it('should search, sort and page the groups', async () => {
+      for (const [name, description] of [
+        ['pool-b', 'night shift'],
+        ['pool-a', null],
+        ['other', 'the NIGHT pool'],
+      ] as const) {
+        await api()
+          .post('/admin/api/account-groups')
+          .send({ name, platform: 'claude', description })
+          .expect(201);
+      }
+      const names = async (query: Record<string, string | number>): Promise<string[]> => {
+        const res = await api().get('/admin/api/account-groups').query(query).expect(200);
+        return res.body.items.map((g: { name: string }) => g.name);
+      };
+
+      expect(await names({ search: 'pool' })).toEqual(['other', 'pool-a', 'pool-b']);
+      expect(await names({ search: 'night', sortOrder: 'desc' })).toEqual(['pool-b', 'other']);
+      expect(await names({ search: 'pool', platform: 'gemini' })).toEqual([]);
+      const page = await api()
+        .get('/admin/api/account-groups')
+        .query({ search: 'pool', page: 2, pageSize: 2 })
+        .expect(200);
+      expect(page.body).toMatchObject({ total: 3, page: 2, pageSize: 2 });
+      expect(page.body.items.map((g: { name: string }) => g.name)).toEqual(['pool-b']);
+      await api().get('/admin/api/account-groups').query({ sortBy: 'platform' }).expect(400);
     });
   });
 });

@@ -265,8 +265,8 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
         });
       }
 
-      const page1 = await a.accounts.list({}, 1, 2);
-      const page3 = await a.accounts.list({}, 3, 2);
+      const page1 = await a.accounts.list({ page: 1, pageSize: 2 });
+      const page3 = await a.accounts.list({ page: 3, pageSize: 2 });
       expect(page1.total).toBe(5);
       expect(page1.items.map((x) => x.name)).toEqual(['acc-4', 'acc-3']);
       expect(page3.items.map((x) => x.name)).toEqual(['acc-0']);
@@ -280,6 +280,46 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
       const members = await a.accounts.list({ groupId: group.id });
       expect(members.items.map((x) => x.name)).toEqual(['acc-1', 'acc-0']);
       expect(members.items[0]?.groupIds).toEqual([group.id]);
+
+      // Sorting: by name either way, and nulls last whatever the order.
+      const byName = await a.accounts.list({ sortBy: 'name', sortOrder: 'desc' });
+      expect(byName.items.map((x) => x.name)).toEqual([
+        'acc-4',
+        'acc-3',
+        'acc-2',
+        'acc-1',
+        'acc-0',
+      ]);
+      const byPriorityDesc = await a.accounts.list({ sortBy: 'priority', sortOrder: 'desc' });
+      expect(byPriorityDesc.items.map((x) => x.name)).toEqual([
+        'acc-0',
+        'acc-1',
+        'acc-2',
+        'acc-3',
+        'acc-4',
+      ]);
+      const secondPage = await a.accounts.list({ sortBy: 'name', page: 2, pageSize: 2 });
+      expect(secondPage.items.map((x) => x.name)).toEqual(['acc-2', 'acc-3']);
+      // Never used: no value, so the name decides.
+      const neverUsed = await a.accounts.list({ sortBy: 'lastUsedAt', sortOrder: 'desc' });
+      expect(neverUsed.items.map((x) => x.name)).toEqual([
+        'acc-0',
+        'acc-1',
+        'acc-2',
+        'acc-3',
+        'acc-4',
+      ]);
+      // Search: a case-insensitive substring of the name, LIKE's wildcards taken literally.
+      await a.accounts.create({
+        name: 'Team_Alpha',
+        type: 'claude-console',
+        credentials: { apiKey: API_KEY },
+      });
+      expect((await a.accounts.list({ search: 'team_a' })).items.map((x) => x.name)).toEqual([
+        'Team_Alpha',
+      ]);
+      expect((await a.accounts.list({ search: 'acc_' })).total).toBe(0);
+      expect((await a.accounts.list({ search: 'ACC-' })).total).toBe(5);
     });
   });
 

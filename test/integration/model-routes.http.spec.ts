@@ -105,6 +105,45 @@ describe('model routes admin API over HTTP', () => {
     });
   });
 
+  it('should filter, sort and page the list from the query string', async () => {
+    const patterns = async (query: string): Promise<string[]> => {
+      const { status, json } = await call('GET', `?${query}`);
+      expect(status).toBe(200);
+      return (json as { items: RouteBody[] }).items.map((r) => r.pattern);
+    };
+
+    expect(await patterns('platform=openai&sortBy=pattern')).toEqual([
+      'chatgpt-*',
+      'codex-*',
+      'gpt-*',
+      'o1*',
+      'o3*',
+      'o4*',
+    ]);
+    expect(await patterns('platform=openai&sortBy=pattern&sortOrder=desc')).toEqual([
+      'o4*',
+      'o3*',
+      'o1*',
+      'gpt-*',
+      'codex-*',
+      'chatgpt-*',
+    ]);
+    // The routes a model name matches, in the order they are tried.
+    expect(await patterns('model=O3-mini')).toEqual(['o3*']);
+    expect(await patterns('search=GEM')).toEqual(['gemini-*']);
+    expect(await patterns('enabled=false')).toEqual([]);
+    expect(await patterns('sortOrder=desc&pageSize=2')).toEqual(['gemini-*', 'codex-*']);
+    const page = await call('GET', '?page=2&pageSize=3');
+    expect(page.json).toMatchObject({ total: 8, page: 2, pageSize: 3 });
+    expect((page.json as { items: RouteBody[] }).items.map((r) => r.pattern)).toEqual([
+      'o1*',
+      'o3*',
+      'o4*',
+    ]);
+    expect((await call('GET', '?sortBy=note')).status).toBe(400);
+    expect((await call('GET', '?pageSize=201')).status).toBe(400);
+  });
+
   it('should apply a created, edited and deleted alias before each response', async () => {
     expect(router.route('gpt-4o')?.platform).toBe('openai');
 

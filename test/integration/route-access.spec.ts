@@ -28,6 +28,10 @@ const ADMIN_READ: readonly Role[] = ['admin', 'viewer'];
  */
 const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'POST /admin/api/auth/login': 'public',
+  // The API's description and its browsable page: they describe routes, they expose no data.
+  'GET /admin/api/openapi.json': 'public',
+  'GET /admin/api/docs': 'public',
+  'GET /admin/api/docs/assets/:file': 'public',
   'GET /admin/api/auth/me': ALL,
   'POST /admin/api/auth/logout': ALL,
 

@@ -188,7 +188,42 @@ function routingRulesContract(openDb: () => Promise<Db>, closeDb: (db: Db) => Pr
           bodyBytes: 2,
         }),
       ).toMatchObject({ ruleId: second.id, model: 'claude-sonnet-4-5' });
-      expect(service.list(KEY).items.map((r) => r.name)).toEqual(['mine', 'bg', 'gpt']);
+      expect(service.list({ apiKeyId: KEY }).items.map((r) => r.name)).toEqual([
+        'mine',
+        'bg',
+        'gpt',
+      ]);
+    });
+
+    it('should filter, sort and page the list of the rules applied now', async () => {
+      await service.create({ name: 'Zeta', scenario: 'background', targetModel: 'haiku' });
+      await service.create({ name: 'alpha', modelPattern: 'gpt-*', targetModel: 'sonnet' });
+      await service.create({
+        name: 'mine',
+        apiKeyId: KEY,
+        scenario: 'think',
+        targetModel: 'opus',
+        enabled: false,
+      });
+      const names = (query: Parameters<RoutingRulesService['list']>[0]): string[] =>
+        service.list(query).items.map((r) => r.name);
+
+      expect(names({})).toEqual(['Zeta', 'alpha', 'mine']);
+      expect(names({ sortBy: 'name' })).toEqual(['alpha', 'mine', 'Zeta']);
+      expect(names({ sortBy: 'name', sortOrder: 'desc' })).toEqual(['Zeta', 'mine', 'alpha']);
+      expect(names({ sortOrder: 'desc' })).toEqual(['mine', 'alpha', 'Zeta']);
+      // For one key: its own rules first, then the global ones.
+      expect(names({ apiKeyId: KEY })).toEqual(['mine', 'Zeta', 'alpha']);
+      expect(names({ enabled: false })).toEqual(['mine']);
+      expect(names({ scenario: 'background' })).toEqual(['Zeta']);
+      expect(names({ search: 'SONN' })).toEqual(['alpha']);
+      expect(names({ apiKeyId: KEY, enabled: true })).toEqual(['Zeta', 'alpha']);
+      expect(service.list({ page: 2, pageSize: 2 })).toMatchObject({
+        total: 3,
+        page: 2,
+        pageSize: 2,
+        items: [{ name: 'mine' }],
+      });
     });
 
     it('should follow an update and a delete on the next decision', async () => {

@@ -151,6 +151,39 @@ describe('usage admin API over HTTP', () => {
       });
     });
 
+    it('should sort by cost, latency or time in either order', async () => {
+      // A day of its own, so the totals the other tests read do not move.
+      const day = DAY0 - 10 * 86_400_000;
+      const recorder = app.get(UsageRecorder);
+      const rows = [
+        { latencyMs: 300, costMicros: 20 },
+        { latencyMs: 100, costMicros: 30 },
+        { latencyMs: 200, costMicros: 10 },
+      ];
+      rows.forEach((row, i) => recorder.record(event(100 + i, { at: day + i * 1000, ...row })));
+      await recorder.flush();
+      const ids = async (query: Record<string, string>): Promise<string[]> => {
+        const res = await request(app.getHttpServer())
+          .get('/admin/api/usage/requests')
+          .query({ from: String(day), to: String(day + 86_400_000), ...query })
+          .expect(200);
+        return res.body.items.map((r: { id: string }) => r.id);
+      };
+
+      expect(await ids({})).toEqual(['req-102', 'req-101', 'req-100']);
+      expect(await ids({ sortOrder: 'asc' })).toEqual(['req-100', 'req-101', 'req-102']);
+      expect(await ids({ sortBy: 'latencyMs' })).toEqual(['req-100', 'req-102', 'req-101']);
+      expect(await ids({ sortBy: 'costMicros', sortOrder: 'asc' })).toEqual([
+        'req-102',
+        'req-100',
+        'req-101',
+      ]);
+      await request(app.getHttpServer())
+        .get('/admin/api/usage/requests')
+        .query({ sortBy: 'apiKeyId' })
+        .expect(400);
+    });
+
     it('should answer 400 VALIDATION_FAILED for an unknown filter', async () => {
       const res = await request(app.getHttpServer())
         .get('/admin/api/usage/requests')
@@ -191,7 +224,8 @@ describe('usage admin API over HTTP', () => {
         .expect(200);
       expect(lookup.body).toMatchObject({ known: true, source: 'override' });
       const list = await request(server).get('/admin/api/pricing/overrides').expect(200);
-      expect(list.body.map((o: { model: string }) => o.model)).toEqual(['acme/llm-1']);
+      expect(list.body).toMatchObject({ total: 1, page: 1, pageSize: 50 });
+      expect(list.body.items.map((o: { model: string }) => o.model)).toEqual(['acme/llm-1']);
       await request(server).delete('/admin/api/pricing/overrides/acme%2Fllm-1').expect(204);
       await request(server).delete('/admin/api/pricing/overrides/acme%2Fllm-1').expect(404);
     });
@@ -213,7 +247,58 @@ describe('usage admin API over HTTP', () => {
         cacheWrite1h: 3,
         cacheRead: 3,
       });
-      expect(res.body.models.length).toBeGreaterThan(10);
+      expect(res.body.items.length).toBeGreaterThan(10);
+      expect(res.body.total).toBeGreaterThanOrEqual(res.body.items.length);
+    });
+
+    it('should filter, sort and page the price table and the overrides', async () => {
+      const server = app.getHttpServer();
+      const models = async (query: Record<string, string | number>): Promise<string[]> => {
+        const res = await request(server).get('/admin/api/pricing/models').query(query).expect(200);
+        return res.body.items.map((e: { model: string }) => e.model);
+      };
+      const sonnets = await models({ search: 'SONNET', pageSize: 200 });
+      expect(sonnets.length).toBeGreaterThan(1);
+      expect(sonnets.every((m) => m.includes('sonnet'))).toBe(true);
+      expect(sonnets).toEqual([...sonnets].sort());
+      expect(await models({ search: 'sonnet', sortOrder: 'desc', pageSize: 200 })).toEqual(
+        [...sonnets].reverse(),
+      );
+      const byInput = await request(server)
+        .get('/admin/api/pricing/models')
+        .query({ sortBy: 'input', sortOrder: 'desc', pageSize: 200 })
+        .expect(200);
+      const inputs = byInput.body.items.map((e: { price: { input: number } }) => e.price.input);
+      expect(inputs).toEqual([...inputs].sort((a, b) => b - a));
+      expect(inputs[0]).toBeGreaterThan(inputs.at(-1));
+
+      await request(server)
+        .put('/admin/api/pricing/overrides/zeta-1')
+        .send({ input: 1, output: 2 });
+      await request(server)
+        .put('/admin/api/pricing/overrides/alpha-1')
+        .send({ input: 1, output: 2 });
+      expect(await models({ source: 'override' })).toEqual(['alpha-1', 'zeta-1']);
+      const overrides = async (query: Record<string, string | number>): Promise<string[]> => {
+        const res = await request(server)
+          .get('/admin/api/pricing/overrides')
+          .query(query)
+          .expect(200);
+        return res.body.items.map((o: { model: string }) => o.model);
+      };
+      expect(await overrides({})).toEqual(['alpha-1', 'zeta-1']);
+      expect(await overrides({ sortOrder: 'desc' })).toEqual(['zeta-1', 'alpha-1']);
+      // alpha-1 was set last.
+      expect(await overrides({ sortBy: 'updatedAt', sortOrder: 'desc', pageSize: 1 })).toEqual([
+        'alpha-1',
+      ]);
+      expect(await overrides({ search: 'ZET' })).toEqual(['zeta-1']);
+      await request(server)
+        .get('/admin/api/pricing/overrides')
+        .query({ sortBy: 'price' })
+        .expect(400);
+      await request(server).delete('/admin/api/pricing/overrides/zeta-1').expect(204);
+      await request(server).delete('/admin/api/pricing/overrides/alpha-1').expect(204);
     });
   });
 });

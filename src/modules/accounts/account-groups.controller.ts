@@ -33,8 +33,8 @@ export class AccountGroupsController {
 
   @Roles('admin', 'operator', 'viewer')
   @Get()
-  async list(@Query() query: ListAccountGroupsQueryDto): Promise<AccountGroupListResponseDto> {
-    return { items: await this.groups.list(query.platform) };
+  list(@Query() query: ListAccountGroupsQueryDto): Promise<AccountGroupListResponseDto> {
+    return this.groups.page(query);
   }
 
   @Roles('admin', 'operator', 'viewer')

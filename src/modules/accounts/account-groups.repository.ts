@@ -1,8 +1,33 @@
 import { Injectable } from '@nestjs/common';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { SortOrder } from 'src/common/http/list-query.dto';
 import { InjectDb } from 'src/infra/database/database.module';
 import type { AccountGroupsTable, Db } from 'src/infra/database/database.types';
+import { likeContains } from 'src/infra/database/like';
+import type { AccountGroupSortField } from './dto/account-group.dto';
 
 export type AccountGroupRecord = AccountGroupsTable;
+
+export interface AccountGroupListQuery {
+  platform?: string;
+  /** Case-insensitive substring of the name or description. */
+  search?: string;
+  sortBy: AccountGroupSortField;
+  sortOrder: SortOrder;
+  page: number;
+  pageSize: number;
+}
+
+function sortColumn(field: AccountGroupSortField): Expression<unknown> {
+  switch (field) {
+    case 'name':
+      return sql`lower(name)`;
+    case 'createdAt':
+      return sql`created_at`;
+    case 'updatedAt':
+      return sql`updated_at`;
+  }
+}
 
 export type AccountGroupChanges = Partial<Pick<AccountGroupRecord, 'name' | 'description'>> & {
   updated_at: number;
@@ -64,6 +89,34 @@ export class AccountGroupsRepository {
     let query = this.db.selectFrom('account_groups').selectAll();
     if (platform !== undefined) query = query.where('platform', '=', platform);
     return query.orderBy('name').execute();
+  }
+
+  /** One page of groups, and how many match in all. */
+  async page(
+    query: AccountGroupListQuery,
+  ): Promise<{ records: AccountGroupRecord[]; total: number }> {
+    let selection = this.db.selectFrom('account_groups');
+    if (query.platform !== undefined) selection = selection.where('platform', '=', query.platform);
+    if (query.search !== undefined) {
+      const pattern = likeContains(query.search);
+      selection = selection.where((eb) =>
+        eb.or([
+          sql<SqlBool>`lower(name) like ${pattern} escape '\\'`,
+          sql<SqlBool>`lower(coalesce(description, '')) like ${pattern} escape '\\'`,
+        ]),
+      );
+    }
+    const [records, count] = await Promise.all([
+      selection
+        .selectAll()
+        .orderBy(sortColumn(query.sortBy), query.sortOrder)
+        .orderBy('id', query.sortOrder)
+        .limit(query.pageSize)
+        .offset((query.page - 1) * query.pageSize)
+        .execute(),
+      selection.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { records, total: Number(count.n) };
   }
 
   /** group id -> member account ids, for the given groups. */

@@ -5,11 +5,16 @@ import type { Platform } from 'src/common/platform';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { accountKeys } from './account-coordination.keys';
-import { AccountGroupsRepository, type AccountGroupRecord } from './account-groups.repository';
+import {
+  AccountGroupsRepository,
+  type AccountGroupListQuery,
+  type AccountGroupRecord,
+} from './account-groups.repository';
 import { AccountsException, AccountsExceptionCode } from './accounts.exception';
 import { AccountPool } from './account-pool.service';
 import { AccountsRepository } from './accounts.repository';
 import type {
+  AccountGroupListResponseDto,
   AccountGroupResponseDto,
   CreateAccountGroupInput,
   UpdateAccountGroupDto,
@@ -56,6 +61,18 @@ export class AccountGroupsService {
     const records = await this.groupsRepository.list(platform);
     const members = await this.groupsRepository.memberIds(records.map((r) => r.id));
     return records.map((record) => this.toResponse(record, members.get(record.id) ?? []));
+  }
+
+  /** One page of groups for the admin list. */
+  async page(query: AccountGroupListQuery): Promise<AccountGroupListResponseDto> {
+    const { records, total } = await this.groupsRepository.page(query);
+    const members = await this.groupsRepository.memberIds(records.map((r) => r.id));
+    return {
+      items: records.map((record) => this.toResponse(record, members.get(record.id) ?? [])),
+      total,
+      page: query.page,
+      pageSize: query.pageSize,
+    };
   }
 
   async get(id: string): Promise<AccountGroupResponseDto> {

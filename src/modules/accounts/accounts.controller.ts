@@ -29,8 +29,7 @@ export class AccountsController {
   @Roles('admin', 'operator', 'viewer')
   @Get()
   list(@Query() query: ListAccountsQueryDto): Promise<AccountListResponseDto> {
-    const { page, pageSize, ...filter } = query;
-    return this.accounts.list(filter, page, pageSize);
+    return this.accounts.list(query);
   }
 
   /** The account with its current health states and latest transitions. */

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { SortOrder } from 'src/common/http/list-query.dto';
 import { InjectDb } from 'src/infra/database/database.module';
 import type { AccountsTable, Db } from 'src/infra/database/database.types';
+import { likeContains } from 'src/infra/database/like';
+import type { AccountSortField } from './dto/list-accounts.query.dto';
 
 export type AccountRecord = AccountsTable;
 
@@ -10,6 +14,28 @@ export interface AccountFilter {
   enabled?: boolean;
   status?: string;
   groupId?: string;
+  /** Case-insensitive substring of the name. */
+  search?: string;
+}
+
+export interface AccountListQuery extends AccountFilter {
+  sortBy: AccountSortField;
+  sortOrder: SortOrder;
+  page: number;
+  pageSize: number;
+}
+
+function sortColumn(field: AccountSortField): Expression<unknown> {
+  switch (field) {
+    case 'priority':
+      return sql`priority`;
+    case 'name':
+      return sql`lower(name)`;
+    case 'createdAt':
+      return sql`created_at`;
+    case 'lastUsedAt':
+      return sql`last_used_at`;
+  }
 }
 
 export type AccountChanges = Partial<Omit<AccountRecord, 'id' | 'created_at'>>;
@@ -100,32 +126,42 @@ export class AccountsRepository {
   }
 
   /** A page of accounts by priority (preferred first), then name, with the total count. */
-  async list(
-    filter: AccountFilter,
-    limit: number,
-    offset: number,
-  ): Promise<{ records: AccountRecord[]; total: number }> {
-    let query = this.db.selectFrom('accounts');
-    if (filter.platform !== undefined) query = query.where('platform', '=', filter.platform);
-    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-    if (filter.enabled !== undefined) query = query.where('enabled', '=', filter.enabled ? 1 : 0);
-    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  async list(query: AccountListQuery): Promise<{ records: AccountRecord[]; total: number }> {
+    const filter = query;
+    let selection = this.db.selectFrom('accounts');
+    if (filter.platform !== undefined) {
+      selection = selection.where('platform', '=', filter.platform);
+    }
+    if (filter.type !== undefined) selection = selection.where('type', '=', filter.type);
+    if (filter.enabled !== undefined) {
+      selection = selection.where('enabled', '=', filter.enabled ? 1 : 0);
+    }
+    if (filter.status !== undefined) selection = selection.where('status', '=', filter.status);
     if (filter.groupId !== undefined) {
       const groupId = filter.groupId;
-      query = query.where('id', 'in', (eb) =>
+      selection = selection.where('id', 'in', (eb) =>
         eb.selectFrom('account_group_members').select('account_id').where('group_id', '=', groupId),
       );
     }
+    if (filter.search !== undefined) {
+      selection = selection.where(
+        sql<SqlBool>`lower(name) like ${likeContains(filter.search)} escape '\\'`,
+      );
+    }
+    const sort = sortColumn(query.sortBy);
     const [records, count] = await Promise.all([
-      query
+      selection
         .selectAll()
-        .orderBy('priority', 'asc')
-        .orderBy('name', 'asc')
+        // Accounts without a value sort last in both directions, on both engines (they disagree).
+        .orderBy(sql`case when ${sort} is null then 1 else 0 end`)
+        .orderBy(sort, query.sortOrder)
+        .orderBy(sql`lower(name)`, 'asc')
+        // A unique tie-breaker keeps pages stable when sort values repeat.
         .orderBy('id', 'asc')
-        .limit(limit)
-        .offset(offset)
+        .limit(query.pageSize)
+        .offset((query.page - 1) * query.pageSize)
         .execute(),
-      query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      selection.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { records, total: Number(count.n) };
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_PAGE_SIZE } from 'src/common/http/list-query.dto';
 import { appLogger } from 'src/common/logging/app-logger';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
@@ -31,7 +32,7 @@ import { AccountsException, AccountsExceptionCode } from './accounts.exception';
 import {
   AccountsRepository,
   type AccountChanges,
-  type AccountFilter,
+  type AccountListQuery,
   type AccountRecord,
 } from './accounts.repository';
 import {
@@ -50,7 +51,6 @@ import type {
 import type { UsageWindow } from './types/account-type.descriptor';
 import { descriptorOf } from './types/account-types.registry';
 
-const PAGE_SIZE_DEFAULT = 50;
 const RECENT_EVENTS = 10;
 
 function iso(ms: number | null): string | null {
@@ -185,16 +185,16 @@ export class AccountsService {
     return this.toResponse(record, groupIds);
   }
 
-  async list(
-    filter: AccountFilter,
-    page = 1,
-    pageSize = PAGE_SIZE_DEFAULT,
-  ): Promise<AccountListResponseDto> {
-    const { records, total } = await this.accountsRepository.list(
-      filter,
-      pageSize,
-      (page - 1) * pageSize,
-    );
+  /** One page of accounts; by default the first 50 by priority, then name. */
+  async list(request: Partial<AccountListQuery> = {}): Promise<AccountListResponseDto> {
+    const query: AccountListQuery = {
+      ...request,
+      page: request.page ?? 1,
+      pageSize: request.pageSize ?? DEFAULT_PAGE_SIZE,
+      sortBy: request.sortBy ?? 'priority',
+      sortOrder: request.sortOrder ?? 'asc',
+    };
+    const { records, total } = await this.accountsRepository.list(query);
     const ids = records.map((r) => r.id);
     const groups = await this.accountsRepository.groupIdsByAccount(ids);
     const windows = await this.health.usageWindows(ids);
@@ -208,8 +208,8 @@ export class AccountsService {
         ),
       ),
       total,
-      page,
-      pageSize,
+      page: query.page,
+      pageSize: query.pageSize,
     };
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { InjectDb } from 'src/infra/database/database.module';
 import type { ApiKeysTable, Database, Db } from 'src/infra/database/database.types';
+import { likeContains } from 'src/infra/database/like';
 import type { ApiKeyRecord, ApiKeyRow } from './api-key.mapper';
 import type { ApiKeySortField, DeletedFilter } from './dto/list-api-keys.dto';
 
@@ -28,11 +29,6 @@ export interface ApiKeyUse {
 
 /** Column values an update may change (never the id or the creation time). */
 export type ApiKeyPatch = Partial<Omit<ApiKeysTable, 'id' | 'created_at'>>;
-
-/** `\` escapes LIKE's wildcards; spelled out in every LIKE so both engines agree. */
-function likeContains(term: string): string {
-  return `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 type Eb = ExpressionBuilder<Database, 'api_keys'>;
 

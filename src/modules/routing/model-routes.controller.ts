@@ -13,6 +13,7 @@ import {
 import { Roles } from 'src/common/auth/route-access.decorator';
 import {
   CreateModelRouteDto,
+  ListModelRoutesQueryDto,
   ResolveModelRouteQueryDto,
   UpdateModelRouteDto,
   type ModelRouteListResponseDto,
@@ -28,8 +29,8 @@ export class ModelRoutesController {
 
   @Roles('admin', 'operator', 'viewer')
   @Get()
-  list(): ModelRouteListResponseDto {
-    return this.routes.list();
+  list(@Query() query: ListModelRoutesQueryDto): ModelRouteListResponseDto {
+    return this.routes.list(query);
   }
 
   /** Where a request for `?model=` would go now. */

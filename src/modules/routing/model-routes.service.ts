@@ -3,14 +3,19 @@ import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 import { appLogger } from 'src/common/logging/app-logger';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { compareBy, containsText, pageOf } from 'src/common/http/list-query.dto';
+import { WildcardPattern } from 'src/common/text/wildcard';
 import type {
+  ListModelRoutesQueryDto,
   ModelRouteInput,
   ModelRouteListResponseDto,
+  ModelRouteSortField,
   ModelRouteResolutionDto,
   ModelRouteResponseDto,
   UpdateModelRouteDto,
 } from './dto/model-route.dto';
 import { recordToResponse, toModelRouteResponse } from './model-route.mapper';
+import type { ModelRoute } from './model-route.types';
 import { ModelRouter } from './model-router.service';
 import {
   ModelRoutesRepository,
@@ -19,6 +24,17 @@ import {
 } from './model-routes.repository';
 import { RoutingException, RoutingExceptionCode } from './routing.exception';
 import { routingKeys } from './routing-coordination.keys';
+
+const ROUTE_SORT_VALUE: Record<
+  Exclude<ModelRouteSortField, 'evaluation'>,
+  (route: ModelRoute) => string | number
+> = {
+  pattern: (route) => route.pattern,
+  platform: (route) => route.platform,
+  position: (route) => route.position,
+  createdAt: (route) => route.createdAt,
+  updatedAt: (route) => route.updatedAt,
+};
 
 /** A route created without a position goes this far after the last one, leaving room between. */
 const POSITION_STEP = 10;
@@ -49,9 +65,30 @@ export class ModelRoutesService {
     @InjectCoordinator() private readonly coordinator: Coordinator,
   ) {}
 
-  /** The routes as this instance applies them now, in evaluation order. */
-  list(): ModelRouteListResponseDto {
-    return { items: this.router.list().map(toModelRouteResponse) };
+  /**
+   * The routes as this instance applies them now, filtered, sorted and paged in memory: the
+   * router holds them all already, and a table of routes stays small.
+   */
+  list(query: ListModelRoutesQueryDto): ModelRouteListResponseDto {
+    const routes = this.router.list();
+    const order = new Map(routes.map((route, index) => [route, index]));
+    const evaluation = (a: ModelRoute, b: ModelRoute): number =>
+      (order.get(a) ?? 0) - (order.get(b) ?? 0);
+    const glob = query.model === undefined ? undefined : query.model.toLowerCase();
+    const matching = routes.filter(
+      (route) =>
+        (query.platform === undefined || route.platform === query.platform) &&
+        (query.enabled === undefined || route.enabled === query.enabled) &&
+        (glob === undefined || new WildcardPattern(route.pattern).matchesPrepared(glob)) &&
+        containsText(query.search, route.pattern, route.targetModel, route.note),
+    );
+    const sorted = matching.sort(
+      query.sortBy === 'evaluation'
+        ? (a, b) => (query.sortOrder === 'asc' ? evaluation(a, b) : evaluation(b, a))
+        : compareBy(ROUTE_SORT_VALUE[query.sortBy], query.sortOrder, evaluation),
+    );
+    const page = pageOf(sorted, query);
+    return { ...page, items: page.items.map(toModelRouteResponse) };
   }
 
   async get(id: string): Promise<ModelRouteResponseDto> {

@@ -14,6 +14,7 @@ import { Roles } from 'src/common/auth/route-access.decorator';
 import { NotAudited } from 'src/modules/audit/audit.decorators';
 import {
   CreateRoutingRuleDto,
+  KeyRoutingRulesQueryDto,
   ListRoutingRulesQueryDto,
   ResolveRoutingRuleDto,
   UpdateRoutingRuleDto,
@@ -31,7 +32,7 @@ export class RoutingRulesController {
   @Roles('admin', 'operator', 'viewer')
   @Get()
   list(@Query() query: ListRoutingRulesQueryDto): RoutingRuleListResponseDto {
-    return this.rules.list(query.apiKeyId);
+    return this.rules.list(query);
   }
 
   /** Which rule (or `provider,model` override) a sample request would take now. */
@@ -80,7 +81,10 @@ export class KeyRoutingRulesController {
   /** The rules this key's requests are matched against, in evaluation order. */
   @Roles('admin', 'operator', 'viewer')
   @Get(':id/routing-rules')
-  list(@Param('id', ParseUUIDPipe) id: string): RoutingRuleListResponseDto {
-    return this.rules.list(id);
+  list(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: KeyRoutingRulesQueryDto,
+  ): RoutingRuleListResponseDto {
+    return this.rules.list({ ...query, apiKeyId: id });
   }
 }

@@ -3,8 +3,11 @@ import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 import { appLogger } from 'src/common/logging/app-logger';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { compareBy, containsText, DEFAULT_PAGE_SIZE, pageOf } from 'src/common/http/list-query.dto';
 import type {
+  ListRoutingRulesQueryDto,
   ResolveRoutingRuleDto,
+  RoutingRuleSortField,
   RoutingRuleInput,
   RoutingRuleListResponseDto,
   RoutingRuleResolutionDto,
@@ -12,6 +15,7 @@ import type {
   UpdateRoutingRuleDto,
 } from './dto/routing-rule.dto';
 import { ruleRecordToResponse, toRoutingRuleResponse } from './routing-rule.mapper';
+import type { RoutingRule } from './routing-rule.types';
 import { RequestScenarios } from './routing-scenarios';
 import {
   RoutingRulesRepository,
@@ -21,6 +25,23 @@ import {
 import { ROUTING_GROUP_SOURCE, RuleRouter, type RoutingGroupSource } from './rule-router.service';
 import { RoutingException, RoutingExceptionCode } from './routing.exception';
 import { routingKeys } from './routing-coordination.keys';
+
+const LIST_DEFAULTS = {
+  page: 1,
+  pageSize: DEFAULT_PAGE_SIZE,
+  sortBy: 'evaluation',
+  sortOrder: 'asc',
+} as const;
+
+const RULE_SORT_VALUE: Record<
+  Exclude<RoutingRuleSortField, 'evaluation'>,
+  (rule: RoutingRule) => string | number
+> = {
+  name: (rule) => rule.name,
+  priority: (rule) => rule.priority,
+  createdAt: (rule) => rule.createdAt,
+  updatedAt: (rule) => rule.updatedAt,
+};
 
 /** Whether an API key exists (the api-keys module); a port so this module does not reach in. */
 export interface RoutingKeyLookup {
@@ -60,15 +81,33 @@ export class RoutingRulesService {
    * The rules as this instance applies them now. With a key: the rules that key's requests are
    * matched against, in evaluation order (its own, then the global ones).
    */
-  list(apiKeyId?: string): RoutingRuleListResponseDto {
-    const rules = this.router.list();
-    if (apiKeyId === undefined) return { items: rules.map(toRoutingRuleResponse) };
-    return {
-      items: [
-        ...rules.filter((r) => r.apiKeyId === apiKeyId),
-        ...rules.filter((r) => r.apiKeyId === null),
-      ].map(toRoutingRuleResponse),
-    };
+  list(request: Partial<ListRoutingRulesQueryDto> = {}): RoutingRuleListResponseDto {
+    const query = { ...LIST_DEFAULTS, ...request };
+    const all = this.router.list();
+    const { apiKeyId } = query;
+    const rules =
+      apiKeyId === undefined
+        ? all
+        : [
+            ...all.filter((r) => r.apiKeyId === apiKeyId),
+            ...all.filter((r) => r.apiKeyId === null),
+          ];
+    const order = new Map(rules.map((rule, index) => [rule, index]));
+    const evaluation = (a: RoutingRule, b: RoutingRule): number =>
+      (order.get(a) ?? 0) - (order.get(b) ?? 0);
+    const matching = rules.filter(
+      (rule) =>
+        (query.enabled === undefined || rule.enabled === query.enabled) &&
+        (query.scenario === undefined || rule.scenario === query.scenario) &&
+        containsText(query.search, rule.name, rule.modelPattern, rule.targetModel, rule.note),
+    );
+    const sorted = matching.sort(
+      query.sortBy === 'evaluation'
+        ? (a, b) => (query.sortOrder === 'asc' ? evaluation(a, b) : evaluation(b, a))
+        : compareBy(RULE_SORT_VALUE[query.sortBy], query.sortOrder, evaluation),
+    );
+    const page = pageOf(sorted, query);
+    return { ...page, items: page.items.map(toRoutingRuleResponse) };
   }
 
   async get(id: string): Promise<RoutingRuleResponseDto> {

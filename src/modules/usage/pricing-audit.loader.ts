@@ -16,7 +16,6 @@ export class PricingAuditLoader implements AuditTargetLoader {
   constructor(private readonly pricing: PricingService) {}
 
   async load(model: string): Promise<PriceOverrideDto | null> {
-    const name = normalizeModelName(model);
-    return this.pricing.listOverrides().find((o) => o.model === name) ?? null;
+    return this.pricing.findOverride(model);
   }
 }

@@ -1,12 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
 import { Roles } from 'src/common/auth/route-access.decorator';
 import {
+  ListPriceOverridesQueryDto,
+  ListPricesQueryDto,
   ModelParamDto,
   PriceLookupQueryDto,
   PriceOverrideRequestDto,
   type PriceListDto,
   type PriceLookupDto,
   type PriceOverrideDto,
+  type PriceOverrideListDto,
 } from './dto/pricing.dto';
 import { PricingService } from './pricing.service';
 
@@ -21,8 +24,8 @@ export class PricingController {
 
   /** Every model in the effective table, and the default price for the others. */
   @Get('models')
-  models(): PriceListDto {
-    return this.pricing.list();
+  models(@Query() query: ListPricesQueryDto): PriceListDto {
+    return this.pricing.list(query);
   }
 
   /** The price a request for this model would be billed at, and where it comes from. */
@@ -32,8 +35,8 @@ export class PricingController {
   }
 
   @Get('overrides')
-  overrides(): PriceOverrideDto[] {
-    return this.pricing.listOverrides();
+  overrides(@Query() query: ListPriceOverridesQueryDto): PriceOverrideListDto {
+    return this.pricing.listOverrides(query);
   }
 
   // Prices decide what every key is billed: a setting, so admins only.

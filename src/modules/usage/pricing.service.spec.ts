@@ -248,7 +248,7 @@ describe(PricingService.name, () => {
       await service.setOverride('gpt-4o', { output: 1 });
       await service.deleteOverride('gpt-4o');
       expect(service.price('gpt-4o').price.output).toBe(10 * MTOK);
-      expect(service.listOverrides()).toEqual([]);
+      expect(service.listOverrides().items).toEqual([]);
     });
 
     it('should answer PRICE_OVERRIDE_NOT_FOUND when the model has no override', async () => {

@@ -3,12 +3,16 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { compareBy, containsText, DEFAULT_PAGE_SIZE, pageOf } from 'src/common/http/list-query.dto';
 import type {
+  ListPriceOverridesQueryDto,
+  ListPricesQueryDto,
   ModelPriceDto,
   PriceEntryDto,
   PriceListDto,
   PriceLookupDto,
   PriceOverrideDto,
+  PriceOverrideListDto,
   PriceOverrideRequestDto,
   PriceSource,
 } from './dto/pricing.dto';
@@ -52,6 +56,13 @@ export interface PriceOverride {
   price: Partial<ModelPrice>;
   updatedAt: number;
 }
+
+const PRICE_LIST_DEFAULTS = {
+  page: 1,
+  pageSize: DEFAULT_PAGE_SIZE,
+  sortBy: 'model',
+  sortOrder: 'asc',
+} as const;
 
 const RATE_KEYS: readonly (keyof TokenRates)[] = [
   'input',
@@ -303,7 +314,9 @@ export class PricingService implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  list(): PriceListDto {
+  /** The effective table, filtered, sorted and paged in memory (it is held there already). */
+  list(request: Partial<ListPricesQueryDto> = {}): PriceListDto {
+    const query = { ...PRICE_LIST_DEFAULTS, ...request };
     const models: PriceEntryDto[] = [];
     for (const name of this.table.modelNames()) {
       const hit = this.table.lookup(name);
@@ -311,11 +324,45 @@ export class PricingService implements OnModuleInit, OnApplicationShutdown {
         models.push({ model: name, source: this.sourceOf(name), price: priceToUsd(hit.price) });
       }
     }
-    return { pricingFile: this.pricingFile, defaultPrice: priceToUsd(this.defaultPrice), models };
+    const byName = (a: PriceEntryDto, b: PriceEntryDto): number =>
+      a.model < b.model ? -1 : a.model > b.model ? 1 : 0;
+    const value = (entry: PriceEntryDto): string | number =>
+      query.sortBy === 'model' ? entry.model : entry.price[query.sortBy];
+    const matching = models
+      .filter(
+        (entry) =>
+          (query.source === undefined || entry.source === query.source) &&
+          containsText(query.search, entry.model),
+      )
+      .sort(compareBy(value, query.sortOrder, byName));
+    return {
+      pricingFile: this.pricingFile,
+      defaultPrice: priceToUsd(this.defaultPrice),
+      ...pageOf(matching, query),
+    };
   }
 
-  listOverrides(): PriceOverrideDto[] {
-    return [...this.overrides.values()].map((o) => this.overrideToDto(o));
+  listOverrides(request: Partial<ListPriceOverridesQueryDto> = {}): PriceOverrideListDto {
+    const query = { ...PRICE_LIST_DEFAULTS, ...request };
+    const byName = (a: PriceOverride, b: PriceOverride): number =>
+      a.model < b.model ? -1 : a.model > b.model ? 1 : 0;
+    const matching = [...this.overrides.values()]
+      .filter((o) => containsText(query.search, o.model))
+      .sort(
+        compareBy(
+          (o) => (query.sortBy === 'updatedAt' ? Number(o.updatedAt) : o.model),
+          query.sortOrder,
+          byName,
+        ),
+      );
+    const page = pageOf(matching, query);
+    return { ...page, items: page.items.map((o) => this.overrideToDto(o)) };
+  }
+
+  /** The override of one model as the admin API shows it, or null when it has none. */
+  findOverride(model: string): PriceOverrideDto | null {
+    const override = this.overrides.get(normalizeModelName(model));
+    return override === undefined ? null : this.overrideToDto(override);
   }
 
   /** Sets (replaces) the override of one model; takes effect on every instance. */

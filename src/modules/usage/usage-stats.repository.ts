@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
+import type { SortOrder } from 'src/common/http/list-query.dto';
 import { InjectDb } from 'src/infra/database/database.module';
 import type { Database, Db, RequestLogTable } from 'src/infra/database/database.types';
 import type { UsageDim } from './usage-batch';
 import type { TimeRange, UsageBucket } from './usage-range';
+import type { RequestLogSortField } from './dto/usage-query.dto';
 import type { UsageOutcome } from './usage.types';
 
 /** Sums over a set of requests. */
@@ -41,6 +43,14 @@ export interface RequestFilter {
   status?: number;
   outcome?: UsageOutcome;
 }
+
+const REQUEST_SORT_COLUMN = {
+  at: 'at',
+  costMicros: 'cost_micros',
+  latencyMs: 'latency_ms',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+} as const satisfies Record<RequestLogSortField, keyof RequestLogTable>;
 
 /** The request-log column holding each dimension's id. */
 export const DIM_COLUMN = {
@@ -269,10 +279,10 @@ export class UsageStatsRepository {
     return rows.map((row) => ({ bucketStart: num(row.bucket_start), ...toTotals(row) }));
   }
 
-  /** A page of the request log, newest first, with the number of rows matching the filter. */
+  /** A page of the request log (newest first by default) and the number of rows matching. */
   async listRequests(
     filter: RequestFilter & { range: TimeRange },
-    page: { offset: number; limit: number },
+    page: { offset: number; limit: number; sortBy: RequestLogSortField; sortOrder: SortOrder },
   ): Promise<{ rows: RequestLogTable[]; total: number }> {
     const base = filterRequests(
       this.db
@@ -284,8 +294,9 @@ export class UsageStatsRepository {
     const [rows, count] = await Promise.all([
       base
         .selectAll()
-        .orderBy('at', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy(REQUEST_SORT_COLUMN[page.sortBy], page.sortOrder)
+        // Ids are time-ordered: the tie-breaker keeps equal values in request order, and pages stable.
+        .orderBy('id', page.sortOrder)
         .offset(page.offset)
         .limit(page.limit)
         .execute(),

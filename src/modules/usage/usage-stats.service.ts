@@ -204,7 +204,12 @@ export class UsageStatsService {
         status: query.status,
         outcome: query.outcome,
       },
-      { offset: (page - 1) * pageSize, limit: pageSize },
+      {
+        offset: (page - 1) * pageSize,
+        limit: pageSize,
+        sortBy: query.sortBy ?? 'at',
+        sortOrder: query.sortOrder ?? 'desc',
+      },
     );
     return { items: rows.map(entryDto), page, pageSize, total };
   }
@@ -261,7 +266,12 @@ export class UsageStatsService {
         status: query.status,
         outcome: query.outcome,
       },
-      { offset: (page - 1) * pageSize, limit: pageSize },
+      {
+        offset: (page - 1) * pageSize,
+        limit: pageSize,
+        sortBy: query.sortBy ?? 'at',
+        sortOrder: query.sortOrder ?? 'desc',
+      },
     );
     return { items: rows.map(entryDto), page, pageSize, total };
   }

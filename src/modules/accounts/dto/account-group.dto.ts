@@ -8,6 +8,12 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
+import {
+  PageQueryDto,
+  SORT_ORDERS,
+  TrimSearch,
+  type SortOrder,
+} from 'src/common/http/list-query.dto';
 import { PLATFORMS, type Platform } from 'src/common/platform';
 
 export interface CreateAccountGroupInput {
@@ -61,10 +67,27 @@ export class SetGroupMembersDto {
   accountIds!: string[];
 }
 
-export class ListAccountGroupsQueryDto {
+export const ACCOUNT_GROUP_SORT_FIELDS = ['name', 'createdAt', 'updatedAt'] as const;
+export type AccountGroupSortField = (typeof ACCOUNT_GROUP_SORT_FIELDS)[number];
+
+/** Query string of `GET /admin/api/account-groups`; filters, sorting and paging run in SQL. */
+export class ListAccountGroupsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(PLATFORMS)
   platform?: Platform;
+
+  /** Case-insensitive substring of the name or description. */
+  @IsOptional()
+  @TrimSearch()
+  @IsString()
+  @MaxLength(128)
+  search?: string;
+
+  @IsIn(ACCOUNT_GROUP_SORT_FIELDS)
+  sortBy: AccountGroupSortField = 'name';
+
+  @IsIn(SORT_ORDERS)
+  sortOrder: SortOrder = 'asc';
 }
 
 export class AccountGroupResponseDto {
@@ -79,4 +102,7 @@ export class AccountGroupResponseDto {
 
 export class AccountGroupListResponseDto {
   items!: AccountGroupResponseDto[];
+  total!: number;
+  page!: number;
+  pageSize!: number;
 }

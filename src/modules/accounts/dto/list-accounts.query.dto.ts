@@ -1,5 +1,12 @@
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  PageQueryDto,
+  SORT_ORDERS,
+  toBoolean,
+  TrimSearch,
+  type SortOrder,
+} from 'src/common/http/list-query.dto';
 import { PLATFORMS, type Platform } from 'src/common/platform';
 import {
   ACCOUNT_STATUSES,
@@ -8,10 +15,11 @@ import {
   type AccountType,
 } from '../account.types';
 
-const toBool = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
+export const ACCOUNT_SORT_FIELDS = ['priority', 'name', 'createdAt', 'lastUsedAt'] as const;
+export type AccountSortField = (typeof ACCOUNT_SORT_FIELDS)[number];
 
-export class ListAccountsQueryDto {
+/** Query string of `GET /admin/api/accounts`; filters, sorting and paging all run in SQL. */
+export class ListAccountsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(PLATFORMS)
   platform?: Platform;
@@ -21,7 +29,7 @@ export class ListAccountsQueryDto {
   type?: AccountType;
 
   @IsOptional()
-  @Transform(toBool)
+  @Transform(toBoolean)
   @IsBoolean()
   enabled?: boolean;
 
@@ -34,19 +42,19 @@ export class ListAccountsQueryDto {
   @MaxLength(64)
   groupId?: string;
 
-  /** 1-based. */
+  /** Case-insensitive substring of the name. */
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  page?: number;
+  @TrimSearch()
+  @IsString()
+  @MaxLength(128)
+  search?: string;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  pageSize?: number;
+  /** `priority` (then name) by default; accounts without a value for the field come last. */
+  @IsIn(ACCOUNT_SORT_FIELDS)
+  sortBy: AccountSortField = 'priority';
+
+  @IsIn(SORT_ORDERS)
+  sortOrder: SortOrder = 'asc';
 }
 
 export class HealthHistoryQueryDto {

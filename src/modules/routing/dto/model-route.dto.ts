@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -11,6 +12,13 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import {
+  PageQueryDto,
+  SORT_ORDERS,
+  toBoolean,
+  TrimSearch,
+  type SortOrder,
+} from 'src/common/http/list-query.dto';
 import { PLATFORMS, type Platform } from 'src/common/platform';
 
 /** Optional but not nullable: absent keeps the value, null is refused (IsOptional lets it by). */
@@ -108,6 +116,49 @@ export class UpdateModelRouteDto {
   note?: string | null;
 }
 
+export const MODEL_ROUTE_SORT_FIELDS = [
+  'evaluation',
+  'pattern',
+  'platform',
+  'position',
+  'createdAt',
+  'updatedAt',
+] as const;
+export type ModelRouteSortField = (typeof MODEL_ROUTE_SORT_FIELDS)[number];
+
+/** Query string of `GET /admin/api/model-routes`, over the routes this instance applies now. */
+export class ListModelRoutesQueryDto extends PageQueryDto {
+  @IsOptional()
+  @IsIn(PLATFORMS)
+  platform?: Platform;
+
+  /** Only the routes whose pattern matches this model name (the first of them wins). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  model?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  enabled?: boolean;
+
+  /** Case-insensitive substring of the pattern, target model or note. */
+  @IsOptional()
+  @TrimSearch()
+  @IsString()
+  @MaxLength(128)
+  search?: string;
+
+  /** `evaluation` (default): exact names first, then patterns by position, as requests see them. */
+  @IsIn(MODEL_ROUTE_SORT_FIELDS)
+  sortBy: ModelRouteSortField = 'evaluation';
+
+  @IsIn(SORT_ORDERS)
+  sortOrder: SortOrder = 'asc';
+}
+
 export class ResolveModelRouteQueryDto {
   @IsString()
   @MinLength(1)
@@ -129,8 +180,11 @@ export class ModelRouteResponseDto {
 }
 
 export class ModelRouteListResponseDto {
-  /** In evaluation order: exact names first, then patterns by position, then id. */
+  /** By default in evaluation order: exact names first, then patterns by position, then id. */
   items!: ModelRouteResponseDto[];
+  total!: number;
+  page!: number;
+  pageSize!: number;
 }
 
 export class RouteMatchDto {

@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -13,6 +14,13 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import {
+  PageQueryDto,
+  SORT_ORDERS,
+  toBoolean,
+  TrimSearch,
+  type SortOrder,
+} from 'src/common/http/list-query.dto';
 import type { Platform } from 'src/common/platform';
 import { WIRE_FORMATS, type WireFormat } from 'src/modules/relay/wire-format';
 import { ROUTING_SCENARIOS, type RoutingScenario } from '../routing-rule.types';
@@ -158,7 +166,43 @@ export class UpdateRoutingRuleDto {
   note?: string | null;
 }
 
-export class ListRoutingRulesQueryDto {
+export const ROUTING_RULE_SORT_FIELDS = [
+  'evaluation',
+  'name',
+  'priority',
+  'createdAt',
+  'updatedAt',
+] as const;
+export type RoutingRuleSortField = (typeof ROUTING_RULE_SORT_FIELDS)[number];
+
+/** Query string of `GET /admin/api/keys/:id/routing-rules`, over the rules applied now. */
+export class KeyRoutingRulesQueryDto extends PageQueryDto {
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  enabled?: boolean;
+
+  @IsOptional()
+  @IsIn(ROUTING_SCENARIOS)
+  scenario?: RoutingScenario;
+
+  /** Case-insensitive substring of the name, model pattern, target model or note. */
+  @IsOptional()
+  @TrimSearch()
+  @IsString()
+  @MaxLength(128)
+  search?: string;
+
+  /** `evaluation` (default): the order requests are matched in. */
+  @IsIn(ROUTING_RULE_SORT_FIELDS)
+  sortBy: RoutingRuleSortField = 'evaluation';
+
+  @IsIn(SORT_ORDERS)
+  sortOrder: SortOrder = 'asc';
+}
+
+/** Query string of `GET /admin/api/routing-rules`. */
+export class ListRoutingRulesQueryDto extends KeyRoutingRulesQueryDto {
   /** Only the rules that apply to this key, in evaluation order: its own, then the global ones. */
   @IsOptional()
   @IsUUID('all')
@@ -205,8 +249,11 @@ export class RoutingRuleResponseDto {
 }
 
 export class RoutingRuleListResponseDto {
-  /** Evaluation order: a key's rules before the global ones; each scope by priority, then id. */
+  /** By default in evaluation order: a key's rules before the global ones; each scope by priority, then id. */
   items!: RoutingRuleResponseDto[];
+  total!: number;
+  page!: number;
+  pageSize!: number;
 }
 
 export class RoutingDecisionDto {

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  IsIn,
   IsInt,
   IsNumber,
   IsOptional,
@@ -10,6 +11,12 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import {
+  PageQueryDto,
+  SORT_ORDERS,
+  TrimSearch,
+  type SortOrder,
+} from 'src/common/http/list-query.dto';
 
 /** No model costs anywhere near this; it only keeps typos (an extra 000) out. */
 const MAX_USD_PER_MTOK = 100_000;
@@ -92,12 +99,66 @@ export class PriceEntryDto {
   price!: ModelPriceDto;
 }
 
+export const PRICE_SOURCES = ['override', 'file', 'bundled'] as const;
+export const PRICE_SORT_FIELDS = ['model', 'input', 'output'] as const;
+export type PriceSortField = (typeof PRICE_SORT_FIELDS)[number];
+
+/** Query string of `GET /admin/api/pricing/models`. */
+export class ListPricesQueryDto extends PageQueryDto {
+  /** Case-insensitive substring of the model name. */
+  @IsOptional()
+  @TrimSearch()
+  @IsString()
+  @MaxLength(128)
+  search?: string;
+
+  @IsOptional()
+  @IsIn(PRICE_SOURCES)
+  source?: Exclude<PriceSource, 'default'>;
+
+  /** `input` and `output` sort by the base price ($/MTok). */
+  @IsIn(PRICE_SORT_FIELDS)
+  sortBy: PriceSortField = 'model';
+
+  @IsIn(SORT_ORDERS)
+  sortOrder: SortOrder = 'asc';
+}
+
 export class PriceListDto {
   /** PRICING_FILE merged over the bundled table, or null. */
   pricingFile!: string | null;
   /** Charged for models in no table. */
   defaultPrice!: ModelPriceDto;
-  models!: PriceEntryDto[];
+  items!: PriceEntryDto[];
+  total!: number;
+  page!: number;
+  pageSize!: number;
+}
+
+export const PRICE_OVERRIDE_SORT_FIELDS = ['model', 'updatedAt'] as const;
+export type PriceOverrideSortField = (typeof PRICE_OVERRIDE_SORT_FIELDS)[number];
+
+/** Query string of `GET /admin/api/pricing/overrides`. */
+export class ListPriceOverridesQueryDto extends PageQueryDto {
+  /** Case-insensitive substring of the model name. */
+  @IsOptional()
+  @TrimSearch()
+  @IsString()
+  @MaxLength(128)
+  search?: string;
+
+  @IsIn(PRICE_OVERRIDE_SORT_FIELDS)
+  sortBy: PriceOverrideSortField = 'model';
+
+  @IsIn(SORT_ORDERS)
+  sortOrder: SortOrder = 'asc';
+}
+
+export class PriceOverrideListDto {
+  items!: PriceOverrideDto[];
+  total!: number;
+  page!: number;
+  pageSize!: number;
 }
 
 export class PriceOverrideDto {

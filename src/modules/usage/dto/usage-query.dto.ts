@@ -3,6 +3,7 @@ import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } fro
 import { USAGE_DIMS, type UsageDim } from '../usage-batch';
 import { USAGE_BUCKETS, type UsageBucket } from '../usage-range';
 import type { UsageOutcome } from '../usage.types';
+import { SORT_ORDERS, type SortOrder } from 'src/common/http/list-query.dto';
 
 const OUTCOMES: readonly UsageOutcome[] = ['ok', 'error', 'truncated', 'aborted'];
 export const GROUP_DIMS = ['key', 'account', 'model'] as const;
@@ -84,6 +85,15 @@ export class UsageBreakdownQueryDto extends TimeRangeQueryDto {
   limit?: number;
 }
 
+export const REQUEST_LOG_SORT_FIELDS = [
+  'at',
+  'costMicros',
+  'latencyMs',
+  'inputTokens',
+  'outputTokens',
+] as const;
+export type RequestLogSortField = (typeof REQUEST_LOG_SORT_FIELDS)[number];
+
 export class RequestLogQueryDto extends UsageSummaryQueryDto {
   @IsOptional()
   @Type(() => Number)
@@ -110,4 +120,14 @@ export class RequestLogQueryDto extends UsageSummaryQueryDto {
   @Min(1)
   @Max(500)
   pageSize?: number;
+
+  /** Default `at` (newest first with the default order). */
+  @IsOptional()
+  @IsIn(REQUEST_LOG_SORT_FIELDS)
+  sortBy?: RequestLogSortField;
+
+  /** Default `desc`. */
+  @IsOptional()
+  @IsIn(SORT_ORDERS)
+  sortOrder?: SortOrder;
 }
