@@ -3,7 +3,7 @@ import {
   type AuditTargetLoader,
 } from 'src/modules/audit/audit-target-loader.port';
 import type { PriceOverrideDto } from './dto/pricing.dto';
-import { normalizeModelName, PricingService } from './pricing.service';
+import { PricingService } from './pricing.service';
 
 /**
  * A model's price override (the `pricing` routes' target is `overrides/:model`) as the admin API
