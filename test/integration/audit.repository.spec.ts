@@ -17,6 +17,7 @@ import {
 import { AuditRepository } from 'src/modules/audit/audit.repository';
 import { AuditService } from 'src/modules/audit/audit.service';
 import type { AuditEvent } from 'src/modules/audit/audit.types';
+import { FixedRuntimeSettings } from 'src/modules/settings/testing/fixed-runtime-settings';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { createTempPostgresDatabase } from '../support/databases';
 import { describeWithPostgres } from '../support/services';
@@ -158,7 +159,7 @@ function repositoryContract(open: () => Promise<{ db: Db; close(): Promise<void>
     const store = new LocalCoordinatorStore();
     const coordinator = new LocalCoordinator({ instanceId: 'a', store });
     const retention = new AuditRetentionService(
-      config({ AUDIT_RETENTION_DAYS: '365' }),
+      new FixedRuntimeSettings(config({ AUDIT_RETENTION_DAYS: '365' }).env),
       new MetricsService(),
       repository,
       coordinator,

@@ -2,11 +2,11 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { Counter } from 'prom-client';
 import { appLogger } from 'src/common/logging/app-logger';
-import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
+import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { AuditRepository } from './audit.repository';
 
 const HOUR_MS = 3_600_000;
@@ -22,24 +22,22 @@ export function auditRetentionHorizon(now: number, days: number): number {
 }
 
 /**
- * Deletes audit rows older than AUDIT_RETENTION_DAYS (0 keeps them forever). The horizon is a
+ * Deletes audit rows older than the `auditRetentionDays` setting (default AUDIT_RETENTION_DAYS;
+ * 0 keeps them forever), read at each run so a change through the settings API applies. The horizon is a
  * UTC day start, so it moves once a day; the job looks every hour (a restart never skips a day)
  * and runs on one instance at a time under a coordinator lock, in short batches.
- * The retention is read from the environment at start (a runtime settings page may later own it).
  */
 @Injectable()
 export class AuditRetentionService implements OnApplicationShutdown {
-  private readonly retentionDays: number;
   private readonly prunedTotal: Counter;
   private stopping = false;
 
   constructor(
-    config: ConfigService,
+    private readonly settings: RuntimeSettings,
     metrics: MetricsService,
     private readonly repository: AuditRepository,
     @InjectCoordinator() private readonly coordinator: Coordinator,
   ) {
-    this.retentionDays = config.env.AUDIT_RETENTION_DAYS;
     this.prunedTotal = new Counter({
       name: 'switchyard_audit_rows_pruned_total',
       help: 'Audit rows deleted by the retention job (AUDIT_RETENTION_DAYS)',
@@ -62,10 +60,11 @@ export class AuditRetentionService implements OnApplicationShutdown {
 
   /** One run. Returns the rows deleted, or null when retention is off or another instance runs it. */
   async prune(now = Date.now()): Promise<number | null> {
-    if (this.retentionDays === 0) return null;
+    const retentionDays = this.settings.get('auditRetentionDays');
+    if (retentionDays === 0) return null;
     const lock = await this.coordinator.acquireLock(AUDIT_RETENTION_LOCK, JOB_LOCK_TTL_MS);
     if (lock === null) return null;
-    const before = auditRetentionHorizon(now, this.retentionDays);
+    const before = auditRetentionHorizon(now, retentionDays);
     const started = Date.now();
     let deleted = 0;
     try {
@@ -82,7 +81,7 @@ export class AuditRetentionService implements OnApplicationShutdown {
     }
     if (deleted > 0) {
       appLogger.info(
-        { deleted, before: new Date(before).toISOString(), days: this.retentionDays },
+        { deleted, before: new Date(before).toISOString(), days: retentionDays },
         'audit log pruned',
       );
     }

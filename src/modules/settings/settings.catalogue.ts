@@ -240,8 +240,7 @@ export const SETTINGS = {
       'them forever.',
   }),
   auditRetentionDays: integer({
-    env: null,
-    fallback: 365,
+    env: 'AUDIT_RETENTION_DAYS',
     min: 0,
     max: 36_500,
     unit: 'days',
