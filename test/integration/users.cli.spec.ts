@@ -12,6 +12,7 @@ import { ConfigService } from 'src/config/config.service';
 import { CoordinationModule } from 'src/infra/coordination/coordination.module';
 import { CryptoModule } from 'src/infra/crypto/crypto.module';
 import { DatabaseModule } from 'src/infra/database/database.module';
+import { SettingsModule } from 'src/modules/settings/settings.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { UsersService } from 'src/modules/users/users.service';
 
@@ -34,6 +35,7 @@ describe('registerUsersCommands', () => {
         CryptoModule,
         DatabaseModule,
         CoordinationModule,
+        SettingsModule,
         UsersModule,
       ],
     }).compile();
