@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Compiles src/ into dist/ when dist is missing or older than any input of the build: a source
 // file, a folder (a deleted or renamed file changes its folder's time), or the build settings
-// (nest-cli.json carries the @nestjs/swagger plugin that describes the DTOs).
+// (nest-cli.json carries the @nestjs/swagger plugin that describes the DTOs). Likewise builds the
+// admin UI (admin-ui/ into admin-ui/dist) when it is missing or older than its sources.
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 const { execSync } = require('node:child_process');
@@ -28,17 +29,40 @@ function newestInput() {
   return newest;
 }
 
-function isStale() {
+const ui = join(root, 'admin-ui');
+const uiMarker = join(ui, 'dist', 'index.html');
+const UI_SETTINGS = ['index.html', 'vite.config.mts', 'tsconfig.json'];
+
+function serverStale() {
   const src = join(root, 'src');
   // An installed image ships dist/ without src/: nothing to compile from, so never stale.
   if (!existsSync(src)) return !existsSync(marker);
   return !existsSync(marker) || newestInput() > statSync(marker).mtimeMs;
 }
 
+function uiStale() {
+  if (!existsSync(join(ui, 'src'))) return false;
+  if (!existsSync(uiMarker)) return true;
+  let newest = newestMtime(join(ui, 'src'));
+  for (const file of [...UI_SETTINGS.map((name) => join(ui, name)), join(root, 'package.json')]) {
+    if (existsSync(file)) newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest > statSync(uiMarker).mtimeMs;
+}
+
+function isStale() {
+  return serverStale() || uiStale();
+}
+
 function ensureBuilt() {
-  if (!isStale()) return false;
+  const server = serverStale();
+  const admin = uiStale();
+  if (!server && !admin) return false;
   process.stderr.write('switchyard: compiling…\n');
-  execSync('npm run --silent build', { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const run = (script) =>
+    execSync(`npm run --silent ${script}`, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (server) run('build:server');
+  if (admin) run('admin:build');
   return true;
 }
 

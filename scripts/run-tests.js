@@ -19,9 +19,43 @@ const stages = [
   ['e2e', 'jest.e2e.config.js', ['--runInBand']],
 ];
 
+/** Adds a Jest-format JSON report (Jest and Vitest both write one) to the totals. */
+function collect(file) {
+  try {
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    totals.passed += report.numPassedTests;
+    totals.failed += report.numFailedTests;
+    totals.skipped += report.numPendingTests + report.numTodoTests;
+    totals.suitesFailed += report.numFailedTestSuites;
+  } catch {
+    totals.suitesFailed += 1;
+  }
+}
+
 // e2e suites that start the server as a separate process use the compiled build.
 const build = spawnSync('node', [join(root, 'scripts', 'ensure-built.js')], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
+
+// The admin UI's component tests (Vitest, jsdom), first: they need no server and take seconds.
+{
+  process.stdout.write('\n== admin UI component tests\n');
+  const file = join(out, 'admin-ui.json');
+  const result = spawnSync(
+    process.execPath,
+    [
+      require.resolve('vitest/vitest.mjs'),
+      'run',
+      '--config',
+      join(root, 'admin-ui', 'vite.config.mts'),
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${file}`,
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (result.status !== 0) exitCode = result.status ?? 1;
+  collect(file);
+}
 
 for (const [name, config, flags] of stages) {
   process.stdout.write(`\n== ${name} tests\n`);
@@ -41,15 +75,7 @@ for (const [name, config, flags] of stages) {
     { cwd: root, stdio: 'inherit' },
   );
   if (result.status !== 0) exitCode = result.status ?? 1;
-  try {
-    const report = JSON.parse(readFileSync(file, 'utf8'));
-    totals.passed += report.numPassedTests;
-    totals.failed += report.numFailedTests;
-    totals.skipped += report.numPendingTests + report.numTodoTests;
-    totals.suitesFailed += report.numFailedTestSuites;
-  } catch {
-    totals.suitesFailed += 1;
-  }
+  collect(file);
 }
 rmSync(out, { recursive: true, force: true });
 
