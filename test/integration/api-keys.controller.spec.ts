@@ -213,4 +213,88 @@ describe('ApiKeysController', () => {
       await api().get('/admin/api/keys/not-a-uuid').expect(400);
     });
   });
+  describe('POST /admin/api/keys/batch-action', () => {
+    it('should apply the action to each key and list the ones it could not change', async () => {
+      const ids: string[] = [];
+      for (const name of ['batch-a', 'batch-b']) {
+        const res = await api().post('/admin/api/keys').send({ name }).expect(201);
+        ids.push((res.body as { id: string }).id);
+      }
+      const disabled = await api()
+        .post('/admin/api/keys/batch-action')
+        .send({ action: 'disable', ids: [...ids, UNKNOWN_ID] })
+        .expect(200);
+      expect(
+        disabled.body.items.map((k: { id: string; status: string }) => [k.id, k.status]),
+      ).toEqual(ids.map((id) => [id, 'disabled']));
+      expect(disabled.body.failed).toEqual([
+        { id: UNKNOWN_ID, code: 'KEY_NOT_FOUND', message: expect.any(String) },
+      ]);
+
+      await api().post('/admin/api/keys/batch-action').send({ action: 'delete', ids }).expect(200);
+      const enable = await api()
+        .post('/admin/api/keys/batch-action')
+        .send({ action: 'enable', ids: [ids[0]] })
+        .expect(200);
+      expect(enable.body.failed).toEqual([
+        { id: ids[0], code: 'KEY_DELETED', message: expect.any(String) },
+      ]);
+      const restored = await api()
+        .post('/admin/api/keys/batch-action')
+        .send({ action: 'restore', ids })
+        .expect(200);
+      expect(restored.body.items.map((k: { deletedAt: unknown }) => k.deletedAt)).toEqual([
+        null,
+        null,
+      ]);
+    });
+
+    it('should answer 400 for an unknown action, no ids or a malformed id', async () => {
+      for (const body of [
+        { action: 'rotate', ids: [UNKNOWN_ID] },
+        { action: 'enable', ids: [] },
+        { action: 'enable', ids: ['nope'] },
+      ]) {
+        const res = await api().post('/admin/api/keys/batch-action').send(body);
+        expect(res.status).toBe(400);
+      }
+    });
+  });
+
+  describe('GET /admin/api/keys/budgets', () => {
+    it('should answer what is used of each limit of each key asked for', async () => {
+      const limited = await api()
+        .post('/admin/api/keys')
+        .send({
+          name: 'budgeted',
+          limits: {
+            windowMinutes: 60,
+            windowRequests: 10,
+            concurrency: 2,
+            dailyCostMicros: 5_000_000,
+          },
+        })
+        .expect(201);
+      const plain = await api().post('/admin/api/keys').send({ name: 'plain' }).expect(201);
+      const res = await api()
+        .get(`/admin/api/keys/budgets?ids=${limited.body.id},${UNKNOWN_ID}&ids=${plain.body.id}`)
+        .expect(200);
+      expect(res.body.items).toEqual([
+        {
+          id: limited.body.id,
+          budgets: {
+            window: { windowMinutes: 60, resetAtMs: null, requests: { limit: 10, used: 0 } },
+            daily: { limitMicros: 5_000_000, spentMicros: 0, resetAtMs: expect.any(Number) },
+            concurrency: { limit: 2, active: 0 },
+          },
+        },
+        { id: plain.body.id, budgets: {} },
+      ]);
+    });
+
+    it('should answer 400 without ids or with a malformed one', async () => {
+      await api().get('/admin/api/keys/budgets').expect(400);
+      await api().get('/admin/api/keys/budgets?ids=nope').expect(400);
+    });
+  });
 });

@@ -82,6 +82,8 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
 
   'POST /admin/api/keys': MANAGE,
   'POST /admin/api/keys/batch': MANAGE,
+  'POST /admin/api/keys/batch-action': MANAGE,
+  'GET /admin/api/keys/budgets': READ,
   'GET /admin/api/keys': READ,
   'GET /admin/api/keys/:id': READ,
   'PATCH /admin/api/keys/:id': MANAGE,

@@ -335,6 +335,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/keys/batch-action": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable, disable, delete or restore many keys; each key is changed on its own.
+         * @description Roles: admin, operator.
+         */
+        post: operations["ApiKeys_batchAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/keys/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What is used of each key's limits and budgets now. Declared before `:id`, which it would match.
+         * @description Roles: admin, operator, viewer.
+         */
+        get: operations["ApiKeys_budgets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/keys/{id}": {
         parameters: {
             query?: never;
@@ -1220,7 +1260,27 @@ export interface components {
                 errorId?: string;
             };
         };
+        ApiKeyBatchActionRequestDto: {
+            /** @enum {string} */
+            action: "enable" | "disable" | "delete" | "restore";
+            /** @description Each key at most once; up to 200 (one page of the list at its largest). */
+            ids: string[];
+        };
+        ApiKeyBatchActionResponseDto: {
+            /** @description The keys as they are after the action, in the order asked. */
+            items: components["schemas"]["ApiKeyResponseDto"][];
+            failed: components["schemas"]["ApiKeyBatchFailureDto"][];
+        };
+        ApiKeyBatchFailureDto: {
+            id: string;
+            code: string;
+            message: string;
+        };
         ApiKeyBindingDto: {
+            accountId?: string;
+            groupId?: string;
+        };
+        ApiKeyBindingResponseDto: {
             accountId?: string;
             groupId?: string;
         };
@@ -1229,6 +1289,26 @@ export interface components {
             gemini?: components["schemas"]["ApiKeyBindingDto"] | null;
             openai?: components["schemas"]["ApiKeyBindingDto"] | null;
             droid?: components["schemas"]["ApiKeyBindingDto"] | null;
+        };
+        ApiKeyBindingsResponseDto: {
+            claude?: components["schemas"]["ApiKeyBindingResponseDto"];
+            gemini?: components["schemas"]["ApiKeyBindingResponseDto"];
+            openai?: components["schemas"]["ApiKeyBindingResponseDto"];
+            droid?: components["schemas"]["ApiKeyBindingResponseDto"];
+        };
+        ApiKeyBudgetStatusDto: {
+            daily?: components["schemas"]["BudgetCapStatusDto"];
+            weekly?: components["schemas"]["BudgetCapStatusDto"];
+            total?: components["schemas"]["BudgetCapStatusDto"];
+            window?: components["schemas"]["WindowStatusDto"];
+            concurrency?: components["schemas"]["ConcurrencyStatusDto"];
+        };
+        ApiKeyBudgetsItemDto: {
+            id: string;
+            budgets: components["schemas"]["ApiKeyBudgetStatusDto"];
+        };
+        ApiKeyBudgetsResponseDto: {
+            items: components["schemas"]["ApiKeyBudgetsItemDto"][];
         };
         ApiKeyLimitsDto: {
             /** @description Length of the fixed window the three window limits count in. */
@@ -1244,6 +1324,22 @@ export interface components {
             /** @description 0-23 UTC; default 0. */
             weeklyResetHour?: number | null;
             totalCostMicros?: number | null;
+        };
+        ApiKeyLimitsResponseDto: {
+            /** @description Length of the fixed window the three window limits count in. */
+            windowMinutes?: number;
+            windowRequests?: number;
+            windowTokens?: number;
+            windowCostMicros?: number;
+            /** @description Requests in flight at once. */
+            concurrency?: number;
+            dailyCostMicros?: number;
+            weeklyCostMicros?: number;
+            /** @description 0 = Sunday … 6 = Saturday (UTC); default 1. */
+            weeklyResetDay?: number;
+            /** @description 0-23 UTC; default 0. */
+            weeklyResetHour?: number;
+            totalCostMicros?: number;
         };
         ApiKeyListResponseDto: {
             items: components["schemas"]["ApiKeyResponseDto"][];
@@ -1271,10 +1367,11 @@ export interface components {
             firstUsedAt: string | null;
             lastUsedAt: string | null;
             permissions: ("claude" | "openai" | "gemini" | "droid")[];
-            modelPolicy: Record<string, never> | null;
+            /** @description null: every model. */
+            modelPolicy: components["schemas"]["ModelPolicyResponseDto"] | null;
             allowedClients: ("droid" | "claude-code" | "gemini-cli" | "codex-cli")[] | null;
-            bindings: Record<string, never>;
-            limits: Record<string, never>;
+            bindings: components["schemas"]["ApiKeyBindingsResponseDto"];
+            limits: components["schemas"]["ApiKeyLimitsResponseDto"];
             priceMultiplier: number;
             /** @enum {string} */
             reservationPolicy: "strict" | "estimate";
@@ -1314,6 +1411,13 @@ export interface components {
         };
         BatchCreatedApiKeysResponseDto: {
             items: components["schemas"]["CreatedApiKeyResponseDto"][];
+        };
+        BudgetCapStatusDto: {
+            limitMicros: number;
+            /** @description Spent plus reserved by requests in flight. */
+            spentMicros: number;
+            /** @description When the period resets; null for the total cap. */
+            resetAtMs: number | null;
         };
         ClaudeAuthorizeDto: {
             /** @description `claude setup-token`: scope user:inference alone, valid one year, never refreshed. */
@@ -1371,6 +1475,10 @@ export interface components {
             redirectUri: string;
             /** @description ISO 8601: the login must be finished before then. */
             expiresAt: string;
+        };
+        ConcurrencyStatusDto: {
+            limit: number;
+            active: number;
         };
         CreateAccountDto: {
             name: string;
@@ -1508,10 +1616,11 @@ export interface components {
             firstUsedAt: string | null;
             lastUsedAt: string | null;
             permissions: ("claude" | "openai" | "gemini" | "droid")[];
-            modelPolicy: Record<string, never> | null;
+            /** @description null: every model. */
+            modelPolicy: components["schemas"]["ModelPolicyResponseDto"] | null;
             allowedClients: ("droid" | "claude-code" | "gemini-cli" | "codex-cli")[] | null;
-            bindings: Record<string, never>;
-            limits: Record<string, never>;
+            bindings: components["schemas"]["ApiKeyBindingsResponseDto"];
+            limits: components["schemas"]["ApiKeyLimitsResponseDto"];
             priceMultiplier: number;
             /** @enum {string} */
             reservationPolicy: "strict" | "estimate";
@@ -1618,6 +1727,12 @@ export interface components {
             cacheRead: number;
         };
         ModelPolicyDto: {
+            /** @enum {string} */
+            mode: "allow" | "deny";
+            /** @description Model names; `*` matches any run of characters (`claude-*-4*`). */
+            patterns: string[];
+        };
+        ModelPolicyResponseDto: {
             /** @enum {string} */
             mode: "allow" | "deny";
             /** @description Model names; `*` matches any run of characters (`claude-*-4*`). */
@@ -2017,6 +2132,19 @@ export interface components {
             updatedAt: string;
             lastLoginAt: string | null;
             generatedPassword?: string;
+        };
+        WindowMeterDto: {
+            limit: number;
+            used: number;
+        };
+        WindowStatusDto: {
+            windowMinutes: number;
+            /** @description When the current window ends; null when no window is open (nothing used in it yet). */
+            resetAtMs: number | null;
+            requests?: components["schemas"]["WindowMeterDto"];
+            /** @description `used` includes one placeholder token per request in flight. */
+            tokens?: components["schemas"]["WindowMeterDto"];
+            costMicros?: components["schemas"]["WindowMeterDto"];
         };
     };
     responses: never;
@@ -3200,6 +3328,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BatchCreatedApiKeysResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    ApiKeys_batchAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyBatchActionRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyBatchActionResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    ApiKeys_budgets: {
+        parameters: {
+            query: {
+                /** @description Key ids, comma-separated or repeated; up to 200 (a page of the key list). */
+                ids: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyBudgetsResponseDto"];
                 };
             };
             /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */

@@ -23,6 +23,11 @@ import {
   CreateApiKeyRequestDto,
   UpdateApiKeyRequestDto,
 } from './dto/create-api-key.dto';
+import {
+  ApiKeyBatchActionRequestDto,
+  type ApiKeyBatchActionResponseDto,
+} from './dto/api-key-batch-action.dto';
+import { ApiKeyBudgetsQueryDto, type ApiKeyBudgetsResponseDto } from './dto/api-key-budgets.dto';
 import { ListApiKeysQueryDto } from './dto/list-api-keys.dto';
 
 /** Admin API for Switchyard keys. Responses never carry a digest; secrets only on create/rotate. */
@@ -42,6 +47,21 @@ export class ApiKeysController {
     @Body() body: BatchCreateApiKeysRequestDto,
   ): Promise<BatchCreatedApiKeysResponseDto> {
     return { items: await this.keys.createBatch(body) };
+  }
+
+  /** Enable, disable, delete or restore many keys; each key is changed on its own. */
+  @Roles('admin', 'operator')
+  @Post('batch-action')
+  @HttpCode(200)
+  batchAction(@Body() body: ApiKeyBatchActionRequestDto): Promise<ApiKeyBatchActionResponseDto> {
+    return this.keys.batchAction(body.action, body.ids);
+  }
+
+  /** What is used of each key's limits and budgets now. Declared before `:id`, which it would match. */
+  @Roles('admin', 'operator', 'viewer')
+  @Get('budgets')
+  budgets(@Query() query: ApiKeyBudgetsQueryDto): Promise<ApiKeyBudgetsResponseDto> {
+    return this.keys.budgets(query.ids);
   }
 
   @Roles('admin', 'operator', 'viewer')

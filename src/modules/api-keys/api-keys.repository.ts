@@ -105,6 +105,14 @@ export class ApiKeysRepository {
     return this.selectRows().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Deleted keys included; unknown ids are left out (any order). */
+  async findByIds(ids: readonly string[]): Promise<ApiKeyRow[]> {
+    if (ids.length === 0) return [];
+    return this.selectRows()
+      .where('id', 'in', [...ids])
+      .execute();
+  }
+
   /** Deleted keys included: the caller tells "deleted" from "unknown". */
   async findByDigest(digest: string): Promise<ApiKeyRow | undefined> {
     return this.selectRows().where('key_digest', '=', digest).executeTakeFirst();

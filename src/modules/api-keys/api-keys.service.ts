@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { DomainException } from 'src/common/errors/domain.exception';
 import { appLogger } from 'src/common/logging/app-logger';
 import { PLATFORMS, type Platform } from 'src/common/platform';
 import { ConfigService } from 'src/config/config.service';
@@ -24,6 +25,11 @@ import {
 import type { ApiKeyBinding, ApiKeyLimits, ApiKeyPolicy, KeyScope } from './api-key.types';
 import { ApiKeyAdminCode, ApiKeyException } from './api-keys.exception';
 import { ApiKeysRepository, type ApiKeyPatch } from './api-keys.repository';
+import type {
+  ApiKeyBatchAction,
+  ApiKeyBatchActionResponseDto,
+} from './dto/api-key-batch-action.dto';
+import type { ApiKeyBudgetsResponseDto } from './dto/api-key-budgets.dto';
 import type { ApiKeyBindingsDto, ApiKeyFieldsDto, ApiKeyLimitsDto } from './dto/api-key-fields.dto';
 import type {
   ApiKeyListResponseDto,
@@ -299,6 +305,56 @@ export class ApiKeysService {
     return this.mutate(id, (record) => (record.deleted_at === null ? null : { deleted_at: null }), {
       allowDeleted: true,
     });
+  }
+
+  /**
+   * One action on many keys, each changed on its own (as its single-key route would): a key that
+   * fails (unknown, deleted) is listed with its error code and the others are still done.
+   * One at a time, in the order given, so SQLite's single writer is not queued up at once.
+   */
+  async batchAction(
+    action: ApiKeyBatchAction,
+    ids: readonly string[],
+  ): Promise<ApiKeyBatchActionResponseDto> {
+    const result: ApiKeyBatchActionResponseDto = { items: [], failed: [] };
+    for (const id of new Set(ids)) {
+      try {
+        result.items.push(await this.applyAction(action, id));
+      } catch (error) {
+        if (!(error instanceof DomainException)) throw error;
+        result.failed.push({ id, code: error.code, message: error.message });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * What is used of each key's limits and budgets now (the admin list's usage bars): one
+   * coordinator read per key, all at once. Unknown ids are left out.
+   */
+  async budgets(ids: readonly string[]): Promise<ApiKeyBudgetsResponseDto> {
+    const rows = new Map((await this.repository.findByIds(ids)).map((row) => [row.id, row]));
+    const wanted = [...new Set(ids)].flatMap((id) => {
+      const row = rows.get(id);
+      return row === undefined ? [] : [toPolicy(row)];
+    });
+    const statuses = await Promise.all(
+      wanted.map((policy) => this.admission.getBudgetStatus(policy)),
+    );
+    return { items: wanted.map((policy, i) => ({ id: policy.id, budgets: statuses[i] })) };
+  }
+
+  private applyAction(action: ApiKeyBatchAction, id: string): Promise<ApiKeyResponseDto> {
+    switch (action) {
+      case 'enable':
+        return this.setEnabled(id, true);
+      case 'disable':
+        return this.setEnabled(id, false);
+      case 'delete':
+        return this.remove(id);
+      case 'restore':
+        return this.restore(id);
+    }
   }
 
   /** Remaining window limits and budgets of a key (see AdmissionService.getBudgetStatus). */

@@ -1,11 +1,46 @@
 import type { Platform } from 'src/common/platform';
-import type {
-  ApiKeyBinding,
-  ApiKeyLimits,
-  ClientId,
-  ModelPolicy,
-  ReservationPolicy,
-} from '../api-key.types';
+import type { ClientId, ReservationPolicy } from '../api-key.types';
+
+/**
+ * The key's limits as stored (see ApiKeyLimitsDto for their meaning); costs in micro-dollars. A
+ * limit the key does not have is absent. Described field by field so generated clients are typed.
+ */
+export class ApiKeyLimitsResponseDto {
+  /** Length of the fixed window the three window limits count in. */
+  windowMinutes?: number;
+  windowRequests?: number;
+  windowTokens?: number;
+  windowCostMicros?: number;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  dailyCostMicros?: number;
+  weeklyCostMicros?: number;
+  /** 0 = Sunday … 6 = Saturday (UTC); default 1. */
+  weeklyResetDay?: number;
+  /** 0-23 UTC; default 0. */
+  weeklyResetHour?: number;
+  totalCostMicros?: number;
+}
+
+export class ModelPolicyResponseDto {
+  mode!: 'allow' | 'deny';
+  /** Model names; `*` matches any run of characters (`claude-*-4*`). */
+  patterns!: string[];
+}
+
+/** A dedicated account or a group: exactly one of the two is present. */
+export class ApiKeyBindingResponseDto {
+  accountId?: string;
+  groupId?: string;
+}
+
+/** The key's binding per platform; a platform without one is absent. */
+export class ApiKeyBindingsResponseDto {
+  claude?: ApiKeyBindingResponseDto;
+  gemini?: ApiKeyBindingResponseDto;
+  openai?: ApiKeyBindingResponseDto;
+  droid?: ApiKeyBindingResponseDto;
+}
 
 /** `disabled`: the key itself, or the user who owns it, is disabled. */
 export type ApiKeyStatus = 'active' | 'disabled' | 'expired' | 'deleted';
@@ -30,10 +65,11 @@ export class ApiKeyResponseDto {
   firstUsedAt!: string | null;
   lastUsedAt!: string | null;
   permissions!: Platform[];
-  modelPolicy!: ModelPolicy | null;
+  /** null: every model. */
+  modelPolicy!: ModelPolicyResponseDto | null;
   allowedClients!: ClientId[] | null;
-  bindings!: Partial<Record<Platform, ApiKeyBinding>>;
-  limits!: ApiKeyLimits;
+  bindings!: ApiKeyBindingsResponseDto;
+  limits!: ApiKeyLimitsResponseDto;
   priceMultiplier!: number;
   reservationPolicy!: ReservationPolicy;
   createdAt!: string;
