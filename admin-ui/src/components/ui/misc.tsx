@@ -126,11 +126,16 @@ export function EmptyState({ children }: { children?: ReactNode }) {
 export function CopyButton({
   value,
   label,
+  ariaLabel,
   size = 'sm',
+  ...rest
 }: {
   value: string;
   label?: string;
+  /** The accessible name when several copy buttons share one visible label. */
+  ariaLabel?: string;
   size?: 'sm' | 'md';
+  'data-testid'?: string;
 }) {
   const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
@@ -150,7 +155,12 @@ export function CopyButton({
     setTimeout(() => setCopied(false), 1500);
   };
   return (
-    <Button size={size} onClick={() => void copy()} aria-label={label ?? t('actions.copy')}>
+    <Button
+      size={size}
+      onClick={() => void copy()}
+      aria-label={ariaLabel ?? label ?? t('actions.copy')}
+      {...rest}
+    >
       {copied ? (
         <Check className="size-3.5" aria-hidden />
       ) : (
@@ -162,14 +172,22 @@ export function CopyButton({
 }
 
 /** A code block with a copy button. */
-export function CodeBlock({ code, label }: { code: string; label?: string }) {
+export function CodeBlock({
+  code,
+  label,
+  ariaLabel,
+}: {
+  code: string;
+  label?: string;
+  ariaLabel?: string;
+}) {
   return (
     <div className="relative">
       <pre className="overflow-x-auto rounded-md border border-border bg-surface-2 p-3 pr-24 font-mono text-[12.5px] whitespace-pre">
         {code}
       </pre>
       <div className="absolute top-2 right-2">
-        <CopyButton value={code} label={label} />
+        <CopyButton value={code} label={label} ariaLabel={ariaLabel} />
       </div>
     </div>
   );
