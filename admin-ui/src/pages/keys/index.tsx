@@ -24,29 +24,11 @@ import {
   type UpdateKeyBody,
 } from './key-form-model';
 import { KeyUsage } from './key-usage';
+import { expiryText, StatusBadge } from './key-status';
 import { SecretDialog, type ShownSecret } from './secret-dialog';
 
 type BatchAction = 'enable' | 'disable' | 'delete' | 'restore';
 type SortBy = 'createdAt' | 'name' | 'lastUsedAt' | 'expiresAt';
-
-const STATUS_TONE = {
-  active: 'success',
-  disabled: 'neutral',
-  expired: 'warning',
-  deleted: 'danger',
-} as const;
-
-export function StatusBadge({ status }: { status: ApiKey['status'] }) {
-  const { t } = useTranslation('keys');
-  return <Badge tone={STATUS_TONE[status]}>{t(`status.${status}`)}</Badge>;
-}
-
-/** The key's expiry in words: a date, "N days after first use", or never. */
-export function expiryText(key: ApiKey, t: (key: 'never') => string): string {
-  if (key.effectiveExpiresAt) return formatDate(key.effectiveExpiresAt);
-  if (key.expiresAfterDays) return `${key.expiresAfterDays} d`;
-  return t('never');
-}
 
 /** Errors of a form submission that belong to no field, in words. */
 function FormError({ error, fields }: { error: unknown; fields: Record<string, string> }) {

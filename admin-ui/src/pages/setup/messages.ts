@@ -13,7 +13,7 @@ export const en = {
     'Paste the key’s secret to fill it into the snippets. It stays in this page and is never sent.',
   placeholderNotice:
     'A key’s secret is shown only once, when it is created or rotated, so the snippets show the placeholder sk-sy-… Replace it with the secret you saved, or paste it above.',
-  secretKnown: 'The snippets contain the secret of the key you just created.',
+  secretKnown: 'The snippets contain this key’s secret: keep them private.',
   clientsLabel: 'Clients',
   clients: {
     claudeCode: 'Claude Code',
@@ -58,7 +58,7 @@ export const zh: typeof en = {
   pasteSecretHint: '粘贴密钥明文以填入下面的配置。它只留在本页面，不会被发送。',
   placeholderNotice:
     '密钥明文只在创建或轮换时显示一次，因此这里显示占位符 sk-sy-…。请替换为你保存的密钥，或在上方粘贴。',
-  secretKnown: '配置中已填入你刚创建的密钥。',
+  secretKnown: '配置中已填入该密钥明文，请妥善保管。',
   clientsLabel: '客户端',
   clients: {
     claudeCode: 'Claude Code',
