@@ -24,7 +24,7 @@ import {
   type UpdateKeyBody,
 } from './key-form-model';
 import { KeyUsage } from './key-usage';
-import { expiryText, StatusBadge } from './key-status';
+import { StatusBadge, useExpiryText } from './key-status';
 import { SecretDialog, type ShownSecret } from './secret-dialog';
 
 type BatchAction = 'enable' | 'disable' | 'delete' | 'restore';
@@ -50,6 +50,7 @@ function KeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
   const manage = can(user, MANAGERS);
   const toast = useToast();
   const queryClient = useQueryClient();
+  const expiryText = useExpiryText();
   const [params, setParams] = useSearchParams();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirm, setConfirm] = useState<
@@ -221,20 +222,20 @@ function KeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
     {
       key: 'lastUsed',
       header: t('columns.lastUsed'),
-      className: 'whitespace-nowrap',
+      className: 'min-w-28',
       cell: (key) => (key.lastUsedAt ? formatDate(key.lastUsedAt) : t('never')),
     },
     {
       key: 'expires',
       header: t('columns.expires'),
-      className: 'whitespace-nowrap',
-      cell: (key) => expiryText(key, t),
+      className: 'min-w-28',
+      cell: (key) => expiryText(key),
     },
     {
       key: 'actions',
       header: <span className="sr-only">{t('columns.actions')}</span>,
       cell: (key) => (
-        <div className="flex flex-wrap justify-end gap-1">
+        <div className="grid grid-cols-[auto_auto] justify-end gap-1 whitespace-nowrap [&>*]:justify-center">
           <Link
             to={`/admin/setup?key=${key.id}`}
             className="inline-flex h-8 items-center rounded-md px-2 text-[13px] text-primary hover:bg-surface-2"
@@ -309,7 +310,7 @@ function KeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
           value={enabled}
           onChange={(event) => update({ enabled: event.target.value })}
         >
-          <option value="">{tc('state.all')}</option>
+          <option value="">{t('anyStatus')}</option>
           <option value="true">{t('filters.enabledOnly')}</option>
           <option value="false">{t('filters.disabledOnly')}</option>
         </Select>

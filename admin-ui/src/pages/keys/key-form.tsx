@@ -134,9 +134,22 @@ function BindingFields({
   );
 }
 
+/** The limits a user's caps bound (windowMinutes only when the caps set a window). */
+const CAPPED: LimitField[] = [
+  'windowRequests',
+  'windowTokens',
+  'windowCostMicros',
+  'concurrency',
+  'dailyCostMicros',
+  'weeklyCostMicros',
+  'totalCostMicros',
+];
+
 function capText(field: LimitField, caps: UserCaps | undefined, unlimited: string): string | null {
   if (!caps) return null;
   const cap = caps.limits[field];
+  if (field === 'windowMinutes') return cap === undefined ? null : formatNumber(cap);
+  if (!CAPPED.includes(field)) return null;
   if (cap === undefined) return unlimited;
   return field.endsWith('CostMicros') ? formatCost(cap / 1_000_000) : formatNumber(cap);
 }
@@ -226,7 +239,15 @@ export function KeyForm({
               min={0}
               step={unit === 'usd' ? 'any' : 1}
               inputMode={unit === 'usd' ? 'decimal' : 'numeric'}
-              placeholder={scope === 'self' ? (cap ?? '') : tc('state.unlimited')}
+              placeholder={
+                field === 'weeklyResetHour'
+                  ? '0'
+                  : field === 'windowMinutes'
+                    ? (cap ?? '—')
+                    : scope === 'self'
+                      ? (cap ?? tc('state.unlimited'))
+                      : tc('state.unlimited')
+              }
               value={state.limits[field]}
               onChange={(event) => set('limits', { ...state.limits, [field]: event.target.value })}
             />
@@ -465,6 +486,7 @@ export function KeyForm({
       {scope === 'admin' && (
         <>
           <Card title={t('form.sections.bindings')}>
+            <p className="mb-3 text-[13px] text-muted">{t('form.bindingsHint')}</p>
             {showBindings ? (
               <div className="grid gap-3 sm:grid-cols-2">
                 <BindingFields
@@ -475,7 +497,7 @@ export function KeyForm({
               </div>
             ) : (
               <Button size="sm" onClick={() => setShowBindings(true)}>
-                {t('form.bindingAccount')} / {t('form.bindingGroup')}…
+                {t('form.bindingsOpen')}
               </Button>
             )}
           </Card>

@@ -16,8 +16,11 @@ export function StatusBadge({ status }: { status: ApiKey['status'] }) {
 }
 
 /** The key's expiry in words: a date, "N days after first use", or never. */
-export function expiryText(key: ApiKey, t: (key: 'never') => string): string {
-  if (key.effectiveExpiresAt) return formatDate(key.effectiveExpiresAt);
-  if (key.expiresAfterDays) return `${key.expiresAfterDays} d`;
-  return t('never');
+export function useExpiryText(): (key: ApiKey) => string {
+  const { t } = useTranslation('keys');
+  return (key) => {
+    if (key.effectiveExpiresAt) return formatDate(key.effectiveExpiresAt);
+    if (key.expiresAfterDays) return t('afterFirstUse', { days: key.expiresAfterDays });
+    return t('never');
+  };
 }

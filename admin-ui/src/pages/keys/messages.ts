@@ -146,6 +146,9 @@ export const en = {
       d6: 'Saturday',
     },
     dayDefault: 'Default (Monday)',
+    bindingsOpen: 'Bind platforms to an account or group…',
+    bindingsHint:
+      'Without a binding, the key is served from the pool of every account of the platform.',
     bindingNone: 'Any account (the pool)',
     bindingAccount: 'Account',
     bindingGroup: 'Account group',
@@ -170,6 +173,8 @@ export const en = {
   empty: 'No keys match.',
   hint: 'Hint',
   never: 'Never',
+  afterFirstUse: '{{days}} days after first use',
+  anyStatus: 'Any status',
 };
 
 export const zh: typeof en = {
@@ -317,6 +322,8 @@ export const zh: typeof en = {
       d6: '星期六',
     },
     dayDefault: '默认（星期一）',
+    bindingsOpen: '将平台绑定到账户或账户组…',
+    bindingsHint: '未绑定时，该密钥由该平台所有账户组成的账户池提供服务。',
     bindingNone: '任意账户（账户池）',
     bindingAccount: '账户',
     bindingGroup: '账户组',
@@ -340,4 +347,6 @@ export const zh: typeof en = {
   empty: '没有匹配的密钥。',
   hint: '提示',
   never: '从不',
+  afterFirstUse: '首次使用后 {{days}} 天',
+  anyStatus: '任意状态',
 };

@@ -10,7 +10,7 @@ import { Card, ErrorState, PageHeader, Spinner } from '@/components/ui/misc';
 import { DataTable, Pagination, type Column } from '@/components/ui/table';
 import { useToast } from '@/components/ui/toast';
 import { formatCost, formatDate, formatNumber, formatTokens } from '@/lib/format';
-import { expiryText, StatusBadge } from '@/pages/keys/key-status';
+import { StatusBadge, useExpiryText } from '@/pages/keys/key-status';
 import { KeyForm, type UserCaps } from '@/pages/keys/key-form';
 import {
   capViolations,
@@ -168,6 +168,7 @@ function MyKeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const limitsText = useLimitsText();
+  const expiryText = useExpiryText();
   const [page, setPage] = useState(1);
   const [confirm, setConfirm] = useState<{ kind: 'delete' | 'rotate'; key: ApiKey } | null>(null);
   const caps = useCaps();
@@ -255,20 +256,20 @@ function MyKeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
     {
       key: 'lastUsed',
       header: tk('columns.lastUsed'),
-      className: 'whitespace-nowrap',
+      className: 'min-w-28',
       cell: (key) => (key.lastUsedAt ? formatDate(key.lastUsedAt) : tk('never')),
     },
     {
       key: 'expires',
       header: tk('columns.expires'),
-      className: 'whitespace-nowrap',
-      cell: (key) => expiryText(key, tk),
+      className: 'min-w-28',
+      cell: (key) => expiryText(key),
     },
     {
       key: 'actions',
       header: <span className="sr-only">{tk('columns.actions')}</span>,
       cell: (key) => (
-        <div className="flex flex-wrap justify-end gap-1">
+        <div className="grid grid-cols-[auto_auto] justify-end gap-1 whitespace-nowrap [&>*]:justify-center">
           <Link
             to={`/admin/setup?key=${key.id}`}
             className="inline-flex h-8 items-center rounded-md px-2 text-[13px] text-primary hover:bg-surface-2"
