@@ -1212,8 +1212,14 @@ export interface components {
                 /** @example VALIDATION_FAILED */
                 code: string;
                 message: string;
-                /** @description `retryAfterSeconds` here is also sent as the `retry-after` header. */
+                /** @description `retryAfterSeconds` here is also sent as the `retry-after` header. A `VALIDATION_FAILED` from request validation has `fields`: `[{ field, messages }]`, `field` a dotted path for nested values (`limits.rpm`). */
                 details?: {
+                    fields?: {
+                        /** @example limits.rpm */
+                        field: string;
+                        messages: string[];
+                    }[];
+                } & {
                     [key: string]: unknown;
                 };
                 /** @description On 500s: the id under which the server log holds the full error. */
