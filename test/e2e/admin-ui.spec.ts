@@ -202,6 +202,12 @@ describeWithChromium(SUITE, () => {
     const drawer = page.getByRole('dialog', { name: 'Menu' });
     await drawer.waitFor();
     await screenshot(page, 'drawer-phone-light');
+    // Escape closes it and the keyboard can open it again.
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
+    await menu.focus();
+    await page.keyboard.press('Enter');
+    await drawer.waitFor();
     await drawer.getByRole('link', { name: 'API keys' }).click();
     await page.waitForURL('**/admin/keys');
     await drawer.waitFor({ state: 'detached' });
