@@ -1,10 +1,10 @@
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
+import { adminValidationPipe } from './common/http/admin-validation.pipe';
 import { requestContextMiddleware } from './common/http/request-context.middleware';
 import { appLogger, NestPinoLogger, setLogLevel } from './common/logging/app-logger';
 import { loadEnvironment } from './config/config.loader';
@@ -42,9 +42,7 @@ export async function createApp(config: ConfigService): Promise<NestExpressAppli
   app.set('etag', false);
   app.use(requestContextMiddleware(app.get(MetricsService)));
   app.use('/admin/api', express.json({ limit: '2mb' }));
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(adminValidationPipe());
   app.get(OpenApiService).useApplication(app);
   return app;
 }

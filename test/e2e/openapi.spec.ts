@@ -1,11 +1,14 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serializeOpenApi } from 'src/modules/openapi/openapi-document';
 import { startServerProcess, type ServerProcess } from '../support/app-process';
 
-const COMMITTED = join(__dirname, '..', '..', 'docs', 'openapi.json');
+const ROOT = join(__dirname, '..', '..');
+const COMMITTED = join(ROOT, 'docs', 'openapi.json');
+const SCHEMA_TYPES = join(ROOT, 'admin-ui', 'src', 'api', 'schema.d.ts');
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** The first line where two texts part, to say what changed without dumping 200 kB. */
@@ -52,6 +55,28 @@ describe('OpenAPI document of the admin API (end to end)', () => {
       );
     }
     expect(served).toBe(committed);
+  });
+
+  it('should have admin-ui/src/api/schema.d.ts generated from the committed document', () => {
+    // openapi-typescript runs in its own Node process: it is an ES module, jest's module system
+    // runs CommonJS.
+    const generated = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "require('./scripts/openapi.js').schemaTypes(require('node:fs').readFileSync(" +
+          "'docs/openapi.json', 'utf8')).then((text) => process.stdout.write(text))",
+      ],
+      { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    const committed = readFileSync(SCHEMA_TYPES, 'utf8');
+    if (generated !== committed) {
+      throw new Error(
+        `admin-ui/src/api/schema.d.ts is not generated from docs/openapi.json ` +
+          `(${firstDifference(generated, committed)}): run npm run openapi and commit the result`,
+      );
+    }
+    expect(generated).toContain('export interface paths');
   });
 
   it('should describe only admin routes, each with its roles and the admin error shape', () => {

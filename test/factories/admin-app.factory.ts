@@ -1,4 +1,4 @@
-import { ValidationPipe, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import express from 'express';
@@ -12,6 +12,7 @@ import { DatabaseModule } from 'src/infra/database/database.module';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
 import { SettingsModule } from 'src/modules/settings/settings.module';
+import { adminValidationPipe } from 'src/common/http/admin-validation.pipe';
 
 /**
  * The admin API's accounts and oauth modules on real storage (the engines the environment names),
@@ -41,9 +42,7 @@ export async function createAccountsAdminApp(
   const moduleRef = await (options.override?.(builder) ?? builder).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
   app.use('/admin/api', express.json());
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(adminValidationPipe());
   app.useGlobalFilters(new AdminExceptionFilter());
   await app.init();
   return app;

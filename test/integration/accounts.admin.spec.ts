@@ -1,4 +1,4 @@
-import { Module, ValidationPipe, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication } from '@nestjs/common';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { Command } from 'commander';
@@ -27,6 +27,7 @@ import { AccountsController } from 'src/modules/accounts/accounts.controller';
 import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
 import { SettingsModule } from 'src/modules/settings/settings.module';
+import { adminValidationPipe } from 'src/common/http/admin-validation.pipe';
 
 const API_KEY = 'sk-ant-api03-ADMIN-API-SECRET-0123456789abcdef';
 
@@ -73,9 +74,7 @@ async function createApp(withTester: boolean): Promise<INestApplication> {
   }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
   app.use('/admin/api', express.json());
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(adminValidationPipe());
   app.useGlobalFilters(new AdminExceptionFilter());
   await app.init();
   return app;

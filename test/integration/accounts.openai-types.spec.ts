@@ -1,4 +1,4 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { Command } from 'commander';
@@ -21,6 +21,7 @@ import { AccountsModule } from 'src/modules/accounts/accounts.module';
 import { AccountsService } from 'src/modules/accounts/accounts.service';
 import { OAuthModule } from 'src/modules/oauth/oauth.module';
 import { SettingsModule } from 'src/modules/settings/settings.module';
+import { adminValidationPipe } from 'src/common/http/admin-validation.pipe';
 
 /**
  * The OpenAI-family account types through the admin API and the CLI: created, read back masked,
@@ -75,9 +76,7 @@ async function createApp(): Promise<INestApplication> {
   }).compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
   app.use('/admin/api', express.json());
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(adminValidationPipe());
   app.useGlobalFilters(new AdminExceptionFilter());
   await app.init();
   return app;

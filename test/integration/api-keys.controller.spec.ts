@@ -1,4 +1,4 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import express from 'express';
@@ -21,6 +21,7 @@ import { MetricsModule } from 'src/modules/metrics/metrics.module';
 import { UsersModule } from 'src/modules/users/users.module';
 import { UsersService } from 'src/modules/users/users.service';
 import { SettingsModule } from 'src/modules/settings/settings.module';
+import { adminValidationPipe } from 'src/common/http/admin-validation.pipe';
 
 const PASSWORD = 'correct-horse-battery';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
@@ -57,9 +58,7 @@ describe('ApiKeysController', () => {
     // The same HTTP setup as bootstrap.ts.
     app = moduleRef.createNestApplication({ bodyParser: false });
     app.use('/admin/api', express.json({ limit: '2mb' }));
-    app.useGlobalPipes(
-      new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    );
+    app.useGlobalPipes(adminValidationPipe());
     await app.init();
     await app.get(UsersService).bootstrapAdmin('admin', PASSWORD);
     const login = await request(app.getHttpServer())
@@ -119,6 +118,25 @@ describe('ApiKeysController', () => {
           code: 'VALIDATION_FAILED',
         });
       }
+    });
+
+    it('should say which field each validation message is about, nested fields by dotted path', async () => {
+      const res = await api()
+        .post('/admin/api/keys')
+        .send({ name: '', limits: { concurrency: 0 } })
+        .expect(400);
+      const { message, details } = res.body.error;
+      expect(details.fields.map((entry: { field: string }) => entry.field)).toEqual([
+        'name',
+        'limits.concurrency',
+      ]);
+      for (const entry of details.fields) {
+        expect(entry.messages.length).toBeGreaterThan(0);
+        for (const text of entry.messages) expect(text.startsWith(entry.field)).toBe(true);
+      }
+      expect(message).toBe(
+        details.fields.flatMap((entry: { messages: string[] }) => entry.messages).join('; '),
+      );
     });
 
     it('should answer 400 INVALID_KEY_POLICY when the fields contradict each other', async () => {

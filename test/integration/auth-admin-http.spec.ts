@@ -72,15 +72,16 @@ describe('admin HTTP surface', () => {
       expect(directives.get('default-src')).toEqual(["'none'"]);
       expect(directives.get('connect-src')).toEqual(["'self'"]);
       expect(directives.get('script-src')).not.toContain("'unsafe-inline'");
-      // Every inline script and style of the served page is allowed by its hash.
+      // Every inline script of the served page (the theme bootstrap) is allowed by its hash.
       const { createHash } = await import('node:crypto');
       const hash = (text: string): string =>
         `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
       const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => hash(m[1]));
-      const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => hash(m[1]));
-      expect(scripts.length + styles.length).toBeGreaterThan(0);
-      for (const script of scripts) expect(directives.get('script-src')).toContain(script);
-      for (const style of styles) expect(directives.get('style-src')).toContain(style);
+      expect(scripts.length).toBeGreaterThan(0);
+      expect(directives.get('script-src')).toEqual(["'self'", ...scripts]);
+      // Styles: the UI's components set inline styles at run time (docs/decisions.md); a hash
+      // beside 'unsafe-inline' would switch it off, so there is none.
+      expect(directives.get('style-src')).toEqual(["'self'", "'unsafe-inline'"]);
     });
   });
 });

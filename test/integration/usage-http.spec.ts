@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import express from 'express';
@@ -18,6 +18,7 @@ import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
 import { UsageModule } from 'src/modules/usage/usage.module';
 import type { UsageEvent } from 'src/modules/usage/usage.types';
 import { SettingsModule } from 'src/modules/settings/settings.module';
+import { adminValidationPipe } from 'src/common/http/admin-validation.pipe';
 
 const DAY0 = Date.parse('2025-03-08T00:00:00Z');
 
@@ -74,9 +75,7 @@ describe('usage admin API over HTTP', () => {
     }).compile();
     app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
     app.use('/admin/api', express.json());
-    app.useGlobalPipes(
-      new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-    );
+    app.useGlobalPipes(adminValidationPipe());
     await app.init();
     const recorder = app.get(UsageRecorder);
     for (let i = 0; i < 30; i++) recorder.record(event(i));

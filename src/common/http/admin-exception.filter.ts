@@ -12,7 +12,10 @@ export interface AdminErrorBody {
   error: {
     code: string;
     message: string;
-    /** `retryAfterSeconds` here is also sent as the `retry-after` header. */
+    /**
+     * `retryAfterSeconds` here is also sent as the `retry-after` header; a VALIDATION_FAILED
+     * from request validation has `fields: [{ field, messages }]`.
+     */
     details?: Record<string, unknown>;
     errorId?: string;
   };
@@ -73,12 +76,18 @@ export function toAdminError(exception: unknown): { status: number; body: AdminE
       typeof response === 'object' && response !== null && 'message' in response
         ? response.message
         : exception.message;
+    // Request validation (adminValidationPipe) also says which message belongs to which field.
+    const fields =
+      typeof response === 'object' && response !== null && 'fields' in response
+        ? response.fields
+        : undefined;
     return {
       status,
       body: {
         error: {
           code: status === 400 ? 'VALIDATION_FAILED' : httpCode(status),
           message: Array.isArray(message) ? message.join('; ') : String(message),
+          ...(Array.isArray(fields) ? { details: { fields } } : {}),
         },
       },
     };

@@ -71,7 +71,23 @@ const ADMIN_ERROR_SCHEMA: SchemaObject = {
         details: {
           type: 'object',
           additionalProperties: true,
-          description: '`retryAfterSeconds` here is also sent as the `retry-after` header.',
+          properties: {
+            fields: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['field', 'messages'],
+                properties: {
+                  field: { type: 'string', example: 'limits.rpm' },
+                  messages: { type: 'array', items: { type: 'string' } },
+                },
+              },
+            },
+          },
+          description:
+            '`retryAfterSeconds` here is also sent as the `retry-after` header. A ' +
+            '`VALIDATION_FAILED` from request validation has `fields`: `[{ field, messages }]`, ' +
+            '`field` a dotted path for nested values (`limits.rpm`).',
         },
         errorId: {
           type: 'string',

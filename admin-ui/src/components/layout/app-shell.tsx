@@ -86,6 +86,15 @@ export function AppShell() {
   const [drawer, setDrawer] = useState(false);
   const location = useLocation();
   useEffect(() => setDrawer(false), [location.pathname]);
+  // The drawer is a modal: Escape closes it, as the kit's dialogs do.
+  useEffect(() => {
+    if (!drawer) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') setDrawer(false);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [drawer]);
 
   return (
     <div className="flex min-h-full">
@@ -113,6 +122,7 @@ export function AppShell() {
               <Button
                 variant="ghost"
                 size="sm"
+                autoFocus
                 aria-label={t('nav.closeMenu')}
                 onClick={() => setDrawer(false)}
               >
