@@ -133,7 +133,7 @@ export function AuditDiff({ entry }: { entry: AuditEntry }) {
         )}
       </section>
       {rows.length > 0 && (
-        <details open={diff.length === 0 ? undefined : true}>
+        <details open={diff.length > 0 && diff.length < rows.length ? true : undefined}>
           <summary className="cursor-pointer font-semibold">
             {entry.after ? t('detail.record') : t('detail.recordBefore')}
           </summary>

@@ -1,10 +1,15 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { configure, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { ADMIN, apiError, mockApi, renderPage, withSession } from '@/test/render';
 import { SignedIn } from '@/test/signed-in';
 import AuditPage from './index';
 import { AuditDiff, type AuditEntry } from './audit-diff';
+
+// Forms typed key by key, and first renders, take a while when the suites run in parallel on a
+// busy machine: wait longer for events (never for the clock).
+vi.setConfig({ testTimeout: 20_000 });
+configure({ asyncUtilTimeout: 10_000 });
 
 function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {

@@ -1,13 +1,14 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { Download } from 'lucide-react';
+import { Download, Filter } from 'lucide-react';
 import { api, download, unwrap } from '@/api/client';
 import { Button } from '@/components/ui/button';
 import { Dialog } from '@/components/ui/dialog';
 import { Field, Input, Select } from '@/components/ui/form';
 import { Badge, ErrorState, PageHeader } from '@/components/ui/misc';
 import { DataTable, Pagination, type Column } from '@/components/ui/table';
+import { cn } from '@/lib/cn';
 import { formatDate } from '@/lib/format';
 import { AuditDiff, type AuditEntry } from './audit-diff';
 
@@ -73,6 +74,10 @@ export default function AuditPage() {
   const [page, setPage] = useState(1);
   const [pageSize, setPageSize] = useState(50);
   const [open, setOpen] = useState<AuditEntry | null>(null);
+  // On a phone the filter form starts folded so the entries come first.
+  const [showFilters, setShowFilters] = useState(
+    () => globalThis.matchMedia?.('(min-width: 640px)').matches ?? true,
+  );
 
   const filterQuery = auditQuery(filters, order);
   const list = useQuery({
@@ -127,7 +132,7 @@ export default function AuditPage() {
       cell: (entry) => (
         <button
           type="button"
-          className="font-mono text-[13px] text-primary hover:underline"
+          className="text-left font-mono text-[13px] whitespace-nowrap text-primary hover:underline"
           onClick={(event) => {
             event.stopPropagation();
             setOpen(entry);
@@ -142,7 +147,7 @@ export default function AuditPage() {
       header: t('col.target'),
       cell: (entry) =>
         entry.targetType ? (
-          <span className="text-[13px]">
+          <span className="text-[13px] whitespace-nowrap">
             {entry.targetType}
             {entry.targetId && (
               <span
@@ -182,10 +187,23 @@ export default function AuditPage() {
           <ErrorState error={exportCsv.error} />
         </div>
       )}
+      <Button
+        className="mb-2 sm:hidden"
+        aria-expanded={showFilters}
+        aria-controls="audit-filters"
+        onClick={() => setShowFilters(!showFilters)}
+      >
+        <Filter className="size-4" aria-hidden />
+        {t('filters')}
+      </Button>
       <form
+        id="audit-filters"
         aria-label={t('filters')}
         onSubmit={apply}
-        className="mb-3 grid grid-cols-1 gap-3 rounded-lg border border-border bg-surface p-3 sm:grid-cols-2 lg:grid-cols-4"
+        className={cn(
+          'mb-3 grid-cols-1 gap-3 rounded-lg border border-border bg-surface p-3 sm:grid sm:grid-cols-2 lg:grid-cols-4',
+          showFilters ? 'grid' : 'hidden',
+        )}
       >
         <Field label={t('actor')} hint={t('actorHint')}>
           {(props) => <Input {...props} value={draft.actor} onChange={set('actor')} />}
@@ -237,7 +255,7 @@ export default function AuditPage() {
         <label className="flex items-center gap-2 text-muted">
           {t('order')}
           <Select
-            className="w-auto"
+            className="sm:w-auto"
             value={order}
             onChange={(event) => {
               setPage(1);

@@ -158,7 +158,7 @@ export function ModelRoutes({ canChange }: { canChange: boolean }) {
         </label>
         <Select
           id="routes-platform"
-          className="w-auto"
+          className="sm:w-auto"
           value={platform}
           onChange={(event) => {
             setPage(1);
@@ -177,7 +177,7 @@ export function ModelRoutes({ canChange }: { canChange: boolean }) {
         </label>
         <Select
           id="routes-state"
-          className="w-auto"
+          className="sm:w-auto"
           value={state}
           onChange={(event) => {
             setPage(1);

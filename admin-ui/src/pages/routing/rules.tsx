@@ -215,7 +215,7 @@ export function RoutingRules({ canChange }: { canChange: boolean }) {
         </label>
         <Select
           id="rules-scenario"
-          className="w-auto"
+          className="sm:w-auto"
           value={scenario}
           onChange={(event) => {
             setPage(1);
@@ -234,7 +234,7 @@ export function RoutingRules({ canChange }: { canChange: boolean }) {
         </label>
         <Select
           id="rules-state"
-          className="w-auto"
+          className="sm:w-auto"
           value={state}
           onChange={(event) => {
             setPage(1);

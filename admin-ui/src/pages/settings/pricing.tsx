@@ -174,7 +174,7 @@ export function Pricing({ canChange }: { canChange: boolean }) {
         </label>
         <Select
           id="pricing-source"
-          className="w-auto"
+          className="sm:w-auto"
           value={source}
           onChange={(event) => {
             setPage(1);

@@ -275,7 +275,7 @@ export default function UsersPage() {
         </label>
         <Select
           id="users-role"
-          className="w-auto"
+          className="sm:w-auto"
           value={role}
           onChange={(event) => {
             setPage(1);
@@ -294,7 +294,7 @@ export default function UsersPage() {
         </label>
         <Select
           id="users-status"
-          className="w-auto"
+          className="sm:w-auto"
           value={status}
           onChange={(event) => {
             setPage(1);
