@@ -144,6 +144,7 @@ function usersApiContract(env: () => Promise<Record<string, string>>): void {
         username: 'ana',
         role: 'operator',
         disabled: false,
+        authSource: 'local',
         caps: { maxKeys: 5, limits: {}, models: null, platforms: null },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

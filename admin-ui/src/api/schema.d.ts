@@ -2154,6 +2154,12 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "operator" | "viewer" | "user";
             disabled: boolean;
+            /**
+             * @description `local`: a password stored here; `ldap`: the directory checks the password and decides the
+             *     role at each login (a password reset here makes the user local).
+             * @enum {string}
+             */
+            authSource: "local" | "ldap";
             caps: components["schemas"]["UserCapsResponseDto"];
             createdAt: string;
             updatedAt: string;
@@ -2165,6 +2171,12 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "operator" | "viewer" | "user";
             disabled: boolean;
+            /**
+             * @description `local`: a password stored here; `ldap`: the directory checks the password and decides the
+             *     role at each login (a password reset here makes the user local).
+             * @enum {string}
+             */
+            authSource: "local" | "ldap";
             caps: components["schemas"]["UserCapsResponseDto"];
             createdAt: string;
             updatedAt: string;

@@ -389,6 +389,7 @@ export function toUserResponse(user: UserRecord): UserResponseDto {
     username: user.username,
     role: user.role,
     disabled: Number(user.disabled) === 1,
+    authSource: user.auth_source,
     caps: { ...caps, limits: { ...caps.limits } },
     createdAt: iso(user.created_at) as string,
     updatedAt: iso(user.updated_at) as string,

@@ -212,6 +212,11 @@ export class UserResponseDto {
   username!: string;
   role!: Role;
   disabled!: boolean;
+  /**
+   * `local`: a password stored here; `ldap`: the directory checks the password and decides the
+   * role at each login (a password reset here makes the user local).
+   */
+  authSource!: 'local' | 'ldap';
   caps!: UserCapsResponseDto;
   createdAt!: string;
   updatedAt!: string;
