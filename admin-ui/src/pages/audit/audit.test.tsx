@@ -1,4 +1,4 @@
-import { configure, render, screen, waitFor, within } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { ADMIN, apiError, mockApi, renderPage, withSession } from '@/test/render';
@@ -8,8 +8,6 @@ import { AuditDiff, type AuditEntry } from './audit-diff';
 
 // Forms typed key by key, and first renders, take a while when the suites run in parallel on a
 // busy machine: wait longer for events (never for the clock).
-vi.setConfig({ testTimeout: 20_000 });
-configure({ asyncUtilTimeout: 10_000 });
 
 function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {

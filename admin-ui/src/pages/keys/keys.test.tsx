@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import KeysPage from '@/pages/keys';
 import { ADMIN, apiError, json, mockApi, renderPage, withSession } from '@/test/render';
 import type { ApiKey } from './key-form-model';
-import { SignedIn } from './test-support';
+import { SignedIn } from '@/test/signed-in';
 
 const ROUTE = { path: '/admin/keys/*' };
 

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import MyKeysPage from '@/pages/me/keys';
-import { SignedIn } from '@/pages/keys/test-support';
+import { SignedIn } from '@/test/signed-in';
 import { apiError, json, mockApi, renderPage, withSession } from '@/test/render';
 
 const USER = { id: 'u-sam', username: 'sam', role: 'user' as const };

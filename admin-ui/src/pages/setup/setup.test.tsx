@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { SignedIn } from '@/pages/keys/test-support';
+import { SignedIn } from '@/test/signed-in';
 import SetupPage from '@/pages/setup';
 import { ADMIN, mockApi, renderPage, withSession } from '@/test/render';
 import { rememberSecret } from './secret-memory';

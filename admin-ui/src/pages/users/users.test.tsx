@@ -1,14 +1,12 @@
-import { configure, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ADMIN, apiError, mockApi, renderPage, withSession } from '@/test/render';
 import { SignedIn } from '@/test/signed-in';
 import UsersPage, { type User } from './index';
 
 // Forms typed key by key, and first renders, take a while when the suites run in parallel on a
 // busy machine: wait longer for events (never for the clock).
-vi.setConfig({ testTimeout: 20_000 });
-configure({ asyncUtilTimeout: 10_000 });
 
 const VIEWER = { id: 'u-viewer', username: 'vera', role: 'viewer' as const };
 
