@@ -1529,7 +1529,23 @@ export interface components {
             enabled?: boolean;
             note?: string | null;
         };
-        CreateOwnKeyRequestDto: Record<string, never>;
+        CreateOwnKeyRequestDto: {
+            description?: string | null;
+            tags?: string[];
+            enabled?: boolean;
+            /** @description A fixed expiry (ISO 8601). Exclusive with expiresAfterDays. */
+            expiresAt?: string | null;
+            /** @description Expires this many days after its first use. Exclusive with expiresAt. */
+            expiresAfterDays?: number | null;
+            /** @description Platforms the key may use; every platform when absent on create. */
+            permissions?: ("claude" | "gemini" | "openai" | "droid")[];
+            /** @description null: every model. */
+            modelPolicy?: components["schemas"]["ModelPolicyDto"] | null;
+            /** @description null: any client. Otherwise only these, recognised by User-Agent. */
+            allowedClients?: ("claude-code" | "gemini-cli" | "codex-cli" | "droid")[] | null;
+            limits?: components["schemas"]["ApiKeyLimitsDto"];
+            name: string;
+        };
         CreateRoutingRuleDto: {
             name: string;
             /**
@@ -1956,7 +1972,23 @@ export interface components {
             enabled?: boolean;
             note?: string | null;
         };
-        UpdateOwnKeyRequestDto: Record<string, never>;
+        UpdateOwnKeyRequestDto: {
+            description?: string | null;
+            tags?: string[];
+            enabled?: boolean;
+            /** @description A fixed expiry (ISO 8601). Exclusive with expiresAfterDays. */
+            expiresAt?: string | null;
+            /** @description Expires this many days after its first use. Exclusive with expiresAt. */
+            expiresAfterDays?: number | null;
+            /** @description Platforms the key may use; every platform when absent on create. */
+            permissions?: ("claude" | "gemini" | "openai" | "droid")[];
+            /** @description null: every model. */
+            modelPolicy?: components["schemas"]["ModelPolicyDto"] | null;
+            /** @description null: any client. Otherwise only these, recognised by User-Agent. */
+            allowedClients?: ("claude-code" | "gemini-cli" | "codex-cli" | "droid")[] | null;
+            limits?: components["schemas"]["ApiKeyLimitsDto"];
+            name?: string;
+        };
         UpdateRoutingRuleDto: {
             name?: string;
             priority?: number;
@@ -3777,7 +3809,16 @@ export interface operations {
     };
     Me_listKeys: {
         parameters: {
-            query?: never;
+            query: {
+                page: number;
+                pageSize: number;
+                /** @description Case-insensitive substring of name, description or owner. */
+                search?: string;
+                tag?: string;
+                enabled?: boolean;
+                sortBy: "name" | "createdAt" | "lastUsedAt" | "expiresAt";
+                sortOrder: "asc" | "desc";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3790,6 +3831,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyListResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
                 };
             };
             /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
@@ -4085,6 +4135,20 @@ export interface operations {
     Me_requests: {
         parameters: {
             query?: {
+                from?: number;
+                to?: number;
+                model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
+                status?: number;
+                outcome?: "ok" | "error" | "truncated" | "aborted";
+                /** @description 1-based; default 1. */
+                page?: number;
+                /** @description Default 50. */
+                pageSize?: number;
+                /** @description Default `at` (newest first with the default order). */
+                sortBy?: "at" | "costMicros" | "latencyMs" | "inputTokens" | "outputTokens";
+                /** @description Default `desc`. */
+                sortOrder?: "asc" | "desc";
                 keyId?: string;
             };
             header?: never;
@@ -4124,6 +4188,10 @@ export interface operations {
     Me_usageSummary: {
         parameters: {
             query?: {
+                from?: number;
+                to?: number;
+                model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
                 keyId?: string;
             };
             header?: never;

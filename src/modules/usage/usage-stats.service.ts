@@ -122,6 +122,7 @@ interface DimFilter {
 /** What a scoped (self-service) summary may filter on, within its set of keys. */
 export interface KeysUsageQuery extends TimeRangeQueryDto {
   model?: string;
+  platform?: string;
 }
 
 function iso(ms: number): string {
@@ -385,6 +386,7 @@ export class UsageStatsService {
     const { range, groups } = await this.grouped(this.range(query), {
       keyIds,
       model: query.model,
+      platform: query.platform,
     });
     return { from: iso(range.from), to: iso(range.to), ...totalsDto(sumOf(groups)) };
   }
