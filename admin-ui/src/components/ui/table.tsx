@@ -145,7 +145,7 @@ export function Pagination({
     >
       <span>{t('table.total', { count: total })}</span>
       {onPageSizeChange && (
-        <label className="flex items-center gap-2">
+        <label className="flex items-center gap-2 whitespace-nowrap">
           {t('table.pageSize')}
           <Select
             className="w-20"
