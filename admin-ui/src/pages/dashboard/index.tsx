@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -288,8 +288,10 @@ function OverTime({ range, bucket }: { range: { from: number; to: number }; buck
   const label = (id: string) =>
     group === 'key' ? names.key(id) : group === 'account' ? names.account(id) : id;
 
-  const grouped = useMemo(() => {
-    if (group === 'none' || series.some((s) => !s.data)) return undefined;
+  // Cheap (a few hundred points): rebuilt on each render rather than memoised over a list of
+  // query results whose length changes with the groups.
+  let grouped: Array<Record<string, number | string>> | undefined;
+  if (group !== 'none' && series.every((s) => s.data)) {
     const rows = new Map<string, Record<string, number | string>>();
     series.forEach((s, i) => {
       for (const p of s.data?.points ?? []) {
@@ -299,9 +301,8 @@ function OverTime({ range, bucket }: { range: { from: number; to: number }; buck
         rows.set(p.start, row);
       }
     });
-    return [...rows.values()];
-    // series changes identity every render; its data is what matters.
-  }, [group, metric, ...series.map((s) => s.data)]);
+    grouped = [...rows.values()];
+  }
 
   const error =
     group === 'none' ? all.error : (breakdown.error ?? series.find((s) => s.error)?.error);

@@ -65,7 +65,7 @@ export const en = {
     exportFailed: 'The export failed: {{message}}',
   },
   detail: {
-    title: 'Request {{id}}',
+    title: 'Request details',
     notFound: 'This request is not in the log (it may have been pruned).',
     id: 'Request id',
     at: 'Received',
@@ -170,7 +170,7 @@ export const zh: typeof en = {
     exportFailed: '导出失败：{{message}}',
   },
   detail: {
-    title: '请求 {{id}}',
+    title: '请求详情',
     notFound: '日志中没有这个请求（可能已被清理）。',
     id: '请求 ID',
     at: '接收时间',

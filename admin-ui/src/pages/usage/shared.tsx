@@ -748,7 +748,7 @@ export function RequestDialog({
     <Dialog
       open={id !== null}
       onOpenChange={(open) => !open && onClose()}
-      title={t('detail.title', { id: id ?? '' })}
+      title={t('detail.title')}
       wide
     >
       {children}
