@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AdminExceptionFilter } from 'src/common/http/admin-exception.filter';
+import { parseCsv } from 'src/common/text/csv';
 import { loadEnvironment } from 'src/config/config.loader';
 import { ConfigModule } from 'src/config/config.module';
 import { ConfigService } from 'src/config/config.service';
@@ -107,7 +108,9 @@ describe('usage admin API over HTTP', () => {
       const res = await request(app.getHttpServer())
         .get('/admin/api/usage/summary')
         .query({ from: '2025-03-09', to: '2025-03-08' })
-        .expect(400);
+        .expect(400)
+        .expect('content-type', /^application\/json/);
+      expect(res.headers['content-disposition']).toBeUndefined();
       expect(res.body.error.code).toBe('INVALID_RANGE');
     });
   });
@@ -189,6 +192,99 @@ describe('usage admin API over HTTP', () => {
         .query({ user: 'x' })
         .expect(400);
       expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('GET /admin/api/usage/performance', () => {
+    it('should report the error rate and time-to-first-byte percentiles of a range', async () => {
+      // The request log answers these: recent requests, inside its retention.
+      const now = Date.now();
+      const recorder = app.get(UsageRecorder);
+      const ttfbs = [100, 200, 300, 400, null];
+      ttfbs.forEach((ttfbMs, i) =>
+        recorder.record(
+          event(200 + i, {
+            at: now - 60_000 + i,
+            apiKeyId: 'key-perf',
+            ttfbMs,
+            attempts: i === 0 ? 2 : 1,
+            outcome: ttfbMs === null ? 'error' : 'ok',
+          }),
+        ),
+      );
+      await recorder.flush();
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/performance')
+        .query({ from: now - 3_600_000, to: now + 1000, keyId: 'key-perf', platform: 'claude' })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        requests: 5,
+        errors: 1,
+        errorRate: 0.2,
+        outcomes: { ok: 4, error: 1, truncated: 0, aborted: 0 },
+        failovers: 1,
+        failoverRate: 0.2,
+        ttfbMs: { samples: 4, p50: 200, p95: 400, p99: 400 },
+        latencyMs: { samples: 5, p50: 900 },
+      });
+    });
+
+    it('should refuse a platform that does not exist', async () => {
+      await request(app.getHttpServer())
+        .get('/admin/api/usage/performance')
+        .query({ platform: 'acme' })
+        .expect(400);
+    });
+  });
+
+  describe('GET /admin/api/usage/requests/:id', () => {
+    it('should answer one request-log entry', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/requests/req-30')
+        .expect(200);
+      expect(res.body).toMatchObject({ id: 'req-30', model: 'acme-unknown', outcome: 'error' });
+    });
+
+    it('should answer 404 REQUEST_NOT_FOUND for an unknown id', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/requests/req-none')
+        .expect(404);
+      expect(res.body.error.code).toBe('REQUEST_NOT_FOUND');
+    });
+  });
+
+  describe('GET /admin/api/usage/requests/export.csv', () => {
+    it('should stream the filtered log as a CSV attachment, newest first', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/requests/export.csv')
+        .query({ from: DAY0, to: DAY0 + 86_400_000, keyId: 'key-b' })
+        .buffer(true)
+        .parse((response, done) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => done(null, text));
+        })
+        .expect(200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.headers['content-disposition']).toContain('switchyard-requests.csv');
+      const [header, ...rows] = parseCsv(res.body as string);
+      expect(header.slice(0, 3)).toEqual(['id', 'at', 'apiKeyId']);
+      // Odd-numbered events 1..29 belong to key-b.
+      expect(rows.map((row) => row[0])).toEqual(
+        Array.from({ length: 15 }, (_, i) => `req-${29 - 2 * i}`),
+      );
+      expect(rows[0][header.indexOf('costUsd')]).toBe('0.000450');
+    });
+
+    it('should answer 400 INVALID_RANGE as JSON before any row', async () => {
+      const res = await request(app.getHttpServer())
+        .get('/admin/api/usage/requests/export.csv')
+        .query({ from: '2025-03-09', to: '2025-03-08' })
+        .expect(400)
+        .expect('content-type', /^application\/json/);
+      expect(res.headers['content-disposition']).toBeUndefined();
+      expect(res.body.error.code).toBe('INVALID_RANGE');
     });
   });
 

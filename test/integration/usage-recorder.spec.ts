@@ -9,6 +9,7 @@ import { loadEnvironment } from 'src/config/config.loader';
 import { ConfigModule } from 'src/config/config.module';
 import { ConfigService } from 'src/config/config.service';
 import { CoordinationModule } from 'src/infra/coordination/coordination.module';
+import { parseCsv } from 'src/common/text/csv';
 import { createDatabase, migrateToLatest } from 'src/infra/database/database.factory';
 import { DatabaseModule } from 'src/infra/database/database.module';
 import type { Db, RequestLogTable, UsageAggregatesTable } from 'src/infra/database/database.types';
@@ -85,6 +86,7 @@ interface Filter {
   keyId?: string;
   accountId?: string;
   model?: string;
+  platform?: 'claude' | 'openai';
 }
 
 function totalsOf(rows: RequestLogTable[]): UsageTotalsDto {
@@ -127,8 +129,16 @@ function select(rows: RequestLogTable[], from: number, to: number, f: Filter): R
       r.at < to &&
       (f.keyId === undefined || r.api_key_id === f.keyId) &&
       (f.accountId === undefined || r.account_id === f.accountId) &&
-      (f.model === undefined || r.model === f.model),
+      (f.model === undefined || r.model === f.model) &&
+      (f.platform === undefined || r.platform === f.platform),
   );
+}
+
+/** The nearest-rank percentile: the value at rank ceil(p * n) of the sorted values. */
+function nearestRank(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1];
 }
 
 /** What usage_aggregates must hold: the plain GROUP BY of the request log, written out by hand. */
@@ -144,6 +154,7 @@ function expectedAggregates(rows: RequestLogTable[]): string[] {
         ['key', r.api_key_id],
         ['account', r.account_id],
         ['model', r.model],
+        ['platform', r.platform],
         ['all', '*'],
       ];
       for (const [dim, id] of dims) {
@@ -325,7 +336,9 @@ function usageRecorderContract(engine: Engine): void {
       { keyId: 'key-a' },
       { accountId: 'acct-2' },
       { model: 'gpt-4o' },
+      { platform: 'openai' },
       { keyId: 'key-b', model: 'claude-sonnet-4' },
+      { accountId: 'acct-1', platform: 'claude' },
     ];
 
     it.each(ranges)('should report the request-log totals over %s', async (_, from, to) => {
@@ -405,6 +418,105 @@ function usageRecorderContract(engine: Engine): void {
       const seen = new Set([...first.items, ...second.items].map((i) => i.id));
       expect(seen.size).toBe(80);
       expect(first.items.every((i) => i.apiKeyId === 'key-a' && i.outcome === 'ok')).toBe(true);
+    });
+
+    it('should rank platforms by cost with totals matching the request log', async () => {
+      const breakdown = await stats.breakdown({ from: DAY0, to: DAY0 + 2 * DAY, dim: 'platform' });
+      expect(breakdown.items.map((i) => i.id).sort()).toEqual(['claude', 'openai']);
+      for (const item of breakdown.items) {
+        const { id, ...totals } = item;
+        const platform = id as 'claude' | 'openai';
+        expect(totals).toEqual(totalsOf(select(rows, DAY0, DAY0 + 2 * DAY, { platform })));
+      }
+    });
+
+    it.each(ranges)(
+      'should report outcomes, failovers and nearest-rank percentiles over %s',
+      async (_, from, to) => {
+        for (const filter of [{}, { keyId: 'key-a' }, { platform: 'openai' as const }]) {
+          const picked = select(rows, from, to, filter);
+          const performance = await stats.performance({ from, to, ...filter });
+          const count = (outcome: string) => picked.filter((r) => r.outcome === outcome).length;
+          const errors = picked.length - count('ok');
+          const failovers = picked.filter((r) => r.attempts > 1).length;
+          const ttfbs = picked.flatMap((r) => (r.ttfb_ms === null ? [] : [r.ttfb_ms]));
+          const latencies = picked.map((r) => r.latency_ms);
+          expect({ filter, performance }).toEqual({
+            filter,
+            performance: {
+              from: new Date(from).toISOString(),
+              to: new Date(to).toISOString(),
+              requests: picked.length,
+              outcomes: {
+                ok: count('ok'),
+                error: count('error'),
+                truncated: count('truncated'),
+                aborted: count('aborted'),
+              },
+              errors,
+              errorRate: errors / picked.length,
+              failovers,
+              failoverRate: failovers / picked.length,
+              ttfbMs: {
+                samples: ttfbs.length,
+                p50: nearestRank(ttfbs, 0.5),
+                p95: nearestRank(ttfbs, 0.95),
+                p99: nearestRank(ttfbs, 0.99),
+              },
+              latencyMs: {
+                samples: latencies.length,
+                p50: nearestRank(latencies, 0.5),
+                p95: nearestRank(latencies, 0.95),
+                p99: nearestRank(latencies, 0.99),
+              },
+            },
+          });
+        }
+      },
+    );
+
+    it('should report no rates and no percentiles for a range without requests', async () => {
+      const performance = await stats.performance({ from: DAY0 - 30 * DAY, to: DAY0 - 29 * DAY });
+      expect(performance).toMatchObject({
+        requests: 0,
+        errorRate: null,
+        failoverRate: null,
+        ttfbMs: { samples: 0, p50: null, p95: null, p99: null },
+      });
+    });
+
+    it('should find one request by id and refuse an unknown one', async () => {
+      const row = rows[17];
+      const entry = await stats.request(row.id);
+      expect(entry).toMatchObject({
+        id: row.id,
+        at: new Date(row.at).toISOString(),
+        model: row.model,
+        platform: row.platform,
+        costMicros: row.cost_micros,
+        attempts: row.attempts,
+      });
+      await expect(stats.request('no-such-request')).rejects.toMatchObject({
+        code: 'REQUEST_NOT_FOUND',
+        status: 404,
+      });
+    });
+
+    it('should export every filtered row as CSV in time order, across chunks', async () => {
+      const from = START;
+      const to = START + 3 * DAY;
+      const expected = select(rows, from, to, { platform: 'claude' })
+        .sort((a, b) => b.at - a.at || (b.id < a.id ? -1 : 1))
+        .map((r) => r.id);
+      expect(expected.length).toBeGreaterThan(1000);
+      let text = '';
+      for await (const chunk of stats.exportCsv({ from, to, platform: 'claude' })) text += chunk;
+      const [header, ...lines] = parseCsv(text);
+      expect(header[0]).toBe('id');
+      expect(lines.map((line) => line[0])).toEqual(expected);
+      const cost = header.indexOf('costUsd');
+      const first = rows.find((r) => r.id === expected[0]);
+      expect(lines[0][cost]).toBe(((first?.cost_micros ?? 0) / 1e6).toFixed(6));
     });
 
     it("should report a key's own usage with daily points that add up to its totals", async () => {

@@ -167,7 +167,7 @@ export interface UsageAggregatesTable {
   /** hour | day */
   bucket: string;
   bucket_start: number;
-  /** key | account | model | all */
+  /** key | account | model | platform | all */
   dim: string;
   dim_id: string;
   requests: number;

@@ -17,6 +17,7 @@ import { GeminiRelayController } from './gemini-relay.controller';
 import { InboundLimits } from './inbound-limits';
 import { KeyUsageController } from './key-usage.controller';
 import { ModelCatalog } from './model-catalog.service';
+import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { OpenAIRelayController } from './openai-relay.controller';
 import { AdmitStage } from './pipeline/admit.stage';
 import {
@@ -36,6 +37,8 @@ import {
 } from './pipeline/route.stage';
 import { SettleStage } from './pipeline/settle.stage';
 import { ProviderRegistry } from './providers/provider.registry';
+import { RelayActivity } from './relay-activity';
+import { RelayActivityController } from './relay-activity.controller';
 import { RelayFastPath } from './relay-fast-path';
 import { RelayService } from './relay.service';
 
@@ -52,6 +55,7 @@ import { RelayService } from './relay.service';
     GeminiRelayController,
     KeyUsageController,
     CodeAssistRelayController,
+    RelayActivityController,
   ],
   providers: [
     RelayService,
@@ -67,6 +71,15 @@ import { RelayService } from './relay.service';
     AttemptLoopStage,
     RespondStage,
     SettleStage,
+    {
+      provide: RelayActivity,
+      useFactory: (metrics: MetricsService) => {
+        const activity = new RelayActivity();
+        activity.register(metrics.registry);
+        return activity;
+      },
+      inject: [MetricsService],
+    },
     {
       provide: InboundLimits,
       useFactory: (config: ConfigService) =>

@@ -13,6 +13,7 @@ import { FakeProvider } from './pipeline/testing/fake-provider';
 import { fakeRequest, FakeResponse } from './pipeline/testing/fake-response';
 import type { UpstreamScript } from './pipeline/testing/fake-upstream-http';
 import { pipelineHarness, type PipelineHarness } from './pipeline/testing/pipeline-harness';
+import { RelayActivity } from './relay-activity';
 import { RELAY_ROUTES, type RelayRoute } from './relay.routes';
 import { RelayService } from './relay.service';
 
@@ -28,6 +29,7 @@ describe(RelayService.name, () => {
   let h: PipelineHarness;
   let settled: RelayContext[];
   let service: RelayService;
+  let activity: RelayActivity;
 
   /**
    * The real attempt loop and respond stage behind RelayService; the stages before them only
@@ -36,6 +38,7 @@ describe(RelayService.name, () => {
   async function setUp(provider?: FakeProvider): Promise<void> {
     h = await pipelineHarness({ accounts: [a, b], provider });
     settled = [];
+    activity = new RelayActivity();
     const authenticate = {
       run: async (ctx: RelayContext) => {
         ctx.policy = apiKeyPolicy();
@@ -46,6 +49,7 @@ describe(RelayService.name, () => {
         ctx.raw = Buffer.from(JSON.stringify(BODY));
         ctx.parsed = ctx.dialect.parse(ctx.raw, ctx.req);
         ctx.model = ctx.parsed.model;
+        ctx.stream = ctx.parsed.stream;
       },
     };
     const route = {
@@ -68,6 +72,7 @@ describe(RelayService.name, () => {
       h.stage,
       { finish: (ctx: RelayContext) => settled.push(ctx) } as unknown as SettleStage,
       {} as InboundLimits,
+      activity,
     );
   }
 
@@ -156,6 +161,24 @@ describe(RelayService.name, () => {
       expect(ctx.errorCode).toBe('CLIENT_GONE');
       expect(h.reservations).toEqual([{ accountId: 'acct-a', releases: 1 }]);
       expect(h.http.sentTo(b.baseUrl)).toHaveLength(0);
+    });
+
+    it('should count a request in flight until it is over, and a stream as a stream', async () => {
+      await setUp();
+      h.http.answer(a.baseUrl, { hang: true });
+      const res = new FakeResponse();
+      const body = BODY as Record<string, unknown>;
+      body.stream = true;
+      try {
+        const done = relay(RELAY_ROUTES.anthropicMessages, res);
+        while (h.http.sent.length === 0) await new Promise((resolve) => setImmediate(resolve));
+        expect([activity.inFlight, activity.streaming]).toEqual([1, 1]);
+        res.destroy();
+        await done;
+      } finally {
+        delete body.stream;
+      }
+      expect([activity.inFlight, activity.streaming]).toEqual([0, 0]);
     });
   });
 });

@@ -7,6 +7,7 @@ import { timeOrderedId } from 'src/common/ids/time-ordered-id';
 import { CoordinationException } from 'src/infra/coordination/coordination.exception';
 import type { ApiKeyPolicy } from 'src/modules/api-keys/api-key.types';
 import { InboundLimits } from './inbound-limits';
+import { RelayActivity } from './relay-activity';
 import { AdmitStage } from './pipeline/admit.stage';
 import { AttemptLoopStage } from './pipeline/attempt-loop.stage';
 import { AuthenticateStage } from './pipeline/authenticate.stage';
@@ -34,6 +35,8 @@ export class RelayService {
     private readonly settle: SettleStage,
     /** Per-instance limits applied before a body is read: body-byte budget, key concurrency. */
     readonly inbound: InboundLimits,
+    /** Requests and streams in flight on this instance (the admin API's live view, gauges). */
+    private readonly activity: RelayActivity,
   ) {}
 
   /** Authenticates the caller's key (for routes outside the pipeline: models, usage). */
@@ -77,9 +80,15 @@ export class RelayService {
     };
     if (res.destroyed) onClose();
     else res.once('close', onClose);
+    this.activity.enter();
+    let streamed = false;
     try {
       await this.authenticateStage.run(ctx);
       await this.readBody.run(ctx);
+      if (ctx.stream) {
+        streamed = true;
+        this.activity.enterStream();
+      }
       this.routeStage.run(ctx);
       await this.admit.run(ctx);
       await this.attempts.run(ctx);
@@ -95,6 +104,7 @@ export class RelayService {
         ctx.outcome = 'error';
       }
     } finally {
+      this.activity.leave(streamed);
       res.off('close', onClose);
       this.settle.finish(ctx);
     }

@@ -150,7 +150,7 @@ describe('usage-batch', () => {
       expect(allDay).toHaveLength(1);
     });
 
-    it('should equal a row-by-row sum when a batch mixes hours, days, keys, accounts and models', () => {
+    it('should equal a row-by-row sum when a batch mixes hours, days, keys, accounts, models and platforms', () => {
       const mixed = Array.from({ length: 400 }, (_, i) =>
         toRequestLogRow(
           event({
@@ -159,6 +159,8 @@ describe('usage-batch', () => {
             apiKeyId: i % 5 === 0 ? null : `key-${i % 3}`,
             accountId: i % 7 === 0 ? null : `acct-${i % 4}`,
             model: `model-${i % 2}`,
+            // Mostly one platform per model, as routing decides, but not always.
+            platform: i % 11 === 0 ? 'openai' : 'claude',
             outcome: i % 6 === 0 ? 'error' : 'ok',
             priceKnown: i % 9 !== 0,
             costMicros: i,
@@ -176,6 +178,7 @@ describe('usage-batch', () => {
           const dims: [string, string | null][] = [
             ['all', ALL_DIM_ID],
             ['model', row.model],
+            ['platform', row.platform],
             ['key', row.api_key_id],
             ['account', row.account_id],
           ];

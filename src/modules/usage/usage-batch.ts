@@ -3,7 +3,7 @@ import type { RequestLogTable, UsageAggregatesTable } from 'src/infra/database/d
 import { bucketStart, USAGE_BUCKETS } from './usage-range';
 import type { UsageEvent, UsageOutcome } from './usage.types';
 
-export const USAGE_DIMS = ['key', 'account', 'model', 'all'] as const;
+export const USAGE_DIMS = ['key', 'account', 'model', 'platform', 'all'] as const;
 export type UsageDim = (typeof USAGE_DIMS)[number];
 
 /** `dim_id` of the `all` dimension: one row per bucket for the whole relay. */
@@ -82,6 +82,7 @@ export function uniqueById(rows: RequestLogTable[]): RequestLogTable[] {
 function dimIds(row: RequestLogTable): [UsageDim, string][] {
   const ids: [UsageDim, string][] = [
     ['model', row.model],
+    ['platform', row.platform],
     ['all', ALL_DIM_ID],
   ];
   if (row.api_key_id !== null) ids.push(['key', row.api_key_id]);
@@ -122,7 +123,7 @@ function compareKeys(a: UsageAggregatesTable, b: UsageAggregatesTable): number {
 
 /**
  * Sums rows into one aggregate row per (bucket, bucket start, dimension, id), so a batch costs a
- * few upserts instead of eight per event. Rows without a key or an account count only towards
+ * few upserts instead of ten per event. Rows without a key or an account count only towards
  * the other dimensions. The result is sorted by primary key: every instance then locks aggregate
  * rows in the same order, so concurrent batches on PostgreSQL wait for each other instead of
  * deadlocking.
@@ -133,7 +134,7 @@ export function aggregateRows(rows: readonly RequestLogTable[]): UsageAggregates
   const groups = new Map<string, { row: RequestLogTable; sum: UsageAggregatesTable }>();
   for (const row of rows) {
     const hour = bucketStart(row.at, 'hour');
-    const key = `${hour}\u0000${row.model}\u0000${row.api_key_id ?? '\u0001'}\u0000${row.account_id ?? '\u0001'}`;
+    const key = `${hour}\u0000${row.model}\u0000${row.platform}\u0000${row.api_key_id ?? '\u0001'}\u0000${row.account_id ?? '\u0001'}`;
     let group = groups.get(key);
     if (group === undefined) {
       group = { row, sum: emptyAggregate('hour', hour, 'all', ALL_DIM_ID) };

@@ -40,6 +40,7 @@ export interface RequestFilter {
   keyIds?: readonly string[];
   accountId?: string;
   model?: string;
+  platform?: string;
   status?: number;
   outcome?: UsageOutcome;
 }
@@ -57,6 +58,7 @@ export const DIM_COLUMN = {
   key: 'api_key_id',
   account: 'account_id',
   model: 'model',
+  platform: 'platform',
 } as const satisfies Record<Exclude<UsageDim, 'all'>, keyof RequestLogTable>;
 
 export type GroupDim = keyof typeof DIM_COLUMN;
@@ -162,6 +164,7 @@ function filterRequests<O>(
   }
   if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
   if (filter.model !== undefined) q = q.where('model', '=', filter.model);
+  if (filter.platform !== undefined) q = q.where('platform', '=', filter.platform);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome);
   return q;
@@ -303,5 +306,99 @@ export class UsageStatsRepository {
       base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
     ]);
     return { rows, total: num(count.n) };
+  }
+  /** One request-log row, or undefined. */
+  async findRequest(id: string): Promise<RequestLogTable | undefined> {
+    return this.db.selectFrom('request_log').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * The rows after `cursor` in time order (then id), for streaming every match of a filter
+   * without an offset scan.
+   */
+  async requestsAfter(
+    filter: RequestFilter & { range: TimeRange },
+    cursor: { at: number; id: string } | null,
+    limit: number,
+    order: SortOrder,
+  ): Promise<RequestLogTable[]> {
+    let q = filterRequests(
+      this.db
+        .selectFrom('request_log')
+        .where('at', '>=', filter.range.from)
+        .where('at', '<', filter.range.to),
+      filter,
+    );
+    if (cursor !== null) {
+      const past = order === 'desc' ? '<' : '>';
+      q = q.where((eb) =>
+        eb.or([
+          eb('at', past, cursor.at),
+          eb.and([eb('at', '=', cursor.at), eb('id', past, cursor.id)]),
+        ]),
+      );
+    }
+    return q.selectAll().orderBy('at', order).orderBy('id', order).limit(limit).execute();
+  }
+
+  /** Requests per outcome and those that failed over (more than one attempt) in the range. */
+  async outcomeCounts(
+    range: TimeRange,
+    filter: RequestFilter,
+  ): Promise<{ outcome: string; requests: number; failovers: number }[]> {
+    if (range.from >= range.to) return [];
+    const rows = await filterRequests(
+      this.db.selectFrom('request_log').where('at', '>=', range.from).where('at', '<', range.to),
+      filter,
+    )
+      .select((eb) => [
+        'outcome',
+        eb.fn.countAll<string>().as('requests'),
+        eb.fn.sum<string>(eb.case().when('attempts', '>', 1).then(1).else(0).end()).as('failovers'),
+      ])
+      .groupBy('outcome')
+      .execute();
+    return rows.map((row) => ({
+      outcome: row.outcome,
+      requests: num(row.requests),
+      failovers: num(row.failovers),
+    }));
+  }
+
+  /**
+   * Nearest-rank percentiles of a duration column over the rows of the range that have a value:
+   * for each fraction p, the value at rank ceil(p * n) in ascending order. Exact on both engines
+   * (SQLite has no percentile function): one count, then one indexed-range sort per fraction.
+   */
+  async percentiles(
+    range: TimeRange,
+    filter: RequestFilter,
+    column: 'ttfb_ms' | 'latency_ms',
+    fractions: readonly number[],
+  ): Promise<{ samples: number; values: (number | null)[] }> {
+    if (range.from >= range.to) return { samples: 0, values: fractions.map(() => null) };
+    const base = filterRequests(
+      this.db.selectFrom('request_log').where('at', '>=', range.from).where('at', '<', range.to),
+      filter,
+    ).where(column, 'is not', null);
+    const count = await base
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    const samples = num(count.n);
+    if (samples === 0) return { samples, values: fractions.map(() => null) };
+    const values = await Promise.all(
+      fractions.map(async (fraction) => {
+        const rank = Math.min(samples, Math.max(1, Math.ceil(fraction * samples)));
+        const row = await base
+          .select(column)
+          .orderBy(column)
+          .offset(rank - 1)
+          .limit(1)
+          .executeTakeFirst();
+        const value = row?.[column];
+        return value === null || value === undefined ? null : Number(value);
+      }),
+    );
+    return { samples, values };
   }
 }

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type { RequestLogTable } from 'src/infra/database/database.types';
+import type { SortOrder } from 'src/common/http/list-query.dto';
+import { csvRow } from 'src/common/text/csv';
 import type {
+  RequestLogExportQueryDto,
   RequestLogQueryDto,
   TimeRangeQueryDto,
   UsageBreakdownQueryDto,
+  UsagePerformanceQueryDto,
   UsageSummaryQueryDto,
   UsageTimeseriesQueryDto,
 } from './dto/usage-query.dto';
@@ -13,6 +17,7 @@ import type {
   RequestLogEntryDto,
   RequestLogPageDto,
   UsageBreakdownDto,
+  UsagePerformanceDto,
   UsagePointDto,
   UsageSummaryDto,
   UsageTimeseriesDto,
@@ -48,6 +53,62 @@ const KEY_USAGE_DAYS = 30;
 export const MAX_SERIES_POINTS = 10_000;
 const DEFAULT_BREAKDOWN_LIMIT = 20;
 const DEFAULT_PAGE_SIZE = 50;
+const EXPORT_CHUNK = 1000;
+const PERCENTILES = [0.5, 0.95, 0.99] as const;
+
+/** Columns of the request-log CSV export, in order. */
+export const REQUEST_CSV_COLUMNS = [
+  'id',
+  'at',
+  'apiKeyId',
+  'accountId',
+  'platform',
+  'model',
+  'status',
+  'outcome',
+  'stream',
+  'inputTokens',
+  'outputTokens',
+  'cacheCreation5mTokens',
+  'cacheCreation1hTokens',
+  'cacheReadTokens',
+  'costUsd',
+  'priceKnown',
+  'latencyMs',
+  'ttfbMs',
+  'attempts',
+  'errorCode',
+  'ruleId',
+  'ruleName',
+] as const;
+
+function requestCsvLine(entry: RequestLogEntryDto): string {
+  return csvRow([
+    entry.id,
+    entry.at,
+    entry.apiKeyId,
+    entry.accountId,
+    entry.platform,
+    entry.model,
+    entry.status,
+    entry.outcome,
+    entry.stream,
+    entry.inputTokens,
+    entry.outputTokens,
+    entry.cacheCreation5mTokens,
+    entry.cacheCreation1hTokens,
+    entry.cacheReadTokens,
+    // Dollars with every micro-dollar: exact, and what a spreadsheet sums directly.
+    (entry.costMicros / 1_000_000).toFixed(6),
+    entry.priceKnown,
+    entry.latencyMs,
+    entry.ttfbMs,
+    entry.attempts,
+    entry.errorCode,
+    entry.ruleId,
+    entry.ruleName,
+  ]);
+}
 
 interface DimFilter {
   keyId?: string;
@@ -55,11 +116,13 @@ interface DimFilter {
   keyIds?: readonly string[];
   accountId?: string;
   model?: string;
+  platform?: string;
 }
 
 /** What a scoped (self-service) summary may filter on, within its set of keys. */
 export interface KeysUsageQuery extends TimeRangeQueryDto {
   model?: string;
+  platform?: string;
 }
 
 function iso(ms: number): string {
@@ -125,13 +188,17 @@ function singleDim(
 ): { dim: UsageDim; dimId?: string; dimIds?: readonly string[] } | undefined {
   if (filter.keyIds !== undefined) {
     const alone =
-      filter.keyId === undefined && filter.accountId === undefined && filter.model === undefined;
+      filter.keyId === undefined &&
+      filter.accountId === undefined &&
+      filter.model === undefined &&
+      filter.platform === undefined;
     return alone ? { dim: 'key', dimIds: filter.keyIds } : undefined;
   }
   const set: { dim: UsageDim; dimId: string }[] = [];
   if (filter.keyId !== undefined) set.push({ dim: 'key', dimId: filter.keyId });
   if (filter.accountId !== undefined) set.push({ dim: 'account', dimId: filter.accountId });
   if (filter.model !== undefined) set.push({ dim: 'model', dimId: filter.model });
+  if (filter.platform !== undefined) set.push({ dim: 'platform', dimId: filter.platform });
   if (set.length === 0) return { dim: 'all', dimId: ALL_DIM_ID };
   return set.length === 1 ? set[0] : undefined;
 }
@@ -201,6 +268,7 @@ export class UsageStatsService {
         keyId: query.keyId,
         accountId: query.accountId,
         model: query.model,
+        platform: query.platform,
         status: query.status,
         outcome: query.outcome,
       },
@@ -214,6 +282,102 @@ export class UsageStatsService {
     return { items: rows.map(entryDto), page, pageSize, total };
   }
 
+  /** One request-log entry; 404 REQUEST_NOT_FOUND when there is none (or it was pruned). */
+  async request(id: string): Promise<RequestLogEntryDto> {
+    const row = await this.repository.findRequest(id);
+    if (row === undefined) {
+      throw new UsageException(
+        UsageExceptionCode.REQUEST_NOT_FOUND,
+        `no request ${JSON.stringify(id)} in the request log`,
+      );
+    }
+    return entryDto(row);
+  }
+
+  /**
+   * The request log's filters as CSV: a header row, then every match in time order. The range is
+   * checked before the first row, so a bad one is answered as an error rather than a broken file.
+   */
+  exportCsv(query: RequestLogExportQueryDto): AsyncGenerator<string> {
+    const filter = {
+      range: this.range(query),
+      keyId: query.keyId,
+      accountId: query.accountId,
+      model: query.model,
+      platform: query.platform,
+      status: query.status,
+      outcome: query.outcome,
+    };
+    return this.csvRows(filter, query.sortOrder ?? 'desc');
+  }
+
+  private async *csvRows(
+    filter: RequestFilter & { range: TimeRange },
+    order: SortOrder,
+  ): AsyncGenerator<string> {
+    yield csvRow(REQUEST_CSV_COLUMNS);
+    let cursor: { at: number; id: string } | null = null;
+    for (;;) {
+      const rows = await this.repository.requestsAfter(filter, cursor, EXPORT_CHUNK, order);
+      if (rows.length > 0) yield rows.map((row) => requestCsvLine(entryDto(row))).join('');
+      if (rows.length < EXPORT_CHUNK) return;
+      const last = rows[rows.length - 1];
+      cursor = { at: Number(last.at), id: last.id };
+    }
+  }
+
+  /**
+   * Error and failover rates and time-to-first-byte and latency percentiles over the range, from
+   * the request log: a range reaching before the retention horizon starts there (the answer's
+   * `from` says so).
+   */
+  async performance(query: UsagePerformanceQueryDto): Promise<UsagePerformanceDto> {
+    const requested = this.range(query);
+    const horizon = retentionHorizon(Date.now(), this.settings.get('requestLogRetentionDays'));
+    const range = {
+      from: Math.max(requested.from, horizon),
+      to: Math.max(requested.to, horizon),
+    };
+    const filter: RequestFilter = {
+      keyId: query.keyId,
+      accountId: query.accountId,
+      model: query.model,
+      platform: query.platform,
+    };
+    const [counts, ttfb, latency] = await Promise.all([
+      this.repository.outcomeCounts(range, filter),
+      this.repository.percentiles(range, filter, 'ttfb_ms', PERCENTILES),
+      this.repository.percentiles(range, filter, 'latency_ms', PERCENTILES),
+    ]);
+    const outcomes = { ok: 0, error: 0, truncated: 0, aborted: 0 };
+    let failovers = 0;
+    for (const row of counts) {
+      if (row.outcome in outcomes) outcomes[row.outcome as keyof typeof outcomes] += row.requests;
+      failovers += row.failovers;
+    }
+    const requests = outcomes.ok + outcomes.error + outcomes.truncated + outcomes.aborted;
+    const errors = requests - outcomes.ok;
+    const rate = (n: number): number | null => (requests === 0 ? null : n / requests);
+    const percentiles = (p: { samples: number; values: (number | null)[] }) => ({
+      samples: p.samples,
+      p50: p.values[0],
+      p95: p.values[1],
+      p99: p.values[2],
+    });
+    return {
+      from: iso(range.from),
+      to: iso(range.to),
+      requests,
+      outcomes,
+      errors,
+      errorRate: rate(errors),
+      failovers,
+      failoverRate: rate(failovers),
+      ttfbMs: percentiles(ttfb),
+      latencyMs: percentiles(latency),
+    };
+  }
+
   /**
    * Totals over a set of keys only (a user's own keys). Nothing outside the set is read: an
    * empty set totals zero.
@@ -222,6 +386,7 @@ export class UsageStatsService {
     const { range, groups } = await this.grouped(this.range(query), {
       keyIds,
       model: query.model,
+      platform: query.platform,
     });
     return { from: iso(range.from), to: iso(range.to), ...totalsDto(sumOf(groups)) };
   }
@@ -263,6 +428,7 @@ export class UsageStatsService {
         keyIds,
         keyId: query.keyId,
         model: query.model,
+        platform: query.platform,
         status: query.status,
         outcome: query.outcome,
       },
@@ -325,6 +491,7 @@ export class UsageStatsService {
       keyIds: filter.keyIds,
       accountId: filter.accountId,
       model: filter.model,
+      platform: filter.platform,
     };
     const single = singleDim(filter);
     const aggregateDim =

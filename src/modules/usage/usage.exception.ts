@@ -6,6 +6,7 @@ export enum UsageExceptionCode {
   DIM_ID_REQUIRED = 'DIM_ID_REQUIRED',
   INVALID_PRICE = 'INVALID_PRICE',
   PRICE_OVERRIDE_NOT_FOUND = 'PRICE_OVERRIDE_NOT_FOUND',
+  REQUEST_NOT_FOUND = 'REQUEST_NOT_FOUND',
 }
 
 const STATUS: Record<UsageExceptionCode, number> = {
@@ -14,6 +15,7 @@ const STATUS: Record<UsageExceptionCode, number> = {
   [UsageExceptionCode.DIM_ID_REQUIRED]: 400,
   [UsageExceptionCode.INVALID_PRICE]: 400,
   [UsageExceptionCode.PRICE_OVERRIDE_NOT_FOUND]: 404,
+  [UsageExceptionCode.REQUEST_NOT_FOUND]: 404,
 };
 
 export class UsageException extends DomainException {

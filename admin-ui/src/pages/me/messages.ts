@@ -37,6 +37,13 @@ export const en = {
       windowMinutes: 'The window must be {{limit}} minutes, as your caps’ (asked: {{requested}}).',
     },
   },
+  usage: {
+    title: 'My usage',
+    description: 'Requests, tokens and cost of your own keys.',
+    allKeys: 'All my keys',
+    key: 'Key',
+    requests: 'Recent requests',
+  },
 };
 
 export const zh: typeof en = {
@@ -75,5 +82,12 @@ export const zh: typeof en = {
       limit: '{{field}}：申请 {{requested}}，你的上限为 {{limit}}。',
       windowMinutes: '窗口长度必须与你的上限一致：{{limit}} 分钟（申请：{{requested}}）。',
     },
+  },
+  usage: {
+    title: '我的用量',
+    description: '你自己的密钥的请求数、Token 和费用。',
+    allKeys: '我的全部密钥',
+    key: '密钥',
+    requests: '最近的请求',
   },
 };

@@ -4,9 +4,10 @@ import { USAGE_DIMS, type UsageDim } from '../usage-batch';
 import { USAGE_BUCKETS, type UsageBucket } from '../usage-range';
 import type { UsageOutcome } from '../usage.types';
 import { SORT_ORDERS, type SortOrder } from 'src/common/http/list-query.dto';
+import { PLATFORMS, type Platform } from 'src/common/platform';
 
 const OUTCOMES: readonly UsageOutcome[] = ['ok', 'error', 'truncated', 'aborted'];
-export const GROUP_DIMS = ['key', 'account', 'model'] as const;
+export const GROUP_DIMS = ['key', 'account', 'model', 'platform'] as const;
 
 /** Accepts epoch milliseconds or an ISO 8601 time (`2025-06-01`, `2025-06-01T12:00:00Z`). */
 function toEpochMs({ value }: { value: unknown }): unknown {
@@ -52,7 +53,14 @@ export class UsageSummaryQueryDto extends TimeRangeQueryDto {
   @MinLength(1)
   @MaxLength(128)
   model?: string;
+
+  @IsOptional()
+  @IsIn(PLATFORMS)
+  platform?: Platform;
 }
+
+/** Error, failover and latency figures: the same filters as the summary. */
+export class UsagePerformanceQueryDto extends UsageSummaryQueryDto {}
 
 export class UsageTimeseriesQueryDto extends TimeRangeQueryDto {
   /** Default `hour`. */
@@ -94,7 +102,8 @@ export const REQUEST_LOG_SORT_FIELDS = [
 ] as const;
 export type RequestLogSortField = (typeof REQUEST_LOG_SORT_FIELDS)[number];
 
-export class RequestLogQueryDto extends UsageSummaryQueryDto {
+/** The filters of the request log (its page and the CSV export). */
+export class RequestLogFilterQueryDto extends UsageSummaryQueryDto {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -105,7 +114,24 @@ export class RequestLogQueryDto extends UsageSummaryQueryDto {
   @IsOptional()
   @IsIn(OUTCOMES)
   outcome?: UsageOutcome;
+}
 
+/** Query string of the CSV export: the log's filters, every matching row in time order. */
+export class RequestLogExportQueryDto extends RequestLogFilterQueryDto {
+  /** Default `desc` (newest first). */
+  @IsOptional()
+  @IsIn(SORT_ORDERS)
+  sortOrder?: SortOrder;
+}
+
+export class RequestIdParamDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  id!: string;
+}
+
+export class RequestLogQueryDto extends RequestLogFilterQueryDto {
   /** 1-based; default 1. */
   @IsOptional()
   @Type(() => Number)

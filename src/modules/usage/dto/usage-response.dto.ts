@@ -94,3 +94,37 @@ export class KeyUsageDto {
   /** One point per UTC day. */
   daily!: UsagePointDto[];
 }
+
+/** Nearest-rank percentiles of a duration in milliseconds; null when there are no samples. */
+export class DurationPercentilesDto {
+  /** Requests that have the duration (time to first byte: those that received a byte). */
+  samples!: number;
+  p50!: number | null;
+  p95!: number | null;
+  p99!: number | null;
+}
+
+export class OutcomeCountsDto {
+  ok!: number;
+  error!: number;
+  truncated!: number;
+  aborted!: number;
+}
+
+/** Error, failover and latency figures of a range, from the request log. */
+export class UsagePerformanceDto {
+  from!: string;
+  to!: string;
+  requests!: number;
+  outcomes!: OutcomeCountsDto;
+  /** Requests whose outcome was not `ok`. */
+  errors!: number;
+  /** errors / requests; null without requests. */
+  errorRate!: number | null;
+  /** Requests that took more than one attempt (failed over to another account). */
+  failovers!: number;
+  /** failovers / requests; null without requests. */
+  failoverRate!: number | null;
+  ttfbMs!: DurationPercentilesDto;
+  latencyMs!: DurationPercentilesDto;
+}
