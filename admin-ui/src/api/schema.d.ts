@@ -1901,7 +1901,38 @@ export interface components {
         SetGroupMembersDto: {
             accountIds: string[];
         };
-        UpdateAccountDto: Record<string, never>;
+        UpdateAccountDto: {
+            /** @description null: every model; a list of model names (`*` wildcards); or a mapping of the names clients ask for to the names sent upstream. */
+            models?: (string[] | {
+                [key: string]: string;
+            }) | null;
+            name?: string;
+            /**
+             * @description The fields of the type's descriptor (GET /admin/api/account-types lists them), e.g.
+             *     claude-oauth: { accessToken, refreshToken?, expiresAt? }; claude-console: { apiKey, authScheme? }.
+             */
+            credentials?: {
+                [key: string]: unknown;
+            };
+            /** @description Defaults to the type's default base URL; required for types without one (ccr). */
+            baseUrl?: string | null;
+            /** @description Lower is preferred. */
+            priority?: number;
+            weight?: number;
+            enabled?: boolean;
+            schedulable?: boolean;
+            /** @description http://, https:// or socks5:// with optional user:pass. */
+            proxy?: string | null;
+            concurrencyLimit?: number | null;
+            /**
+             * @description Types whose descriptor supports subscription facts (claude-oauth):
+             *     { plan?, email?, organizationName?, organizationUuid?, accountUuid?, scopes? }.
+             */
+            subscription?: {
+                [key: string]: unknown;
+            } | null;
+            groupIds?: string[];
+        };
         UpdateAccountGroupDto: {
             name?: string;
             description?: string | null;
