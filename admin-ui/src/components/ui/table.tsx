@@ -56,7 +56,7 @@ export function DataTable<Row>({
     onSelectedChange(next);
   };
   return (
-    <div className="overflow-x-auto rounded-lg border border-border bg-surface">
+    <div className="relative overflow-x-auto rounded-lg border border-border bg-surface">
       <table className="w-full border-collapse text-left">
         <caption className="sr-only">{caption}</caption>
         <thead className="bg-surface-2 text-[12.5px] text-muted">
@@ -145,7 +145,7 @@ export function Pagination({
     >
       <span>{t('table.total', { count: total })}</span>
       {onPageSizeChange && (
-        <label className="flex items-center gap-2">
+        <label className="flex items-center gap-2 whitespace-nowrap">
           {t('table.pageSize')}
           <Select
             className="w-20"

@@ -21,7 +21,7 @@ function errorOf(input: HTMLElement): string | null {
   return error?.textContent ?? null;
 }
 
-describe('account form', () => {
+describe('account form', { timeout: 20_000 }, () => {
   it('builds the fields from the chosen type and posts what was entered', async () => {
     const api = mockApi(
       withSession(ADMIN, {

@@ -62,7 +62,7 @@ export function AccountActions({
   const busy = (kind: Action) => action.isPending && action.variables?.action === kind;
 
   return (
-    <div className={cn('flex flex-wrap items-center gap-1', row && 'flex-nowrap')}>
+    <div className={cn('flex items-center gap-1', row ? 'flex-nowrap' : 'flex-wrap')}>
       <Button
         size={size}
         data-testid="account-test"
@@ -81,29 +81,30 @@ export function AccountActions({
         <Pencil className="size-4" aria-hidden />
         {!row && tc('actions.edit')}
       </LinkButton>
-      {account.enabled ? (
-        <Button
-          size={size}
-          data-testid="account-disable"
-          loading={busy('disable')}
-          {...label(tc('actions.disable'))}
-          onClick={() => run('disable')}
-        >
-          <PowerOff className="size-4" aria-hidden />
-          {!row && tc('actions.disable')}
-        </Button>
-      ) : (
-        <Button
-          size={size}
-          data-testid="account-enable"
-          loading={busy('enable')}
-          {...label(tc('actions.enable'))}
-          onClick={() => run('enable')}
-        >
-          <Power className="size-4" aria-hidden />
-          {!row && tc('actions.enable')}
-        </Button>
-      )}
+      {!row &&
+        (account.enabled ? (
+          <Button
+            size={size}
+            data-testid="account-disable"
+            loading={busy('disable')}
+            {...label(tc('actions.disable'))}
+            onClick={() => run('disable')}
+          >
+            <PowerOff className="size-4" aria-hidden />
+            {tc('actions.disable')}
+          </Button>
+        ) : (
+          <Button
+            size={size}
+            data-testid="account-enable"
+            loading={busy('enable')}
+            {...label(tc('actions.enable'))}
+            onClick={() => run('enable')}
+          >
+            <Power className="size-4" aria-hidden />
+            {tc('actions.enable')}
+          </Button>
+        ))}
       <Button
         size={size}
         data-testid="account-reset-health"
@@ -136,6 +137,44 @@ export function AccountActions({
       />
       {testing && <TestDialog account={account} onClose={() => setTesting(false)} />}
     </div>
+  );
+}
+
+/** A row's enabled switch: flips the account on or off at once (admins and operators). */
+export function EnabledToggle({ account }: { account: Account }) {
+  const { t } = useTranslation('accounts');
+  const { t: tc } = useTranslation();
+  const toast = useToast();
+  const action = useAccountAction();
+  return (
+    <label
+      className="inline-flex cursor-pointer items-center"
+      title={account.enabled ? tc('state.enabled') : tc('state.disabled')}
+    >
+      <input
+        type="checkbox"
+        role="switch"
+        data-testid="account-enabled"
+        className="peer sr-only"
+        checked={account.enabled}
+        disabled={action.isPending}
+        aria-label={t('list.enabledSwitch', { name: account.name })}
+        onChange={(event) =>
+          action.mutate(
+            { id: account.id, action: event.target.checked ? 'enable' : 'disable' },
+            {
+              onSuccess: (_data, variables) =>
+                toast('success', t(`actions.done.${variables.action}`, { name: account.name })),
+              onError: (error) => toast('error', errorText(error, tc('state.error'))),
+            },
+          )
+        }
+      />
+      <span
+        aria-hidden
+        className="relative h-5 w-9 rounded-full border border-border bg-surface-2 transition-colors peer-checked:border-transparent peer-checked:bg-primary peer-focus-visible:outline-2 peer-focus-visible:outline-primary after:absolute after:top-0.5 after:left-0.5 after:size-3.5 after:rounded-full after:bg-muted after:transition-transform peer-checked:after:translate-x-4 peer-checked:after:bg-white"
+      />
+    </label>
   );
 }
 

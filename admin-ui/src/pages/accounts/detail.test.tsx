@@ -60,7 +60,7 @@ function renderDetail() {
   return renderPage(<AccountsPage />, { route: '/admin/accounts/a-1', path: '/admin/accounts/*' });
 }
 
-describe('account detail', () => {
+describe('account detail', { timeout: 20_000 }, () => {
   it('shows the state with its reason and end, each health state, windows and history', async () => {
     mockApi(handlers());
     renderDetail();

@@ -6,8 +6,7 @@ import { MANAGERS, can, useSession } from '@/auth/session';
 import { Badge } from '@/components/ui/misc';
 import { Field, Input, Select } from '@/components/ui/form';
 import { DataTable, Pagination, type Column } from '@/components/ui/table';
-import { formatDate } from '@/lib/format';
-import { AccountActions } from './actions';
+import { AccountActions, EnabledToggle } from './actions';
 import {
   useAccounts,
   useAccountTypes,
@@ -15,6 +14,7 @@ import {
   type Account,
   type AccountListQuery,
 } from './api';
+import { formatShortDate } from './format';
 import { StateBadge } from './state';
 
 /** The state filter's choices and the list query each one sends. */
@@ -118,7 +118,7 @@ export function AccountsList() {
   const columns: Column<Account>[] = [
     {
       key: 'name',
-      header: sortHeader('name', t('fields.name')),
+      header: sortHeader('name', t('list.nameAndGroups')),
       cell: (account) => (
         <div className="flex flex-col">
           <Link
@@ -131,6 +131,13 @@ export function AccountsList() {
           {account.subscription?.email && (
             <span className="text-[12px] text-muted">{account.subscription.email}</span>
           )}
+          {account.groupIds.length > 0 && (
+            <div className="mt-1 flex flex-wrap gap-1" aria-label={t('fields.groups')}>
+              {account.groupIds.map((id) => (
+                <Badge key={id}>{groupName.get(id) ?? id}</Badge>
+              ))}
+            </div>
+          )}
         </div>
       ),
     },
@@ -139,7 +146,12 @@ export function AccountsList() {
       header: t('fields.type'),
       cell: (account) => (
         <div className="flex flex-col">
-          <span className="whitespace-nowrap">{typeLabel.get(account.type) ?? account.type}</span>
+          <span
+            className="font-mono text-[12.5px] whitespace-nowrap"
+            title={typeLabel.get(account.type)}
+          >
+            {account.type}
+          </span>
           {account.subscription?.plan && (
             <span className="text-[12px] text-muted">
               {t('detail.plan')}: {account.subscription.plan}
@@ -157,31 +169,21 @@ export function AccountsList() {
       key: 'priority',
       header: sortHeader('priority', t('fields.priority')),
       cell: (account) => (
-        <span className="whitespace-nowrap">
-          {account.priority}
-          <span className="text-muted"> / {t('list.weightShort', { weight: account.weight })}</span>
-        </span>
+        <div className="flex flex-col whitespace-nowrap">
+          <span>{account.priority}</span>
+          <span className="text-[12px] text-muted">
+            {t('list.weightShort', { weight: account.weight })}
+          </span>
+        </div>
       ),
-    },
-    {
-      key: 'groups',
-      header: t('fields.groups'),
-      cell: (account) =>
-        account.groupIds.length === 0 ? (
-          <span className="text-muted">—</span>
-        ) : (
-          <div className="flex flex-wrap gap-1">
-            {account.groupIds.map((id) => (
-              <Badge key={id}>{groupName.get(id) ?? id}</Badge>
-            ))}
-          </div>
-        ),
     },
     {
       key: 'enabled',
       header: t('fields.enabled'),
       cell: (account) =>
-        account.enabled ? (
+        manager ? (
+          <EnabledToggle account={account} />
+        ) : account.enabled ? (
           <Badge tone="success">{tc('state.enabled')}</Badge>
         ) : (
           <Badge>{tc('state.disabled')}</Badge>
@@ -191,7 +193,8 @@ export function AccountsList() {
       key: 'lastUsedAt',
       header: sortHeader('lastUsedAt', t('fields.lastUsedAt')),
       className: 'whitespace-nowrap',
-      cell: (account) => (account.lastUsedAt ? formatDate(account.lastUsedAt) : tc('state.never')),
+      cell: (account) =>
+        account.lastUsedAt ? formatShortDate(account.lastUsedAt) : tc('state.never'),
     },
     ...(manager
       ? [

@@ -40,6 +40,8 @@ export const en = {
     actions: 'Actions',
     sortBy: 'Sort by {{field}}',
     weightShort: 'weight {{weight}}',
+    nameAndGroups: 'Name, groups',
+    enabledSwitch: '{{name}} enabled',
     stateFilter: {
       active: 'Active (no persistent failure)',
       cooling: 'Cooling',
@@ -285,6 +287,8 @@ export const zh: typeof en = {
     actions: '操作',
     sortBy: '按{{field}}排序',
     weightShort: '权重 {{weight}}',
+    nameAndGroups: '名称、分组',
+    enabledSwitch: '启用 {{name}}',
     stateFilter: {
       active: '活跃（无持久故障）',
       cooling: '冷却中',

@@ -33,7 +33,7 @@ function renderWizard(route: string) {
   return renderPage(<AccountsPage />, { route, path: '/admin/accounts/*' });
 }
 
-describe('OAuth wizard', () => {
+describe('OAuth wizard', { timeout: 20_000 }, () => {
   it('walks a Claude login from the sign-in link to the new account’s profile', async () => {
     const api = mockApi(
       withSession(ADMIN, {

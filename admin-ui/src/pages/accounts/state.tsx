@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Badge } from '@/components/ui/misc';
 import { formatDate } from '@/lib/format';
+import { formatShortDate } from './format';
 import type { Account, HealthState } from './api';
 
 export type StateKind =
@@ -76,7 +77,7 @@ export function StateBadge({ account, compact = false }: { account: Account; com
         <span
           data-testid="account-state-reason"
           className={
-            compact ? 'max-w-56 truncate text-[12px] text-muted' : 'text-[13px] text-muted'
+            compact ? 'max-w-44 truncate text-[12px] text-muted' : 'text-[13px] text-muted'
           }
           title={state.reason}
         >
@@ -87,7 +88,9 @@ export function StateBadge({ account, compact = false }: { account: Account; com
       )}
       {state.until && (
         <span data-testid="account-state-until" className="text-[12px] text-muted">
-          {t('state.until', { when: formatDate(state.until) })}
+          {t('state.until', {
+            when: compact ? formatShortDate(state.until) : formatDate(state.until),
+          })}
         </span>
       )}
     </div>
