@@ -762,6 +762,35 @@ function accountsOnEngine(open: () => Promise<OpenDatabase>): void {
       expect((await a.accounts.get(created.id)).notRoutableBecause).toBe('disabled by an admin');
     });
 
+    it('should list the accounts in a time-bound state with their states, by kind', async () => {
+      const cooling = await a.accounts.create(consoleAccount);
+      const limited = await a.accounts.create({ ...consoleAccount, name: 'limited', proxy: null });
+      await a.accounts.create({ ...consoleAccount, name: 'healthy', proxy: null });
+      await a.pool.reload();
+      await a.health.record(a.pool.get(cooling.id)!, { kind: 'overloaded', status: 529 });
+      await a.health.record(a.pool.get(limited.id)!, {
+        kind: 'rate_limited',
+        resetAt: Date.now() + 600_000,
+        scope: 'opus',
+      });
+
+      const coolingPage = await a.accounts.list({ health: 'cooling' });
+      expect(coolingPage.total).toBe(1);
+      expect(coolingPage.items[0]).toMatchObject({
+        id: cooling.id,
+        healthStates: [{ state: 'cooling', scope: 'account', reason: 'overloaded (529)' }],
+      });
+      expect(coolingPage.items[0].healthStates[0].until).toEqual(expect.any(String));
+      const limitedPage = await a.accounts.list({ health: 'rate_limited' });
+      expect(limitedPage.items.map((x) => x.name)).toEqual(['limited']);
+      expect(limitedPage.items[0].healthStates[0]).toMatchObject({ scope: 'opus' });
+      const all = await a.accounts.list({ sortBy: 'name' });
+      expect(all.items.find((x) => x.name === 'healthy')!.healthStates).toEqual([]);
+
+      await a.accounts.resetHealth(cooling.id);
+      expect((await a.accounts.list({ health: 'cooling' })).items).toEqual([]);
+    });
+
     it('should keep only the configured number of transitions per account', async () => {
       const created = await a.accounts.create(consoleAccount);
       const other = await a.accounts.create({ ...consoleAccount, name: 'other', proxy: null });

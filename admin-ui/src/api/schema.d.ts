@@ -1112,6 +1112,12 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AccountDetailResponseDto: {
+            /** @description null: every model; a list of model names (`*` wildcards); or a mapping of the names clients ask for to the names sent upstream. */
+            models: (string[] | {
+                [key: string]: string;
+            }) | null;
+            credentials: components["schemas"]["CredentialsSummaryDto"];
+            subscription: components["schemas"]["AccountSubscriptionDto"] | null;
             id: string;
             name: string;
             /** @enum {string} */
@@ -1126,12 +1132,9 @@ export interface components {
             weight: number;
             enabled: boolean;
             schedulable: boolean;
-            models: Record<string, never>;
-            credentials: Record<string, never>;
             /** @description Proxy URL with the password masked. */
             proxy: string | null;
             concurrencyLimit: number | null;
-            subscription: Record<string, never> | null;
             /** @enum {string} */
             status: "active" | "auth_failed" | "blocked";
             statusReason: string | null;
@@ -1148,7 +1151,10 @@ export interface components {
              *     reported; empty when none did or every one has reset since.
              */
             usageWindows: components["schemas"]["UsageWindowDto"][];
-            /** @description Every current non-ok state, including those of single model families. */
+            /**
+             * @description Every current non-ok state (auth_failed or blocked, cooling, rate limited for the account or
+             *     one model family), with its reason and end; empty when the account is healthy.
+             */
             healthStates: components["schemas"]["HealthStateDto"][];
             /** @description The latest transitions, newest first. */
             recentHealthEvents: components["schemas"]["HealthEventDto"][];
@@ -1176,6 +1182,12 @@ export interface components {
             pageSize: number;
         };
         AccountResponseDto: {
+            /** @description null: every model; a list of model names (`*` wildcards); or a mapping of the names clients ask for to the names sent upstream. */
+            models: (string[] | {
+                [key: string]: string;
+            }) | null;
+            credentials: components["schemas"]["CredentialsSummaryDto"];
+            subscription: components["schemas"]["AccountSubscriptionDto"] | null;
             id: string;
             name: string;
             /** @enum {string} */
@@ -1190,12 +1202,9 @@ export interface components {
             weight: number;
             enabled: boolean;
             schedulable: boolean;
-            models: Record<string, never>;
-            credentials: Record<string, never>;
             /** @description Proxy URL with the password masked. */
             proxy: string | null;
             concurrencyLimit: number | null;
-            subscription: Record<string, never> | null;
             /** @enum {string} */
             status: "active" | "auth_failed" | "blocked";
             statusReason: string | null;
@@ -1212,6 +1221,21 @@ export interface components {
              *     reported; empty when none did or every one has reset since.
              */
             usageWindows: components["schemas"]["UsageWindowDto"][];
+            /**
+             * @description Every current non-ok state (auth_failed or blocked, cooling, rate limited for the account or
+             *     one model family), with its reason and end; empty when the account is healthy.
+             */
+            healthStates: components["schemas"]["HealthStateDto"][];
+        };
+        AccountSubscriptionDto: {
+            /** @description The plan as the provider names it: pro, max, team, enterprise, plus … */
+            plan?: string;
+            email?: string;
+            organizationName?: string;
+            organizationUuid?: string;
+            accountUuid?: string;
+            /** @description The OAuth scopes granted. */
+            scopes?: string[];
         };
         AccountTestResponseDto: {
             ok: boolean;
@@ -1487,6 +1511,10 @@ export interface components {
             active: number;
         };
         CreateAccountDto: {
+            /** @description null: every model; a list of model names (`*` wildcards); or a mapping of the names clients ask for to the names sent upstream. */
+            models?: (string[] | {
+                [key: string]: string;
+            }) | null;
             name: string;
             /** @enum {string} */
             type: "claude-oauth" | "claude-console" | "ccr" | "openai" | "codex-oauth" | "azure-openai" | "gemini-api" | "gemini-oauth" | "bedrock" | "openai-compatible" | "droid";
@@ -1504,8 +1532,6 @@ export interface components {
             weight?: number;
             enabled?: boolean;
             schedulable?: boolean;
-            /** @description null (every model), a list of names (`*` wildcards), or a mapping to upstream names. */
-            models?: Record<string, never>;
             /** @description http://, https:// or socks5:// with optional user:pass. */
             proxy?: string | null;
             concurrencyLimit?: number | null;
@@ -1667,6 +1693,67 @@ export interface components {
             values?: string[];
             description: string;
         };
+        CredentialsSummaryDto: {
+            /** @description azure-openai: model → deployment. */
+            deployments?: {
+                [key: string]: string;
+            } | null;
+            /** @description bedrock: model → Bedrock model id overrides. */
+            modelIds?: {
+                [key: string]: string;
+            };
+            /** @description openai-compatible: extra body fields merged into each request. */
+            extraBody?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description openai-compatible: the server's quirks as resolved (defaults filled in). */
+            quirks?: {
+                [key: string]: unknown;
+            };
+            /** @description The account type the credentials belong to. */
+            type: string;
+            /** @description false when the stored credentials cannot be decrypted (then only `type` is given). */
+            readable: boolean;
+            /** @description The API key, masked (`sk-ant-…abcd`); null where the type's key is optional and absent. */
+            apiKeyHint?: string | null;
+            /** @description The OAuth access token, masked. */
+            accessTokenHint?: string;
+            hasRefreshToken?: boolean;
+            /** @description codex-oauth: whether an id_token is held. */
+            hasIdToken?: boolean;
+            /** @description ISO 8601: when the access token expires; null when unknown. */
+            expiresAt?: string | null;
+            /** @description claude-console, ccr: `x-api-key` or `bearer`. */
+            authScheme?: string;
+            /** @description codex-oauth: the ChatGPT account id. */
+            accountId?: string;
+            /** @description gemini-oauth: the Google Cloud project. */
+            projectId?: string;
+            /** @description openai: the organization header sent, if any. */
+            organization?: string | null;
+            /** @description openai: the project header sent, if any. */
+            project?: string | null;
+            /** @description azure-openai: `api-key` or `entra-token`; bedrock: `sigv4` or `api-key`. */
+            auth?: string;
+            /** @description azure-openai: the Entra token, masked. */
+            entraTokenHint?: string | null;
+            /** @description azure-openai: how request URLs are built. */
+            urlShape?: string;
+            /** @description azure-openai: the api-version sent, null when none is. */
+            apiVersion?: string | null;
+            /** @description bedrock: the AWS region. */
+            region?: string;
+            /** @description bedrock: the access key id, masked. */
+            accessKeyIdHint?: string | null;
+            /** @description bedrock: whether a session token is held. */
+            hasSessionToken?: boolean;
+            /** @description bedrock: which inference profile prefix model ids get. */
+            inferenceProfile?: string;
+            /** @description droid: the User-Agent sent, if set. */
+            userAgent?: string | null;
+            /** @description openai-compatible: names of the extra headers sent (their values may be secret). */
+            extraHeaderNames?: string[];
+        };
         GoogleExchangeDto: {
             /** @description The Google Cloud project to use (Gemini CLI's GOOGLE_CLOUD_PROJECT); found when omitted. */
             projectId?: string;
@@ -1719,6 +1806,7 @@ export interface components {
             state: "auth_failed" | "blocked" | "cooling" | "rate_limited";
             /** @description 'account' or a model family for time-bound states; null for persistent ones. */
             scope: string | null;
+            /** @description ISO 8601: when a time-bound state ends; null for persistent ones. */
             until: string | null;
             reason: string;
         };
@@ -1950,7 +2038,38 @@ export interface components {
         SetGroupMembersDto: {
             accountIds: string[];
         };
-        UpdateAccountDto: Record<string, never>;
+        UpdateAccountDto: {
+            /** @description null: every model; a list of model names (`*` wildcards); or a mapping of the names clients ask for to the names sent upstream. */
+            models?: (string[] | {
+                [key: string]: string;
+            }) | null;
+            name?: string;
+            /**
+             * @description The fields of the type's descriptor (GET /admin/api/account-types lists them), e.g.
+             *     claude-oauth: { accessToken, refreshToken?, expiresAt? }; claude-console: { apiKey, authScheme? }.
+             */
+            credentials?: {
+                [key: string]: unknown;
+            };
+            /** @description Defaults to the type's default base URL; required for types without one (ccr). */
+            baseUrl?: string | null;
+            /** @description Lower is preferred. */
+            priority?: number;
+            weight?: number;
+            enabled?: boolean;
+            schedulable?: boolean;
+            /** @description http://, https:// or socks5:// with optional user:pass. */
+            proxy?: string | null;
+            concurrencyLimit?: number | null;
+            /**
+             * @description Types whose descriptor supports subscription facts (claude-oauth):
+             *     { plan?, email?, organizationName?, organizationUuid?, accountUuid?, scopes? }.
+             */
+            subscription?: {
+                [key: string]: unknown;
+            } | null;
+            groupIds?: string[];
+        };
         UpdateAccountGroupDto: {
             name?: string;
             description?: string | null;
@@ -2552,6 +2671,12 @@ export interface operations {
                 type?: "claude-oauth" | "claude-console" | "ccr" | "openai" | "codex-oauth" | "azure-openai" | "gemini-api" | "gemini-oauth" | "bedrock" | "openai-compatible" | "droid";
                 enabled?: boolean;
                 status?: "active" | "auth_failed" | "blocked";
+                /**
+                 * @description Accounts in a time-bound health state now: `cooling` (after overload, server errors,
+                 *     timeouts) or `rate_limited` (for the account or one model family). The persistent states
+                 *     are the `status` filter.
+                 */
+                health?: "cooling" | "rate_limited";
                 groupId?: string;
                 /** @description Case-insensitive substring of the name. */
                 search?: string;

@@ -387,6 +387,20 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     return views;
   }
 
+  /** The accounts with a time-bound state of this kind in force now (any scope). */
+  accountIdsIn(state: 'cooling' | 'rate_limited', now: number = this.now()): string[] {
+    const ids: string[] = [];
+    for (const [accountId, entries] of this.timed) {
+      for (const entry of entries.values()) {
+        if (entry.state === state && entry.until > now) {
+          ids.push(accountId);
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+
   /**
    * Sets a persistent status (auth_failed, blocked): SQL, this instance's pool at once, the
    * other instances through an invalidation. Recorded in the history.

@@ -16,6 +16,8 @@ export interface AccountFilter {
   groupId?: string;
   /** Case-insensitive substring of the name. */
   search?: string;
+  /** Only these accounts (an empty list matches none). */
+  ids?: readonly string[];
 }
 
 export interface AccountListQuery extends AccountFilter {
@@ -147,6 +149,11 @@ export class AccountsRepository {
       selection = selection.where(
         sql<SqlBool>`lower(name) like ${likeContains(filter.search)} escape '\\'`,
       );
+    }
+    if (filter.ids !== undefined) {
+      const ids = [...filter.ids];
+      selection =
+        ids.length === 0 ? selection.where(sql<SqlBool>`1 = 0`) : selection.where('id', 'in', ids);
     }
     const sort = sortColumn(query.sortBy);
     const [records, count] = await Promise.all([

@@ -40,6 +40,7 @@ import {
   WEIGHT_DEFAULT,
   type CreateAccountInput,
 } from './dto/create-account.dto';
+import type { TimedHealthState } from './dto/list-accounts.query.dto';
 import type { UpdateAccountInput } from './dto/update-account.dto';
 import type {
   AccountDetailResponseDto,
@@ -185,10 +186,17 @@ export class AccountsService {
     return this.toResponse(record, groupIds);
   }
 
-  /** One page of accounts; by default the first 50 by priority, then name. */
-  async list(request: Partial<AccountListQuery> = {}): Promise<AccountListResponseDto> {
+  /**
+   * One page of accounts; by default the first 50 by priority, then name. `health` keeps the
+   * accounts in that time-bound state now (it lives in the coordinator, not in SQL).
+   */
+  async list(
+    request: Partial<AccountListQuery> & { health?: TimedHealthState } = {},
+  ): Promise<AccountListResponseDto> {
+    const { health, ...filters } = request;
     const query: AccountListQuery = {
-      ...request,
+      ...filters,
+      ...(health === undefined ? {} : { ids: this.health.accountIdsIn(health) }),
       page: request.page ?? 1,
       pageSize: request.pageSize ?? DEFAULT_PAGE_SIZE,
       sortBy: request.sortBy ?? 'priority',
@@ -221,12 +229,6 @@ export class AccountsService {
     const windows = (await this.health.usageWindows([id])).get(id) ?? [];
     return {
       ...this.toResponse(record, groupIds, account, windows),
-      healthStates: this.health.states(account).map((view) => ({
-        state: view.state,
-        scope: view.scope,
-        until: iso(view.until),
-        reason: view.reason,
-      })),
       recentHealthEvents: events.map(toHealthEventDto),
     };
   }
@@ -411,6 +413,12 @@ export class AccountsService {
       routable: why === null,
       notRoutableBecause: why,
       usageWindows: usageWindows.map(toUsageWindowDto),
+      healthStates: this.health.states(account).map((view) => ({
+        state: view.state,
+        scope: view.scope,
+        until: iso(view.until),
+        reason: view.reason,
+      })),
     };
   }
 

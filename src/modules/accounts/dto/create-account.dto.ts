@@ -14,7 +14,9 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ACCOUNT_TYPES, type AccountType } from '../account.types';
+import { ACCOUNT_MODELS_SCHEMA } from './account.response.dto';
 
 /**
  * What creating an account takes. Structured fields (credentials, models, proxy, subscription)
@@ -84,6 +86,7 @@ export class CreateAccountDto implements CreateAccountInput {
   schedulable?: boolean;
 
   /** null (every model), a list of names (`*` wildcards), or a mapping to upstream names. */
+  @ApiPropertyOptional(ACCOUNT_MODELS_SCHEMA)
   @IsOptional()
   @Allow()
   models?: unknown;

@@ -15,6 +15,9 @@ import {
   type AccountType,
 } from '../account.types';
 
+export const TIMED_HEALTH_STATES = ['cooling', 'rate_limited'] as const;
+export type TimedHealthState = (typeof TIMED_HEALTH_STATES)[number];
+
 export const ACCOUNT_SORT_FIELDS = ['priority', 'name', 'createdAt', 'lastUsedAt'] as const;
 export type AccountSortField = (typeof ACCOUNT_SORT_FIELDS)[number];
 
@@ -36,6 +39,15 @@ export class ListAccountsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(ACCOUNT_STATUSES)
   status?: AccountStatus;
+
+  /**
+   * Accounts in a time-bound health state now: `cooling` (after overload, server errors,
+   * timeouts) or `rate_limited` (for the account or one model family). The persistent states
+   * are the `status` filter.
+   */
+  @IsOptional()
+  @IsIn(TIMED_HEALTH_STATES)
+  health?: TimedHealthState;
 
   @IsOptional()
   @IsString()
