@@ -1002,6 +1002,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/usage/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requests and streams in flight now on the instance that answers (each counts its own).
+         * @description Roles: admin, operator, viewer.
+         */
+        get: operations["RelayActivity_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/usage/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Error and failover rates, time-to-first-byte and latency percentiles (request log).
+         * @description Roles: admin, operator, viewer.
+         */
+        get: operations["Usage_performance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/usage/requests": {
         parameters: {
             query?: never;
@@ -1011,6 +1051,44 @@ export interface paths {
         };
         /** @description Roles: admin, operator, viewer. */
         get: operations["Usage_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/usage/requests/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same filters as the log, every matching row, streamed (declared before `:id`). The CSV
+         *     headers go with the file only: a refused query is answered as the usual JSON error.
+         * @description Roles: admin, operator, viewer.
+         */
+        get: operations["Usage_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/usage/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Roles: admin, operator, viewer. */
+        get: operations["Usage_request"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1754,6 +1832,13 @@ export interface components {
             /** @description openai-compatible: names of the extra headers sent (their values may be secret). */
             extraHeaderNames?: string[];
         };
+        DurationPercentilesDto: {
+            /** @description Requests that have the duration (time to first byte: those that received a byte). */
+            samples: number;
+            p50: number | null;
+            p95: number | null;
+            p99: number | null;
+        };
         GoogleExchangeDto: {
             /** @description The Google Cloud project to use (Gemini CLI's GOOGLE_CLOUD_PROJECT); found when omitted. */
             projectId?: string;
@@ -1882,6 +1967,12 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        OutcomeCountsDto: {
+            ok: number;
+            error: number;
+            truncated: number;
+            aborted: number;
+        };
         PriceEntryDto: {
             model: string;
             /** @enum {string} */
@@ -1929,6 +2020,16 @@ export interface components {
             cacheWrite1h?: number;
             cacheRead?: number;
             longContext?: components["schemas"]["LongContextPriceRequestDto"];
+        };
+        RelayLiveDto: {
+            /** @description When the counts were read. */
+            at: string;
+            /** @description The instance that answered (INSTANCE_ID, or host, pid and a random suffix). */
+            instance: string;
+            /** @description Relay requests in flight on this instance. */
+            inFlight: number;
+            /** @description The streamed requests among them. */
+            streams: number;
         };
         RequestLogEntryDto: {
             id: string;
@@ -2160,7 +2261,7 @@ export interface components {
         };
         UsageBreakdownDto: {
             /** @enum {string} */
-            dim: "key" | "model" | "account";
+            dim: "key" | "platform" | "model" | "account";
             from: string;
             to: string;
             /** @description Highest cost first. */
@@ -2181,6 +2282,22 @@ export interface components {
             costMicros: number;
             /** @description Requests for models in no price table, charged at the UNKNOWN_MODEL_* default. */
             unpricedRequests: number;
+        };
+        UsagePerformanceDto: {
+            from: string;
+            to: string;
+            requests: number;
+            outcomes: components["schemas"]["OutcomeCountsDto"];
+            /** @description Requests whose outcome was not `ok`. */
+            errors: number;
+            /** @description errors / requests; null without requests. */
+            errorRate: number | null;
+            /** @description Requests that took more than one attempt (failed over to another account). */
+            failovers: number;
+            /** @description failovers / requests; null without requests. */
+            failoverRate: number | null;
+            ttfbMs: components["schemas"]["DurationPercentilesDto"];
+            latencyMs: components["schemas"]["DurationPercentilesDto"];
         };
         UsagePointDto: {
             /** @description Start of the UTC hour or day. */
@@ -2220,7 +2337,7 @@ export interface components {
             /** @enum {string} */
             bucket: "day" | "hour";
             /** @enum {string} */
-            dim: "key" | "model" | "account" | "all";
+            dim: "key" | "platform" | "model" | "account" | "all";
             dimId: string;
             from: string;
             to: string;
@@ -4391,6 +4508,7 @@ export interface operations {
                 from?: number;
                 to?: number;
                 model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
                 status?: number;
                 outcome?: "ok" | "error" | "truncated" | "aborted";
                 /** @description 1-based; default 1. */
@@ -4443,6 +4561,7 @@ export interface operations {
                 from?: number;
                 to?: number;
                 model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
                 keyId?: string;
             };
             header?: never;
@@ -5897,7 +6016,7 @@ export interface operations {
     Usage_breakdown: {
         parameters: {
             query: {
-                dim: "key" | "account" | "model";
+                dim: "key" | "account" | "model" | "platform";
                 /** @description Top N by cost; default 20. */
                 limit?: number;
                 from?: number;
@@ -5946,16 +6065,105 @@ export interface operations {
             };
         };
     };
+    RelayActivity_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayLiveDto"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Usage_performance: {
+        parameters: {
+            query?: {
+                keyId?: string;
+                accountId?: string;
+                model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
+                from?: number;
+                to?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsagePerformanceDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
     Usage_requests: {
         parameters: {
             query?: {
                 keyId?: string;
                 accountId?: string;
                 model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
                 from?: number;
                 to?: number;
-                status?: number;
-                outcome?: "ok" | "error" | "truncated" | "aborted";
                 /** @description 1-based; default 1. */
                 page?: number;
                 /** @description Default 50. */
@@ -5964,6 +6172,8 @@ export interface operations {
                 sortBy?: "at" | "costMicros" | "latencyMs" | "inputTokens" | "outputTokens";
                 /** @description Default `desc`. */
                 sortOrder?: "asc" | "desc";
+                status?: number;
+                outcome?: "ok" | "error" | "truncated" | "aborted";
             };
             header?: never;
             path?: never;
@@ -6008,12 +6218,116 @@ export interface operations {
             };
         };
     };
+    Usage_export: {
+        parameters: {
+            query?: {
+                keyId?: string;
+                accountId?: string;
+                model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
+                from?: number;
+                to?: number;
+                /** @description Default `desc` (newest first). */
+                sortOrder?: "asc" | "desc";
+                status?: number;
+                outcome?: "ok" | "error" | "truncated" | "aborted";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Usage_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestLogEntryDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
     Usage_summary: {
         parameters: {
             query?: {
                 keyId?: string;
                 accountId?: string;
                 model?: string;
+                platform?: "claude" | "gemini" | "openai" | "droid";
                 from?: number;
                 to?: number;
             };
@@ -6066,7 +6380,7 @@ export interface operations {
                 /** @description Default `hour`. */
                 bucket?: "hour" | "day";
                 /** @description Default `all`; any other dimension needs `dimId`. */
-                dim?: "key" | "account" | "model" | "all";
+                dim?: "key" | "account" | "model" | "platform" | "all";
                 dimId?: string;
                 from?: number;
                 to?: number;
