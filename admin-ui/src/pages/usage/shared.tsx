@@ -340,6 +340,8 @@ export function UsageChart({
         minTickGap={24}
       />
       <YAxis
+        // Counts are whole numbers: no 0.25-request ticks rounded into repeated labels.
+        allowDecimals={metric === 'cost'}
         tickFormatter={(value: number) => formatMetric(metric, value)}
         tick={axis}
         stroke="var(--color-border)"
