@@ -9,7 +9,7 @@ import { Select } from './form';
 export interface Column<Row> {
   key: string;
   header: ReactNode;
-  cell(row: Row): ReactNode;
+  cell: (row: Row) => ReactNode;
   className?: string;
 }
 
@@ -32,13 +32,13 @@ export function DataTable<Row>({
 }: {
   columns: Column<Row>[];
   rows: Row[] | undefined;
-  rowKey(row: Row): string;
+  rowKey: (row: Row) => string;
   loading?: boolean;
   error?: unknown;
-  onRetry?(): void;
+  onRetry?: () => void;
   selected?: Set<string>;
-  onSelectedChange?(selected: Set<string>): void;
-  onRowClick?(row: Row): void;
+  onSelectedChange?: (selected: Set<string>) => void;
+  onRowClick?: (row: Row) => void;
   caption: string;
   empty?: ReactNode;
 }) {
@@ -133,8 +133,8 @@ export function Pagination({
   page: number;
   pageSize: number;
   total: number;
-  onPageChange(page: number): void;
-  onPageSizeChange?(pageSize: number): void;
+  onPageChange: (page: number) => void;
+  onPageSizeChange?: (pageSize: number) => void;
 }) {
   const { t } = useTranslation();
   const pages = Math.max(1, Math.ceil(total / pageSize));

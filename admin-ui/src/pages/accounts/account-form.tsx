@@ -561,7 +561,7 @@ function CredentialInput({
 }: {
   field: CredentialField;
   value: CredentialValue;
-  onChange(value: CredentialValue): void;
+  onChange: (value: CredentialValue) => void;
   error?: string;
   editing: boolean;
   current: string | null;
@@ -658,7 +658,7 @@ function ModelsEditor({
   error,
 }: {
   state: FormState;
-  set<K extends keyof FormState>(key: K, value: FormState[K]): void;
+  set: <K extends keyof FormState>(key: K, value: FormState[K]) => void;
   error?: string;
 }) {
   const { t } = useTranslation('accounts');
@@ -726,7 +726,7 @@ function GroupPicker({
 }: {
   groups: AccountGroup[];
   value: string[];
-  onChange(value: string[]): void;
+  onChange: (value: string[]) => void;
   error?: string;
   platform: string;
 }) {

@@ -376,7 +376,7 @@ function TargetFields({
   provider: Provider;
   renewing: boolean;
   target: Target;
-  setTarget(target: Target): void;
+  setTarget: (target: Target) => void;
   errors: Record<string, string>;
 }) {
   const { t } = useTranslation('accounts');

@@ -43,7 +43,7 @@ function FormError({ error, fields }: { error: unknown; fields: Record<string, s
   );
 }
 
-function KeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
+function KeyList({ onSecret }: { onSecret: (shown: ShownSecret) => void }) {
   const { t } = useTranslation('keys');
   const { t: tc } = useTranslation();
   const user = useUser();
@@ -421,7 +421,7 @@ function BackLink() {
   );
 }
 
-function CreateKey({ onSecret }: { onSecret(shown: ShownSecret): void }) {
+function CreateKey({ onSecret }: { onSecret: (shown: ShownSecret) => void }) {
   const { t } = useTranslation('keys');
   const navigate = useNavigate();
   const queryClient = useQueryClient();

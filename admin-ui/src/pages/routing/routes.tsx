@@ -249,7 +249,7 @@ export function ModelRoutes({ canChange }: { canChange: boolean }) {
   );
 }
 
-function RouteDialog({ route, onClose }: { route: ModelRoute | null; onClose(): void }) {
+function RouteDialog({ route, onClose }: { route: ModelRoute | null; onClose: () => void }) {
   const { t } = useTranslation('routing');
   const queryClient = useQueryClient();
   const toast = useToast();

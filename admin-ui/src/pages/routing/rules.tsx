@@ -322,7 +322,7 @@ function RuleDialog({
   rule: Rule | null;
   keys: Option[];
   groups: Array<Option & { platform: string }>;
-  onClose(): void;
+  onClose: () => void;
 }) {
   const { t } = useTranslation('routing');
   const queryClient = useQueryClient();
@@ -522,7 +522,7 @@ function RuleDialog({
 }
 
 /** Sends a sample request to the resolve route and says which rule and model it takes. */
-function RuleTester({ keys, groupName }: { keys: Option[]; groupName(id: string): string }) {
+function RuleTester({ keys, groupName }: { keys: Option[]; groupName: (id: string) => string }) {
   const { t } = useTranslation('routing');
   const [model, setModel] = useState('claude-sonnet-4-5');
   const [apiKeyId, setApiKeyId] = useState('');

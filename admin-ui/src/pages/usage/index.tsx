@@ -107,7 +107,7 @@ function filterQuery(state: LogState, range: { from: number; to: number }) {
   };
 }
 
-function Filters({ state, onApply }: { state: LogState; onApply(next: LogState): void }) {
+function Filters({ state, onApply }: { state: LogState; onApply: (next: LogState) => void }) {
   const { t } = useTranslation('usage');
   const names = useNames();
   const [draft, setDraft] = useState(state);
