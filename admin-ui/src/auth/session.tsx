@@ -30,7 +30,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     api
       .GET('/admin/api/auth/me')
       .then(unwrap)
-      .then((me) => !cancelled && setUser(me as SessionUser))
+      .then((me) => !cancelled && setUser(me))
       .catch(() => !cancelled && setUser(null));
     return () => {
       cancelled = true;
