@@ -11,7 +11,7 @@ import { Input, Select } from '@/components/ui/form';
 import { Badge, ErrorState, PageHeader, Spinner } from '@/components/ui/misc';
 import { DataTable, Pagination, type Column } from '@/components/ui/table';
 import { useToast } from '@/components/ui/toast';
-import { formatDate } from '@/lib/format';
+import { formatDate, plainText } from '@/lib/format';
 import { rememberSecret } from '@/pages/setup/secret-memory';
 import { KeyForm } from './key-form';
 import {
@@ -37,7 +37,7 @@ function FormError({ error, fields }: { error: unknown; fields: Record<string, s
   return (
     <p role="alert" className="rounded-md border border-danger/40 bg-danger/10 p-3 text-danger">
       {t('form.errorSummary', {
-        message: error instanceof Error ? error.message : String(error),
+        message: error instanceof Error ? error.message : plainText(error),
       })}
     </p>
   );

@@ -325,7 +325,7 @@ export function UsageChart({
         borderRadius: 6,
         color: 'var(--color-fg)',
       }}
-      labelFormatter={(label) => formatDate(String(label))}
+      labelFormatter={(label) => (typeof label === 'string' ? formatDate(label) : label)}
       formatter={(value) => formatMetric(metric, Number(value))}
     />
   );
