@@ -69,10 +69,14 @@ export function useRange(preset: RangePreset): {
   range: { from: number; to: number };
   refresh: () => void;
 } {
-  const [tick, setTick] = useState(0);
-  // tick is in the dependencies only to force a new "now".
-  const range = useMemo(() => presetRange(preset), [preset, tick]);
-  return { range, refresh: () => setTick((n) => n + 1) };
+  // Kept in state (not recomputed per render, so queries keyed on it do not refetch), with a new
+  // "now" when the preset changes (adjusted while rendering) or on refresh().
+  const [current, setCurrent] = useState(() => ({ preset, range: presetRange(preset) }));
+  if (current.preset !== preset) setCurrent({ preset, range: presetRange(preset) });
+  return {
+    range: current.range,
+    refresh: () => setCurrent({ preset, range: presetRange(preset) }),
+  };
 }
 
 export function RangeSelect({
