@@ -406,7 +406,7 @@ export default function UsagePage() {
           sort={state.sort}
           onSort={(sort) => apply({ ...state, sort, page: 1 })}
           onOpen={(entry) =>
-            navigate(`/admin/usage/requests/${encodeURIComponent(entry.id)}${search}`)
+            void navigate(`/admin/usage/requests/${encodeURIComponent(entry.id)}${search}`)
           }
         />
       </div>
@@ -421,7 +421,7 @@ export default function UsagePage() {
       )}
       <RequestDialog
         id={detail?.params.id ?? null}
-        onClose={() => navigate(`/admin/usage${search}`)}
+        onClose={() => void navigate(`/admin/usage${search}`)}
       >
         {detail?.params.id && <RequestDetailQuery id={detail.params.id} names={names} />}
       </RequestDialog>
