@@ -492,7 +492,7 @@ function EditKey() {
         pending={save.isPending}
         errors={fields}
         formError={<FormError error={save.error} fields={fields} />}
-        onSubmit={(body) => save.mutate(body as UpdateKeyBody)}
+        onSubmit={(body) => save.mutate(body)}
         onCancel={() => void navigate('/admin/keys')}
       />
     </>

@@ -257,8 +257,7 @@ export function KeyForm({
     );
   };
 
-  const allowedPlatforms =
-    scope === 'self' && caps?.platforms ? caps.platforms : (PLATFORMS as Platform[]);
+  const allowedPlatforms = scope === 'self' && caps?.platforms ? caps.platforms : PLATFORMS;
 
   return (
     <form noValidate onSubmit={submit} className="flex flex-col gap-4">

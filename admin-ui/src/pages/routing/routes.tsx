@@ -255,7 +255,7 @@ function RouteDialog({ route, onClose }: { route: ModelRoute | null; onClose: ()
   const toast = useToast();
   const [form, setForm] = useState({
     pattern: route?.pattern ?? '',
-    platform: (route?.platform ?? 'claude') as Platform,
+    platform: route?.platform ?? 'claude',
     targetModel: route?.targetModel ?? '',
     position: route ? String(route.position) : '',
     enabled: route?.enabled ?? true,

@@ -331,7 +331,7 @@ function RuleDialog({
     name: rule?.name ?? '',
     apiKeyId: rule?.apiKeyId ?? '',
     priority: rule ? String(rule.priority) : '',
-    scenario: (rule?.scenario ?? '') as Scenario | '',
+    scenario: rule?.scenario ?? ('' as const),
     modelPattern: rule?.modelPattern ?? '',
     longContextThreshold: rule?.longContextThreshold ? String(rule.longContextThreshold) : '',
     targetModel: rule?.targetModel ?? '',
