@@ -84,7 +84,7 @@ export const api = createClient<paths>({
 });
 api.use(auth);
 
-export async function toApiError(response: Response, body: unknown): Promise<ApiError> {
+export function toApiError(response: Response, body: unknown): ApiError {
   const error = (
     body as
       { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined
@@ -98,16 +98,13 @@ export async function toApiError(response: Response, body: unknown): Promise<Api
 }
 
 /**
- * Unwraps an openapi-fetch result: the data, or an ApiError thrown (so TanStack Query sees a
- * failed query or mutation). Usage: `unwrap(await api.GET('/admin/api/accounts', { params }))`.
+ * Unwraps an openapi-fetch result: the data, or a rejection with an ApiError (so TanStack Query
+ * sees a failed query or mutation).
+ * Usage: `unwrap(await api.GET('/admin/api/accounts', { params }))`.
  */
-export async function unwrap<T>(result: {
-  data?: T;
-  error?: unknown;
-  response: Response;
-}): Promise<T> {
-  if (result.response.ok) return result.data as T;
-  throw await toApiError(result.response, result.error);
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): Promise<T> {
+  if (result.response.ok) return Promise.resolve(result.data as T);
+  return Promise.reject(toApiError(result.response, result.error));
 }
 
 /** Downloads a GET endpoint that answers a file (CSV exports) with the session attached. */
@@ -115,7 +112,7 @@ export async function download(path: string, filename: string): Promise<void> {
   const response = await fetch(new URL(path, location.origin), {
     headers: { authorization: `Bearer ${getToken() ?? ''}` },
   });
-  if (!response.ok) throw await toApiError(response, await response.json().catch(() => undefined));
+  if (!response.ok) throw toApiError(response, await response.json().catch(() => undefined));
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
   link.href = url;

@@ -9,8 +9,8 @@ interface SessionState {
   /** undefined while the stored session is being checked; null when signed out. */
   user: SessionUser | null | undefined;
   expired: boolean;
-  login(username: string, password: string): Promise<void>;
-  logout(): Promise<void>;
+  login: (username: string, password: string) => Promise<void>;
+  logout: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionState | null>(null);
@@ -30,7 +30,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     api
       .GET('/admin/api/auth/me')
       .then(unwrap)
-      .then((me) => !cancelled && setUser(me as SessionUser))
+      .then((me) => !cancelled && setUser(me))
       .catch(() => !cancelled && setUser(null));
     return () => {
       cancelled = true;

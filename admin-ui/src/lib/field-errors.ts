@@ -1,4 +1,5 @@
 import { ApiError } from '@/api/client';
+import { plainText } from '@/lib/format';
 
 export interface FormErrors {
   /** Messages keyed by the form's field names. */
@@ -20,7 +21,7 @@ export function errorsByField(
 ): FormErrors {
   if (!error) return { fields: {} };
   if (!(error instanceof ApiError)) {
-    return { fields: {}, form: error instanceof Error ? error.message : String(error) };
+    return { fields: {}, form: error instanceof Error ? error.message : plainText(error) };
   }
   // Longest names first, so `caps.limits.windowMinutes` wins over `caps`.
   const names = [...known].sort((a, b) => b.length - a.length);

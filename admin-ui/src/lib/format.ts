@@ -43,6 +43,12 @@ export function formatDate(value: string | number | Date | null | undefined): st
   );
 }
 
+/** A JSON value as text: strings as they are, null and undefined empty, anything else as JSON. */
+export function plainText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+}
+
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   if (ms < 1000) return `${formatNumber(ms)} ms`;

@@ -8,7 +8,8 @@ import { SessionProvider, type SessionUser } from '@/auth/session';
 import { ToastProvider } from '@/components/ui/toast';
 import { ThemeProvider } from '@/theme/theme';
 
-type Handler = (request: Request, url: URL) => unknown | Response | Promise<unknown | Response>;
+/** Answers with a JSON body or a Response, or a promise of either. */
+type Handler = (request: Request, url: URL) => unknown;
 
 export interface MockApi {
   /** Every request the UI sent, in order: method, path with query, JSON body. */

@@ -6,7 +6,7 @@ const KEY = 'switchyard.theme';
 interface ThemeState {
   choice: ThemeChoice;
   dark: boolean;
-  setChoice(choice: ThemeChoice): void;
+  setChoice: (choice: ThemeChoice) => void;
 }
 
 const ThemeContext = createContext<ThemeState | null>(null);

@@ -85,7 +85,12 @@ export function AppShell() {
   const { logout } = useSession();
   const [drawer, setDrawer] = useState(false);
   const location = useLocation();
-  useEffect(() => setDrawer(false), [location.pathname]);
+  // Navigating (links, history) closes the drawer: adjusted while rendering, not in an effect.
+  const [drawerPath, setDrawerPath] = useState(location.pathname);
+  if (drawerPath !== location.pathname) {
+    setDrawerPath(location.pathname);
+    setDrawer(false);
+  }
   // The drawer is a modal: Escape closes it, as the kit's dialogs do.
   useEffect(() => {
     if (!drawer) return;
@@ -115,6 +120,8 @@ export function AppShell() {
           aria-modal="true"
           aria-label={t('nav.menu')}
         >
+          {/* Pointer-only backdrop: keyboard users close the drawer with Escape or its button. */}
+          {/* eslint-disable-next-line jsx-a11y/click-events-have-key-events, jsx-a11y/no-static-element-interactions */}
           <div className="absolute inset-0 bg-black/40" onClick={() => setDrawer(false)} />
           <aside className="absolute inset-y-0 left-0 w-64 overflow-y-auto bg-surface shadow-xl">
             <div className="flex items-center justify-between px-4 py-3">
@@ -122,6 +129,8 @@ export function AppShell() {
               <Button
                 variant="ghost"
                 size="sm"
+                // The drawer is a modal the user just opened: focus moves into it.
+                // eslint-disable-next-line jsx-a11y/no-autofocus
                 autoFocus
                 aria-label={t('nav.closeMenu')}
                 onClick={() => setDrawer(false)}

@@ -16,7 +16,7 @@ export function Dialog({
   wide = false,
 }: {
   open: boolean;
-  onOpenChange(open: boolean): void;
+  onOpenChange: (open: boolean) => void;
   title: ReactNode;
   description?: ReactNode;
   children?: ReactNode;
@@ -72,9 +72,9 @@ export function ConfirmDialog({
   confirmLabel,
 }: {
   open: boolean;
-  onOpenChange(open: boolean): void;
+  onOpenChange: (open: boolean) => void;
   message: ReactNode;
-  onConfirm(): void;
+  onConfirm: () => void;
   pending?: boolean;
   confirmLabel?: string;
 }) {

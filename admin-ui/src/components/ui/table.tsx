@@ -9,8 +9,10 @@ import { Select } from './form';
 export interface Column<Row> {
   key: string;
   header: ReactNode;
-  cell(row: Row): ReactNode;
+  cell: (row: Row) => ReactNode;
   className?: string;
+  /** The column's sort state, announced on its header cell (aria-sort). */
+  ariaSort?: 'ascending' | 'descending';
 }
 
 /**
@@ -32,13 +34,13 @@ export function DataTable<Row>({
 }: {
   columns: Column<Row>[];
   rows: Row[] | undefined;
-  rowKey(row: Row): string;
+  rowKey: (row: Row) => string;
   loading?: boolean;
   error?: unknown;
-  onRetry?(): void;
+  onRetry?: () => void;
   selected?: Set<string>;
-  onSelectedChange?(selected: Set<string>): void;
-  onRowClick?(row: Row): void;
+  onSelectedChange?: (selected: Set<string>) => void;
+  onRowClick?: (row: Row) => void;
   caption: string;
   empty?: ReactNode;
 }) {
@@ -78,6 +80,7 @@ export function DataTable<Row>({
               <th
                 key={column.key}
                 scope="col"
+                aria-sort={column.ariaSort}
                 className={cn('px-3 py-2 font-medium whitespace-nowrap', column.className)}
               >
                 {column.header}
@@ -133,8 +136,8 @@ export function Pagination({
   page: number;
   pageSize: number;
   total: number;
-  onPageChange(page: number): void;
-  onPageSizeChange?(pageSize: number): void;
+  onPageChange: (page: number) => void;
+  onPageSizeChange?: (pageSize: number) => void;
 }) {
   const { t } = useTranslation();
   const pages = Math.max(1, Math.ceil(total / pageSize));

@@ -9,7 +9,7 @@ export function Tabs({
   label,
 }: {
   value: string;
-  onValueChange(value: string): void;
+  onValueChange: (value: string) => void;
   label: string;
   tabs: Array<{ value: string; label: ReactNode; content: ReactNode }>;
 }) {

@@ -196,7 +196,7 @@ describe('account form', { timeout: 20_000 }, () => {
       withSession(ADMIN, {
         ...base,
         'GET /admin/api/account-types': () => ({
-          items: [...TYPES, { ...TYPES[0]!, type: 'claude-oauth', label: 'Claude subscription' }],
+          items: [...TYPES, { ...TYPES[0], type: 'claude-oauth', label: 'Claude subscription' }],
         }),
       }),
     );

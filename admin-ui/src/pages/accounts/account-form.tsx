@@ -7,6 +7,7 @@ import { Checkbox, Field, Input, Select, Textarea } from '@/components/ui/form';
 import { LinkButton } from '@/components/ui/link-button';
 import { Card, ErrorState, PageHeader, Spinner } from '@/components/ui/misc';
 import { useToast } from '@/components/ui/toast';
+import { plainText } from '@/lib/format';
 import {
   useAccount,
   useAccountTypes,
@@ -63,7 +64,7 @@ function initialState(type: AccountType, account?: Account): FormState {
     else if (field.kind === 'map')
       credentials[field.name] = pairsFromObject(current as Record<string, unknown>);
     else if (field.kind === 'object') credentials[field.name] = JSON.stringify(current, null, 2);
-    else credentials[field.name] = String(current);
+    else credentials[field.name] = plainText(current);
   }
   const models = account?.models ?? null;
   return {
@@ -155,7 +156,7 @@ function commonBody(type: AccountType, state: FormState): Record<string, unknown
   };
   if (type.supportsSubscription) {
     const facts = Object.fromEntries(
-      SUBSCRIPTION_FIELDS.map((key) => [key, state.subscription[key].trim()]).filter(
+      SUBSCRIPTION_FIELDS.map((key) => [key, state.subscription[key].trim()] as const).filter(
         ([, value]) => value !== '',
       ),
     );
@@ -561,7 +562,7 @@ function CredentialInput({
 }: {
   field: CredentialField;
   value: CredentialValue;
-  onChange(value: CredentialValue): void;
+  onChange: (value: CredentialValue) => void;
   error?: string;
   editing: boolean;
   current: string | null;
@@ -658,7 +659,7 @@ function ModelsEditor({
   error,
 }: {
   state: FormState;
-  set<K extends keyof FormState>(key: K, value: FormState[K]): void;
+  set: <K extends keyof FormState>(key: K, value: FormState[K]) => void;
   error?: string;
 }) {
   const { t } = useTranslation('accounts');
@@ -726,7 +727,7 @@ function GroupPicker({
 }: {
   groups: AccountGroup[];
   value: string[];
-  onChange(value: string[]): void;
+  onChange: (value: string[]) => void;
   error?: string;
   platform: string;
 }) {

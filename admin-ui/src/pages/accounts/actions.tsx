@@ -179,7 +179,7 @@ export function EnabledToggle({ account }: { account: Account }) {
 }
 
 /** Runs the account test once when opened and shows its result. */
-function TestDialog({ account, onClose }: { account: Account; onClose(): void }) {
+function TestDialog({ account, onClose }: { account: Account; onClose: () => void }) {
   const { t } = useTranslation('accounts');
   const test = useAccountTest();
   const started = useRef(false);

@@ -6,7 +6,7 @@ import { MANAGERS, can, useSession } from '@/auth/session';
 import { LinkButton } from '@/components/ui/link-button';
 import { Badge, Card, ErrorState, PageHeader, Spinner, UsageBar } from '@/components/ui/misc';
 import { DataTable } from '@/components/ui/table';
-import { formatDate, formatNumber } from '@/lib/format';
+import { formatDate, formatNumber, plainText } from '@/lib/format';
 import { AccountActions, TestOutcome } from './actions';
 import { WIZARD_OF_TYPE } from './account-form';
 import {
@@ -290,7 +290,7 @@ function Credentials({ account }: { account: AccountDetail }) {
       ) : typeof value === 'object' ? (
         <code className="text-[12px] break-all">{JSON.stringify(value)}</code>
       ) : (
-        <span className="font-mono text-[13px]">{String(value)}</span>
+        <span className="font-mono text-[13px]">{plainText(value)}</span>
       ),
     ]);
   return rows.length === 0 ? (

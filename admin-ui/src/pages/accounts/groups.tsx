@@ -134,7 +134,7 @@ export function GroupsPanel() {
   );
 }
 
-function GroupDialog({ group, onClose }: { group?: AccountGroup; onClose(): void }) {
+function GroupDialog({ group, onClose }: { group?: AccountGroup; onClose: () => void }) {
   const { t } = useTranslation('accounts');
   const { t: tc } = useTranslation();
   const toast = useToast();

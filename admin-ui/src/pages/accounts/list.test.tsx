@@ -64,7 +64,7 @@ describe('accounts list', { timeout: 20_000 }, () => {
     const api = mockApi(withSession(ADMIN, handlers()));
     renderList();
     await screen.findByRole('link', { name: 'console-1' });
-    expect(listCalls(api.calls)[0]!.path).toBe(
+    expect(listCalls(api.calls)[0].path).toBe(
       '/admin/api/accounts?page=1&pageSize=50&sortBy=priority&sortOrder=asc',
     );
 

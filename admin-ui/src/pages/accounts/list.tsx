@@ -93,6 +93,8 @@ export function AccountsList() {
     [groups.data],
   );
 
+  const ariaSort = (field: SortField) =>
+    query.sortBy !== field ? undefined : query.sortOrder === 'asc' ? 'ascending' : 'descending';
   const sortHeader = (field: SortField, label: string) => {
     const active = query.sortBy === field;
     const Icon = !active ? ArrowUpDown : query.sortOrder === 'asc' ? ArrowUp : ArrowDown;
@@ -101,7 +103,6 @@ export function AccountsList() {
         type="button"
         className="inline-flex items-center gap-1 font-medium hover:text-fg"
         aria-label={t('list.sortBy', { field: label })}
-        aria-sort={active ? (query.sortOrder === 'asc' ? 'ascending' : 'descending') : undefined}
         onClick={() =>
           set({
             sortBy: field,
@@ -118,6 +119,7 @@ export function AccountsList() {
   const columns: Column<Account>[] = [
     {
       key: 'name',
+      ariaSort: ariaSort('name'),
       header: sortHeader('name', t('list.nameAndGroups')),
       cell: (account) => (
         <div className="flex flex-col">
@@ -167,6 +169,7 @@ export function AccountsList() {
     },
     {
       key: 'priority',
+      ariaSort: ariaSort('priority'),
       header: sortHeader('priority', t('fields.priority')),
       cell: (account) => (
         <div className="flex flex-col whitespace-nowrap">
@@ -191,6 +194,7 @@ export function AccountsList() {
     },
     {
       key: 'lastUsedAt',
+      ariaSort: ariaSort('lastUsedAt'),
       header: sortHeader('lastUsedAt', t('fields.lastUsedAt')),
       className: 'whitespace-nowrap',
       cell: (account) =>

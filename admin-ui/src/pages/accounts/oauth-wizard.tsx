@@ -72,7 +72,7 @@ const CODE_ERROR = /_(INVALID_CALLBACK|STATE_MISMATCH|DENIED|TOKEN_EXCHANGE_REFU
 
 function targetOf(values: Target): Target {
   return Object.fromEntries(
-    Object.entries(values)
+    Object.entries(values as Record<string, string | undefined>)
       .map(([key, value]) => [key, value?.trim()])
       .filter(([, value]) => value),
   ) as Target;
@@ -376,7 +376,7 @@ function TargetFields({
   provider: Provider;
   renewing: boolean;
   target: Target;
-  setTarget(target: Target): void;
+  setTarget: (target: Target) => void;
   errors: Record<string, string>;
 }) {
   const { t } = useTranslation('accounts');

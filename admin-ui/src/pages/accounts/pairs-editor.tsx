@@ -32,7 +32,7 @@ export function PairsEditor({
   describedBy,
 }: {
   value: Pair[];
-  onChange(value: Pair[]): void;
+  onChange: (value: Pair[]) => void;
   fromLabel: string;
   toLabel: string;
   /** What the rows are, for the screen reader labels of each input. */

@@ -295,7 +295,7 @@ export default function AuditPage() {
   );
 }
 
-function EntryDialog({ entry, onClose }: { entry: AuditEntry; onClose(): void }) {
+function EntryDialog({ entry, onClose }: { entry: AuditEntry; onClose: () => void }) {
   const { t } = useTranslation('audit');
   const facts: Array<[string, ReactNode]> = [
     [t('detail.at'), formatDate(entry.at)],

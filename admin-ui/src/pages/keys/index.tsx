@@ -11,7 +11,7 @@ import { Input, Select } from '@/components/ui/form';
 import { Badge, ErrorState, PageHeader, Spinner } from '@/components/ui/misc';
 import { DataTable, Pagination, type Column } from '@/components/ui/table';
 import { useToast } from '@/components/ui/toast';
-import { formatDate } from '@/lib/format';
+import { formatDate, plainText } from '@/lib/format';
 import { rememberSecret } from '@/pages/setup/secret-memory';
 import { KeyForm } from './key-form';
 import {
@@ -37,13 +37,13 @@ function FormError({ error, fields }: { error: unknown; fields: Record<string, s
   return (
     <p role="alert" className="rounded-md border border-danger/40 bg-danger/10 p-3 text-danger">
       {t('form.errorSummary', {
-        message: error instanceof Error ? error.message : String(error),
+        message: error instanceof Error ? error.message : plainText(error),
       })}
     </p>
   );
 }
 
-function KeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
+function KeyList({ onSecret }: { onSecret: (shown: ShownSecret) => void }) {
   const { t } = useTranslation('keys');
   const { t: tc } = useTranslation();
   const user = useUser();
@@ -421,7 +421,7 @@ function BackLink() {
   );
 }
 
-function CreateKey({ onSecret }: { onSecret(shown: ShownSecret): void }) {
+function CreateKey({ onSecret }: { onSecret: (shown: ShownSecret) => void }) {
   const { t } = useTranslation('keys');
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -492,7 +492,7 @@ function EditKey() {
         pending={save.isPending}
         errors={fields}
         formError={<FormError error={save.error} fields={fields} />}
-        onSubmit={(body) => save.mutate(body as UpdateKeyBody)}
+        onSubmit={(body) => save.mutate(body)}
         onCancel={() => void navigate('/admin/keys')}
       />
     </>

@@ -227,7 +227,7 @@ export function toBody(
     if (multiplier !== null) body.priceMultiplier = multiplier;
     body.reservationPolicy = state.reservationPolicy;
   }
-  return body as unknown as CreateKeyBody;
+  return body;
 }
 
 /** The request fields a server message can be about, most specific first. */

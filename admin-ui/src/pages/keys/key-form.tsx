@@ -43,7 +43,7 @@ function BindingFields({
   errors,
 }: {
   state: KeyFormState;
-  onChange(next: KeyFormState['bindings']): void;
+  onChange: (next: KeyFormState['bindings']) => void;
   errors: Record<string, string>;
 }) {
   const { t } = useTranslation('keys');
@@ -177,8 +177,8 @@ export function KeyForm({
   pending: boolean;
   errors: Record<string, string>;
   formError?: ReactNode;
-  onSubmit(body: CreateKeyBody | UpdateKeyBody): void;
-  onCancel(): void;
+  onSubmit: (body: CreateKeyBody | UpdateKeyBody) => void;
+  onCancel: () => void;
 }) {
   const { t } = useTranslation('keys');
   const { t: tc } = useTranslation();
@@ -257,8 +257,7 @@ export function KeyForm({
     );
   };
 
-  const allowedPlatforms =
-    scope === 'self' && caps?.platforms ? caps.platforms : (PLATFORMS as Platform[]);
+  const allowedPlatforms = scope === 'self' && caps?.platforms ? caps.platforms : PLATFORMS;
 
   return (
     <form noValidate onSubmit={submit} className="flex flex-col gap-4">

@@ -18,7 +18,13 @@ export interface ShownSecret {
  * The one time a key's secret is shown (after create or rotate): the secret with its copy button
  * and the client snippets filled with it. Closing it forgets the secret on this page.
  */
-export function SecretDialog({ shown, onClose }: { shown: ShownSecret | null; onClose(): void }) {
+export function SecretDialog({
+  shown,
+  onClose,
+}: {
+  shown: ShownSecret | null;
+  onClose: () => void;
+}) {
   const { t } = useTranslation('keys');
   return (
     <Dialog

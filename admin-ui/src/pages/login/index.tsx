@@ -46,6 +46,8 @@ export default function LoginPage() {
                 name="username"
                 autoComplete="username"
                 required
+                // Signing in is the page's only task; the expired-session notice is a live region.
+                // eslint-disable-next-line jsx-a11y/no-autofocus
                 autoFocus
                 value={username}
                 onChange={(e) => setUsername(e.target.value)}

@@ -161,7 +161,7 @@ function CapViolations({ violations }: { violations: CapViolation[] }) {
   );
 }
 
-function MyKeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
+function MyKeyList({ onSecret }: { onSecret: (shown: ShownSecret) => void }) {
   const { t } = useTranslation('me');
   const { t: tk } = useTranslation('keys');
   const { t: tc } = useTranslation();
@@ -353,7 +353,7 @@ function MyKeyList({ onSecret }: { onSecret(shown: ShownSecret): void }) {
   );
 }
 
-function CreateMyKey({ onSecret }: { onSecret(shown: ShownSecret): void }) {
+function CreateMyKey({ onSecret }: { onSecret: (shown: ShownSecret) => void }) {
   const { t } = useTranslation('me');
   const navigate = useNavigate();
   const queryClient = useQueryClient();

@@ -249,13 +249,13 @@ export function ModelRoutes({ canChange }: { canChange: boolean }) {
   );
 }
 
-function RouteDialog({ route, onClose }: { route: ModelRoute | null; onClose(): void }) {
+function RouteDialog({ route, onClose }: { route: ModelRoute | null; onClose: () => void }) {
   const { t } = useTranslation('routing');
   const queryClient = useQueryClient();
   const toast = useToast();
   const [form, setForm] = useState({
     pattern: route?.pattern ?? '',
-    platform: (route?.platform ?? 'claude') as Platform,
+    platform: route?.platform ?? 'claude',
     targetModel: route?.targetModel ?? '',
     position: route ? String(route.position) : '',
     enabled: route?.enabled ?? true,

@@ -322,7 +322,7 @@ function RuleDialog({
   rule: Rule | null;
   keys: Option[];
   groups: Array<Option & { platform: string }>;
-  onClose(): void;
+  onClose: () => void;
 }) {
   const { t } = useTranslation('routing');
   const queryClient = useQueryClient();
@@ -331,7 +331,7 @@ function RuleDialog({
     name: rule?.name ?? '',
     apiKeyId: rule?.apiKeyId ?? '',
     priority: rule ? String(rule.priority) : '',
-    scenario: (rule?.scenario ?? '') as Scenario | '',
+    scenario: rule?.scenario ?? ('' as const),
     modelPattern: rule?.modelPattern ?? '',
     longContextThreshold: rule?.longContextThreshold ? String(rule.longContextThreshold) : '',
     targetModel: rule?.targetModel ?? '',
@@ -522,7 +522,7 @@ function RuleDialog({
 }
 
 /** Sends a sample request to the resolve route and says which rule and model it takes. */
-function RuleTester({ keys, groupName }: { keys: Option[]; groupName(id: string): string }) {
+function RuleTester({ keys, groupName }: { keys: Option[]; groupName: (id: string) => string }) {
   const { t } = useTranslation('routing');
   const [model, setModel] = useState('claude-sonnet-4-5');
   const [apiKeyId, setApiKeyId] = useState('');

@@ -249,7 +249,7 @@ export function Pricing({ canChange }: { canChange: boolean }) {
   );
 }
 
-function OverrideDialog({ entry, onClose }: { entry: PriceEntry | null; onClose(): void }) {
+function OverrideDialog({ entry, onClose }: { entry: PriceEntry | null; onClose: () => void }) {
   const { t } = useTranslation('settings');
   const queryClient = useQueryClient();
   const toast = useToast();

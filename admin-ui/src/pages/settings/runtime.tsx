@@ -8,7 +8,7 @@ import { Checkbox, Field, Input, Textarea } from '@/components/ui/form';
 import { Badge, ErrorState, Spinner } from '@/components/ui/misc';
 import { useToast } from '@/components/ui/toast';
 import { errorsByField } from '@/lib/field-errors';
-import { formatDate, formatDuration, formatNumber } from '@/lib/format';
+import { formatDate, formatDuration, formatNumber, plainText } from '@/lib/format';
 import type { en } from './messages';
 
 /** A runtime setting as `GET /admin/api/settings` answers it (src/modules/settings/dto). */
@@ -35,7 +35,7 @@ type LabelKey = keyof typeof en.labels;
 function draftOf(setting: Setting): string | boolean {
   if (setting.type === 'boolean') return setting.value === true;
   if (setting.type === 'key-limits') return JSON.stringify(setting.value ?? {}, null, 2);
-  return String(setting.value ?? '');
+  return plainText(setting.value);
 }
 
 /** A value in words: durations for ms / seconds, numbers grouped, JSON compact. */

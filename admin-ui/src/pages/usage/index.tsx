@@ -107,7 +107,7 @@ function filterQuery(state: LogState, range: { from: number; to: number }) {
   };
 }
 
-function Filters({ state, onApply }: { state: LogState; onApply(next: LogState): void }) {
+function Filters({ state, onApply }: { state: LogState; onApply: (next: LogState) => void }) {
   const { t } = useTranslation('usage');
   const names = useNames();
   const [draft, setDraft] = useState(state);
@@ -406,7 +406,7 @@ export default function UsagePage() {
           sort={state.sort}
           onSort={(sort) => apply({ ...state, sort, page: 1 })}
           onOpen={(entry) =>
-            navigate(`/admin/usage/requests/${encodeURIComponent(entry.id)}${search}`)
+            void navigate(`/admin/usage/requests/${encodeURIComponent(entry.id)}${search}`)
           }
         />
       </div>
@@ -421,7 +421,7 @@ export default function UsagePage() {
       )}
       <RequestDialog
         id={detail?.params.id ?? null}
-        onClose={() => navigate(`/admin/usage${search}`)}
+        onClose={() => void navigate(`/admin/usage${search}`)}
       >
         {detail?.params.id && <RequestDetailQuery id={detail.params.id} names={names} />}
       </RequestDialog>

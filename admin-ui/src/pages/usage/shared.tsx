@@ -67,12 +67,16 @@ export function presetRange(preset: RangePreset, now = Date.now()): { from: numb
 /** A preset's range, recomputed when the preset changes or refresh() is called. */
 export function useRange(preset: RangePreset): {
   range: { from: number; to: number };
-  refresh(): void;
+  refresh: () => void;
 } {
-  const [tick, setTick] = useState(0);
-  // tick is in the dependencies only to force a new "now".
-  const range = useMemo(() => presetRange(preset), [preset, tick]);
-  return { range, refresh: () => setTick((n) => n + 1) };
+  // Kept in state (not recomputed per render, so queries keyed on it do not refetch), with a new
+  // "now" when the preset changes (adjusted while rendering) or on refresh().
+  const [current, setCurrent] = useState(() => ({ preset, range: presetRange(preset) }));
+  if (current.preset !== preset) setCurrent({ preset, range: presetRange(preset) });
+  return {
+    range: current.range,
+    refresh: () => setCurrent({ preset, range: presetRange(preset) }),
+  };
 }
 
 export function RangeSelect({
@@ -82,7 +86,7 @@ export function RangeSelect({
   id,
 }: {
   value: RangePreset;
-  onChange(value: RangePreset): void;
+  onChange: (value: RangePreset) => void;
   presets?: readonly RangePreset[];
   id?: string;
 }) {
@@ -110,7 +114,7 @@ export function BucketSelect({
   onChange,
 }: {
   value: Bucket;
-  onChange(value: Bucket): void;
+  onChange: (value: Bucket) => void;
 }) {
   const { t } = useTranslation('usage');
   return (
@@ -131,8 +135,8 @@ export function BucketSelect({
 
 /** Key and account names by id, for the staff views (ids are shown when a name is unknown). */
 export function useNames(enabled = true): {
-  key(id: string | null): string;
-  account(id: string | null): string;
+  key: (id: string | null) => string;
+  account: (id: string | null) => string;
   keys: Schemas['ApiKeyResponseDto'][];
   accounts: Schemas['AccountResponseDto'][];
 } {
@@ -255,7 +259,7 @@ export function MetricSelect({
   onChange,
 }: {
   value: Metric;
-  onChange(value: Metric): void;
+  onChange: (value: Metric) => void;
 }) {
   const { t } = useTranslation('usage');
   return (
@@ -325,7 +329,7 @@ export function UsageChart({
         borderRadius: 6,
         color: 'var(--color-fg)',
       }}
-      labelFormatter={(label) => formatDate(String(label))}
+      labelFormatter={(label) => (typeof label === 'string' ? formatDate(label) : label)}
       formatter={(value) => formatMetric(metric, Number(value))}
     />
   );
@@ -454,7 +458,7 @@ function SortHeader({
   field: RequestSortField;
   label: string;
   sort?: Sort;
-  onSort?(sort: Sort): void;
+  onSort?: (sort: Sort) => void;
 }) {
   const { t } = useTranslation('usage');
   if (!sort || !onSort) return <>{label}</>;
@@ -493,13 +497,13 @@ export function RequestTable({
   rows: RequestEntry[] | undefined;
   loading?: boolean;
   error?: unknown;
-  onRetry?(): void;
-  names?: { key(id: string | null): string; account(id: string | null): string };
+  onRetry?: () => void;
+  names?: { key: (id: string | null) => string; account: (id: string | null) => string };
   showKey?: boolean;
   showAccount?: boolean;
   sort?: Sort;
-  onSort?(sort: Sort): void;
-  onOpen(entry: RequestEntry): void;
+  onSort?: (sort: Sort) => void;
+  onOpen: (entry: RequestEntry) => void;
 }) {
   const { t } = useTranslation('usage');
   const columns: Column<RequestEntry>[] = [
@@ -638,7 +642,7 @@ export function RequestDetailBody({
   linkAccount = false,
 }: {
   entry: RequestEntry;
-  names?: { key(id: string | null): string; account(id: string | null): string };
+  names?: { key: (id: string | null) => string; account: (id: string | null) => string };
   linkAccount?: boolean;
 }) {
   const { t } = useTranslation('usage');
@@ -742,7 +746,7 @@ export function RequestDialog({
   children,
 }: {
   id: string | null;
-  onClose(): void;
+  onClose: () => void;
   children: ReactNode;
 }) {
   const { t } = useTranslation('usage');

@@ -407,8 +407,8 @@ function UserDialog({
   onCreated,
 }: {
   user: User | null;
-  onClose(): void;
-  onCreated(username: string, generatedPassword: string | undefined): void;
+  onClose: () => void;
+  onCreated: (username: string, generatedPassword: string | undefined) => void;
 }) {
   const { t } = useTranslation('users');
   const queryClient = useQueryClient();
@@ -635,8 +635,8 @@ function ResetPasswordDialog({
   onGenerated,
 }: {
   user: User;
-  onClose(): void;
-  onGenerated(password: string): void;
+  onClose: () => void;
+  onGenerated: (password: string) => void;
 }) {
   const { t } = useTranslation('users');
   const toast = useToast();

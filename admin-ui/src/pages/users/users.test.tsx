@@ -203,7 +203,11 @@ describe('users page', () => {
     await userEvent.clear(within(dialog).getByLabelText('Concurrent requests'));
     await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(api.calls.some((c) => c.method === 'PATCH')).toBe(true));
-    const body = api.calls.find((c) => c.method === 'PATCH')!.body as Record<string, any>;
+    const body = api.calls.find((c) => c.method === 'PATCH')!.body as {
+      role: string;
+      disabled: boolean;
+      caps: { maxKeys: number; limits: { concurrency: number | null } };
+    };
     expect(body.role).toBe('viewer');
     expect(body.disabled).toBe(true);
     expect(body.caps.limits.concurrency).toBeNull();
