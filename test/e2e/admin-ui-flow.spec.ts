@@ -125,7 +125,8 @@ describeWithChromium('admin UI: an operator’s day in Chromium', () => {
     const shown = page.getByTestId('key-secret');
     await shown.waitFor(WAIT);
     await page.getByTestId('copy-secret').click();
-    secret = await page.evaluate(() => navigator.clipboard.readText());
+    // A string expression: it runs in the page (this project's types have no DOM).
+    secret = String(await page.evaluate('navigator.clipboard.readText()'));
     expect(secret).toMatch(/^sk-sy-/);
     expect((await shown.textContent())?.trim()).toBe(secret);
     await screenshot(page, 'flow-key-secret');
@@ -152,7 +153,7 @@ describeWithChromium('admin UI: an operator’s day in Chromium', () => {
     await page.goto('/admin/dashboard');
     const requests = page.getByTestId('dash-requests');
     await page.waitForFunction(
-      () => document.querySelector('[data-testid="dash-requests"]')?.textContent?.trim() === '1',
+      `document.querySelector('[data-testid="dash-requests"]')?.textContent?.trim() === '1'`,
       undefined,
       WAIT,
     );
