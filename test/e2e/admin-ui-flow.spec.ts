@@ -152,11 +152,7 @@ describeWithChromium('admin UI: an operator’s day in Chromium', () => {
     });
     await page.goto('/admin/dashboard');
     const requests = page.getByTestId('dash-requests');
-    await page.waitForFunction(
-      `document.querySelector('[data-testid="dash-requests"]')?.textContent?.trim() === '1'`,
-      undefined,
-      WAIT,
-    );
+    await requests.filter({ hasText: /^\s*1\s*$/ }).waitFor(WAIT);
     expect((await requests.textContent())?.trim()).toBe('1');
     expect(await page.getByTestId('dash-tokens').textContent()).not.toMatch(/^\s*(0|—)\s*$/);
     expect(await page.getByTestId('dash-cost').textContent()).toMatch(/\$0\.0*[1-9]/);
