@@ -6,7 +6,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import jsxA11y from 'eslint-plugin-jsx-a11y';
 
 // The admin UI (React, built by Vite) is type-checked against its own admin-ui/tsconfig.json,
-// which the server's tsconfig.json excludes. eslint-plugin-react-refresh is not enabled: its
+// which the server's tsconfig.json excludes. eslint-plugin-react-refresh is not used: its
 // only-export-components rule would split the hook-and-provider modules (session, theme, toast)
 // and the pages' shared helpers for a dev-server nicety (state kept across hot reloads).
 const adminUiFiles = ['admin-ui/src/**/*.{ts,tsx}', 'admin-ui/vite.config.mts'];
