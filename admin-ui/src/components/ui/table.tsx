@@ -11,6 +11,8 @@ export interface Column<Row> {
   header: ReactNode;
   cell(row: Row): ReactNode;
   className?: string;
+  /** The column the rows are sorted by, and how (`aria-sort` on its header). */
+  sort?: 'ascending' | 'descending';
 }
 
 /**
@@ -78,6 +80,7 @@ export function DataTable<Row>({
               <th
                 key={column.key}
                 scope="col"
+                aria-sort={column.sort}
                 className={cn('px-3 py-2 font-medium whitespace-nowrap', column.className)}
               >
                 {column.header}

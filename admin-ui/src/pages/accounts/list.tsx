@@ -101,7 +101,6 @@ export function AccountsList() {
         type="button"
         className="inline-flex items-center gap-1 font-medium hover:text-fg"
         aria-label={t('list.sortBy', { field: label })}
-        aria-sort={active ? (query.sortOrder === 'asc' ? 'ascending' : 'descending') : undefined}
         onClick={() =>
           set({
             sortBy: field,
@@ -115,10 +114,17 @@ export function AccountsList() {
     );
   };
 
+  /** `aria-sort` belongs on the column header, not on the button inside it. */
+  const sorted = (field: SortField) =>
+    query.sortBy === field
+      ? ({ sort: query.sortOrder === 'asc' ? 'ascending' : 'descending' } as const)
+      : {};
+
   const columns: Column<Account>[] = [
     {
       key: 'name',
       header: sortHeader('name', t('list.nameAndGroups')),
+      ...sorted('name'),
       cell: (account) => (
         <div className="flex flex-col">
           <Link
@@ -168,6 +174,7 @@ export function AccountsList() {
     {
       key: 'priority',
       header: sortHeader('priority', t('fields.priority')),
+      ...sorted('priority'),
       cell: (account) => (
         <div className="flex flex-col whitespace-nowrap">
           <span>{account.priority}</span>
@@ -192,6 +199,7 @@ export function AccountsList() {
     {
       key: 'lastUsedAt',
       header: sortHeader('lastUsedAt', t('fields.lastUsedAt')),
+      ...sorted('lastUsedAt'),
       className: 'whitespace-nowrap',
       cell: (account) =>
         account.lastUsedAt ? formatShortDate(account.lastUsedAt) : tc('state.never'),
