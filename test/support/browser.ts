@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -142,21 +142,35 @@ export async function openSession(
 
 let defaultScreenshotDir: string | undefined;
 
-/** SCREENSHOT_DIR (relative to the working directory) or one temp directory per test run. */
+/** One temp directory per test run, where every screenshot goes. */
 export function screenshotDir(): string {
-  const configured = process.env.SCREENSHOT_DIR;
-  if (configured) {
-    const dir = resolve(configured);
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  }
   defaultScreenshotDir ??= mkdtempSync(join(tmpdir(), 'switchyard-screenshots-'));
   return defaultScreenshotDir;
 }
 
-/** Saves a PNG of the viewport as `<name>.png` in screenshotDir(); returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
-  const path = join(screenshotDir(), `${name.replace(/[^\w.-]+/g, '-')}.png`);
-  await page.screenshot({ path, animations: 'disabled' });
+/** SCREENSHOT_DIR (relative to the working directory), or undefined when it is not set. */
+export function docsScreenshotDir(): string | undefined {
+  const configured = process.env.SCREENSHOT_DIR;
+  if (!configured) return undefined;
+  const dir = resolve(configured);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Saves a PNG of the viewport as `<name>.png` in screenshotDir(); returns its path. With
+ * `docs: true` and SCREENSHOT_DIR set (`npm run screenshots`), a copy goes there too: only the
+ * screenshots the documentation shows, so the committed set stays small.
+ */
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { docs?: boolean } = {},
+): Promise<string> {
+  const file = `${name.replace(/[^\w.-]+/g, '-')}.png`;
+  const path = join(screenshotDir(), file);
+  await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
+  const docs = options.docs ? docsScreenshotDir() : undefined;
+  if (docs) copyFileSync(path, join(docs, file));
   return path;
 }

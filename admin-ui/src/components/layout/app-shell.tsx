@@ -1,4 +1,5 @@
-import { Suspense, useEffect, useState } from 'react';
+import { Suspense, useState } from 'react';
+import { Dialog as D } from 'radix-ui';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { useTranslation } from 'react-i18next';
 import { LogOut, Menu, Moon, Sun, SunMoon, X } from 'lucide-react';
@@ -91,15 +92,6 @@ export function AppShell() {
     setDrawerPath(location.pathname);
     setDrawer(false);
   }
-  // The drawer is a modal: Escape closes it, as the kit's dialogs do.
-  useEffect(() => {
-    if (!drawer) return;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') setDrawer(false);
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [drawer]);
 
   return (
     <div className="flex min-h-full">
@@ -109,50 +101,43 @@ export function AppShell() {
       >
         {t('nav.main')}
       </a>
-      <aside className="sticky top-0 hidden h-screen w-56 shrink-0 flex-col border-r border-border bg-surface md:flex">
-        <div className="px-5 py-4 text-[17px] font-semibold">{t('appName')}</div>
-        <Nav />
-      </aside>
-      {drawer && (
-        <div
-          className="fixed inset-0 z-40 md:hidden"
-          role="dialog"
-          aria-modal="true"
-          aria-label={t('nav.menu')}
-        >
-          {/* Pointer-only backdrop: keyboard users close the drawer with Escape or its button. */}
-          {/* eslint-disable-next-line jsx-a11y/click-events-have-key-events, jsx-a11y/no-static-element-interactions */}
-          <div className="absolute inset-0 bg-black/40" onClick={() => setDrawer(false)} />
-          <aside className="absolute inset-y-0 left-0 w-64 overflow-y-auto bg-surface shadow-xl">
-            <div className="flex items-center justify-between px-4 py-3">
-              <span className="text-[17px] font-semibold">{t('appName')}</span>
-              <Button
-                variant="ghost"
-                size="sm"
-                // The drawer is a modal the user just opened: focus moves into it.
-                // eslint-disable-next-line jsx-a11y/no-autofocus
-                autoFocus
-                aria-label={t('nav.closeMenu')}
-                onClick={() => setDrawer(false)}
-              >
-                <X className="size-4" aria-hidden />
-              </Button>
-            </div>
-            <Nav onNavigate={() => setDrawer(false)} />
-          </aside>
-        </div>
-      )}
+      {/* The column (background and border) spans the whole page; the navigation in it sticks. */}
+      <div className="hidden w-56 shrink-0 border-r border-border bg-surface md:block">
+        <aside className="sticky top-0 flex max-h-screen flex-col overflow-y-auto">
+          <div className="px-5 py-4 text-[17px] font-semibold">{t('appName')}</div>
+          <Nav />
+        </aside>
+      </div>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="sticky top-0 z-30 flex h-14 items-center gap-2 border-b border-border bg-surface/95 px-3 backdrop-blur sm:px-5">
-          <Button
-            variant="ghost"
-            size="sm"
-            className="md:hidden"
-            aria-label={t('nav.menu')}
-            onClick={() => setDrawer(true)}
-          >
-            <Menu className="size-5" aria-hidden />
-          </Button>
+          {/* The phone drawer, a Radix dialog: focus trapped, Escape closes, focus back here. */}
+          <D.Root open={drawer} onOpenChange={setDrawer}>
+            <D.Trigger asChild>
+              <Button variant="ghost" size="sm" className="md:hidden" aria-label={t('nav.menu')}>
+                <Menu className="size-5" aria-hidden />
+              </Button>
+            </D.Trigger>
+            <D.Portal>
+              <D.Overlay className="fixed inset-0 z-40 bg-black/40 md:hidden" />
+              <D.Content
+                aria-describedby={undefined}
+                className="fixed inset-y-0 left-0 z-50 w-64 overflow-y-auto bg-surface shadow-xl md:hidden"
+              >
+                <div className="flex items-center justify-between px-4 py-3">
+                  <span className="text-[17px] font-semibold" aria-hidden>
+                    {t('appName')}
+                  </span>
+                  <D.Title className="sr-only">{t('nav.menu')}</D.Title>
+                  <D.Close asChild>
+                    <Button variant="ghost" size="sm" aria-label={t('nav.closeMenu')}>
+                      <X className="size-4" aria-hidden />
+                    </Button>
+                  </D.Close>
+                </div>
+                <Nav onNavigate={() => setDrawer(false)} />
+              </D.Content>
+            </D.Portal>
+          </D.Root>
           <span className="font-semibold md:hidden">{t('appName')}</span>
           <div className="ml-auto flex items-center gap-2">
             <Preferences />

@@ -1,7 +1,7 @@
 import { Dialog as D } from 'radix-ui';
 import { X } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
-import type { ReactNode } from 'react';
+import { useRef, type ReactNode } from 'react';
 import { cn } from '@/lib/cn';
 import { Button } from './button';
 
@@ -24,6 +24,9 @@ export function Dialog({
   wide?: boolean;
 }) {
   const { t } = useTranslation();
+  // Without a Radix Trigger, Radix gives focus back to nothing on close: give it back to what
+  // had it when the dialog opened (the button that opened it), if that is still on the page.
+  const opener = useRef<HTMLElement | null>(null);
   return (
     <D.Root open={open} onOpenChange={onOpenChange}>
       <D.Portal>
@@ -34,6 +37,15 @@ export function Dialog({
             wide ? 'max-w-3xl' : 'max-w-lg',
           )}
           aria-describedby={description ? undefined : undefined}
+          onOpenAutoFocus={() => {
+            opener.current = document.activeElement as HTMLElement | null;
+          }}
+          onCloseAutoFocus={(event) => {
+            if (opener.current?.isConnected) {
+              event.preventDefault();
+              opener.current.focus();
+            }
+          }}
         >
           <div className="flex items-start justify-between gap-2 border-b border-border p-4">
             <div>

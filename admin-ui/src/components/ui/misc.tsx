@@ -183,7 +183,12 @@ export function CodeBlock({
 }) {
   return (
     <div className="relative">
-      <pre className="overflow-x-auto rounded-md border border-border bg-surface-2 p-3 pr-24 font-mono text-[12.5px] whitespace-pre">
+      {/* Focusable so a keyboard can scroll a long line sideways (axe: scrollable-region-focusable). */}
+      <pre
+        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+        tabIndex={0}
+        className="overflow-x-auto rounded-md border border-border bg-surface-2 p-3 pr-24 font-mono text-[12.5px] whitespace-pre"
+      >
         {code}
       </pre>
       <div className="absolute top-2 right-2">
