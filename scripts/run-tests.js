@@ -5,7 +5,7 @@
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
 
 const root = join(__dirname, '..');
 const extra = process.argv.slice(2);
@@ -43,7 +43,8 @@ if (build.status !== 0) process.exit(build.status ?? 1);
   const result = spawnSync(
     process.execPath,
     [
-      require.resolve('vitest/vitest.mjs'),
+      // Its bin (the package's exports do not list it).
+      join(dirname(require.resolve('vitest/package.json')), 'vitest.mjs'),
       'run',
       '--config',
       join(root, 'admin-ui', 'vite.config.mts'),
