@@ -55,3 +55,20 @@ export function formatDuration(ms: number | null | undefined): string {
   if (ms < 60_000) return `${formatNumber(ms / 1000, 1)} s`;
   return `${formatNumber(ms / 60_000, 1)} min`;
 }
+
+/**
+ * A date and time in few characters, for table cells: `12/3/26, 2:07 PM` (`2026/12/3 14:07`), with
+ * seconds when asked (request logs).
+ */
+export function formatShortDate(
+  value: string | number | Date | null | undefined,
+  seconds = false,
+): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '—';
+  return new Intl.DateTimeFormat(locale(), {
+    dateStyle: 'short',
+    timeStyle: seconds ? 'medium' : 'short',
+  }).format(date);
+}

@@ -18,6 +18,7 @@ import {
   type AccountDetail,
   type HealthEvent,
 } from './api';
+import { en } from './messages';
 import { Profile } from './oauth-wizard';
 import { HealthBadge, StateBadge } from './state';
 
@@ -269,6 +270,13 @@ function Settings({ account }: { account: AccountDetail }) {
   );
 }
 
+type LabelledKey = keyof (typeof en)['credentialLabels'];
+
+/** Whether a credentials summary field has a translated label (unknown ones show their name). */
+function isLabelled(key: string): key is LabelledKey {
+  return Object.hasOwn(en.credentialLabels, key);
+}
+
 /** Every hint and flag the server shows of the credentials (never a secret). */
 function Credentials({ account }: { account: AccountDetail }) {
   const { t } = useTranslation('accounts');
@@ -280,7 +288,7 @@ function Credentials({ account }: { account: AccountDetail }) {
   const rows = Object.entries(summary)
     .filter(([key, value]) => key !== 'type' && key !== 'readable' && value !== null)
     .map(([key, value]): [string, ReactNode] => [
-      key,
+      isLabelled(key) ? t(`credentialLabels.${key}`) : key,
       typeof value === 'boolean' ? (
         value ? (
           tc('state.yes')

@@ -14,7 +14,7 @@ import {
   type Account,
   type AccountListQuery,
 } from './api';
-import { formatShortDate } from './format';
+import { formatShortDate } from '@/lib/format';
 import { StateBadge } from './state';
 
 /** The state filter's choices and the list query each one sends. */

@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Badge } from '@/components/ui/misc';
 import { formatDate } from '@/lib/format';
-import { formatShortDate } from './format';
+import { formatShortDate } from '@/lib/format';
 import type { Account, HealthState } from './api';
 
 export type StateKind =

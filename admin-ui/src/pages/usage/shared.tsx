@@ -25,7 +25,14 @@ import { Select } from '@/components/ui/form';
 import { Badge, CopyButton, EmptyState } from '@/components/ui/misc';
 import { DataTable, type Column } from '@/components/ui/table';
 import { locale } from '@/i18n';
-import { formatCost, formatDate, formatDuration, formatNumber, formatTokens } from '@/lib/format';
+import {
+  formatCost,
+  formatDate,
+  formatDuration,
+  formatNumber,
+  formatShortDate,
+  formatTokens,
+} from '@/lib/format';
 
 export type RequestEntry = Schemas['RequestLogEntryDto'];
 export type UsagePoint = Schemas['UsagePointDto'];
@@ -514,13 +521,14 @@ export function RequestTable({
       cell: (row) => (
         <button
           type="button"
-          className="text-left text-primary hover:underline"
+          // Date above time: the log fits 1280 px with every column.
+          className="max-w-24 text-left whitespace-normal text-primary hover:underline"
           onClick={(event) => {
             event.stopPropagation();
             onOpen(row);
           }}
         >
-          {formatDate(row.at)}
+          {formatShortDate(row.at, true)}
         </button>
       ),
     },
@@ -563,7 +571,8 @@ export function RequestTable({
     {
       key: 'tokens',
       header: (
-        <span className="inline-flex gap-1">
+        // Wraps onto two lines so the log fits 1280 px with every column.
+        <span className="inline-flex max-w-36 flex-wrap gap-x-1 whitespace-normal">
           <SortHeader
             field="inputTokens"
             label={t('columns.inputTokens')}
@@ -698,7 +707,9 @@ export function RequestDetailBody({
         <Row label={t('detail.model')}>
           <code className="font-mono text-[12.5px]">{entry.model}</code>
         </Row>
-        <Row label={t('detail.stream')}>{entry.stream ? '✓' : none}</Row>
+        <Row label={t('detail.stream')}>
+          {entry.stream ? t('state.yes', { ns: 'common' }) : t('state.no', { ns: 'common' })}
+        </Row>
         <Row label={t('detail.attempts')}>
           {entry.attempts > 1 ? t('detail.failover', { count: entry.attempts }) : entry.attempts}
         </Row>
