@@ -8,6 +8,7 @@ import { CoordinationModule } from './infra/coordination/coordination.module';
 import { CryptoModule } from './infra/crypto/crypto.module';
 import { DatabaseModule } from './infra/database/database.module';
 import { HttpModule } from './infra/http/http.module';
+import { OutboxModule } from './infra/outbox/outbox.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -35,6 +36,7 @@ export class AppModule {
         CryptoModule,
         DatabaseModule,
         CoordinationModule,
+        OutboxModule,
         HttpModule,
         MetricsModule,
         SettingsModule,

@@ -225,6 +225,21 @@ export interface AuditLogTable {
   after: string | null;
 }
 
+/** The transactional outbox (0014); see src/infra/outbox. */
+export interface OutboxEventsTable {
+  /** Time-ordered UUID: the delivery order within a topic. */
+  id: string;
+  /** `notification` | `usage` */
+  topic: string;
+  type: string;
+  partition_key: string | null;
+  dedupe_key: string | null;
+  /** JSON; never a secret. */
+  payload: string;
+  created_at: number;
+  processed_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   settings: SettingsTable;
@@ -239,6 +254,7 @@ export interface Database {
   model_routes: ModelRoutesTable;
   routing_rules: RoutingRulesTable;
   audit_log: AuditLogTable;
+  outbox_events: OutboxEventsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,0 +1,11 @@
+import { Global, Module } from '@nestjs/common';
+import { NotificationOutbox } from './notification-outbox';
+import { OutboxRepository } from './outbox.repository';
+
+/** The transactional outbox, for every feature that raises events (src/infra/outbox). */
+@Global()
+@Module({
+  providers: [OutboxRepository, NotificationOutbox],
+  exports: [OutboxRepository, NotificationOutbox],
+})
+export class OutboxModule {}
