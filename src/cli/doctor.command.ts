@@ -1,5 +1,11 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { ConfigValidationError, loadEnvironment } from 'src/config/config.loader';
+import {
+  ConfigValidationError,
+  environmentSources,
+  loadEnvironment,
+} from 'src/config/config.loader';
+import { EnvironmentSchema } from 'src/config/environment.schema';
+import { sensitiveKeys } from 'src/config/sensitive.decorator';
 import { ConfigService } from 'src/config/config.service';
 import { createCoordinator } from 'src/infra/coordination/coordination.module';
 import { localSecretsPath } from 'src/infra/crypto/local-secrets';
@@ -27,6 +33,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv): Promise<number> {
   try {
     config = new ConfigService(loadEnvironment(env));
     checks.push({ name: 'configuration', ok: true, detail: 'all variables valid' });
+    checks.push(secretSources(env));
   } catch (error) {
     const detail =
       error instanceof ConfigValidationError ? error.problems.join('; ') : message(error);
@@ -43,6 +50,21 @@ export async function runDoctor(env: NodeJS.ProcessEnv): Promise<number> {
   checks.push(await checkDatabase(config));
   if (config.redisMode !== 'none') checks.push(await checkRedis(config));
   return report(checks);
+}
+
+/** Which secrets are set and where each comes from (environment or file), never their values. */
+function secretSources(env: NodeJS.ProcessEnv): Check {
+  const sources = environmentSources(env);
+  const given = sensitiveKeys(EnvironmentSchema.prototype).flatMap((key) => {
+    const source = sources[key];
+    if (source === undefined || source.kind === 'default') return [];
+    return [source.kind === 'file' ? `${key} from file ${source.path}` : `${key} from environment`];
+  });
+  return {
+    name: 'secrets',
+    ok: true,
+    detail: given.length === 0 ? 'none set' : given.join(', '),
+  };
 }
 
 function checkDataDir(config: ConfigService): Check {

@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConfigValidationError,
   describeEnvironment,
+  environmentSources,
   environmentVariableNames,
   loadEnvironment,
 } from './config.loader';
+import { EnvironmentSchema } from './environment.schema';
+import { sensitiveKeys } from './sensitive.decorator';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -112,6 +116,104 @@ describe('loadEnvironment', () => {
     const env = loadEnvironment({ DATABASE_URL: '', REDIS_URL: '', ENCRYPTION_KEY: '' });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.REDIS_URL).toBeUndefined();
+  });
+});
+
+describe('secrets from files', () => {
+  let dir: string;
+  const file = (name: string, content: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sy-secret-files-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('should read a secret from NAME_FILE when only the file is given', () => {
+    const env = loadEnvironment({
+      NODE_ENV: 'production',
+      ENCRYPTION_KEY_FILE: file('enc', 'e'.repeat(48)),
+      JWT_SECRET_FILE: file('jwt', 'j'.repeat(48)),
+    });
+    expect(env.ENCRYPTION_KEY).toBe('e'.repeat(48));
+    expect(env.JWT_SECRET).toBe('j'.repeat(48));
+  });
+
+  it('should trim trailing line breaks only when the file ends with them', () => {
+    const env = loadEnvironment({
+      API_KEY_PEPPER_FILE: file('pepper', ' spaced pepper \r\n\n'),
+      METRICS_TOKEN_FILE: file('metrics', 'tok\nen\n'),
+    });
+    expect(env.API_KEY_PEPPER).toBe(' spaced pepper ');
+    expect(env.METRICS_TOKEN).toBe('tok\nen');
+  });
+
+  it('should offer NAME_FILE for every sensitive variable when the schema marks it', () => {
+    const secret = sensitiveKeys(EnvironmentSchema.prototype);
+    expect(secret).toEqual(expect.arrayContaining(['ENCRYPTION_KEY', 'JWT_SECRET']));
+    for (const key of secret) {
+      const sources = environmentSources({ [`${key}_FILE`]: file(key, 'value-from-file-1234') });
+      expect(sources[key]).toEqual({ kind: 'file', path: join(dir, key) });
+    }
+  });
+
+  it('should refuse NAME and NAME_FILE when both are set', () => {
+    const problems = problemsOf({
+      JWT_SECRET: 'j'.repeat(40),
+      JWT_SECRET_FILE: file('jwt', 'k'.repeat(40)),
+    });
+    expect(problems).toContain('JWT_SECRET and JWT_SECRET_FILE are both set: keep one');
+  });
+
+  it('should name the variable and path but not the content when the file is missing or unreadable', () => {
+    const missing = join(dir, 'nope');
+    const problems = problemsOf({ API_KEY_PEPPER_FILE: missing });
+    expect(problems).toEqual([`API_KEY_PEPPER_FILE: cannot read ${missing} (ENOENT)`]);
+    const unreadable = problemsOf({ API_KEY_PEPPER_FILE: dir });
+    expect(unreadable.join('\n')).toContain(`API_KEY_PEPPER_FILE: cannot read ${dir} (EISDIR)`);
+    if (process.getuid?.() !== 0) {
+      const locked = file('locked', 'pepper-content-9876');
+      chmodSync(locked, 0o000);
+      const text = problemsOf({ API_KEY_PEPPER_FILE: locked }).join('\n');
+      expect(text).toContain(`API_KEY_PEPPER_FILE: cannot read ${locked} (EACCES)`);
+      expect(text).not.toContain('pepper-content-9876');
+    }
+  });
+
+  it('should refuse an empty file when it holds nothing but line breaks', () => {
+    const path = file('empty', '\n\n');
+    expect(problemsOf({ ENCRYPTION_KEY_FILE: path })).toEqual([
+      `ENCRYPTION_KEY_FILE: ${path} is empty`,
+    ]);
+  });
+
+  it('should refuse NAME_FILE when NAME is not a secret', () => {
+    const problems = problemsOf({ PORT_FILE: file('port', '8080') });
+    expect(problems).toEqual([
+      'PORT_FILE: only secret variables can be read from a file; set PORT itself',
+    ]);
+  });
+
+  it('should leave variables whose own name ends in _FILE alone when they are not NAME_FILE', () => {
+    const env = loadEnvironment({ PRICING_FILE: join(dir, 'prices.json') });
+    expect(env.PRICING_FILE).toBe(join(dir, 'prices.json'));
+  });
+
+  it('should validate a value read from a file like one from the environment', () => {
+    const problems = problemsOf({ DATABASE_URL_FILE: file('db', 'mysql://nope\n') });
+    expect(problems.join('\n')).toContain('DATABASE_URL must look like postgres://');
+    expect(problems.join('\n')).not.toContain('mysql://nope');
+  });
+
+  it('should treat an empty NAME_FILE as unset when a template leaves it blank', () => {
+    const env = loadEnvironment({ JWT_SECRET_FILE: '', JWT_SECRET: 'j'.repeat(40) });
+    expect(env.JWT_SECRET).toBe('j'.repeat(40));
+    expect(environmentSources({ JWT_SECRET: 'j'.repeat(40) }).JWT_SECRET).toEqual({
+      kind: 'environment',
+    });
   });
 });
 

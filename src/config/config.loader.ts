@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { parseLdapRoleMap } from 'src/common/auth/ldap-role-map';
@@ -109,15 +110,82 @@ export function environmentVariableNames(): string[] {
   return [...new Set(metas.map((m) => m.propertyName))];
 }
 
-/** Reads and validates the environment; throws one error naming every bad variable. */
-export function loadEnvironment(source: NodeJS.ProcessEnv): EnvironmentSchema {
+/** The suffix that reads a secret variable from a file (Kubernetes and Docker secrets). */
+export const FILE_SUFFIX = '_FILE';
+
+/** Where a variable's value came from; a file is named by its path, never by its content. */
+export type ValueSource =
+  { kind: 'default' } | { kind: 'environment' } | { kind: 'file'; path: string };
+
+interface ResolvedSource {
+  plain: Record<string, string>;
+  sources: Record<string, ValueSource>;
+  problems: string[];
+}
+
+const set = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+/**
+ * The raw values of every declared variable: from NAME, or for a secret from the file NAME_FILE
+ * names (its trailing line breaks trimmed). NAME_FILE exists only for secrets (`@Sensitive`), so
+ * a typo such as `PORT_FILE` or a non-secret read from a file fails loudly instead of being
+ * ignored. Problems name the variable and the path, never what the file holds.
+ */
+function resolveSource(source: NodeJS.ProcessEnv): ResolvedSource {
+  const secret = new Set(sensitiveKeys(EnvironmentSchema.prototype));
   const plain: Record<string, string> = {};
+  const sources: Record<string, ValueSource> = {};
+  const problems: string[] = [];
   for (const key of environmentVariableNames()) {
     const value = source[key];
+    const fileVar = `${key}${FILE_SUFFIX}`;
+    const path = source[fileVar];
+    sources[key] = set(value) ? { kind: 'environment' } : { kind: 'default' };
     if (value !== undefined) plain[key] = value;
+    if (!set(path)) continue;
+    if (!secret.has(key)) {
+      problems.push(`${fileVar}: only secret variables can be read from a file; set ${key} itself`);
+      continue;
+    }
+    if (set(value)) {
+      problems.push(`${key} and ${fileVar} are both set: keep one`);
+      continue;
+    }
+    let content: string;
+    try {
+      content = readFileSync(path, 'utf8');
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      problems.push(
+        `${fileVar}: cannot read ${path} (${typeof code === 'string' ? code : 'unreadable'})`,
+      );
+      continue;
+    }
+    const trimmed = content.replace(/[\r\n]+$/, '');
+    if (trimmed === '') {
+      problems.push(`${fileVar}: ${path} is empty`);
+      continue;
+    }
+    plain[key] = trimmed;
+    sources[key] = { kind: 'file', path };
   }
+  return { plain, sources, problems };
+}
+
+/**
+ * Where each declared variable's value comes from (default, environment or a file), for `doctor`:
+ * it shows the origin of every secret without reading or printing its value.
+ */
+export function environmentSources(source: NodeJS.ProcessEnv): Record<string, ValueSource> {
+  return resolveSource(source).sources;
+}
+
+/** Reads and validates the environment; throws one error naming every bad variable. */
+export function loadEnvironment(source: NodeJS.ProcessEnv): EnvironmentSchema {
+  const { plain, problems: sourceProblems } = resolveSource(source);
   const env = plainToInstance(EnvironmentSchema, plain, { exposeDefaultValues: true });
   const problems = [
+    ...sourceProblems,
     ...flatten(validateSync(env)),
     ...productionProblems(env),
     ...ldapProblems(env),
