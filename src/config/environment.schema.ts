@@ -362,6 +362,18 @@ export class EnvironmentSchema {
   })
   UPSTREAM_HOST_ALLOWLIST?: string;
 
+  /**
+   * Log upstream requests and responses (headers, bodies up to 64 KiB, credentials redacted) for
+   * diagnosis: `off`, `all`, or `key:<apiKeyId>` / `account:<accountId>` entries, comma separated.
+   * Bodies hold prompts and answers: turn it on for one key or account, briefly.
+   */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? 'off' : value))
+  @Matches(/^(off|all|(key|account):[A-Za-z0-9._-]+(,(key|account):[A-Za-z0-9._-]+)*)$/, {
+    message:
+      'DEBUG_HTTP_TRAFFIC must be off, all, or key:<id> / account:<id> entries separated by commas',
+  })
+  DEBUG_HTTP_TRAFFIC = 'off';
+
   /** Allow plain http:// account base URLs and proxies to hosts other than loopback. */
   @Transform(toBool)
   @IsBoolean()

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { appLogger } from 'src/common/logging/app-logger';
+import { HttpTrafficLogger } from 'src/infra/http/http-traffic-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
@@ -87,6 +88,7 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
     @Optional()
     @Inject(CLAUDE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<ClaudeOAuthRefresherOptions>,
+    @Optional() private readonly traffic?: HttpTrafficLogger,
   ) {
     super({
       accountType: CLAUDE_OAUTH_TYPE,
@@ -116,7 +118,7 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
 
   protected async renew(subject: RefreshSubject<ClaudeOAuthCredentials>): Promise<RefreshResult> {
     const { accountId, record } = subject;
-    const exchange = await this.exchange(subject.refreshToken, subject.proxyUrl);
+    const exchange = await this.exchange(subject.refreshToken, subject.proxyUrl, accountId);
     if (!exchange.ok) return this.discipline.callFailed(accountId, exchange);
 
     const body = exchange.body;
@@ -137,6 +139,7 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
   private async exchange(
     refreshToken: string,
     proxyUrl: string | null,
+    accountId: string,
   ): Promise<
     | { ok: true; accessToken: string; body: TokenResponse }
     | { ok: false; reason: 'refused' | 'unavailable'; detail: string; status?: number }
@@ -148,18 +151,32 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
       if (dispatcher === undefined) dispatcher = temporary = temporaryProxyAgent(proxyUrl);
     }
     try {
-      const response = await request(this.config.env.CLAUDE_OAUTH_TOKEN_URL, {
-        method: 'POST',
+      const call = {
+        method: 'POST' as const,
+        url: this.config.env.CLAUDE_OAUTH_TOKEN_URL,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({
           grant_type: 'refresh_token',
           refresh_token: refreshToken,
           client_id: this.config.env.CLAUDE_OAUTH_CLIENT_ID,
         }),
+      };
+      const response = await request(call.url, {
+        method: call.method,
+        headers: call.headers,
+        body: call.body,
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
         ...(dispatcher !== undefined ? { dispatcher } : {}),
       });
       const raw = await response.body.text();
+      if (this.traffic?.enabled === true) {
+        this.traffic.exchange(
+          { keyId: null, accountId },
+          call,
+          { status: response.statusCode, headers: response.headers, body: raw },
+          [refreshToken],
+        );
+      }
       let body: TokenResponse | null = null;
       try {
         body = JSON.parse(raw) as TokenResponse;

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
+import { HttpTrafficLogger, type TrafficExchange } from 'src/infra/http/http-traffic-logger';
+import { inboundSecretValues, secretValuesOf } from 'src/infra/http/http-traffic-redaction';
 import {
   transportFaultOf,
   UpstreamHttp,
@@ -82,6 +84,7 @@ export class AttemptLoopStage {
     @Inject(CREDENTIAL_REFRESH) private readonly refresher: CredentialRefresh,
     private readonly respond: RespondStage,
     private readonly settings: RuntimeSettings,
+    private readonly traffic: HttpTrafficLogger,
   ) {}
 
   async run(ctx: RelayContext): Promise<void> {
@@ -261,10 +264,13 @@ export class AttemptLoopStage {
     request.signal = ctx.abort;
     // Counted as it leaves: a request-log row with attempts > 0 is one an upstream may have seen.
     ctx.attempts += 1;
+    // DEBUG_HTTP_TRAFFIC: one boolean when off.
+    const trace = this.traffic.enabled ? this.traceOf(ctx, account, request) : null;
     let response: UpstreamResponse;
     try {
       response = await this.http.send(request);
     } catch (error) {
+      trace?.failed(error);
       if (ctx.clientGone) throw new ClientGoneError();
       const fault = transportFaultOf(error);
       if (fault === null) throw error;
@@ -276,6 +282,8 @@ export class AttemptLoopStage {
         headers: null,
       };
     }
+    // Tapped before any adaptation: the log shows the upstream's own bytes.
+    if (trace !== null) response = trace.response(response);
     if (provider.adaptResponse !== undefined)
       response = provider.adaptResponse(format, ctx.route.operation, response);
     if (response.statusCode < 400) return { kind: 'response', response };
@@ -307,6 +315,24 @@ export class AttemptLoopStage {
       status: response.statusCode,
       headers: response.headers,
     };
+  }
+
+  /** The traffic log of this attempt when its key or account is traced, else null. */
+  private traceOf(
+    ctx: RelayContext,
+    account: RoutableAccount,
+    request: Parameters<UpstreamHttp['send']>[0],
+  ): TrafficExchange | null {
+    if (!this.traffic.wants(ctx.key.id, account.id)) return null;
+    const secrets = [
+      ...secretValuesOf(account.credentials, account.proxyUrl),
+      ...inboundSecretValues(ctx.req.headers, ctx.req.url),
+    ].sort((a, b) => b.length - a.length);
+    return this.traffic.begin(
+      { keyId: ctx.key.id, accountId: account.id, requestId: ctx.requestId },
+      request,
+      secrets,
+    );
   }
 
   /**

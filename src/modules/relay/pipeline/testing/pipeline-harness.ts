@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { HttpTrafficLogger } from 'src/infra/http/http-traffic-logger';
 import type { EnvironmentSchema } from 'src/config/environment.schema';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import { RELAY_ROUTES, type RelayRoute } from 'src/modules/relay/relay.routes';
@@ -103,6 +104,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
     refresher,
     respond,
     settings,
+    new HttpTrafficLogger(config),
   );
 
   let requests = 0;
