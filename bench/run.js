@@ -186,7 +186,16 @@ async function main() {
     };
   }
 
-  const env = await startEnvironment({ names, upstreamEnv, nodeArgs });
+  // BENCH_SWITCHYARD_ENV: extra variables for the Switchyard processes, `NAME=value NAME=value`
+  // (e.g. OTEL_TRACES_ENABLED=true OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 with
+  // bench/otlp-sink.js listening there, to measure tracing's cost).
+  const switchyardEnv = Object.fromEntries(
+    (process.env.BENCH_SWITCHYARD_ENV ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
+  const env = await startEnvironment({ names, upstreamEnv, switchyardEnv, nodeArgs });
   activeEnv = env;
   let report;
   let failed = false;

@@ -9,6 +9,7 @@ import { requestContextMiddleware } from './common/http/request-context.middlewa
 import { appLogger, NestPinoLogger, setLogLevel } from './common/logging/app-logger';
 import { loadEnvironment } from './config/config.loader';
 import { ConfigService } from './config/config.service';
+import { startTracing, type TracingOptions } from './infra/tracing/tracing';
 import { MetricsService } from './modules/metrics/metrics.service';
 import { OpenApiService } from './modules/openapi/openapi.service';
 import { UsersService, type CreatedAdmin } from './modules/users/users.service';
@@ -47,21 +48,41 @@ export async function createApp(config: ConfigService): Promise<NestExpressAppli
   return app;
 }
 
-/** Starts Switchyard: validates the environment, migrates, bootstraps the admin, listens. */
-export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+export interface StartOptions {
+  /** Tests: span processors instead of the OTLP exporter (only with OTEL_TRACES_ENABLED). */
+  tracing?: TracingOptions;
+}
+
+/**
+ * Starts Switchyard: validates the environment, starts tracing when enabled (before Nest builds
+ * anything), migrates, bootstraps the admin, listens.
+ */
+export async function startServer(
+  env: NodeJS.ProcessEnv = process.env,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const config = new ConfigService(loadEnvironment(env));
-  const app = await createApp(config);
-  const admin = await app
-    .get(UsersService)
-    .bootstrapAdmin(config.env.ADMIN_USERNAME, config.env.ADMIN_PASSWORD);
-  // Nest hands every argument on to server.listen(port, host, backlog, callback); its type only
-  // names the callback.
-  const listen = app.listen.bind(app) as unknown as (
-    port: number,
-    host: string,
-    backlog: number,
-  ) => Promise<unknown>;
-  await listen(config.env.PORT, config.env.HOST, LISTEN_BACKLOG);
+  setLogLevel(config.env.LOG_LEVEL);
+  const tracing = startTracing(config, options.tracing);
+  let app: NestExpressApplication;
+  let admin: CreatedAdmin | undefined;
+  try {
+    app = await createApp(config);
+    admin = await app
+      .get(UsersService)
+      .bootstrapAdmin(config.env.ADMIN_USERNAME, config.env.ADMIN_PASSWORD);
+    // Nest hands every argument on to server.listen(port, host, backlog, callback); its type only
+    // names the callback.
+    const listen = app.listen.bind(app) as unknown as (
+      port: number,
+      host: string,
+      backlog: number,
+    ) => Promise<unknown>;
+    await listen(config.env.PORT, config.env.HOST, LISTEN_BACKLOG);
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const url = config.env.PUBLIC_URL ?? `http://localhost:${port}`;
   appLogger.info(
@@ -79,6 +100,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     // Hooks run after the last response: feature modules first (usage drains), then the global
     // ones (HTTP pools, this instance's coordinator leases, the database).
     await app.close();
+    // Last: the spans of the requests that just finished are exported (bounded wait).
+    await tracing?.shutdown();
   };
   return { app, config, url, port, close };
 }

@@ -306,6 +306,52 @@ export class EnvironmentSchema {
   @IsBoolean()
   PRINT_BANNER = true;
 
+  // --- traces (OpenTelemetry) ---
+
+  /** Export OpenTelemetry traces of relayed requests over OTLP/HTTP. Off: no tracing code runs. */
+  @Transform(toBool)
+  @IsBoolean()
+  OTEL_TRACES_ENABLED = false;
+
+  /** OTLP/HTTP base URL; traces go to `<endpoint>/v1/traces`. Empty: http://localhost:4318. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, {
+    message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+  })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** The traces URL itself, used as given; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, {
+    message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL',
+  })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  /** Headers sent with every export, `key=value,key2=value2` (a collector's API key). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, {
+    message: 'OTEL_EXPORTER_OTLP_HEADERS must be key=value[,key=value...]',
+  })
+  @Sensitive()
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+
+  /** `service.name` of the exported spans. */
+  @IsString()
+  @MinLength(1)
+  OTEL_SERVICE_NAME = 'switchyard';
+
+  /**
+   * Share of new traces recorded (0 to 1), by trace id. A request that arrives with a
+   * `traceparent` follows its caller's sampling decision instead.
+   */
+  @Type(() => Number)
+  @Min(0)
+  @Max(1)
+  OTEL_TRACES_SAMPLER_RATIO = 1;
+
   // --- relay ---
 
   /** Default upstream for Anthropic account types; each account may override its base URL. */

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from 'src/bootstrap';
+import { startServer, type RunningServer, type StartOptions } from 'src/bootstrap';
 import { UsageRecorder } from 'src/modules/usage/usage-recorder.service';
 import { FakeUpstream } from '../fake-upstream/fake-upstream';
 
@@ -26,19 +26,25 @@ export interface RelayHarness {
  * The whole application in this process (embedded default: SQLite in a temp dir, in-process
  * coordination) in front of a fake upstream, with an admin session for setup through the API.
  */
-export async function startRelayHarness(env: Record<string, string> = {}): Promise<RelayHarness> {
+export async function startRelayHarness(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<RelayHarness> {
   const upstream = await FakeUpstream.start();
-  const server = await startServer({
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-e2e-relay-')),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ADMIN_PASSWORD,
-    PRINT_BANNER: 'false',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ANTHROPIC_BASE_URL: upstream.url,
-    USAGE_FLUSH_INTERVAL_MS: '50',
-    ...env,
-  });
+  const server = await startServer(
+    {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-e2e-relay-')),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PASSWORD,
+      PRINT_BANNER: 'false',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ANTHROPIC_BASE_URL: upstream.url,
+      USAGE_FLUSH_INTERVAL_MS: '50',
+      ...env,
+    },
+    options,
+  );
   const url = `http://127.0.0.1:${server.port}`;
   const login = await fetch(`${url}/admin/api/auth/login`, {
     method: 'POST',

@@ -18,6 +18,9 @@ describe(requestHeaderAllowlist.name, () => {
       'x-real-ip',
       'cf-connecting-ip',
       'true-client-ip',
+      // The client's trace context: with tracing on the relay sends its own span's instead.
+      'traceparent',
+      'tracestate',
     ]) {
       expect(() => requestHeaderAllowlist([name])).toThrow(name);
     }

@@ -19,7 +19,8 @@ const HOP_BY_HOP = new Set([
  * Client request headers no provider's allowlist may name: hop-by-hop ones; `expect` (this
  * server already answered `100-continue`, and undici refuses the header outright); Switchyard's
  * own credentials; where the client is (its address, proxies and CDN in front of the relay);
- * `accept-encoding` (the relay asks for identity) and `x-request-id` (the relay's own).
+ * `accept-encoding` (the relay asks for identity), `x-request-id` (the relay's own) and the
+ * client's W3C trace context (with tracing on, the relay names its own span instead).
  */
 const NEVER_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -37,6 +38,9 @@ const NEVER_FORWARDED = new Set([
   'fastly-client-ip',
   'accept-encoding',
   'x-request-id',
+  // Trace context: the relay sends its own (the attempt's span) where the provider takes one.
+  'traceparent',
+  'tracestate',
 ]);
 const NEVER_FORWARDED_PREFIXES = ['x-forwarded-', 'cf-', 'proxy-'];
 

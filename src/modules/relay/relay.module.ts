@@ -41,6 +41,7 @@ import { RelayActivity } from './relay-activity';
 import { RelayActivityController } from './relay-activity.controller';
 import { RelayFastPath } from './relay-fast-path';
 import { RelayService } from './relay.service';
+import { RelayTracer } from './tracing/relay-tracer';
 
 /**
  * Inbound dialects × provider adapters over the shared pipeline. Global only to hand the accounts
@@ -59,6 +60,7 @@ import { RelayService } from './relay.service';
   ],
   providers: [
     RelayService,
+    RelayTracer,
     RelayFastPath,
     ModelCatalog,
     RelayAccountTester,

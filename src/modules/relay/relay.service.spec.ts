@@ -16,6 +16,7 @@ import { pipelineHarness, type PipelineHarness } from './pipeline/testing/pipeli
 import { RelayActivity } from './relay-activity';
 import { RELAY_ROUTES, type RelayRoute } from './relay.routes';
 import { RelayService } from './relay.service';
+import type { RelayTracer } from './tracing/relay-tracer';
 
 const BODY = {
   model: 'claude-sonnet-4-5',
@@ -73,6 +74,7 @@ describe(RelayService.name, () => {
       { finish: (ctx: RelayContext) => settled.push(ctx) } as unknown as SettleStage,
       {} as InboundLimits,
       activity,
+      { enabled: false } as RelayTracer,
     );
   }
 

@@ -16,6 +16,7 @@ import { ClientGoneError, RelayContext } from './pipeline/relay-context';
 import { RouteStage } from './pipeline/route.stage';
 import { SettleStage } from './pipeline/settle.stage';
 import { isRelayKnownError, toRelayErrorView } from './relay-errors';
+import { RelayTracer } from './tracing/relay-tracer';
 import type { RelayRoute } from './relay.routes';
 import type { InboundDialect } from './relay.types';
 
@@ -37,6 +38,7 @@ export class RelayService {
     readonly inbound: InboundLimits,
     /** Requests and streams in flight on this instance (the admin API's live view, gauges). */
     private readonly activity: RelayActivity,
+    private readonly tracer: RelayTracer,
   ) {}
 
   /** Authenticates the caller's key (for routes outside the pipeline: models, usage). */
@@ -70,6 +72,7 @@ export class RelayService {
 
   async relay(route: RelayRoute, req: Request, res: Response): Promise<void> {
     const ctx = new RelayContext(route, req, res, currentRequestId() ?? timeOrderedId());
+    if (this.tracer.enabled) ctx.trace = this.tracer.begin(ctx);
     // The client may leave at any moment, from its first byte on: while the key is checked,
     // during admission's round trip, before the upstream answers. Watched from here, so every
     // stage can tell, and the upstream request is aborted whenever it happens.
@@ -83,14 +86,18 @@ export class RelayService {
     this.activity.enter();
     let streamed = false;
     try {
+      ctx.trace?.begin('authenticate');
       await this.authenticateStage.run(ctx);
+      ctx.trace?.end();
       await this.readBody.run(ctx);
       if (ctx.stream) {
         streamed = true;
         this.activity.enterStream();
       }
       this.routeStage.run(ctx);
+      ctx.trace?.begin('admit');
       await this.admit.run(ctx);
+      ctx.trace?.end();
       await this.attempts.run(ctx);
     } catch (error) {
       if (error instanceof ClientGoneError || ctx.clientGone) {
@@ -107,6 +114,7 @@ export class RelayService {
       this.activity.leave(streamed);
       res.off('close', onClose);
       this.settle.finish(ctx);
+      ctx.trace?.finish(ctx);
     }
   }
 }

@@ -95,10 +95,15 @@ export class AttemptLoopStage {
     // Read once per request (a runtime setting: a change applies from the next request on).
     const maxAttempts = this.settings.get('relayMaxAttempts');
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      ctx.trace?.begin('pick');
       const reserved = await this.scheduler.reserve(
         pick,
         ctx.requestId,
         attempt === 0 ? (ctx.firstPick ?? undefined) : undefined,
+      );
+      ctx.trace?.picked(
+        reserved.ok ? reserved.reservation.account.id : null,
+        reserved.ok ? null : reserved.reason,
       );
       if (!reserved.ok) {
         ctx.checkClient();
@@ -113,7 +118,11 @@ export class AttemptLoopStage {
         const provider = this.providers.forAccount(account);
         const bodyModel = provider.bodyModel?.(account, ctx.model) ?? ctx.model;
         const leg = this.leg(ctx, provider, account, bodyModel, legs);
-        let result = this.observed(reservation, await this.attempt(ctx, provider, account, leg));
+        let result = this.observed(
+          ctx,
+          reservation,
+          await this.attempt(ctx, provider, account, leg),
+        );
         if (
           result.kind === 'failover' &&
           result.outcome.kind === 'auth_failed' &&
@@ -124,7 +133,11 @@ export class AttemptLoopStage {
           ctx.checkClient();
           if (fresh !== null) {
             account = fresh;
-            result = this.observed(reservation, await this.attempt(ctx, provider, account, leg));
+            result = this.observed(
+              ctx,
+              reservation,
+              await this.attempt(ctx, provider, account, leg),
+            );
           }
         }
         if (result.kind === 'failover') {
@@ -162,7 +175,11 @@ export class AttemptLoopStage {
    * Lets the scheduler read what every upstream response says of the account (usage windows),
    * the refused ones too: a usage-limit 429 reports the window that ran out.
    */
-  private observed(reservation: Reservation, result: Attempt): Attempt {
+  private observed(ctx: RelayContext, reservation: Reservation, result: Attempt): Attempt {
+    ctx.trace?.answered(
+      result.kind === 'response' ? result.response.statusCode : result.status,
+      result.kind === 'response' ? null : { reason: result.outcome.kind, fault: result.fault },
+    );
     const headers = result.kind === 'response' ? result.response.headers : result.headers;
     if (headers !== null) this.scheduler.observe(reservation, headers);
     return result;
@@ -262,6 +279,7 @@ export class AttemptLoopStage {
     });
     ctx.checkClient();
     request.signal = ctx.abort;
+    ctx.trace?.send(request, provider.id, account.id, model);
     // Counted as it leaves: a request-log row with attempts > 0 is one an upstream may have seen.
     ctx.attempts += 1;
     // DEBUG_HTTP_TRAFFIC: one boolean when off.

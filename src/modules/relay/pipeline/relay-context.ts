@@ -8,6 +8,7 @@ import { emptyUsage, type TokenUsage } from 'src/modules/usage/pricing/token-usa
 import type { UsageOutcome } from 'src/modules/usage/usage.types';
 import type { RelayRoute } from 'src/modules/relay/relay.routes';
 import type { ParsedRequest } from 'src/modules/relay/relay.types';
+import type { RelayTrace } from 'src/modules/relay/tracing/relay-trace';
 
 /** The client left (or stopped reading); every stage checks for it after each await. */
 export class ClientGoneError extends Error {}
@@ -20,6 +21,8 @@ export class RelayContext {
   readonly startedAt = Date.now();
   /** Aborts the upstream request; fired when the client leaves. */
   readonly abort = new UpstreamAbort();
+  /** The request's spans; null when tracing is off (every stage calls `ctx.trace?.…`). */
+  trace: RelayTrace | null = null;
 
   // authenticate
   policy: ApiKeyPolicy | null = null;

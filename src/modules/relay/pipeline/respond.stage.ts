@@ -49,6 +49,7 @@ export class RespondStage {
     const { format, conversion } = leg;
     const { response } = chosen;
     const { res } = ctx;
+    ctx.trace?.streaming();
     if (ctx.clientGone || res.destroyed) {
       response.body.destroy();
       throw new ClientGoneError();
