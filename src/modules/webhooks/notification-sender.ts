@@ -44,7 +44,8 @@ function describeFailure(error: unknown): string {
     const code = (error as { code?: unknown }).code;
     if (error.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT') return 'timed out';
     if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timed out';
-    if (typeof code === 'string') return `${code}: ${error.message}`;
+    // The code alone: transport messages name the address, and say nothing more.
+    if (typeof code === 'string') return `connection failed (${code})`;
     return error.message;
   }
   return String(error);
