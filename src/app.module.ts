@@ -24,6 +24,7 @@ import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { OpenApiModule } from './modules/openapi/openapi.module';
 import { UsersModule } from './modules/users/users.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -51,6 +52,7 @@ export class AppModule {
         SchedulerModule,
         RoutingModule,
         RelayModule,
+        WebhooksModule,
         AdminUiModule,
         OpenApiModule,
       ],

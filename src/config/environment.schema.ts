@@ -685,4 +685,42 @@ export class EnvironmentSchema {
   @Type(() => Number)
   @Min(0)
   UNKNOWN_MODEL_OUTPUT_USD_PER_MTOK = 15;
+
+  /** How often the notification dispatcher fans out new events and sends due deliveries. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(600_000)
+  NOTIFY_POLL_INTERVAL_MS = 2000;
+
+  /** Attempts of one delivery before it is given up (`failed`). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  NOTIFY_MAX_ATTEMPTS = 12;
+
+  /** A delivery still failing this long after its event is given up, whatever its attempts. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  NOTIFY_MAX_AGE_MS = 86_400_000;
+
+  /** First retry delay; each later one doubles (with jitter) up to NOTIFY_BACKOFF_MAX_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  NOTIFY_BACKOFF_BASE_MS = 5000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  NOTIFY_BACKOFF_MAX_MS = 900_000;
+
+  /** Bound on one send (connect, answer and body; SMTP conversation). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  NOTIFY_TIMEOUT_MS = 10_000;
 }

@@ -17,7 +17,10 @@ const ALL: readonly Role[] = ['admin', 'operator', 'viewer', 'user'];
 const READ: readonly Role[] = ['admin', 'operator', 'viewer'];
 const MANAGE: readonly Role[] = ['admin', 'operator'];
 const ADMIN: readonly Role[] = ['admin'];
-/** Users, settings and the audit trail: admins change them, viewers read them, operators neither. */
+/**
+ * Users, settings, the audit trail and notifications: admins change them, viewers read them,
+ * operators neither.
+ */
 const ADMIN_READ: readonly Role[] = ['admin', 'viewer'];
 
 /**
@@ -127,6 +130,16 @@ const MATRIX: Record<string, 'public' | 'api-key' | readonly Role[]> = {
   'DELETE /admin/api/settings/:key': ADMIN,
   'GET /admin/api/audit': ADMIN_READ,
   'GET /admin/api/audit/export.csv': ADMIN_READ,
+
+  'GET /admin/api/notifications/event-types': ADMIN_READ,
+  'GET /admin/api/notifications/targets': ADMIN_READ,
+  'POST /admin/api/notifications/targets': ADMIN,
+  'GET /admin/api/notifications/targets/:id': ADMIN_READ,
+  'PATCH /admin/api/notifications/targets/:id': ADMIN,
+  'DELETE /admin/api/notifications/targets/:id': ADMIN,
+  'POST /admin/api/notifications/targets/:id/test': ADMIN,
+  'GET /admin/api/notifications/deliveries': ADMIN_READ,
+  'POST /admin/api/notifications/deliveries/:id/retry': ADMIN,
 };
 
 interface DeclaredRoute {

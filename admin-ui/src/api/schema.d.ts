@@ -695,6 +695,120 @@ export interface paths {
         patch: operations["ModelRoutes_update"];
         trace?: never;
     };
+    "/admin/api/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first.
+         * @description Roles: admin, viewer.
+         */
+        get: operations["Notifications_listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/notifications/deliveries/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queues a delivery that gave up again, due at once.
+         * @description Roles: admin.
+         */
+        post: operations["Notifications_retryDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/notifications/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Roles: admin, viewer. */
+        get: operations["Notifications_eventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/notifications/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Roles: admin, viewer. */
+        get: operations["Notifications_listTargets"];
+        put?: never;
+        /** @description Roles: admin. */
+        post: operations["Notifications_createTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/notifications/targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Roles: admin, viewer. */
+        get: operations["Notifications_getTarget"];
+        put?: never;
+        post?: never;
+        /** @description Roles: admin. */
+        delete: operations["Notifications_deleteTarget"];
+        options?: never;
+        head?: never;
+        /** @description Roles: admin. */
+        patch: operations["Notifications_updateTarget"];
+        trace?: never;
+    };
+    "/admin/api/notifications/targets/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a `notification.test` message now; 200 with ok: false when the target refuses it.
+         * @description Roles: admin.
+         */
+        post: operations["Notifications_testTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/oauth/claude/authorize": {
         parameters: {
             query?: never;
@@ -1669,6 +1783,22 @@ export interface components {
             enabled?: boolean;
             note?: string | null;
         };
+        CreateNotificationTargetDto: {
+            /** @description The event types to deliver; null or omitted: every type. */
+            events?: ("account.auth_failed" | "account.blocked" | "account.rate_limited" | "account.cooling" | "account.recovered" | "account.refresh_failed" | "key.budget_warning" | "key.budget_exhausted" | "key.window_limit" | "auth.login_locked" | "platform.no_routable_account")[] | null;
+            /** @description The kind's settings, secrets included (see docs/notifications.md). webhook: `url`, `secret`. email: `host`, `port`, `secure`, `starttls`, `username`, `password`, `from`, `to`. */
+            config: {
+                [key: string]: unknown;
+            };
+            name: string;
+            /**
+             * @description `webhook`, `email`, or a chat platform this build has a channel for.
+             * @enum {string}
+             */
+            kind: "webhook" | "email";
+            /** @description Default true. */
+            enabled?: boolean;
+        };
         CreateOwnKeyRequestDto: {
             description?: string | null;
             tags?: string[];
@@ -1967,6 +2097,77 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        NotificationDeliveryListResponseDto: {
+            items: components["schemas"]["NotificationDeliveryResponseDto"][];
+            total: number;
+            page: number;
+            pageSize: number;
+        };
+        NotificationDeliveryResponseDto: {
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            /** @description ISO 8601; null once delivered or given up. */
+            nextAttemptAt: string | null;
+            lastStatus: number | null;
+            /** @description Never a secret or a URL. */
+            lastError: string | null;
+            lastDurationMs: number | null;
+            deliveredAt: string | null;
+            id: string;
+            /** @description The outbox event id, sent as `x-switchyard-delivery`. */
+            eventId: string;
+            targetId: string;
+            eventType: string;
+            /** @description The message title. */
+            title: string;
+            attempts: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        NotificationEventTypeDto: {
+            type: string;
+            /** @description `info`, `warning` or `critical`. */
+            severity: string;
+            description: string;
+        };
+        NotificationEventTypeListResponseDto: {
+            items: components["schemas"]["NotificationEventTypeDto"][];
+        };
+        NotificationTargetListResponseDto: {
+            items: components["schemas"]["NotificationTargetResponseDto"][];
+        };
+        NotificationTargetResponseDto: {
+            /** @description null: every event type. */
+            events: string[] | null;
+            /** @description The non-secret settings. */
+            config: {
+                [key: string]: unknown;
+            };
+            id: string;
+            name: string;
+            kind: string;
+            enabled: boolean;
+            /** @description The secret fields that hold a value (their values are never returned). */
+            secretsSet: string[];
+            /** @description Whether any secret is stored. */
+            hasSecret: boolean;
+            /** @description false when the stored secrets cannot be decrypted (send the configuration again). */
+            secretsReadable: boolean;
+            /** @description ISO 8601. */
+            createdAt: string;
+            /** @description ISO 8601. */
+            updatedAt: string;
+        };
+        NotificationTestResponseDto: {
+            /** @description HTTP status answered; null without an answer and for email. */
+            status: number | null;
+            /** @description Why it failed; never a secret or the target URL. */
+            error: string | null;
+            ok: boolean;
+            durationMs: number;
+            /** @description The delivery-log row of this test. */
+            deliveryId: string;
+        };
         OutcomeCountsDto: {
             ok: number;
             error: number;
@@ -2211,6 +2412,16 @@ export interface components {
             position?: number;
             enabled?: boolean;
             note?: string | null;
+        };
+        UpdateNotificationTargetDto: {
+            /** @description The event types to deliver; null: every type. */
+            events?: ("account.auth_failed" | "account.blocked" | "account.rate_limited" | "account.cooling" | "account.recovered" | "account.refresh_failed" | "key.budget_warning" | "key.budget_exhausted" | "key.window_limit" | "auth.login_locked" | "platform.no_routable_account")[] | null;
+            /** @description The kind's settings, secrets included (see docs/notifications.md). webhook: `url`, `secret`. email: `host`, `port`, `secure`, `starttls`, `username`, `password`, `from`, `to`. */
+            config?: {
+                [key: string]: unknown;
+            };
+            name?: string;
+            enabled?: boolean;
         };
         UpdateOwnKeyRequestDto: {
             description?: string | null;
@@ -4914,6 +5125,427 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelRouteResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_listDeliveries: {
+        parameters: {
+            query: {
+                targetId?: string;
+                /** @description `pending` (queued or retrying), `delivered`, `failed` (gave up). */
+                status?: "pending" | "delivered" | "failed";
+                /** @description e.g. `account.auth_failed`, `notification.test`. */
+                eventType?: string;
+                /** @description 1-based. */
+                page: number;
+                pageSize: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryListResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_retryDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDeliveryResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_eventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationEventTypeListResponseDto"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_listTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTargetListResponseDto"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_createTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNotificationTargetDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTargetResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_getTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTargetResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_deleteTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_updateTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNotificationTargetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTargetResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `MISSING_TOKEN`: no `Authorization: Bearer` header; `INVALID_TOKEN`: invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+            /** @description `FORBIDDEN`: the caller's role may not call this route. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminError"];
+                };
+            };
+        };
+    };
+    Notifications_testTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationTestResponseDto"];
                 };
             };
             /** @description `VALIDATION_FAILED`: the body, query string or path parameters fail validation. */

@@ -240,6 +240,43 @@ export interface OutboxEventsTable {
   processed_at: number | null;
 }
 
+/** Notification targets (0015); see src/modules/webhooks. */
+export interface NotificationTargetsTable {
+  id: string;
+  name: string;
+  kind: string;
+  /** 0 or 1. */
+  enabled: number;
+  /** JSON list of event types; null: every type. */
+  events: string | null;
+  /** JSON of the non-secret configuration. */
+  config: string;
+  /** SecretBox ciphertext of a JSON object of the secret fields. */
+  secrets: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One notification to one target (0015): the delivery log and the retry queue. */
+export interface NotificationDeliveriesTable {
+  id: string;
+  event_id: string;
+  target_id: string;
+  event_type: string;
+  /** JSON of the NotificationMessage. */
+  message: string;
+  /** `pending` | `delivered` | `failed` */
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  delivered_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   settings: SettingsTable;
@@ -255,6 +292,8 @@ export interface Database {
   routing_rules: RoutingRulesTable;
   audit_log: AuditLogTable;
   outbox_events: OutboxEventsTable;
+  notification_targets: NotificationTargetsTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -14,8 +14,8 @@ export interface UpstreamHostPolicyOptions {
   trustedOrigins?: string[];
 }
 
-/** What the URL is for, named in refusals. */
-export type UpstreamUrlRole = 'baseUrl' | 'proxy';
+/** What the URL is for, named in refusals (`url`: a notification target's). */
+export type UpstreamUrlRole = 'baseUrl' | 'proxy' | 'url';
 
 /** Bounded: authorities come from accounts (a few hundred at most), never from clients. */
 const MEMO_LIMIT = 1024;
@@ -72,6 +72,11 @@ export class UpstreamHostPolicy {
   /** Whether an allowlist is configured (otherwise every host passes that part of the check). */
   get restricted(): boolean {
     return this.exact.size > 0 || this.suffixes.length > 0;
+  }
+
+  /** Whether plain http:// (and unencrypted SMTP) to hosts other than loopback is allowed. */
+  get allowsInsecure(): boolean {
+    return this.allowInsecure;
   }
 
   /** Whether nothing is ever refused: the send-time check can then be skipped entirely. */

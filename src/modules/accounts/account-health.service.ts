@@ -24,6 +24,13 @@ import { AccountsRepository } from './accounts.repository';
 import type { ResponseHeaders, UsageWindow } from './types/account-type.descriptor';
 import { accountTypeDescriptors, descriptorOf } from './types/account-types.registry';
 import { timeOrderedId } from 'src/common/ids/time-ordered-id';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
+import type { NotificationEventInput } from 'src/infra/outbox/outbox.types';
+import {
+  recoveredNotification,
+  statusNotification,
+  timedNotification,
+} from './account-notifications';
 
 /** A state that ends by itself: held in the coordinator with a TTL and mirrored in memory. */
 interface TimedEntry {
@@ -184,6 +191,8 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
   /** account id → scope → entry (expired entries stay until a success records the recovery). */
   private readonly timed = new Map<string, Map<string, TimedEntry>>();
   private readonly queue: AccountHealthEventRecordInput[] = [];
+  /** Notifications raised without a history row of their own. */
+  private readonly notifyQueue: NotificationEventInput[] = [];
   private writing: Promise<void> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private stopListening: (() => void) | null = null;
@@ -202,6 +211,8 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     private readonly settings: RuntimeSettings,
     @InjectCoordinator() private readonly coordinator: Coordinator,
     @Optional() @Inject(ACCOUNT_HEALTH_OPTIONS) options?: Partial<AccountHealthOptions>,
+    /** Where transitions are raised as notifications; absent in tests that need none. */
+    @Optional() private readonly notifications?: NotificationOutbox,
   ) {
     this.now = options?.now ?? Date.now;
   }
@@ -416,8 +427,17 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     account.status = status;
     account.statusReason = reason;
     this.pool.applyStatus(account.id, status, reason);
+    const notifications = this.notifications;
     try {
-      await this.accountsRepository.setStatus(account.id, status, reason, now);
+      if (notifications === undefined) {
+        await this.accountsRepository.setStatus(account.id, status, reason, now);
+      } else {
+        // Raised with the SQL transition, in its transaction: once however many requests (or
+        // instances) see the same 401 at the same time.
+        await this.accountsRepository.setStatus(account.id, status, reason, now, (trx) =>
+          notifications.emit(statusNotification(account, status, reason, now), trx),
+        );
+      }
       await this.coordinator.publish(accountKeys.channels.invalidation, account.id);
     } catch (error) {
       appLogger.error({ err: error, accountId: account.id, status }, 'could not persist status');
@@ -439,6 +459,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
    */
   async reset(accountId: string): Promise<void> {
     const now = this.now();
+    const ending = this.timed.get(accountId)?.get('account');
     this.timed.delete(accountId);
     await Promise.all(
       HEALTH_SCOPES.map((scope) =>
@@ -454,7 +475,27 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         from: this.coordinator.instanceId,
       } satisfies HealthMessage),
     );
-    await this.accountsRepository.setStatus(accountId, 'active', null, now);
+    const notifications = this.notifications;
+    const account = this.pool.get(accountId) ?? { id: accountId };
+    if (notifications === undefined) {
+      await this.accountsRepository.setStatus(accountId, 'active', null, now);
+    } else {
+      const fromStatus = this.pool.get(accountId)?.status ?? 'auth_failed';
+      const changed = await this.accountsRepository.setStatus(
+        accountId,
+        'active',
+        null,
+        now,
+        (trx) =>
+          notifications.emit(
+            recoveredNotification(account, fromStatus, 'reset by admin', now),
+            trx,
+          ),
+      );
+      if (!changed && ending !== undefined && ending.until > now) {
+        this.notify(recoveredNotification(account, ending.state, 'reset by admin', now, ending));
+      }
+    }
     this.pool.applyStatus(accountId, 'active', null);
     await this.coordinator.publish(accountKeys.channels.invalidation, accountId);
     this.enqueue({
@@ -543,6 +584,14 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     this.enqueue({ accountId, ...event });
   }
 
+  /** Notes that an account is routable again after new credentials replaced a bad status. */
+  noteCredentialsReplaced(accountId: string, previousStatus: string, at: number): void {
+    const reason = `credentials replaced by admin (was ${previousStatus})`;
+    this.enqueue({ accountId, at, state: 'ok', scope: null, until: null, reason });
+    const account = this.pool.get(accountId) ?? { id: accountId };
+    this.notify(recoveredNotification(account, previousStatus, 'new credentials', at));
+  }
+
   /** The account's transitions, newest first. */
   async history(accountId: string, limit: number): Promise<HealthEvent[]> {
     await this.flush();
@@ -617,6 +666,17 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
           scope: entry.scope,
           until: null,
           reason: `recovered from ${entry.reason}`,
+          // Account-wide episodes only: a model family's limit is not the account's health.
+          notify:
+            entry.scope === 'account'
+              ? recoveredNotification(
+                  account,
+                  entry.state,
+                  `recovered from ${entry.reason}`,
+                  now,
+                  entry,
+                )
+              : undefined,
         });
       }
       // Other instances drop their expired copies without recording the recovery again.
@@ -649,6 +709,7 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
     if (live !== undefined && live.until >= entry.until) return toHealthState(live);
     this.apply(account.id, entry);
     if (live === undefined || live.state !== entry.state || live.reason !== entry.reason) {
+      const episode = live === undefined || live.state !== entry.state;
       this.enqueue({
         accountId: account.id,
         at: now,
@@ -656,6 +717,10 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
         scope: entry.scope,
         until: entry.until,
         reason: entry.reason,
+        notify:
+          episode && entry.scope === 'account'
+            ? timedNotification(account, entry.state, entry.until, entry.reason, now)
+            : undefined,
       });
     }
     try {
@@ -783,32 +848,62 @@ export class AccountHealthService implements OnModuleInit, OnModuleDestroy {
   private async drain(): Promise<void> {
     // Let the caller's request continue first; the write happens on a later tick.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.notifyQueue.length > 0) {
       const batch = this.queue.splice(0, this.queue.length);
-      try {
-        await this.events.insert(
-          batch.map((event) => ({
-            id: timeOrderedId(event.at),
-            account_id: event.accountId,
-            at: event.at,
-            state: event.state,
-            scope: event.scope,
-            until: event.until,
-            reason: event.reason.slice(0, 1000),
-          })),
-        );
-        const keep = this.config.env.ACCOUNT_HEALTH_HISTORY;
-        for (const accountId of new Set(batch.map((event) => event.accountId))) {
-          await this.events.trim(accountId, keep);
-        }
-      } catch (error) {
-        // A deleted account (foreign key) or an unreachable database: the history is advisory.
-        appLogger.warn({ err: error }, 'could not write account health history');
+      if (batch.length > 0) await this.writeHistory(batch);
+      // Written behind with the history batch, off the request path; dedupe keys make an
+      // episode seen by several instances one event.
+      const notifications = [
+        ...batch.flatMap((event) => (event.notify === undefined ? [] : [event.notify])),
+        ...this.notifyQueue.splice(0, this.notifyQueue.length),
+      ];
+      for (const notification of notifications) await this.emitQuietly(notification);
+    }
+  }
+
+  private async writeHistory(batch: AccountHealthEventRecordInput[]): Promise<void> {
+    try {
+      await this.events.insert(
+        batch.map((event) => ({
+          id: timeOrderedId(event.at),
+          account_id: event.accountId,
+          at: event.at,
+          state: event.state,
+          scope: event.scope,
+          until: event.until,
+          reason: event.reason.slice(0, 1000),
+        })),
+      );
+      const keep = this.config.env.ACCOUNT_HEALTH_HISTORY;
+      for (const accountId of new Set(batch.map((event) => event.accountId))) {
+        await this.events.trim(accountId, keep);
       }
+    } catch (error) {
+      // A deleted account (foreign key) or an unreachable database: the history is advisory.
+      appLogger.warn({ err: error }, 'could not write account health history');
+    }
+  }
+
+  /** Raises a notification off the request path (through the history queue). */
+  private notify(notification: NotificationEventInput): void {
+    this.notifyQueue.push(notification);
+    this.writing ??= this.drain().finally(() => {
+      this.writing = null;
+    });
+  }
+
+  private async emitQuietly(notification: NotificationEventInput): Promise<void> {
+    if (this.notifications === undefined) return;
+    try {
+      await this.notifications.emit(notification);
+    } catch (error) {
+      appLogger.warn({ err: error, type: notification.type }, 'could not raise a notification');
     }
   }
 }
 
 interface AccountHealthEventRecordInput extends HealthEvent {
   accountId: string;
+  /** A notification raised with this transition, written behind with it. */
+  notify?: NotificationEventInput;
 }

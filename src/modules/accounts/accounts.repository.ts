@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool, type Transaction } from 'kysely';
 import type { SortOrder } from 'src/common/http/list-query.dto';
 import { InjectDb } from 'src/infra/database/database.module';
-import type { AccountsTable, Db } from 'src/infra/database/database.types';
+import type { AccountsTable, Database, Db } from 'src/infra/database/database.types';
 import { likeContains } from 'src/infra/database/like';
 import type { AccountSortField } from './dto/list-accounts.query.dto';
 
@@ -195,18 +195,37 @@ export class AccountsRepository {
     return byAccount;
   }
 
+  /**
+   * Sets the status. With `onTransition`, the row changes only when its status differs, and
+   * onTransition runs in the same transaction only when it did (the notification of the
+   * transition commits with it, once, however many requests or instances raced to set it).
+   */
   async setStatus(
     id: string,
     status: string,
     reason: string | null,
     now: number,
+    onTransition?: (trx: Transaction<Database>) => Promise<unknown>,
   ): Promise<boolean> {
-    const result = await this.db
-      .updateTable('accounts')
-      .set({ status, status_reason: reason, updated_at: now })
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    if (onTransition === undefined) {
+      const result = await this.db
+        .updateTable('accounts')
+        .set({ status, status_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('accounts')
+        .set({ status, status_reason: reason, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '<>', status)
+        .executeTakeFirst();
+      const changed = Number(result.numUpdatedRows) > 0;
+      if (changed) await onTransition(trx);
+      return changed;
+    });
   }
 
   /** Writes last-used times without touching updated_at (it is usage, not a configuration change). */

@@ -318,13 +318,7 @@ export class AccountsService {
       throw error;
     }
     if (changes.status === 'active') {
-      this.health.note(id, {
-        at: now,
-        state: 'ok',
-        scope: null,
-        until: null,
-        reason: `credentials replaced by admin (was ${previousStatus})`,
-      });
+      this.health.noteCredentialsReplaced(id, previousStatus, now);
     }
     await this.invalidate(id);
     const updated = await this.require(id);

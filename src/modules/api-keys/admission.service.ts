@@ -23,7 +23,9 @@ import {
 import { KeySpendReader } from 'src/modules/usage/key-spend.reader';
 import { KeyRejectionCode, type ApiKeyPolicy, type RateLimitInfo } from './api-key.types';
 import { ApiKeyException } from './api-keys.exception';
+import { BudgetAlerts } from './budget-alerts';
 import type { BudgetPeriod } from './budget-periods';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { ReservationEstimator } from './reservation-estimator';
 
 export interface AdmissionRequest {
@@ -109,6 +111,14 @@ export class InFlightBudgets {
   of(key: string): Admission[] {
     return [...(this.byKey.get(key) ?? [])];
   }
+}
+
+/** What an admission needs to raise budget notifications when it settles. */
+export interface BudgetWatch {
+  key: { id: string; name: string };
+  /** The admit's counter values, in plan order. */
+  values: number[];
+  alerts: BudgetAlerts;
 }
 
 /** How long a client refused for concurrency should wait: a slot frees when any request ends. */
@@ -235,6 +245,8 @@ export class Admission implements RenewableLease {
     private readonly learn?: { estimator: ReservationEstimator; worstMicros: number },
     /** Budget reservations in flight on this instance, for re-seeding after a loss. */
     private readonly inFlight?: InFlightBudgets,
+    /** The budget counters' values at admit, for the 80 % / 100 % notifications at settle. */
+    private readonly budgetWatch?: BudgetWatch,
   ) {
     inFlight?.add(this, this.budgetKeys());
   }
@@ -337,6 +349,29 @@ export class Admission implements RenewableLease {
         'settling an admission failed; its lease will expire by TTL',
       );
     }
+    this.watchBudgets(usage.costMicros);
+  }
+
+  /**
+   * What each budget counter holds now, as far as this request knows (its value at admit, this
+   * request's reservation replaced by its cost), handed to the budget notifications. Pure
+   * arithmetic: no I/O unless a threshold is crossed.
+   */
+  private watchBudgets(costMicros: number): void {
+    const watch = this.budgetWatch;
+    if (watch === undefined) return;
+    const readings = this.plan.counters.flatMap((counter, index) =>
+      counter.kind === 'budget'
+        ? [
+            {
+              period: counter.period,
+              limitMicros: counter.limit,
+              spentMicros: (watch.values[index] ?? 0) - this.plan.reserveMicros + costMicros,
+            },
+          ]
+        : [],
+    );
+    if (readings.length > 0) watch.alerts.check(watch.key, readings);
   }
 
   /** For a request that never reached an upstream: refunds the reservations, frees the lease. */
@@ -357,6 +392,7 @@ export class AdmissionService implements OnApplicationShutdown {
   private readonly inFlight = new InFlightBudgets();
   /** Seeds in progress by counter key, so concurrent requests of a key read SQL once. */
   private readonly seeding = new Map<string, Promise<void>>();
+  private readonly budgetAlerts: BudgetAlerts;
 
   constructor(
     @InjectCoordinator() private readonly coordinator: Coordinator,
@@ -366,8 +402,11 @@ export class AdmissionService implements OnApplicationShutdown {
      * (unit and coordinator-only tests) budget counters start from the coordinator alone.
      */
     @Optional() private readonly spend?: KeySpendReader,
+    /** Where budget notifications go; absent in tests that need none. */
+    @Optional() outbox?: NotificationOutbox,
   ) {
     this.renewer = new LeaseRenewer(config.env.LEASE_TTL_MS);
+    this.budgetAlerts = new BudgetAlerts(outbox);
   }
 
   /**
@@ -392,6 +431,7 @@ export class AdmissionService implements OnApplicationShutdown {
     let rateLimit: RateLimitInfo | null = null;
     let touched: string | null | undefined;
     let generations: (string | null)[] | undefined;
+    let values: number[] = [];
     if (plan.counters.length > 0 || plan.lease !== undefined) {
       const admitRequest = {
         counters: plan.counters.map((counter) => counter.op),
@@ -407,6 +447,7 @@ export class AdmissionService implements OnApplicationShutdown {
         result = await this.coordinator.admit(admitRequest);
       }
       if (!result.ok) {
+        this.watchRefusal(policy, plan, result.rejection, now);
         throw this.rejection(plan, result.rejection, now, {
           policy,
           model: request.model,
@@ -415,6 +456,7 @@ export class AdmissionService implements OnApplicationShutdown {
         });
       }
       resetAtMs = result.resetAtMs;
+      values = result.values;
       touched = result.touched;
       generations = result.generations;
       const requests = plan.counters.findIndex(
@@ -444,6 +486,26 @@ export class AdmissionService implements OnApplicationShutdown {
         ? { estimator: this.estimator, worstMicros: Math.max(1, worstMicros) }
         : undefined,
       generations?.some((g) => g !== null) === true ? this.inFlight : undefined,
+      plan.counters.some((counter) => counter.kind === 'budget')
+        ? { key: { id: policy.id, name: policy.name }, values, alerts: this.budgetAlerts }
+        : undefined,
+    );
+  }
+
+  /** A refusal by a budget whose counter is already at 80 % or more notifies like a settle. */
+  private watchRefusal(
+    policy: ApiKeyPolicy,
+    plan: AdmissionPlan,
+    rejection: AdmitRejection | undefined,
+    now: number,
+  ): void {
+    if (rejection?.kind !== 'counter') return;
+    const counter = plan.counters[rejection.index];
+    if (counter?.kind !== 'budget') return;
+    this.budgetAlerts.check(
+      { id: policy.id, name: policy.name },
+      [{ period: counter.period, limitMicros: rejection.limit, spentMicros: rejection.current }],
+      now,
     );
   }
 

@@ -11,6 +11,7 @@ import * as m0010 from './0010-users';
 import * as m0011 from './0011-audit-log';
 import * as m0013 from './0013-ldap-users';
 import * as m0014 from './0014-outbox';
+import * as m0015 from './0015-notifications';
 
 /**
  * Every migration, in order. Forward-only: there are no `down` steps, and a migration never drops
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>): Promise<void> }> = {
   '0011-audit-log': m0011,
   '0013-ldap-users': m0013,
   '0014-outbox': m0014,
+  '0015-notifications': m0015,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
