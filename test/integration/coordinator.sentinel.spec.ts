@@ -132,7 +132,7 @@ describeWithRedisBinaries(`${RedisCoordinator.name} on Redis Sentinel`, () => {
             await a.publish(channel, 'after-failover');
             await sleep(100);
             if (!received.includes('after-failover')) throw new Error('not delivered yet');
-          });
+          }, 30_000);
         } finally {
           await Promise.all([a.close(), b.close()]);
         }
