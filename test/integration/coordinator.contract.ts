@@ -273,6 +273,25 @@ export function coordinatorContract(
         expect(await a.getValue(sticky)).toBeNull();
       });
 
+      it('should reject the request when its keys do not share one hash tag', async () => {
+        const request: AdmitRequest = {
+          counters: [{ key: rpm, amount: 1, limit: 10, ttlMs: LONG_TTL }],
+          lease: { key: keys.keyLease('key2'), leaseId: 'r1', limit: 1, ttlMs: LONG_TTL },
+        };
+
+        await expect(a.admit(request)).rejects.toMatchObject({
+          code: CoordinationExceptionCode.INVALID_ARGUMENT,
+        });
+        await expect(
+          a.settle({
+            counters: [{ key: keys.keyWindow('key2', 'rpm'), amount: 1 }],
+            lease: { key: lease, leaseId: 'r1' },
+          }),
+        ).rejects.toMatchObject({ code: CoordinationExceptionCode.INVALID_ARGUMENT });
+        expect(await a.getCounters([rpm])).toEqual([0]);
+        expect(await a.countLeases(keys.keyLease('key2'))).toBe(0);
+      });
+
       it('should reject the request when an amount is not an integer', async () => {
         await expect(a.admit({ counters: [{ key: rpm, amount: 1.5 }] })).rejects.toMatchObject({
           code: CoordinationExceptionCode.INVALID_ARGUMENT,
@@ -309,14 +328,23 @@ export function coordinatorContract(
       });
 
       it('should apply every settle and free every lease when many are settled at once', async () => {
-        for (const i of range(40)) expect((await a.admit(leaseOnly(`m${i}`, 40))).ok).toBe(true);
+        // Two API keys: one batch mixes slots, each settle keeps to its own key's hash tag.
         const other = keys.keyWindow('key2', 'tpm');
+        const otherLease = keys.keyLease('key2');
+        const leaseOf = (i: number): string => (i % 2 ? lease : otherLease);
+        for (const i of range(40)) {
+          const admitted = await a.admit({
+            counters: [],
+            lease: { key: leaseOf(i), leaseId: `m${i}`, limit: 40, ttlMs: LONG_TTL },
+          });
+          expect(admitted.ok).toBe(true);
+        }
 
         await Promise.all(
           range(40).map((i) =>
             a.settle({
               counters: [{ key: i % 2 ? tpm : other, amount: i, ttlMs: LONG_TTL }],
-              lease: { key: lease, leaseId: `m${i}` },
+              lease: { key: leaseOf(i), leaseId: `m${i}` },
             }),
           ),
         );
@@ -329,6 +357,7 @@ export function coordinatorContract(
           .reduce((n, i) => n + i, 0);
         expect(await b.getCounters([tpm, other])).toEqual([odd, even]);
         expect(await b.countLeases(lease)).toBe(0);
+        expect(await b.countLeases(otherLease)).toBe(0);
       });
 
       it('should apply a settle before an admit or a read asked for right after it', async () => {

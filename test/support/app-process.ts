@@ -39,7 +39,11 @@ export async function startServerProcess(
     child.once('exit', (code) => resolve(code)),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A server that did not start must not outlive the test that gave up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, timeoutMs);
     const onData = (): void => {
       const match = /"port":(\d+)[^\n]*switchyard listening/.exec(out);
       if (match) {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+
 /**
  * Suites that need a real Redis or PostgreSQL. Without the URL they are skipped with one line on
  * stderr, unless REQUIRE_SERVICES=1 (CI), where a missing server must fail the run instead.
@@ -50,4 +52,32 @@ export function describeWithRedis(name: string, fn: (url: string) => void): void
 /** `describe` with the PostgreSQL URL from TEST_DATABASE_URL, or skipped when it is not set. */
 export function describeWithPostgres(name: string, fn: (url: string) => void): void {
   describeWithService('TEST_DATABASE_URL', name, fn);
+}
+
+/** `redis-server` and `redis-cli` are on PATH (Debian: `apt-get install redis-server`). */
+export function redisBinariesAvailable(): boolean {
+  return ['redis-server', 'redis-cli'].every(
+    (binary) => spawnSync(binary, ['--version'], { stdio: 'ignore' }).status === 0,
+  );
+}
+
+/**
+ * `describe` for suites that start their own Redis processes (Sentinel, Cluster): skipped with
+ * one line on stderr when redis-server is not installed, failed instead under REQUIRE_SERVICES=1.
+ */
+export function describeWithRedisBinaries(name: string, fn: () => void): void {
+  if (redisBinariesAvailable()) {
+    describe(name, fn);
+    return;
+  }
+  if (process.env.REQUIRE_SERVICES === '1') {
+    throw new Error(
+      `${name}: redis-server / redis-cli are not on PATH but REQUIRE_SERVICES=1; ` +
+        'install them (Debian: apt-get install redis-server) or unset REQUIRE_SERVICES',
+    );
+  }
+  process.stderr.write(`[skip] ${name}: redis-server / redis-cli not installed\n`);
+  describe.skip(name, () => {
+    it('needs redis-server and redis-cli', () => undefined);
+  });
 }

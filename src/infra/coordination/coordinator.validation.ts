@@ -22,6 +22,31 @@ export function assertTtl(ttlMs: number, what = 'ttlMs'): void {
   }
 }
 
+/** What Redis Cluster hashes: the first non-empty `{...}` of a key, else the whole key. */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}
+
+/**
+ * The keys of one atomic call must hash to one Redis Cluster slot. Checked everywhere (in
+ * process and on a single Redis too), so a call that would fail only in a Cluster fails in every
+ * test run instead.
+ */
+function assertOneSlot(keys: string[], what: string): void {
+  const tags = new Set(keys.map(hashTagOf));
+  if (tags.size > 1) {
+    throw invalid(
+      `${what} keys must share one hash tag ({...}) to stay in one Redis Cluster slot, got ` +
+        keys.join(', '),
+    );
+  }
+}
+
 export function assertAdmitRequest(request: AdmitRequest): void {
   request.counters.forEach((counter, i) => {
     assertInteger(counter.amount, `counters[${i}].amount`);
@@ -35,6 +60,10 @@ export function assertAdmitRequest(request: AdmitRequest): void {
     assertTtl(request.lease.ttlMs, 'lease.ttlMs');
   }
   if (request.touch) assertTtl(request.touch.ttlMs, 'touch.ttlMs');
+  const keys = request.counters.map((counter) => counter.key);
+  if (request.lease) keys.push(request.lease.key);
+  if (request.touch) keys.push(request.touch.key);
+  assertOneSlot(keys, 'admit');
 }
 
 export function assertSettleRequest(request: SettleRequest): void {
@@ -45,4 +74,7 @@ export function assertSettleRequest(request: SettleRequest): void {
       assertInteger(counter.unreserved ?? Number.NaN, `counters[${i}].unreserved`);
     }
   });
+  const keys = request.counters.map((counter) => counter.key);
+  if (request.lease) keys.push(request.lease.key);
+  assertOneSlot(keys, 'settle');
 }

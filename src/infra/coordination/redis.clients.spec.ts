@@ -1,4 +1,4 @@
-import { createRedisClients } from './redis.clients';
+import { createRedisClients, reconnectOnReadOnly } from './redis.clients';
 
 describe(createRedisClients.name, () => {
   it('should refuse the options when no connection mode is given', () => {
@@ -20,5 +20,18 @@ describe(createRedisClients.name, () => {
     expect(() => createRedisClients({ sentinels: [{ host: '127.0.0.1', port: 26379 }] })).toThrow(
       /sentinelName/,
     );
+  });
+});
+
+describe(reconnectOnReadOnly.name, () => {
+  it('should reconnect and resend when a demoted primary answers READONLY', () => {
+    expect(
+      reconnectOnReadOnly(new Error("READONLY You can't write against a read only replica.")),
+    ).toBe(2);
+  });
+
+  it('should leave other errors to the caller', () => {
+    expect(reconnectOnReadOnly(new Error('NOSCRIPT No matching script'))).toBe(false);
+    expect(reconnectOnReadOnly(new Error('ERR wrong number of arguments'))).toBe(false);
   });
 });

@@ -45,6 +45,14 @@ function reconnectDelay(attempt: number): number {
 }
 
 /**
+ * A demoted primary answers writes with READONLY while this connection still points at it:
+ * reconnect (asking the sentinels for the primary again) and resend the command (2).
+ */
+export function reconnectOnReadOnly(error: Error): 2 | false {
+  return error.message.startsWith('READONLY') ? 2 : false;
+}
+
+/**
  * Builds the command and subscriber connections for RedisCoordinator.
  *
  * Failure behaviour: the offline queue stays on, so commands issued during startup wait for the
@@ -84,6 +92,12 @@ export function createRedisClients(options: RedisConnectionOptions): RedisClient
         sentinels: options.sentinels,
         name: options.sentinelName,
         sentinelRetryStrategy: reconnectDelay,
+        // A failover the sentinels ran while the old primary stays up (SENTINEL FAILOVER, a
+        // partition) leaves this connection on a node that still accepts writes for seconds,
+        // until the sentinels demote it, and those writes are then lost. The detector listens
+        // for +switch-master on the sentinels and reconnects to the new primary at once.
+        failoverDetector: true,
+        reconnectOnError: reconnectOnReadOnly,
         ...(options.sentinelPassword !== undefined && {
           sentinelPassword: options.sentinelPassword,
         }),

@@ -479,6 +479,9 @@ export class RedisCoordinator implements Coordinator {
       await this.call('quit', () => connection.quit());
     } catch {
       // Redis is unreachable; dropping the socket (and stopping reconnects) is all that is left.
+    } finally {
+      // Also after a clean QUIT: only disconnect() closes the Sentinel failover detector's own
+      // connections to the sentinels, which would otherwise keep the process alive.
       connection.disconnect();
     }
   }
