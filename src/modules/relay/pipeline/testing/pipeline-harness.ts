@@ -1,3 +1,4 @@
+import type { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EnvironmentSchema } from 'src/config/environment.schema';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
@@ -23,6 +24,8 @@ export interface PipelineHarnessOptions {
   converter?: FakeConverter;
   /** What the credential refresher answers after a 401 (default: it cannot refresh). */
   refresh?: (account: RoutableAccount) => Promise<RoutableAccount | null>;
+  /** Where the stage raises notification events (default: none). */
+  notifications?: NotificationOutbox;
 }
 
 export interface ContextOptions {
@@ -103,6 +106,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
     refresher,
     respond,
     settings,
+    options.notifications,
   );
 
   let requests = 0;
