@@ -49,7 +49,7 @@ describe('notification events (embedded app, SQLite)', () => {
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.9' },
       body: JSON.stringify({ username, password }),
     });
-    return { status: res.status, body: (await res.json()) };
+    return { status: res.status, body: await res.json() };
   }
 
   /** The notification events of a type, once at least one is stored (the writes run behind). */
