@@ -17,6 +17,9 @@ import {
 } from 'src/modules/api-keys/api-key.types';
 import { ApiKeyException } from 'src/modules/api-keys/api-keys.exception';
 import { dailyPeriod, totalPeriod } from 'src/modules/api-keys/budget-periods';
+import { createDatabase, migrateToLatest } from 'src/infra/database/database.factory';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
+import { OutboxRepository } from 'src/infra/outbox/outbox.repository';
 import { describeWithRedis } from '../support/services';
 import { apiKeyPolicy } from '../factories/api-key-policy.factory';
 
@@ -98,6 +101,53 @@ function admissionContract(factory: () => Promise<Fixture>): void {
   function on(i: number): AdmissionService {
     return services[i % services.length];
   }
+
+  describe('key.window_limit', () => {
+    it('should store one event in SQLite for 20 concurrent refusals on two instances', async () => {
+      const db = createDatabase({ engine: 'sqlite', sqliteFile: ':memory:' });
+      try {
+        await migrateToLatest(db);
+        const outbox = new OutboxRepository(db);
+        const notifications = new NotificationOutbox(outbox);
+        const writes: Promise<boolean>[] = [];
+        const emit = notifications.emit.bind(notifications);
+        jest.spyOn(notifications, 'emit').mockImplementation((event) => {
+          const write = emit(event);
+          writes.push(write);
+          return write;
+        });
+        const config = new ConfigService({ LEASE_TTL_MS } as EnvironmentSchema);
+        const notifying = fixture.coordinators.map(
+          (c) => new AdmissionService(c, config, undefined, notifications),
+        );
+        const key = policy({ windowMinutes: 1, windowRequests: 2 });
+        const first = await Promise.all([0, 1].map((i) => tryAdmit(notifying[i % 2], key)));
+        expect(admitted(first)).toHaveLength(2);
+
+        const refused = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => tryAdmit(notifying[i % 2], key)),
+        );
+        await Promise.all(writes);
+
+        expect(refused.every((r) => r === KeyRejectionCode.WINDOW_LIMIT)).toBe(true);
+        const events = await outbox.pending('notification', 10);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({
+          type: 'key.window_limit',
+          dedupeKey: expect.stringMatching(
+            new RegExp(`^key\\.window_limit:${key.id}:requests:\\d+$`),
+          ),
+          payload: {
+            subject: { kind: 'api_key', id: key.id },
+            data: { metric: 'requests', limit: 2 },
+          },
+        });
+        for (const service of notifying) service.onApplicationShutdown();
+      } finally {
+        await db.destroy();
+      }
+    });
+  });
 
   describe('budgets', () => {
     it('should admit exactly 10 of 50 racing requests when the daily cap covers 10 estimates', async () => {

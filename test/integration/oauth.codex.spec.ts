@@ -29,6 +29,8 @@ import {
 import { CodexOAuthRefresher } from 'src/modules/oauth/codex/codex-oauth-refresher';
 import { CodexTokenClient } from 'src/modules/oauth/codex/codex-token.client';
 import { CredentialRefreshService } from 'src/modules/oauth/credential-refresh.service';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
+import { OutboxRepository } from 'src/infra/outbox/outbox.repository';
 import { createAccountsAdminApp } from '../factories/admin-app.factory';
 import { captureCliOutput, runAccountsCli } from '../factories/cli.factory';
 import { FakeCodexAuth, fakeJwt } from '../support/fake-codex-auth';
@@ -309,7 +311,7 @@ describe(CodexOAuthRefresher.name, () => {
   let store: LocalCoordinatorStore;
   const closers: (() => Promise<void>)[] = [];
 
-  async function instance(name: string) {
+  async function instance(name: string, notifications?: NotificationOutbox) {
     const coordinator = new LocalCoordinator({ instanceId: name, store });
     const config = new ConfigService(environment(auth));
     const codec = new AccountCodec(new SecretBox(ENCRYPTION_KEY), config);
@@ -339,6 +341,7 @@ describe(CodexOAuthRefresher.name, () => {
       new CodexTokenClient(config),
       coordinator,
       { lockPollMs: 20 },
+      notifications,
     );
     await pool.onModuleInit();
     await health.onModuleInit();
@@ -459,6 +462,45 @@ describe(CodexOAuthRefresher.name, () => {
         reason: 'unavailable',
         status: 503,
       });
+    });
+  });
+
+  describe('account.refresh_failed', () => {
+    it('should store one event for a burst of failed refreshes on two instances', async () => {
+      const outbox = new OutboxRepository(db);
+      const notifications = new NotificationOutbox(outbox);
+      // Every write the refreshers start, so the test waits for them (they run in the background).
+      const writes: Promise<boolean>[] = [];
+      const emit = notifications.emit.bind(notifications);
+      jest.spyOn(notifications, 'emit').mockImplementation((event) => {
+        const write = emit(event);
+        writes.push(write);
+        return write;
+      });
+      const a = await instance('a', notifications);
+      const b = await instance('b', notifications);
+      const id = await codexAccount(a, 'failing', 60);
+      await b.pool.reload();
+      auth.refreshFailure = { status: 503, body: { error: 'temporarily_unavailable' } };
+
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).refresher.refreshWithResult(id)),
+      );
+      await Promise.all(writes);
+
+      expect(results.every((result) => !result.ok)).toBe(true);
+      const events = await outbox.pending('notification', 10);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: 'account.refresh_failed',
+        payload: {
+          severity: 'warning',
+          title: 'Token refresh failed for account "failing"',
+          subject: { kind: 'account', id, name: 'failing' },
+          data: { accountType: 'codex-oauth', reason: 'unavailable', status: 503 },
+        },
+      });
+      expect(JSON.stringify(events[0].payload)).not.toMatch(/rt_fake|eyJ/);
     });
   });
 

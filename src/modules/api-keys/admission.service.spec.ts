@@ -7,6 +7,7 @@ import type {
   Coordinator,
   SettleRequest,
 } from 'src/infra/coordination/coordinator.port';
+import type { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { apiKeyPolicy } from '../../../test/factories/api-key-policy.factory';
 import { Admission, AdmissionService } from './admission.service';
 import { KeyRejectionCode, type ApiKeyLimits, type ApiKeyPolicy } from './api-key.types';
@@ -308,6 +309,116 @@ describe(AdmissionService.name, () => {
         status: 429,
         rateLimit: { metric: 'concurrency', limit: 3, remaining: 0, resetAtMs: NOW + 1000 },
       });
+    });
+  });
+
+  describe('key.window_limit notification', () => {
+    let emit: jest.Mock<Promise<boolean>, Parameters<NotificationOutbox['emit']>>;
+    let notifying: AdmissionService;
+    const windowFull = (resetAtMs: number | null): AdmitResult => ({
+      ok: false,
+      rejection: { kind: 'counter', index: 0, current: 10, limit: 10, resetAtMs },
+      values: [10],
+      resetAtMs: [resetAtMs],
+    });
+    const keyPolicy = () =>
+      apiKeyPolicy({
+        id: 'key1',
+        name: 'ci-bot',
+        limits: { windowMinutes: 5, windowRequests: 10 },
+      });
+
+    beforeEach(() => {
+      emit = jest.fn<Promise<boolean>, Parameters<NotificationOutbox['emit']>>(async () => true);
+      const config = new ConfigService({ LEASE_TTL_MS } as EnvironmentSchema);
+      notifying = new AdmissionService(coordinator as unknown as Coordinator, config, undefined, {
+        emit,
+      } as unknown as NotificationOutbox);
+    });
+
+    it('should raise one event for 20 refusals in the same window, with the window start in its dedupe key', async () => {
+      // The window opened at NOW - 3 min and resets 2 min from now (the store's clock adds a ms).
+      coordinator.admit.mockImplementation(async () =>
+        windowFull(NOW + 2 * MINUTE + ((coordinator.admit.mock.calls.length + 1) % 2)),
+      );
+
+      const refusals = await Promise.all(
+        Array.from({ length: 20 }, () => notifying.admit(keyPolicy(), REQUEST).catch((e) => e)),
+      );
+
+      expect(refusals.every((e) => e instanceof ApiKeyException)).toBe(true);
+      expect(emit).toHaveBeenCalledTimes(1);
+      expect(emit).toHaveBeenCalledWith({
+        type: 'key.window_limit',
+        dedupeKey: `key.window_limit:key1:requests:${NOW - 3 * MINUTE}`,
+        at: NOW,
+        severity: 'warning',
+        title: 'API key "ci-bot" reached its request limit',
+        message:
+          "The key's limit of 10 requests per 5 min is used up; its requests are refused with " +
+          '429 until the window resets at 2025-01-31T12:02:00.000Z. Raise the limit if this is ' +
+          'expected traffic.',
+        subject: { kind: 'api_key', id: 'key1', name: 'ci-bot' },
+        data: {
+          metric: 'requests',
+          limit: 10,
+          used: 10,
+          windowMinutes: 5,
+          windowStart: '2025-01-31T11:57:00.000Z',
+          resetAt: '2025-01-31T12:02:00.000Z',
+        },
+      });
+    });
+
+    it('should raise another event when the next window fills', async () => {
+      coordinator.admit.mockResolvedValueOnce(windowFull(NOW + MINUTE));
+      await notifying.admit(keyPolicy(), REQUEST).catch(() => undefined);
+      coordinator.admit.mockResolvedValueOnce(windowFull(NOW + 6 * MINUTE));
+      await notifying.admit(keyPolicy(), REQUEST).catch(() => undefined);
+
+      expect(emit.mock.calls.map(([event]) => event.dedupeKey)).toEqual([
+        `key.window_limit:key1:requests:${NOW - 4 * MINUTE}`,
+        `key.window_limit:key1:requests:${NOW + MINUTE}`,
+      ]);
+    });
+
+    it('should raise nothing for an admitted request, a budget or a concurrency refusal', async () => {
+      await notifying.admit(keyPolicy(), REQUEST);
+      coordinator.admit.mockResolvedValueOnce({
+        ok: false,
+        rejection: { kind: 'lease', current: 3, limit: 3, retryAtMs: NOW + LEASE_TTL_MS },
+        values: [],
+        resetAtMs: [],
+      });
+      await notifying.admit(policy({ concurrency: 3 }), REQUEST).catch(() => undefined);
+      coordinator.admit.mockResolvedValueOnce({
+        ok: false,
+        rejection: { kind: 'counter', index: 0, current: 10, limit: 10, resetAtMs: null },
+        values: [10],
+        resetAtMs: [null],
+      });
+      await notifying.admit(policy({ totalCostMicros: 10 }), REQUEST).catch(() => undefined);
+
+      expect(emit).not.toHaveBeenCalled();
+    });
+
+    it('should refuse at once even when the outbox write hangs or fails', async () => {
+      emit.mockImplementationOnce(() => new Promise<boolean>(() => undefined));
+      coordinator.admit.mockResolvedValueOnce(windowFull(NOW + MINUTE));
+      await expect(notifying.admit(keyPolicy(), REQUEST)).rejects.toMatchObject({
+        code: KeyRejectionCode.WINDOW_LIMIT,
+      });
+      emit.mockRejectedValueOnce(new Error('database down'));
+      coordinator.admit.mockResolvedValueOnce({
+        ...windowFull(NOW + MINUTE),
+        rejection: { kind: 'counter', index: 0, current: 9, limit: 9, resetAtMs: NOW + MINUTE },
+      });
+      await expect(
+        notifying.admit(
+          apiKeyPolicy({ id: 'key2', limits: { windowMinutes: 5, windowTokens: 9 } }),
+          REQUEST,
+        ),
+      ).rejects.toMatchObject({ code: KeyRejectionCode.WINDOW_LIMIT });
     });
   });
 

@@ -3,6 +3,8 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import { LeaseRenewer, type RenewableLease } from 'src/infra/coordination/lease-renewer';
+import { BackgroundNotifier } from 'src/infra/outbox/background-notifier';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import type {
   AdmitRejection,
@@ -19,13 +21,13 @@ import {
   windowCounterKey,
   windowMsOf,
   type AdmissionPlan,
+  type PlannedCounter,
 } from './admission-plan';
 import { KeySpendReader } from 'src/modules/usage/key-spend.reader';
 import { KeyRejectionCode, type ApiKeyPolicy, type RateLimitInfo } from './api-key.types';
 import { ApiKeyException } from './api-keys.exception';
 import { BudgetAlerts } from './budget-alerts';
 import type { BudgetPeriod } from './budget-periods';
-import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { ReservationEstimator } from './reservation-estimator';
 
 export interface AdmissionRequest {
@@ -380,6 +382,12 @@ export class Admission implements RenewableLease {
   }
 }
 
+const WINDOW_METRIC_WORDS = {
+  requests: { name: 'request', unit: 'requests' },
+  tokens: { name: 'token', unit: 'tokens' },
+  cost: { name: 'cost', unit: 'micro-dollars' },
+} as const;
+
 /**
  * Enforces a key's window limits, concurrency and budgets in one coordinator round trip before
  * the upstream call, and settles them in one more when the response ends.
@@ -393,6 +401,7 @@ export class AdmissionService implements OnApplicationShutdown {
   /** Seeds in progress by counter key, so concurrent requests of a key read SQL once. */
   private readonly seeding = new Map<string, Promise<void>>();
   private readonly budgetAlerts: BudgetAlerts;
+  private readonly notifier: BackgroundNotifier;
 
   constructor(
     @InjectCoordinator() private readonly coordinator: Coordinator,
@@ -402,11 +411,12 @@ export class AdmissionService implements OnApplicationShutdown {
      * (unit and coordinator-only tests) budget counters start from the coordinator alone.
      */
     @Optional() private readonly spend?: KeySpendReader,
-    /** Where budget notifications go; absent in tests that need none. */
+    /** Where budget and window notifications go; absent in tests that need none. */
     @Optional() outbox?: NotificationOutbox,
   ) {
     this.renewer = new LeaseRenewer(config.env.LEASE_TTL_MS);
     this.budgetAlerts = new BudgetAlerts(outbox);
+    this.notifier = new BackgroundNotifier(outbox);
   }
 
   /**
@@ -448,6 +458,14 @@ export class AdmissionService implements OnApplicationShutdown {
       }
       if (!result.ok) {
         this.watchRefusal(policy, plan, result.rejection, now);
+        const rejection = result.rejection;
+        if (rejection?.kind === 'counter') {
+          const counter = plan.counters[rejection.index];
+          // Off the hot path: the refusal never waits for (or fails with) the outbox write.
+          if (counter?.kind === 'window') {
+            void this.notifyWindowLimit(policy, plan, counter, rejection, now);
+          }
+        }
         throw this.rejection(plan, result.rejection, now, {
           policy,
           model: request.model,
@@ -691,6 +709,47 @@ export class AdmissionService implements OnApplicationShutdown {
    */
   onApplicationShutdown(): void {
     this.renewer.clear();
+  }
+
+  /**
+   * `key.window_limit`, once per key, metric and window instance: the dedupe key carries the
+   * window's start (its reset time minus its length, rounded to 10 s to absorb the store's
+   * millisecond jitter; windows last at least a minute, so two never share a start).
+   */
+  private notifyWindowLimit(
+    policy: ApiKeyPolicy,
+    plan: AdmissionPlan,
+    counter: Extract<PlannedCounter, { kind: 'window' }>,
+    rejection: { current: number; limit: number; resetAtMs: number | null },
+    now: number,
+  ): Promise<void> {
+    const windowMs = plan.windowMs ?? 60_000;
+    const resetAtMs = rejection.resetAtMs ?? (Math.floor(now / windowMs) + 1) * windowMs;
+    const windowStart = Math.round((resetAtMs - windowMs) / 10_000) * 10_000;
+    const minutes = windowMs / 60_000;
+    const what = WINDOW_METRIC_WORDS[counter.metric];
+    const limit =
+      counter.metric === 'cost' ? usd(rejection.limit) : `${rejection.limit} ${what.unit}`;
+    const resetAt = new Date(resetAtMs).toISOString();
+    return this.notifier.emit({
+      type: 'key.window_limit',
+      dedupeKey: `key.window_limit:${policy.id}:${counter.metric}:${windowStart}`,
+      at: now,
+      severity: 'warning',
+      title: `API key "${policy.name}" reached its ${what.name} limit`,
+      message:
+        `The key's limit of ${limit} per ${minutes} min is used up; its requests are refused ` +
+        `with 429 until the window resets at ${resetAt}. Raise the limit if this is expected traffic.`,
+      subject: { kind: 'api_key', id: policy.id, name: policy.name },
+      data: {
+        metric: counter.metric,
+        limit: rejection.limit,
+        used: rejection.current,
+        windowMinutes: minutes,
+        windowStart: new Date(windowStart).toISOString(),
+        resetAt,
+      },
+    });
   }
 
   private rejection(

@@ -1,10 +1,14 @@
 import { setLogLevel } from 'src/common/logging/app-logger';
 import type { ConfigService } from 'src/config/config.service';
 import { LocalCoordinator } from 'src/infra/coordination/local.coordinator';
+import type { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 import { LOGIN_WINDOW_MS, LoginThrottle, REFUSAL_DELAY_MS, addressBlock } from './login-throttle';
 
-function throttle(env: Partial<ConfigService['env']> = {}): LoginThrottle {
+function throttle(
+  env: Partial<ConfigService['env']> = {},
+  notifications?: NotificationOutbox,
+): LoginThrottle {
   const config = {
     env: {
       LOGIN_MAX_FAILURES_PER_USERNAME: 5,
@@ -13,7 +17,7 @@ function throttle(env: Partial<ConfigService['env']> = {}): LoginThrottle {
       ...env,
     },
   } as unknown as ConfigService;
-  return new LoginThrottle(config, new LocalCoordinator({ instanceId: 'test' }));
+  return new LoginThrottle(config, new LocalCoordinator({ instanceId: 'test' }), notifications);
 }
 
 /** Runs an attempt to its end while fake time passes; resolves with its refusal, if any. */
@@ -47,6 +51,84 @@ describe(LoginThrottle.name, () => {
   });
   afterEach(() => {
     jest.useRealTimers();
+  });
+
+  describe('auth.login_locked notification', () => {
+    function notifying(env: Partial<ConfigService['env']> = {}) {
+      const emit = jest.fn<Promise<boolean>, Parameters<NotificationOutbox['emit']>>(
+        async () => true,
+      );
+      return { subject: throttle(env, { emit } as unknown as NotificationOutbox), emit };
+    }
+
+    it('should raise one event when the failure that fills the window locks the username', async () => {
+      const { subject, emit } = notifying();
+      for (let i = 0; i < 5; i += 1) await attempt(subject, 'failed');
+      // Attempts while locked are refused without a new lock.
+      for (let i = 0; i < 10; i += 1) await attempt(subject, 'failed');
+
+      expect(emit).toHaveBeenCalledTimes(1);
+      const lockedAt = emit.mock.calls[0][0].at!;
+      expect(emit).toHaveBeenCalledWith({
+        type: 'auth.login_locked',
+        dedupeKey: expect.stringMatching(
+          new RegExp(
+            `^auth\\.login_locked:u:[0-9a-f]{32}:${Math.floor(lockedAt / LOGIN_WINDOW_MS)}$`,
+          ),
+        ) as string,
+        at: lockedAt,
+        severity: 'warning',
+        title: 'Login "admin" locked after repeated wrong passwords',
+        message:
+          '5 wrong passwords within a minute locked the username "admin" for 1 min (lockout 1 ' +
+          'within a day). If this was not a person mistyping, someone may be guessing passwords.',
+        subject: { kind: 'user', id: 'admin', name: 'admin' },
+        data: {
+          lockedBy: 'username',
+          username: 'admin',
+          address: '10.0.0.1',
+          failures: 5,
+          lockSeconds: 60,
+          lockedUntil: new Date(lockedAt + LOGIN_WINDOW_MS).toISOString(),
+          strike: 1,
+        },
+      });
+    });
+
+    it('should raise one event per lock episode, critical from the second one in a day', async () => {
+      const { subject, emit } = notifying({ LOGIN_MAX_FAILURES_PER_USERNAME: 2 });
+      for (let round = 0; round < 2; round += 1) {
+        await attempt(subject, 'failed');
+        await attempt(subject, 'failed');
+        await attempt(subject, 'failed');
+        await jest.advanceTimersByTimeAsync(4 * LOGIN_WINDOW_MS);
+      }
+      expect(emit.mock.calls.map(([event]) => [event.severity, event.data.strike])).toEqual([
+        ['warning', 1],
+        ['critical', 2],
+      ]);
+    });
+
+    it('should name the address when the address window locks', async () => {
+      const { subject, emit } = notifying({
+        LOGIN_MAX_FAILURES_PER_USERNAME: 50,
+        LOGIN_MAX_FAILURES_PER_ADDRESS: 3,
+      });
+      for (const name of ['a', 'b', 'c']) await attempt(subject, 'failed', name, '203.0.113.7');
+
+      expect(emit).toHaveBeenCalledTimes(1);
+      expect(emit.mock.calls[0][0]).toMatchObject({
+        title: 'Logins from 203.0.113.7 locked after repeated wrong passwords',
+        data: { lockedBy: 'address', username: 'c', address: '203.0.113.7' },
+      });
+    });
+
+    it('should raise nothing for right passwords or failures below the limit', async () => {
+      const { subject, emit } = notifying();
+      for (let i = 0; i < 4; i += 1) await attempt(subject, 'failed');
+      for (let i = 0; i < 10; i += 1) await attempt(subject, 'succeeded');
+      expect(emit).not.toHaveBeenCalled();
+    });
   });
 
   describe('begin', () => {

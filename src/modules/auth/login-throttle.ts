@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { appLogger } from 'src/common/logging/app-logger';
@@ -6,6 +6,8 @@ import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { BackgroundNotifier } from 'src/infra/outbox/background-notifier';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { AuthException, AuthExceptionCode } from './auth.exception';
 
 /** Failures are counted in fixed windows of this length. */
@@ -54,11 +56,16 @@ interface Subject {
 @Injectable()
 export class LoginThrottle {
   private checksInFlight = 0;
+  private readonly notifier: BackgroundNotifier;
 
   constructor(
     private readonly config: ConfigService,
     @InjectCoordinator() private readonly coordinator: Coordinator,
-  ) {}
+    /** Raises `auth.login_locked` (absent in unit-built throttles). */
+    @Optional() notifications?: NotificationOutbox,
+  ) {
+    this.notifier = new BackgroundNotifier(notifications);
+  }
 
   /** Admits one password check, or throws LOGIN_THROTTLED (429) / LOGIN_BUSY (503). */
   async begin(username: string, address: string, now = Date.now()): Promise<LoginAttempt> {
@@ -171,6 +178,50 @@ export class LoginThrottle {
       { username, address, by: subject.kind, lockSeconds: Math.ceil(lockMs / 1000), strike },
       'admin login locked after repeated wrong passwords',
     );
+    void this.notifyLocked(subject, username, address, lockMs, strike, until);
+  }
+
+  /**
+   * `auth.login_locked`, once per lock episode: the dedupe key carries the login window the lock
+   * began in, and a lock lasts at least a window, so the next episode of the same subject starts
+   * in a later one. Written in the background; the attempted password is never part of it.
+   */
+  private notifyLocked(
+    subject: Subject,
+    username: string,
+    address: string,
+    lockMs: number,
+    strike: number,
+    until: number,
+  ): Promise<void> {
+    const now = until - lockMs;
+    const shownName = username.length > 128 ? `${username.slice(0, 128)}…` : username;
+    const minutes = Math.max(1, Math.round(lockMs / 60_000));
+    const byAddress = subject.kind === 'address';
+    return this.notifier.emit({
+      type: 'auth.login_locked',
+      dedupeKey: `auth.login_locked:${subject.id}:${Math.floor(now / LOGIN_WINDOW_MS)}`,
+      at: now,
+      severity: strike > 1 ? 'critical' : 'warning',
+      title: byAddress
+        ? `Logins from ${address} locked after repeated wrong passwords`
+        : `Login "${shownName}" locked after repeated wrong passwords`,
+      message:
+        `${subject.limit} wrong passwords within a minute locked ` +
+        `${byAddress ? `every login from ${addressBlock(address)}` : `the username "${shownName}"`} ` +
+        `for ${minutes} min (lockout ${strike} within a day). If this was not a person mistyping, ` +
+        'someone may be guessing passwords.',
+      subject: { kind: 'user', id: shownName, name: shownName },
+      data: {
+        lockedBy: subject.kind,
+        username: shownName,
+        address,
+        failures: subject.limit,
+        lockSeconds: Math.ceil(lockMs / 1000),
+        lockedUntil: new Date(until).toISOString(),
+        strike,
+      },
+    });
   }
 
   private async throttled(username: string, address: string, waitMs: number): Promise<never> {

@@ -1,6 +1,8 @@
 import { appLogger } from 'src/common/logging/app-logger';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import type { Coordinator, LockHandle } from 'src/infra/coordination/coordinator.port';
+import { BackgroundNotifier } from 'src/infra/outbox/background-notifier';
+import type { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import type {
   AccountCredentials,
   AccountSubscription,
@@ -17,6 +19,7 @@ import type {
 } from 'src/modules/accounts/accounts.repository';
 import {
   REFRESH_JOB_INTERVAL_MS,
+  type RefreshFailure,
   type RefreshJobSummary,
   type RefreshResult,
 } from './credential-refresher.port';
@@ -74,6 +77,8 @@ export interface RefreshDisciplineSetup<C extends RefreshableCredentials> {
   logPrefix: string;
   /** What the admin must do when a rotated token is lost at shutdown (ends a log line). */
   lostTokenRemedy: string;
+  /** Raises `account.refresh_failed` (absent in unit-built refreshers: nothing is raised). */
+  notifications?: NotificationOutbox;
   /** The refresher's credentials as the pool holds them. */
   toAccountCredentials: (credentials: C) => AccountCredentials;
   /** An account's credentials when they are the refresher's kind, else null. */
@@ -107,6 +112,15 @@ interface PendingSave<C> {
   timer: NodeJS.Timeout | null;
 }
 
+/** Failures of the account's own refresh; not_found / wrong_type are a caller's mistake. */
+const NOTIFIED_FAILURES = new Set<RefreshFailure>([
+  'refused',
+  'unavailable',
+  'unreadable',
+  'no_refresh_token',
+]);
+const HOUR_MS = 3_600_000;
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -125,8 +139,11 @@ function sleep(ms: number): Promise<void> {
  */
 export class RefreshDiscipline<C extends RefreshableCredentials> {
   private readonly pendingSaves = new Map<string, PendingSave<C>>();
+  private readonly notifier: BackgroundNotifier;
 
-  constructor(private readonly setup: RefreshDisciplineSetup<C>) {}
+  constructor(private readonly setup: RefreshDisciplineSetup<C>) {
+    this.notifier = new BackgroundNotifier(setup.notifications);
+  }
 
   get now(): number {
     return this.setup.options.now();
@@ -151,7 +168,49 @@ export class RefreshDiscipline<C extends RefreshableCredentials> {
     const seenToken = seen === undefined ? undefined : this.setup.credentialsOf(seen)?.accessToken;
     return this.withAccountLock(accountId, async () => {
       const subject = await this.subjectOf(accountId, seenToken);
-      return 'ok' in subject ? subject : renew(subject);
+      const result = 'ok' in subject ? subject : await renew(subject);
+      // Inside the lock only: a refresh that never ran (lock busy, coordinator down) is not the
+      // account's failure.
+      if (!result.ok && NOTIFIED_FAILURES.has(result.reason)) {
+        void this.notifyFailure(accountId, result);
+      }
+      return result;
+    });
+  }
+
+  /**
+   * `account.refresh_failed`, at most once per account and hour (the dedupe key carries the
+   * hour): the refresh-ahead job retries a failing account every minute, and one notice per
+   * episode is what a person acts on. Written in the background: a refresh never waits for it.
+   * The status transition to auth_failed raises its own `account.auth_failed`.
+   */
+  private notifyFailure(
+    accountId: string,
+    failure: Extract<RefreshResult, { ok: false }>,
+  ): Promise<void> {
+    const now = this.now;
+    const name = this.setup.pool.get(accountId)?.name;
+    const label = name === undefined ? accountId : `"${name}"`;
+    const refused = failure.reason === 'refused';
+    return this.notifier.emit({
+      type: 'account.refresh_failed',
+      dedupeKey: `account.refresh_failed:${accountId}:${Math.floor(now / HOUR_MS)}`,
+      at: now,
+      severity: refused ? 'critical' : 'warning',
+      title: `Token refresh failed for account ${label}`,
+      message: refused
+        ? `The ${this.setup.tokenLabel} token endpoint refused the refresh token ` +
+          `(${failure.detail}). The account stops working when its access token expires; ` +
+          'log in again to give it new credentials.'
+        : `The ${this.setup.tokenLabel} token could not be refreshed (${failure.detail}). ` +
+          'The refresh is retried every minute; no action is needed if this clears.',
+      subject: { kind: 'account', id: accountId, ...(name !== undefined && { name }) },
+      data: {
+        accountType: this.setup.accountType,
+        reason: failure.reason,
+        detail: failure.detail.slice(0, 300),
+        status: failure.status ?? null,
+      },
     });
   }
 

@@ -11,6 +11,7 @@ import { AccountHealthService } from 'src/modules/accounts/account-health.servic
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import type { ClaudeOAuthCredentials } from 'src/modules/accounts/types/claude-oauth';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
 import type { RefreshResult } from '../credential-refresher.port';
 import {
@@ -89,8 +90,10 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
     @Inject(CLAUDE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<ClaudeOAuthRefresherOptions>,
     @Optional() private readonly traffic?: HttpTrafficLogger,
+    @Optional() notifications?: NotificationOutbox,
   ) {
     super({
+      notifications,
       accountType: CLAUDE_OAUTH_TYPE,
       pool,
       accountsRepository,

@@ -6,6 +6,7 @@ import { AccountCodec } from 'src/modules/accounts/account-codec';
 import { AccountHealthService } from 'src/modules/accounts/account-health.service';
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import type { RefreshResult } from '../credential-refresher.port';
 import {
   REFRESH_DISCIPLINE_DEFAULTS,
@@ -49,8 +50,10 @@ export class CodexOAuthRefresher extends DisciplinedRefresher<CodexOAuthCredenti
     @Optional()
     @Inject(CODEX_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<CodexOAuthRefresherOptions>,
+    @Optional() notifications?: NotificationOutbox,
   ) {
     super({
+      notifications,
       accountType: CODEX_OAUTH_TYPE,
       pool,
       accountsRepository,

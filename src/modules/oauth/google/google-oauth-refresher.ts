@@ -8,6 +8,7 @@ import { AccountHealthService } from 'src/modules/accounts/account-health.servic
 import { AccountPool } from 'src/modules/accounts/account-pool.service';
 import { AccountsRepository } from 'src/modules/accounts/accounts.repository';
 import type { GeminiOAuthCredentials } from 'src/modules/accounts/types/gemini-oauth';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import type { RefreshResult } from '../credential-refresher.port';
 import {
   REFRESH_DISCIPLINE_DEFAULTS,
@@ -51,8 +52,10 @@ export class GoogleOAuthRefresher extends DisciplinedRefresher<GeminiOAuthCreden
     @Optional()
     @Inject(GOOGLE_OAUTH_REFRESHER_OPTIONS)
     options?: Partial<GoogleOAuthRefresherOptions>,
+    @Optional() notifications?: NotificationOutbox,
   ) {
     super({
+      notifications,
       accountType: GEMINI_OAUTH_TYPE,
       pool,
       accountsRepository,

@@ -3,7 +3,8 @@ import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/acco
 import { RelayException, RelayExceptionCode } from 'src/modules/relay/relay.exception';
 import { RELAY_ROUTES } from 'src/modules/relay/relay.routes';
 import { routableAccount } from '../../../../test/factories/account.factory';
-import { AttemptLoopStage } from './attempt-loop.stage';
+import type { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
+import { AttemptLoopStage, NO_ROUTABLE_ACCOUNT_BUCKET_MS } from './attempt-loop.stage';
 import { ClientGoneError } from './relay-context';
 import { FakeConverter } from './testing/fake-converter';
 import type { WireFormat } from 'src/modules/relay/wire-format';
@@ -376,6 +377,69 @@ describe(AttemptLoopStage.name, () => {
         expect(ctx.attempts).toBe(0);
         expect(h.http.sent).toHaveLength(0);
         expect(h.reservations).toHaveLength(0);
+      });
+    });
+
+    describe('platform.no_routable_account notification', () => {
+      const NOW = Date.parse('2026-01-02T03:04:05Z');
+      let emit: jest.Mock<Promise<boolean>, Parameters<NotificationOutbox['emit']>>;
+      const notifications = () => ({ emit }) as unknown as NotificationOutbox;
+
+      beforeEach(() => {
+        emit = jest.fn<Promise<boolean>, Parameters<NotificationOutbox['emit']>>(async () => true);
+        jest.spyOn(Date, 'now').mockReturnValue(NOW);
+      });
+
+      it('should raise one event for 20 requests refused with NO_ACCOUNT_AVAILABLE', async () => {
+        a.models = ['claude-haiku-4-5'];
+        b.models = ['claude-haiku-4-5'];
+        await harness({ notifications: notifications() });
+
+        const errors = await Promise.all(
+          Array.from({ length: 20 }, () => rejection(h.stage.run(h.context().ctx))),
+        );
+
+        expect(
+          errors.every(
+            (e) => (e as RelayException).code === RelayExceptionCode.NO_ACCOUNT_AVAILABLE,
+          ),
+        ).toBe(true);
+        expect(emit).toHaveBeenCalledTimes(1);
+        const { ctx } = h.context();
+        const bucket = Math.floor(NOW / NO_ROUTABLE_ACCOUNT_BUCKET_MS);
+        expect(emit).toHaveBeenCalledWith({
+          type: 'platform.no_routable_account',
+          dedupeKey: `platform.no_routable_account:${ctx.pick!.platform}:${bucket}`,
+          at: NOW,
+          severity: 'critical',
+          title: `No routable ${ctx.pick!.platform} account`,
+          message: expect.stringContaining(`first seen for model ${ctx.pick!.model}`) as string,
+          subject: { kind: 'platform', id: ctx.pick!.platform, name: ctx.pick!.platform },
+          data: {
+            platform: ctx.pick!.platform,
+            model: ctx.pick!.model,
+            bucketStart: new Date(bucket * NO_ROUTABLE_ACCOUNT_BUCKET_MS).toISOString(),
+          },
+        });
+      });
+
+      it('should raise nothing when the request is served', async () => {
+        await harness({ notifications: notifications() });
+        h.http.answer(a.baseUrl, ok());
+        const { ctx, res } = h.context();
+        await h.stage.run(ctx);
+        expect(res.statusCode).toBe(200);
+        expect(emit).not.toHaveBeenCalled();
+      });
+
+      it('should answer at once even when the outbox write hangs', async () => {
+        emit.mockImplementation(() => new Promise<boolean>(() => undefined));
+        a.models = ['claude-haiku-4-5'];
+        b.models = ['claude-haiku-4-5'];
+        await harness({ notifications: notifications() });
+        await expect(h.stage.run(h.context().ctx)).rejects.toMatchObject({
+          code: RelayExceptionCode.NO_ACCOUNT_AVAILABLE,
+        });
       });
     });
 

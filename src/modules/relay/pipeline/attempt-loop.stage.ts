@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { appLogger } from 'src/common/logging/app-logger';
 import { HttpTrafficLogger, type TrafficExchange } from 'src/infra/http/http-traffic-logger';
 import { inboundSecretValues, secretValuesOf } from 'src/infra/http/http-traffic-redaction';
@@ -8,6 +8,8 @@ import {
   type TransportFault,
   type UpstreamResponse,
 } from 'src/infra/http/upstream-http.service';
+import { BackgroundNotifier } from 'src/infra/outbox/background-notifier';
+import { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
 import {
   Scheduler,
@@ -29,6 +31,8 @@ import { faultException, faultOutcome } from './upstream-faults';
 
 /** Upstream error bodies read for classification; larger ones are cut (they are never forwarded). */
 const MAX_ERROR_BODY = 64 * 1024;
+/** `platform.no_routable_account` is raised at most once per platform in this long. */
+export const NO_ROUTABLE_ACCOUNT_BUCKET_MS = 5 * 60_000;
 
 /** Refreshes an account's credentials once after the upstream refused them. */
 export interface CredentialRefresh {
@@ -85,7 +89,13 @@ export class AttemptLoopStage {
     private readonly respond: RespondStage,
     private readonly settings: RuntimeSettings,
     private readonly traffic: HttpTrafficLogger,
-  ) {}
+    /** Raises `platform.no_routable_account` (absent in unit-built pipelines). */
+    @Optional() notifications?: NotificationOutbox,
+  ) {
+    this.notifier = new BackgroundNotifier(notifications);
+  }
+
+  private readonly notifier: BackgroundNotifier;
 
   async run(ctx: RelayContext): Promise<void> {
     const pick = ctx.pick as PickRequest & { exclude: Set<string> };
@@ -395,6 +405,8 @@ export class AttemptLoopStage {
         retryAt,
       );
     }
+    // A key's dedicated account being unavailable is that key's affair, not the platform's.
+    if (result.reason === 'unavailable') void this.notifyNoRoutableAccount(pick);
     return new RelayException(
       RelayExceptionCode.NO_ACCOUNT_AVAILABLE,
       result.reason === 'binding_unavailable'
@@ -402,5 +414,32 @@ export class AttemptLoopStage {
         : 'no upstream account is available for this model',
       retryAt,
     );
+  }
+
+  /**
+   * `platform.no_routable_account`, at most once per platform and five-minute bucket (the
+   * bucket is in the dedupe key): every request to the platform is refused meanwhile, and one
+   * notice is what a person acts on. Off the hot path: the answer never waits for the write.
+   */
+  private notifyNoRoutableAccount(pick: PickRequest): Promise<void> {
+    const now = Date.now();
+    const bucket = Math.floor(now / NO_ROUTABLE_ACCOUNT_BUCKET_MS);
+    return this.notifier.emit({
+      type: 'platform.no_routable_account',
+      dedupeKey: `platform.no_routable_account:${pick.platform}:${bucket}`,
+      at: now,
+      severity: 'critical',
+      title: `No routable ${pick.platform} account`,
+      message:
+        `Requests for ${pick.platform} are answered 503: no enabled, healthy account can serve ` +
+        `them (first seen for model ${pick.model}). Check the accounts of this platform: their ` +
+        'status, schedulable flag, model list and group.',
+      subject: { kind: 'platform', id: pick.platform, name: pick.platform },
+      data: {
+        platform: pick.platform,
+        model: pick.model.slice(0, 200),
+        bucketStart: new Date(bucket * NO_ROUTABLE_ACCOUNT_BUCKET_MS).toISOString(),
+      },
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type { ChannelKind, HttpChannel, HttpChannelKind } from './channel.types';
+import { CHAT_CHANNELS } from './chat-channels';
 import { WEBHOOK_CHANNEL } from './webhook.channel';
 
 /**
@@ -9,8 +10,8 @@ import { WEBHOOK_CHANNEL } from './webhook.channel';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const HTTP_CHANNELS: readonly HttpChannel<any>[] = [
   WEBHOOK_CHANNEL,
-  // CHAT_CHANNELS (channels/chat-channels.ts: Slack, Discord, Telegram, Feishu, DingTalk, WeCom,
-  // Bark) are spread in here: `...CHAT_CHANNELS,`
+  // Slack, Discord, Telegram, Feishu, DingTalk, WeCom, Bark.
+  ...CHAT_CHANNELS,
 ];
 
 const BY_KIND = new Map<string, HttpChannel<unknown>>(

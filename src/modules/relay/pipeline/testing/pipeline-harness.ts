@@ -1,3 +1,4 @@
+import type { NotificationOutbox } from 'src/infra/outbox/notification-outbox';
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpTrafficLogger } from 'src/infra/http/http-traffic-logger';
 import type { EnvironmentSchema } from 'src/config/environment.schema';
@@ -24,6 +25,8 @@ export interface PipelineHarnessOptions {
   converter?: FakeConverter;
   /** What the credential refresher answers after a 401 (default: it cannot refresh). */
   refresh?: (account: RoutableAccount) => Promise<RoutableAccount | null>;
+  /** Where the stage raises notification events (default: none). */
+  notifications?: NotificationOutbox;
 }
 
 export interface ContextOptions {
@@ -105,6 +108,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
     respond,
     settings,
     new HttpTrafficLogger(config),
+    options.notifications,
   );
 
   let requests = 0;
