@@ -382,7 +382,7 @@ describe(AdmissionService.name, () => {
       ]);
     });
 
-    it('should raise nothing for an admitted request, a budget or a concurrency refusal', async () => {
+    it('should raise no window event for an admitted request, a budget or a concurrency refusal', async () => {
       await notifying.admit(keyPolicy(), REQUEST);
       coordinator.admit.mockResolvedValueOnce({
         ok: false,
@@ -399,7 +399,9 @@ describe(AdmissionService.name, () => {
       });
       await notifying.admit(policy({ totalCostMicros: 10 }), REQUEST).catch(() => undefined);
 
-      expect(emit).not.toHaveBeenCalled();
+      // The budget refusal raises its own `key.budget_exhausted` (BudgetAlerts), never a window event.
+      const types = emit.mock.calls.map(([event]) => (event as { type: string }).type);
+      expect(types).toEqual(['key.budget_exhausted']);
     });
 
     it('should refuse at once even when the outbox write hangs or fails', async () => {
