@@ -43,15 +43,23 @@ async function usageOutbox(db: Db) {
     .execute();
 }
 
-function billingOutboxContract(open: () => Promise<{ db: Db; close(): Promise<void> }>): void {
+interface Engine {
+  db: Db;
+  close(): Promise<void>;
+  /** Makes every insert into outbox_events fail, until `mendOutbox`. */
+  breakOutbox(): Promise<void>;
+  mendOutbox(): Promise<void>;
+}
+
+function billingOutboxContract(open: () => Promise<Engine>): void {
   let db: Db;
-  let close: () => Promise<void>;
+  let engine: Engine;
 
   beforeEach(async () => {
-    ({ db, close } = await open());
+    engine = await open();
+    db = engine.db;
   });
-  afterEach(async () => close());
-
+  afterEach(async () => engine.close());
   describe('writeBatch', () => {
     it('should write no outbox row at all without the billing stream (AMQP_URL unset)', async () => {
       const repository = new UsageRepository(db);
@@ -111,9 +119,9 @@ function billingOutboxContract(open: () => Promise<{ db: Db; close(): Promise<vo
       const first = usageEvent(0);
       await repository.writeBatch([first]);
       const events = [usageEvent(1), usageEvent(2)];
-      await sql`ALTER TABLE outbox_events RENAME TO outbox_events_away`.execute(db);
-      await expect(repository.writeBatch(events)).rejects.toThrow();
-      await sql`ALTER TABLE outbox_events_away RENAME TO outbox_events`.execute(db);
+      await engine.breakOutbox();
+      await expect(repository.writeBatch(events)).rejects.toThrow('outbox refused');
+      await engine.mendOutbox();
       const log = await db.selectFrom('request_log').select('id').execute();
       expect(log.map((r) => r.id)).toEqual([first.requestId]);
       // The recorder retries the batch: rows and events then arrive together.
@@ -137,7 +145,17 @@ describe('UsageRepository billing events on SQLite', () => {
   billingOutboxContract(async () => {
     const db = createDatabase({ engine: 'sqlite', sqliteFile: ':memory:' });
     await migrateToLatest(db);
-    return { db, close: () => db.destroy() };
+    return {
+      db,
+      close: () => db.destroy(),
+      breakOutbox: async () => {
+        await sql`CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_events
+          BEGIN SELECT RAISE(ABORT, 'outbox refused'); END`.execute(db);
+      },
+      mendOutbox: async () => {
+        await sql`DROP TRIGGER refuse_outbox`.execute(db);
+      },
+    };
   });
 });
 
@@ -151,6 +169,16 @@ describeWithPostgres('UsageRepository billing events on PostgreSQL', (baseUrl) =
       close: async () => {
         await db.destroy();
         await temp.drop();
+      },
+      breakOutbox: async () => {
+        await sql`CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$`.execute(db);
+        await sql`CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_events
+          FOR EACH ROW EXECUTE FUNCTION refuse_outbox()`.execute(db);
+      },
+      mendOutbox: async () => {
+        await sql`DROP TRIGGER refuse_outbox ON outbox_events`.execute(db);
+        await sql`DROP FUNCTION refuse_outbox()`.execute(db);
       },
     };
   });
