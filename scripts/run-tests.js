@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: unit, integration and e2e suites in turn, then one summary line.
-// Without TEST_DATABASE_URL / TEST_REDIS_URL the suites that need those servers skip and are
+// Without TEST_DATABASE_URL / TEST_REDIS_URL / TEST_AMQP_URL the suites that need those servers skip and are
 // listed; with REQUIRE_SERVICES=1 a missing server fails the run instead.
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
@@ -84,6 +84,7 @@ const skippedServices = [];
 if (!process.env.TEST_DATABASE_URL)
   skippedServices.push('PostgreSQL suites (TEST_DATABASE_URL not set)');
 if (!process.env.TEST_REDIS_URL) skippedServices.push('Redis suites (TEST_REDIS_URL not set)');
+if (!process.env.TEST_AMQP_URL) skippedServices.push('RabbitMQ suites (TEST_AMQP_URL not set)');
 if (skippedServices.length > 0) {
   process.stdout.write(`\nSkipped: ${skippedServices.join('; ')}.\n`);
   process.stdout.write('Set them (see README, "Running the tests") to run every suite.\n');

@@ -20,6 +20,7 @@ import { SettingsModule } from './modules/settings/settings.module';
 import { UsageModule } from './modules/usage/usage.module';
 import { AdminUiModule } from './modules/admin-ui/admin-ui.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BillingStreamModule } from './modules/billing-stream/billing-stream.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { OpenApiModule } from './modules/openapi/openapi.module';
@@ -49,6 +50,7 @@ export class AppModule {
         OAuthModule,
         ApiKeysModule,
         UsageModule,
+        BillingStreamModule,
         SchedulerModule,
         RoutingModule,
         RelayModule,

@@ -723,4 +723,43 @@ export class EnvironmentSchema {
   @Min(100)
   @Max(120_000)
   NOTIFY_TIMEOUT_MS = 10_000;
+  // --- billing event stream (docs/billing-stream.md) ---
+
+  /**
+   * RabbitMQ (AMQP 0-9-1) URL, e.g. amqp://user:pass@host:5672/vhost. When set, every usage event
+   * is also written to the outbox and published to AMQP_EXCHANGE; empty = no stream, no cost.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^amqps?:\/\/[^\s]+$/, {
+    message: 'AMQP_URL must look like amqp://user:pass@host:5672/vhost (amqps:// for TLS)',
+  })
+  @Sensitive()
+  AMQP_URL?: string;
+
+  /** Durable topic exchange the billing events go to (declared on connect). */
+  @Matches(/^(?!amq\.)[A-Za-z0-9._:-]{1,255}$/, {
+    message: 'AMQP_EXCHANGE must be 1-255 of A-Z a-z 0-9 . _ : - and not start with amq.',
+  })
+  AMQP_EXCHANGE = 'switchyard.usage';
+
+  /** Events published per batch before waiting for the broker's confirms. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  AMQP_PUBLISH_BATCH_SIZE = 200;
+
+  /** How often the publisher looks for new events once it has caught up. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  AMQP_PUBLISH_INTERVAL_MS = 1000;
+
+  /** Hours published usage events stay in the outbox before they are pruned. 0 = forever. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(87600)
+  AMQP_OUTBOX_RETENTION_HOURS = 24;
 }

@@ -78,6 +78,17 @@ function outboxContract(open: () => Promise<{ db: Db; close(): Promise<void> }>)
       const left = await db.selectFrom('outbox_events').select('id').orderBy('id').execute();
       expect(left.map((r) => r.id)).toEqual(['new-done', 'old-open']);
     });
+
+    it('should leave the other topics alone when given a topic', async () => {
+      await outbox.append([
+        { id: 'usage-done', topic: 'usage', type: 'u', payload: {}, createdAt: 1_000 },
+        { id: 'note-done', topic: 'notification', type: 'n', payload: {}, createdAt: 1_000 },
+      ]);
+      await outbox.markProcessed(['usage-done', 'note-done']);
+      expect(await outbox.pruneProcessed(2_000, 100, 'usage')).toBe(1);
+      const left = await db.selectFrom('outbox_events').select('id').execute();
+      expect(left.map((r) => r.id)).toEqual(['note-done']);
+    });
   });
 }
 

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * Suites that need a real Redis or PostgreSQL. Without the URL they are skipped with one line on
+ * Suites that need a real Redis, PostgreSQL or RabbitMQ. Without the URL they are skipped with one line on
  * stderr, unless REQUIRE_SERVICES=1 (CI), where a missing server must fail the run instead.
  */
 
-type ServiceVariable = 'TEST_REDIS_URL' | 'TEST_DATABASE_URL';
+type ServiceVariable = 'TEST_REDIS_URL' | 'TEST_DATABASE_URL' | 'TEST_AMQP_URL';
 
 function serviceUrlOrSkip(variable: ServiceVariable, suite: string): string | null {
   const url = process.env[variable];
@@ -26,6 +26,11 @@ export function redisUrlOrSkip(suite: string): string | null {
 
 export function databaseUrlOrSkip(suite: string): string | null {
   return serviceUrlOrSkip('TEST_DATABASE_URL', suite);
+}
+
+/** RabbitMQ (AMQP 0-9-1), e.g. amqp://guest:guest@127.0.0.1:5672. */
+export function amqpUrlOrSkip(suite: string): string | null {
+  return serviceUrlOrSkip('TEST_AMQP_URL', suite);
 }
 
 function describeWithService(
@@ -80,4 +85,9 @@ export function describeWithRedisBinaries(name: string, fn: () => void): void {
   describe.skip(name, () => {
     it('needs redis-server and redis-cli', () => undefined);
   });
+}
+
+/** `describe` with the RabbitMQ URL from TEST_AMQP_URL, or skipped when it is not set. */
+export function describeWithRabbitMq(name: string, fn: (url: string) => void): void {
+  describeWithService('TEST_AMQP_URL', name, fn);
 }

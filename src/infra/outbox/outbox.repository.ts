@@ -92,18 +92,22 @@ export class OutboxRepository {
     return Number(row.n);
   }
 
-  /** Deletes up to `limit` processed events created before `before`; returns how many went. */
-  async pruneProcessed(before: number, limit: number): Promise<number> {
+  /**
+   * Deletes up to `limit` processed events created before `before` (of one topic when given: the
+   * topics keep their events for different times); returns how many went.
+   */
+  async pruneProcessed(before: number, limit: number, topic?: OutboxTopic): Promise<number> {
     const result = await this.db
       .deleteFrom('outbox_events')
-      .where('id', 'in', (eb) =>
-        eb
+      .where('id', 'in', (eb) => {
+        let ids = eb
           .selectFrom('outbox_events')
           .select('id')
           .where('processed_at', 'is not', null)
-          .where('created_at', '<', before)
-          .limit(limit),
-      )
+          .where('created_at', '<', before);
+        if (topic !== undefined) ids = ids.where('topic', '=', topic);
+        return ids.limit(limit);
+      })
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

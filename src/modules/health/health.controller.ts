@@ -20,13 +20,19 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database (and Redis when configured) answer within HEALTH_CHECK_TIMEOUT_MS; else 503. */
+  /**
+   * The database (and Redis when configured) answer within HEALTH_CHECK_TIMEOUT_MS; else 503. With
+   * AMQP_URL, `billingStream` reports the broker connection but never fails readiness.
+   */
   @Public()
   @Get('ready')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
     const checks = [() => this.dependencies.database()];
     if (this.config.redisMode !== 'none') checks.push(() => this.dependencies.redis());
+    if (this.dependencies.billingStreamEnabled) {
+      checks.push(() => Promise.resolve(this.dependencies.billingStream()));
+    }
     try {
       return await this.health.check(checks);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ConfigService } from 'src/config/config.service';
+import { BillingPublisher } from 'src/modules/billing-stream/billing-publisher.service';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
 import { COORDINATOR } from 'src/infra/coordination/coordinator.port';
 import { InjectDb, pingDatabase } from 'src/infra/database/database.module';
@@ -30,7 +31,23 @@ export class DependencyHealthIndicators {
     private readonly config: ConfigService,
     @InjectDb() private readonly db: Db,
     @Inject(COORDINATOR) private readonly coordinator: Coordinator,
+    private readonly billing: BillingPublisher,
   ) {}
+
+  get billingStreamEnabled(): boolean {
+    return this.billing.enabled;
+  }
+
+  /**
+   * The billing stream's broker, for information only: always up, because a broker that is down
+   * loses nothing (events wait in the outbox) and must not take the relay out of service.
+   */
+  billingStream(): HealthIndicatorResult {
+    const { state, broker, exchange, lastError } = this.billing.status();
+    return this.indicators
+      .check('billingStream')
+      .up({ state, broker, exchange, ...(lastError === null ? {} : { lastError }) });
+  }
 
   async database(): Promise<HealthIndicatorResult> {
     const check = this.indicators.check('database');

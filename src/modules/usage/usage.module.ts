@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from 'src/config/config.service';
 import { PricingAuditLoader } from './pricing-audit.loader';
 import { PricingController } from './pricing.controller';
 import { PricingRepository } from './pricing.repository';
@@ -7,7 +8,7 @@ import { UsageRecorder } from './usage-recorder.service';
 import { UsageRetentionService } from './usage-retention.service';
 import { UsageStatsModule } from './usage-stats.module';
 import { UsageController } from './usage.controller';
-import { UsageRepository } from './usage.repository';
+import { USAGE_WRITE_OPTIONS, UsageRepository, type UsageWriteOptions } from './usage.repository';
 
 /**
  * Pricing, the usage write-behind (request log + aggregates, with its crash journal), request-log
@@ -21,6 +22,13 @@ import { UsageRepository } from './usage.repository';
     PricingRepository,
     PricingService,
     PricingAuditLoader,
+    {
+      provide: USAGE_WRITE_OPTIONS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService): UsageWriteOptions => ({
+        billingStream: config.env.AMQP_URL !== undefined,
+      }),
+    },
     UsageRepository,
     UsageRecorder,
     UsageRetentionService,

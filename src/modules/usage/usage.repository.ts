@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, type Transaction } from 'kysely';
 import { sqliteHandleOf } from 'src/infra/database/database.factory';
@@ -9,8 +9,27 @@ import type {
   RequestLogTable,
   UsageAggregatesTable,
 } from 'src/infra/database/database.types';
+import { timeOrderedId } from 'src/common/ids/time-ordered-id';
+import type { OutboxTopic } from 'src/infra/outbox/outbox.types';
+import { BILLING_EVENT_TYPE, toBillingOutboxRow, type BillingEventExtras } from './billing-event';
 import { aggregateRows, toRequestLogRow, uniqueById } from './usage-batch';
 import type { UsageEvent } from './usage.types';
+
+/** How the usage writer is set up; provided by UsageModule from the configuration. */
+export interface UsageWriteOptions {
+  /**
+   * Also append a billing event (outbox topic `usage`) for every newly stored row, in the same
+   * transaction: on when AMQP_URL is set. Off, the batch writes nothing more than before.
+   */
+  billingStream: boolean;
+}
+export const USAGE_WRITE_OPTIONS = Symbol('USAGE_WRITE_OPTIONS');
+
+/** The billing extras (key name, user) of a batch's events, by request-log row id. */
+type BillingExtrasById = ReadonlyMap<string, BillingEventExtras>;
+
+/** The outbox topic billing events go to (see OutboxTopic; read by the billing stream). */
+const OUTBOX_TOPIC: OutboxTopic = 'usage';
 
 /** Where the usage recorder writes; a port so its queueing can be tested without a database. */
 export interface UsageBatchWriter {
@@ -107,9 +126,20 @@ function columnArrays<Row>(rows: readonly Row[], columns: readonly (keyof Row)[]
   return arrays;
 }
 
+/**
+ * Billing events of the fresh rows, one array parameter per column like the request log. `ON
+ * CONFLICT DO NOTHING`: an event already in the outbox (same id) stays as it was.
+ */
+const PG_INSERT_BILLING_EVENTS =
+  'INSERT INTO outbox_events (id, topic, type, partition_key, payload, created_at) ' +
+  'SELECT e.id, $4::text, $5::text, e.partition_key, e.payload, $6::int8 ' +
+  'FROM unnest($1::text[], $2::text[], $3::text[]) AS e(id, partition_key, payload) ' +
+  'ON CONFLICT DO NOTHING';
+
 async function postgresBatchWrite(
   trx: Transaction<Database>,
   rows: readonly RequestLogTable[],
+  billing: BillingExtrasById | null,
 ): Promise<number> {
   const result = await trx.executeQuery<{ id: string }>(
     CompiledQuery.raw(PG_INSERT_LOG, columnArrays(rows, LOG_COLUMNS)),
@@ -124,17 +154,44 @@ async function postgresBatchWrite(
       CompiledQuery.raw(PG_UPSERT_AGGREGATES, columnArrays(aggregates, AGGREGATE_COLUMNS)),
     );
   }
+  if (billing !== null && fresh.length > 0) {
+    const ids = new Array<string>(fresh.length);
+    const partitions = new Array<string | null>(fresh.length);
+    const payloads = new Array<string>(fresh.length);
+    for (let i = 0; i < fresh.length; i++) {
+      const event = toBillingOutboxRow(fresh[i], billing.get(fresh[i].id), timeOrderedId);
+      ids[i] = event.id;
+      partitions[i] = event.partitionKey;
+      payloads[i] = event.payload;
+    }
+    await trx.executeQuery(
+      CompiledQuery.raw(PG_INSERT_BILLING_EVENTS, [
+        ids,
+        partitions,
+        payloads,
+        OUTBOX_TOPIC,
+        BILLING_EVENT_TYPE,
+        Date.now(),
+      ]),
+    );
+  }
   return fresh.length;
 }
 
-type SqliteBatchWrite = (rows: readonly RequestLogTable[]) => number;
+type SqliteBatchWrite = (
+  rows: readonly RequestLogTable[],
+  billing: BillingExtrasById | null,
+) => number;
 
 /**
  * The same write as the Kysely path, as two statements prepared once and run row by row in one
  * transaction: SQLite executes in-process, so building, compiling and preparing a 500-row
  * statement for every batch cost more than the rows themselves.
  */
-function sqliteBatchWrite(sqlite: BetterSqlite3.Database): SqliteBatchWrite {
+function sqliteBatchWrite(
+  sqlite: BetterSqlite3.Database,
+  billingStream: boolean,
+): SqliteBatchWrite {
   const insertLog = sqlite.prepare(
     `INSERT INTO request_log (${LOG_COLUMNS.join(', ')}) ` +
       `VALUES (${LOG_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`,
@@ -145,23 +202,58 @@ function sqliteBatchWrite(sqlite: BetterSqlite3.Database): SqliteBatchWrite {
       `ON CONFLICT (${AGGREGATE_KEY.join(', ')}) DO UPDATE SET ` +
       AGGREGATE_SUMS.map((c) => `${c} = usage_aggregates.${c} + excluded.${c}`).join(', '),
   );
+  // Prepared only with the stream on: the embedded default never touches the outbox.
+  const insertBillingEvent = billingStream
+    ? sqlite.prepare(
+        'INSERT INTO outbox_events (id, topic, type, partition_key, payload, created_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      )
+    : null;
   const logValues = new Array<unknown>(LOG_COLUMNS.length);
   const aggregateValues = new Array<unknown>(AGGREGATE_COLUMNS.length);
-  return sqlite.transaction((rows: readonly RequestLogTable[]): number => {
-    // Only rows this transaction inserted are aggregated (see writeBatch).
-    const fresh: RequestLogTable[] = [];
-    for (const row of rows) {
-      for (let i = 0; i < LOG_COLUMNS.length; i++) logValues[i] = row[LOG_COLUMNS[i]];
-      if (insertLog.run(logValues).changes === 1) fresh.push(row);
-    }
-    for (const aggregate of aggregateRows(fresh)) {
-      for (let i = 0; i < AGGREGATE_COLUMNS.length; i++) {
-        aggregateValues[i] = aggregate[AGGREGATE_COLUMNS[i]];
+  return sqlite.transaction(
+    (rows: readonly RequestLogTable[], billing: BillingExtrasById | null): number => {
+      // Only rows this transaction inserted are aggregated (see writeBatch).
+      const fresh: RequestLogTable[] = [];
+      for (const row of rows) {
+        for (let i = 0; i < LOG_COLUMNS.length; i++) logValues[i] = row[LOG_COLUMNS[i]];
+        if (insertLog.run(logValues).changes === 1) fresh.push(row);
       }
-      upsertAggregate.run(aggregateValues);
-    }
-    return fresh.length;
-  });
+      for (const aggregate of aggregateRows(fresh)) {
+        for (let i = 0; i < AGGREGATE_COLUMNS.length; i++) {
+          aggregateValues[i] = aggregate[AGGREGATE_COLUMNS[i]];
+        }
+        upsertAggregate.run(aggregateValues);
+      }
+      if (insertBillingEvent !== null && billing !== null) {
+        const now = Date.now();
+        for (const row of fresh) {
+          const event = toBillingOutboxRow(row, billing.get(row.id), timeOrderedId);
+          insertBillingEvent.run(
+            event.id,
+            OUTBOX_TOPIC,
+            BILLING_EVENT_TYPE,
+            event.partitionKey,
+            event.payload,
+            now,
+          );
+        }
+      }
+      return fresh.length;
+    },
+  );
+}
+
+/** The first event of each row id (the one uniqueById keeps) holds that row's extras. */
+function billingExtras(
+  events: readonly UsageEvent[],
+  rows: readonly RequestLogTable[],
+): BillingExtrasById {
+  const extras = new Map<string, BillingEventExtras>();
+  for (let i = 0; i < rows.length; i++) {
+    if (!extras.has(rows[i].id)) extras.set(rows[i].id, events[i]);
+  }
+  return extras;
 }
 
 @Injectable()
@@ -170,23 +262,36 @@ export class UsageRepository implements UsageBatchWriter {
   /** Prepared on the first write, once migrations have created the tables. */
   private sqliteWrite: SqliteBatchWrite | undefined;
 
-  constructor(@InjectDb() private readonly db: Db) {
+  private readonly billingStream: boolean;
+
+  constructor(
+    @InjectDb() private readonly db: Db,
+    @Optional() @Inject(USAGE_WRITE_OPTIONS) options?: UsageWriteOptions,
+  ) {
     this.sqlite = sqliteHandleOf(db);
+    this.billingStream = options?.billingStream ?? false;
   }
 
+  /**
+   * With the billing stream on, the same transaction also appends one outbox event per row it
+   * newly stored: a batch delivered twice (journal replay, a retry after a lost commit) adds no
+   * second event, and an event exists exactly when its row does.
+   */
   async writeBatch(events: readonly UsageEvent[]): Promise<number> {
-    const rows = uniqueById(events.map(toRequestLogRow));
+    const all = events.map(toRequestLogRow);
+    const rows = uniqueById(all);
     if (rows.length === 0) return 0;
+    const billing = this.billingStream ? billingExtras(events, all) : null;
     const sqlite = this.sqlite;
     if (sqlite !== undefined) {
       // Holding Kysely's one SQLite connection: no Kysely transaction is open on it meanwhile,
       // so this transaction is never nested in (and rolled back with) someone else's.
       return this.db.connection().execute(async () => {
-        this.sqliteWrite ??= sqliteBatchWrite(sqlite);
-        return this.sqliteWrite(rows);
+        this.sqliteWrite ??= sqliteBatchWrite(sqlite, this.billingStream);
+        return this.sqliteWrite(rows, billing);
       });
     }
-    return this.db.transaction().execute((trx) => postgresBatchWrite(trx, rows));
+    return this.db.transaction().execute((trx) => postgresBatchWrite(trx, rows, billing));
   }
 
   async ping(): Promise<void> {

@@ -9,6 +9,9 @@ export interface UsageEvent {
   /** Epoch ms when the request arrived. */
   at: number;
   apiKeyId: string | null;
+  /** The key's name and owning user when the request ran: for the billing stream, not stored. */
+  apiKeyName?: string | null;
+  userId?: string | null;
   accountId: string | null;
   platform: Platform;
   model: string;

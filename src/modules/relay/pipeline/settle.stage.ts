@@ -51,6 +51,8 @@ export class SettleStage {
       requestId: ctx.requestId,
       at: ctx.startedAt,
       apiKeyId: policy.id,
+      apiKeyName: policy.name,
+      userId: policy.userId,
       accountId: ctx.accountId,
       platform: ctx.platform,
       model: ctx.model,

@@ -1,0 +1,80 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { appLogger } from 'src/common/logging/app-logger';
+import { ConfigService } from 'src/config/config.service';
+import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
+import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
+import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { OutboxRepository } from 'src/infra/outbox/outbox.repository';
+
+const HOUR_MS = 3_600_000;
+/** Rows deleted per statement: short transactions, so the usage writer never waits long. */
+export const BILLING_PRUNE_BATCH_ROWS = 5000;
+const JOB_LOCK_TTL_MS = 10 * 60_000;
+const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
+const JOB_LOCK = coordinationKeys.lock('job:billing-outbox-retention');
+
+/**
+ * Deletes published billing events (outbox topic `usage`, processed) older than
+ * AMQP_OUTBOX_RETENTION_HOURS: the request log holds the same facts, the outbox rows only serve a
+ * replay (set processed_at back to null to publish a range again). Hourly, on one instance at a
+ * time (a coordinator lock), as the request-log retention job does; only with the stream on.
+ * Pending events are never pruned, however old.
+ */
+@Injectable()
+export class BillingOutboxRetention implements OnApplicationShutdown {
+  private readonly retentionHours: number;
+  private readonly enabled: boolean;
+  private stopping = false;
+
+  constructor(
+    config: ConfigService,
+    private readonly outbox: OutboxRepository,
+    @InjectCoordinator() private readonly coordinator: Coordinator,
+  ) {
+    this.retentionHours = config.env.AMQP_OUTBOX_RETENTION_HOURS;
+    this.enabled = config.env.AMQP_URL !== undefined && this.retentionHours > 0;
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  @Interval(HOUR_MS)
+  async scheduled(): Promise<void> {
+    try {
+      await this.prune();
+    } catch (error) {
+      appLogger.error({ err: error }, 'billing outbox retention job failed');
+    }
+  }
+
+  /** One run; returns the number deleted, or null when off or another instance holds the job. */
+  async prune(now = Date.now()): Promise<number | null> {
+    if (!this.enabled) return null;
+    const lock = await this.coordinator.acquireLock(JOB_LOCK, JOB_LOCK_TTL_MS);
+    if (lock === null) return null;
+    const before = now - this.retentionHours * HOUR_MS;
+    const started = Date.now();
+    let deleted = 0;
+    try {
+      for (;;) {
+        const n = await this.outbox.pruneProcessed(before, BILLING_PRUNE_BATCH_ROWS, 'usage');
+        deleted += n;
+        if (n < BILLING_PRUNE_BATCH_ROWS || this.stopping) break;
+        if (Date.now() - started > RUN_BUDGET_MS) break;
+        // SQLite deletes on the event loop: let requests through between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await this.coordinator.releaseLock(lock).catch(() => undefined);
+    }
+    if (deleted > 0) {
+      appLogger.info(
+        { deleted, before: new Date(before).toISOString() },
+        'published billing events pruned from the outbox',
+      );
+    }
+    return deleted;
+  }
+}
