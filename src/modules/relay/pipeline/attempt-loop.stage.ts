@@ -13,6 +13,7 @@ import {
   type Reservation,
   type ReserveResult,
 } from 'src/modules/scheduler/scheduler.service';
+import { RelayMetrics } from 'src/modules/metrics/relay-metrics';
 import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type { Conversion } from 'src/modules/relay/converters/converter';
 import type { WireFormat } from 'src/modules/relay/wire-format';
@@ -82,6 +83,7 @@ export class AttemptLoopStage {
     @Inject(CREDENTIAL_REFRESH) private readonly refresher: CredentialRefresh,
     private readonly respond: RespondStage,
     private readonly settings: RuntimeSettings,
+    private readonly metrics: RelayMetrics,
   ) {}
 
   async run(ctx: RelayContext): Promise<void> {
@@ -126,6 +128,7 @@ export class AttemptLoopStage {
         }
         if (result.kind === 'failover') {
           lastFailure = { fault: result.fault, status: result.status, outcome: result.outcome };
+          this.metrics.failover(ctx, result.outcome.kind);
           await this.scheduler.report(reservation, result.outcome);
           appLogger.warn(
             {
@@ -262,6 +265,7 @@ export class AttemptLoopStage {
     // Counted as it leaves: a request-log row with attempts > 0 is one an upstream may have seen.
     ctx.attempts += 1;
     let response: UpstreamResponse;
+    const sentAt = performance.now();
     try {
       response = await this.http.send(request);
     } catch (error) {
@@ -276,6 +280,7 @@ export class AttemptLoopStage {
         headers: null,
       };
     }
+    this.metrics.upstreamAnswered(ctx, sentAt);
     if (provider.adaptResponse !== undefined)
       response = provider.adaptResponse(format, ctx.route.operation, response);
     if (response.statusCode < 400) return { kind: 'response', response };

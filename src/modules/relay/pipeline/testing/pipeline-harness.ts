@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EnvironmentSchema } from 'src/config/environment.schema';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import { MetricsService } from 'src/modules/metrics/metrics.service';
+import { RelayMetrics } from 'src/modules/metrics/relay-metrics';
 import { RELAY_ROUTES, type RelayRoute } from 'src/modules/relay/relay.routes';
 import {
   schedulerHarness,
@@ -103,6 +105,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
     refresher,
     respond,
     settings,
+    new RelayMetrics(new MetricsService()),
   );
 
   let requests = 0;
