@@ -133,8 +133,8 @@ export class LocalHistogramSeries<L extends string> {
   observe(value: number): void {
     const { bounds } = this;
     let i = 0;
-    while (i < bounds.length && value > (bounds[i])) i++;
-    this.counts[i] = (this.counts[i]) + 1;
+    while (i < bounds.length && value > bounds[i]) i++;
+    this.counts[i] = this.counts[i] + 1;
     this.sum += value;
     this.count += 1;
   }
