@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import { Counter } from 'prom-client';
 import { appLogger } from 'src/common/logging/app-logger';
 import { ConfigService } from 'src/config/config.service';
+import { LocalHistogram } from 'src/modules/metrics/local-metrics';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { COORDINATOR, type Coordinator } from './coordinator.port';
 import { LocalCoordinator } from './local.coordinator';
@@ -41,12 +42,46 @@ function callCounter(metrics: MetricsService | undefined): ((op: string) => void
   };
 }
 
+/** Redis round trips take well under a millisecond on a LAN; the deadline is 1.5 s. */
+const COORDINATOR_BUCKETS = [
+  0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2,
+];
+
+/**
+ * `switchyard_coordinator_call_duration_seconds{op}`: each Redis round trip (a pipelined batch of
+ * settles is one). Ops are the coordinator's own fixed call names; children are resolved once per
+ * op, so a call costs one observation. The in-process coordinator makes no round trips and
+ * records none (the histogram is still registered, empty).
+ */
+function callTimer(
+  metrics: MetricsService | undefined,
+): ((op: string, seconds: number) => void) | undefined {
+  if (metrics === undefined) return undefined;
+  const histogram = new LocalHistogram({
+    name: 'switchyard_coordinator_call_duration_seconds',
+    help: 'Coordinator round trip duration by operation (Redis only)',
+    labelNames: ['op'] as const,
+    buckets: COORDINATOR_BUCKETS,
+    registers: [metrics.registry],
+  });
+  const children = new Map<string, { observe(value: number): void }>();
+  return (op, seconds) => {
+    let child = children.get(op);
+    if (child === undefined) {
+      child = histogram.labels({ op });
+      children.set(op, child);
+    }
+    child.observe(seconds);
+  };
+}
+
 export function createCoordinator(config: ConfigService, metrics?: MetricsService): Coordinator {
   const instanceId = config.instanceId;
   const onError = (error: unknown): void => {
     appLogger.warn({ err: error }, 'coordinator background error');
   };
   const onCall = callCounter(metrics);
+  const onDuration = callTimer(metrics);
   if (config.redisMode === 'none') return new LocalCoordinator({ instanceId, onError, onCall });
   const { client, subscriber } = createRedisClients({
     url: config.env.REDIS_URL,
@@ -70,6 +105,7 @@ export function createCoordinator(config: ConfigService, metrics?: MetricsServic
     keyPrefix: config.env.REDIS_KEY_PREFIX,
     onError,
     onCall,
+    onDuration,
   });
 }
 

@@ -35,6 +35,8 @@ export interface RedisCoordinatorOptions {
   onError?: (error: unknown) => void;
   /** Told of every call by operation name (the coordinator-calls metric). */
   onCall?: (op: string) => void;
+  /** Told how long each Redis round trip took, in seconds (the coordinator-latency metric). */
+  onDuration?: (op: string, seconds: number) => void;
 }
 
 /** A lease set outlives its longest-lived member by this much, then Redis drops it. */
@@ -96,6 +98,7 @@ export class RedisCoordinator implements Coordinator {
   private readonly callTimeoutMs: number;
   private readonly onError: (error: unknown) => void;
   private readonly onCall: ((op: string) => void) | undefined;
+  private readonly onDuration: ((op: string, seconds: number) => void) | undefined;
   /** Prefixed lease key -> member -> local estimate of its expiry (for pruning only). */
   private readonly heldLeases = new Map<string, Map<string, number>>();
   private heldLeasesSincePrune = 0;
@@ -122,6 +125,7 @@ export class RedisCoordinator implements Coordinator {
     this.onError =
       options.onError ?? ((error: unknown) => process.emitWarning(`Coordinator: ${String(error)}`));
     this.onCall = options.onCall;
+    this.onDuration = options.onDuration;
     this.subscriber.on('message', this.onMessage);
   }
 
@@ -521,6 +525,7 @@ export class RedisCoordinator implements Coordinator {
     timeoutMs = this.callTimeoutMs,
   ): Promise<T> {
     this.onCall?.(what);
+    const startedAt = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -534,6 +539,7 @@ export class RedisCoordinator implements Coordinator {
       throw toCoordinationException(what, error);
     } finally {
       clearTimeout(timer);
+      this.onDuration?.(what, (performance.now() - startedAt) / 1000);
     }
   }
 

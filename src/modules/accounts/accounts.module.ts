@@ -6,6 +6,7 @@ import { AccountGroupsRepository } from './account-groups.repository';
 import { AccountGroupsService } from './account-groups.service';
 import { AccountHealthEventsRepository } from './account-health-events.repository';
 import { AccountHealthService } from './account-health.service';
+import { AccountMetrics } from './account-metrics';
 import { AccountPool } from './account-pool.service';
 import { AccountSecretsService } from './account-secrets.service';
 import { AccountTestService } from './account-test.service';
@@ -34,6 +35,7 @@ export { ACCOUNT_TESTER, type AccountTester, type AccountTestResult } from './ac
     AccountCodec,
     AccountPool,
     AccountHealthService,
+    AccountMetrics,
     AccountsService,
     AccountGroupsService,
     AccountTestService,

@@ -1,19 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  LocalCounter,
+  LocalHistogram,
+  type LocalCounterSeries,
+  type LocalHistogramSeries,
+} from './local-metrics';
+
+type HttpLabel = 'method' | 'route' | 'status';
 
 /** The process's Prometheus registry and the metrics every feature records into. */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
+  readonly httpRequests = new LocalCounter({
     name: 'switchyard_http_requests_total',
     help: 'HTTP requests by route and status',
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
   });
 
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new LocalHistogram({
     name: 'switchyard_http_request_duration_seconds',
     help: 'HTTP request duration (until the response finished) by route and status',
     labelNames: ['method', 'route', 'status'] as const,
@@ -26,13 +34,14 @@ export class MetricsService {
   }
 
   /**
-   * The labelled children of both HTTP metrics per method, route and status, so a request costs
-   * two plain increments instead of hashing its labels twice. Routes are the app's own patterns
-   * (or `unmatched`), so this stays as small as the metric's own label sets.
+   * The series of both HTTP metrics per method, route and status, resolved once, so a request
+   * costs two plain additions (local-metrics.ts says why not prom-client's children). Routes
+   * are the app's own patterns (or `unmatched`), so this stays as small as the metric's own
+   * label sets.
    */
   private readonly httpChildren = new Map<
     string,
-    { requests: { inc(): void }; duration: { observe(value: number): void } }
+    { requests: LocalCounterSeries<HttpLabel>; duration: LocalHistogramSeries<HttpLabel> }
   >();
 
   observeHttp(method: string, route: string, status: number, seconds: number): void {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AdmissionService } from 'src/modules/api-keys/admission.service';
+import { RelayMetrics } from 'src/modules/metrics/relay-metrics';
 import { InboundLimits } from 'src/modules/relay/inbound-limits';
 import { Scheduler } from 'src/modules/scheduler/scheduler.service';
 import { PricingService } from 'src/modules/usage/pricing.service';
@@ -22,6 +23,7 @@ export class AdmitStage {
     private readonly recorder: UsageRecorder,
     private readonly inbound: InboundLimits,
     private readonly settle: SettleStage,
+    private readonly metrics: RelayMetrics,
   ) {}
 
   async run(ctx: RelayContext): Promise<void> {
@@ -42,13 +44,17 @@ export class AdmitStage {
     const estimate = metered
       ? this.pricing.estimate(ctx.model, ctx.raw.length, parsed.maxTokens, policy.priceMultiplier)
       : 0;
-    const admission = await this.admission.admit(policy, {
-      requestId: ctx.requestId,
-      model: ctx.model,
-      estimatedCostMicros: estimate,
-      maxTokens: parsed.maxTokens,
-      ...(touch !== null && { touch }),
-    });
+    const admitStartedAt = performance.now();
+    const admission = await this.metrics.admission(
+      this.admission.admit(policy, {
+        requestId: ctx.requestId,
+        model: ctx.model,
+        estimatedCostMicros: estimate,
+        maxTokens: parsed.maxTokens,
+        ...(touch !== null && { touch }),
+      }),
+      admitStartedAt,
+    );
     ctx.admission = admission;
     ctx.stopRenewing = admission.startRenewing();
     if (metered) {

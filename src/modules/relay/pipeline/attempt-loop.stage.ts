@@ -17,6 +17,7 @@ import {
   type Reservation,
   type ReserveResult,
 } from 'src/modules/scheduler/scheduler.service';
+import { RelayMetrics } from 'src/modules/metrics/relay-metrics';
 import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import type { Conversion } from 'src/modules/relay/converters/converter';
 import type { WireFormat } from 'src/modules/relay/wire-format';
@@ -89,6 +90,7 @@ export class AttemptLoopStage {
     private readonly respond: RespondStage,
     private readonly settings: RuntimeSettings,
     private readonly traffic: HttpTrafficLogger,
+    private readonly metrics: RelayMetrics,
     /** Raises `platform.no_routable_account` (absent in unit-built pipelines). */
     @Optional() notifications?: NotificationOutbox,
   ) {
@@ -152,6 +154,7 @@ export class AttemptLoopStage {
         }
         if (result.kind === 'failover') {
           lastFailure = { fault: result.fault, status: result.status, outcome: result.outcome };
+          this.metrics.failover(ctx, result.outcome.kind);
           await this.scheduler.report(reservation, result.outcome);
           appLogger.warn(
             {
@@ -295,6 +298,7 @@ export class AttemptLoopStage {
     // DEBUG_HTTP_TRAFFIC: one boolean when off.
     const trace = this.traffic.enabled ? this.traceOf(ctx, account, request) : null;
     let response: UpstreamResponse;
+    const sentAt = performance.now();
     try {
       response = await this.http.send(request);
     } catch (error) {
@@ -310,6 +314,7 @@ export class AttemptLoopStage {
         headers: null,
       };
     }
+    this.metrics.upstreamAnswered(ctx, sentAt);
     // Tapped before any adaptation: the log shows the upstream's own bytes.
     if (trace !== null) response = trace.response(response);
     if (provider.adaptResponse !== undefined)

@@ -57,6 +57,8 @@ export class RelayContext {
   status = 0;
   outcome: UsageOutcome = 'error';
   usage: TokenUsage = emptyUsage();
+  /** What the request cost (micro-USD), known once settled. */
+  costMicros = 0;
   ttfbMs: number | null = null;
   errorCode: string | null = null;
   clientGone = false;

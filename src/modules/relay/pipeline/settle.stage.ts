@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { RelayMetrics } from 'src/modules/metrics/relay-metrics';
 import { InboundLimits } from 'src/modules/relay/inbound-limits';
 import { totalTokens } from 'src/modules/usage/pricing/token-usage';
 import { PricingService } from 'src/modules/usage/pricing.service';
@@ -8,7 +9,7 @@ import type { RelayContext } from './relay-context';
 /**
  * Stage 7: gives back what the request held on this instance (body budget, key slot, lease
  * renewal), settles the admission to the actual cost and hands the usage event to the recorder
- * (its journal and write-behind batch). Runs once, before a response's last byte when it can
+ * (its journal and write-behind batch), and the request's metrics. Runs once, before a response's last byte when it can
  * (see RelayContext.beforeEnd), and in any case when the request is over.
  */
 @Injectable()
@@ -17,6 +18,7 @@ export class SettleStage {
     private readonly inbound: InboundLimits,
     private readonly pricing: PricingService,
     private readonly recorder: UsageRecorder,
+    private readonly metrics: RelayMetrics,
   ) {}
 
   /** The request is over: release what it holds, then settle (once). */
@@ -28,6 +30,7 @@ export class SettleStage {
     ctx.stopRenewing?.();
     ctx.stopRenewing = null;
     this.run(ctx);
+    this.metrics.finished(ctx);
   }
 
   /** Settles the admission and records the usage event; later calls do nothing. */
@@ -45,6 +48,7 @@ export class SettleStage {
       ctx.usage,
       policy.priceMultiplier,
     );
+    ctx.costMicros = costMicros;
     // settle never rejects; it runs after the response so the client never waits on it.
     void admission.settle({ tokens: totalTokens(ctx.usage), costMicros });
     this.recorder.record({

@@ -3,6 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { HttpTrafficLogger } from 'src/infra/http/http-traffic-logger';
 import type { EnvironmentSchema } from 'src/config/environment.schema';
 import type { RoutableAccount, UpstreamOutcome } from 'src/modules/accounts/account.types';
+import { MetricsService } from 'src/modules/metrics/metrics.service';
+import { RelayMetrics } from 'src/modules/metrics/relay-metrics';
 import { RELAY_ROUTES, type RelayRoute } from 'src/modules/relay/relay.routes';
 import {
   schedulerHarness,
@@ -108,6 +110,7 @@ export async function pipelineHarness(options: PipelineHarnessOptions): Promise<
     respond,
     settings,
     new HttpTrafficLogger(config),
+    new RelayMetrics(new MetricsService()),
     options.notifications,
   );
 
