@@ -1795,7 +1795,7 @@ export interface components {
              * @description `webhook`, `email`, or a chat platform this build has a channel for.
              * @enum {string}
              */
-            kind: "webhook" | "email";
+            kind: "webhook" | "slack" | "discord" | "telegram" | "feishu" | "dingtalk" | "wecom" | "bark" | "email";
             /** @description Default true. */
             enabled?: boolean;
         };
@@ -2548,7 +2548,7 @@ export interface components {
             /** @enum {string} */
             bucket: "day" | "hour";
             /** @enum {string} */
-            dim: "key" | "platform" | "model" | "account" | "all";
+            dim: "key" | "platform" | "model" | "all" | "account";
             dimId: string;
             from: string;
             to: string;
