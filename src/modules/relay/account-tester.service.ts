@@ -9,7 +9,11 @@ import {
 import type { RoutableAccount } from 'src/modules/accounts/account.types';
 import type { AccountTester } from 'src/modules/accounts/account-tester';
 import { descriptorOf } from 'src/modules/accounts/types/account-types.registry';
+import { readLimited } from './pipeline/pump';
 import { ProviderRegistry } from './providers/provider.registry';
+
+/** What a test reads of the answer: enough for the upstream's error message. */
+const TEST_BODY_LIMIT = 64 * 1024;
 
 /**
  * "Test" for an account: the one tiny real request its type's descriptor describes, through its
@@ -69,7 +73,10 @@ export class RelayAccountTester implements AccountTester {
       }
       // A body that fails while read shows as its body line's `end: error`.
       if (trace !== null) response = trace.response(response);
-      const text = await response.body.text();
+      // Read as a stream: a traced body is the tap, not undici's body (which has text()).
+      const text = (
+        await readLimited(response.body as AsyncIterable<Buffer>, TEST_BODY_LIMIT)
+      ).toString('utf8');
       const latencyMs = Date.now() - started;
       if (response.statusCode < 300) {
         return { ok: true, status: response.statusCode, latencyMs, model, message: 'ok' };
