@@ -144,6 +144,20 @@ describe('DEBUG_HTTP_TRAFFIC (built app)', () => {
     await send(otherKey.secret, false, 'other-prompt-three');
     await send(otherKey.secret, true, 'other-prompt-four');
     expect(tokens.calls).toBe(1);
+    // Account tests leave outside the relay's attempt loop: traced under the account, no key.
+    const relogin = await fetch(`${server.url}/admin/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    const { token: adminToken } = (await relogin.json()) as { token: string };
+    for (const account of [oauthAccount, consoleAccount]) {
+      const tested = await fetch(`${server.url}/admin/api/accounts/${account.id}/test`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(tested.status).toBe(200);
+    }
     await server.stop();
 
     const output = server.output();
@@ -174,11 +188,22 @@ describe('DEBUG_HTTP_TRAFFIC (built app)', () => {
     expect(bodies[2].traffic.end).toBe('end');
 
     // The account's token refresh is traced too (no key: a background call for the account).
-    const refresh = lines.filter((l) => l.traffic.keyId === null);
+    const refresh = lines.filter((l) => l.traffic.url === tokens.url);
+    expect(refresh.every((l) => l.traffic.keyId === null)).toBe(true);
     expect(refresh.map((l) => l.traffic.phase)).toEqual(['request', 'response', 'response_body']);
     expect(refresh[0].traffic.url).toBe(tokens.url);
     expect(refresh[0].traffic.body).toContain('"refresh_token":"[redacted]"');
     expect(refresh[2].traffic.body).toContain('"access_token":"[redacted]"');
+
+    // The traced account's test: request, head, body, with its token redacted.
+    const test = lines.filter((l) => l.traffic.keyId === null && l.traffic.url !== tokens.url);
+    expect(test.map((l) => `${l.traffic.phase} ${l.traffic.accountId}`)).toEqual([
+      `request ${oauthAccount.id}`,
+      `response ${oauthAccount.id}`,
+      `response_body ${oauthAccount.id}`,
+    ]);
+    expect(test[0].traffic.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/messages/);
+    expect(test[0].traffic.headers.authorization).toBe('[redacted]');
 
     // Nothing of the other key or its account.
     expect(lines.filter((l) => l.traffic.keyId === otherKey.id)).toEqual([]);

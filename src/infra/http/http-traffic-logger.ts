@@ -159,9 +159,10 @@ export class TrafficExchange {
     );
   }
 
-  /** Logs a transport failure (no response came). */
+  /** Logs a transport failure (no response came); fetch's errors carry the code in `cause`. */
   failed(error: unknown): void {
-    const code = (error as { code?: unknown } | null)?.code;
+    const failure = error as { code?: unknown; cause?: { code?: unknown } } | null;
+    const code = failure?.code ?? failure?.cause?.code;
     this.logger.info(
       {
         traffic: {

@@ -57,6 +57,15 @@ export type OAuthResolvedTarget =
   | { kind: 'create'; name?: string; proxy: string | null }
   | { kind: 'update'; record: AccountRecord; name?: string; proxy: string | null };
 
+/**
+ * The account a login's upstream calls are logged under with DEBUG_HTTP_TRAFFIC: the account
+ * whose credentials it replaces, else null (a new account has no id until its tokens are in, so
+ * its login shows under `all` only; once created, its own calls show under `account:<id>`).
+ */
+export function tracedAccountOf(target: OAuthResolvedTarget): string | null {
+  return target.kind === 'update' ? target.record.id : null;
+}
+
 /** The login's PKCE verifier and redirect URI, waiting in the coordinator for its exchange. */
 export interface PendingLogin {
   codeVerifier: string;

@@ -10,6 +10,7 @@ import { AccountsService } from 'src/modules/accounts/accounts.service';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import {
   OAuthLoginFlow,
+  tracedAccountOf,
   type OAuthExchangeInput,
   type OAuthLoginStart,
   type OAuthLoginTarget,
@@ -152,6 +153,7 @@ export class ClaudeOAuthLoginService {
             ...(kind === 'setup-token' ? { expiresIn: CLAUDE_SETUP_TOKEN_TTL_SECONDS } : {}),
           },
           target.proxy,
+          tracedAccountOf(target),
         );
         return call.ok ? { ok: true, tokens: call.tokens, variant: kind } : call;
       },
@@ -164,7 +166,7 @@ export class ClaudeOAuthLoginService {
     variant: ClaudeLoginVariant,
     target: OAuthResolvedTarget,
   ): Promise<AccountResponseDto> {
-    const profile = await this.profileOf(tokens, target.proxy);
+    const profile = await this.profileOf(tokens, target);
     const subscription = subscriptionFrom(tokens, profile);
     const now = this.options.now();
     const expiresAt =
@@ -212,9 +214,13 @@ export class ClaudeOAuthLoginService {
    */
   private async profileOf(
     tokens: ClaudeTokens,
-    proxyUrl: string | null,
+    target: OAuthResolvedTarget,
   ): Promise<ClaudeProfile | null> {
-    const call = await this.client.fetchProfile(tokens.accessToken, proxyUrl);
+    const call = await this.client.fetchProfile(
+      tokens.accessToken,
+      target.proxy,
+      tracedAccountOf(target),
+    );
     if (call.ok) return call.profile;
     appLogger.warn({ detail: call.detail }, 'claude login: subscription profile not read');
     return null;

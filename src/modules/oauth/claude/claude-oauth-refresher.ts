@@ -147,6 +147,20 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
     | { ok: true; accessToken: string; body: TokenResponse }
     | { ok: false; reason: 'refused' | 'unavailable'; detail: string; status?: number }
   > {
+    const call = {
+      method: 'POST' as const,
+      url: this.config.env.CLAUDE_OAUTH_TOKEN_URL,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: this.config.env.CLAUDE_OAUTH_CLIENT_ID,
+      }),
+    };
+    const traced =
+      this.traffic?.enabled === true
+        ? this.traffic.begin({ keyId: null, accountId }, call, [refreshToken])
+        : null;
     let temporary: Dispatcher | undefined;
     let dispatcher: Dispatcher | undefined;
     if (proxyUrl !== null) {
@@ -154,16 +168,6 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
       if (dispatcher === undefined) dispatcher = temporary = temporaryProxyAgent(proxyUrl);
     }
     try {
-      const call = {
-        method: 'POST' as const,
-        url: this.config.env.CLAUDE_OAUTH_TOKEN_URL,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({
-          grant_type: 'refresh_token',
-          refresh_token: refreshToken,
-          client_id: this.config.env.CLAUDE_OAUTH_CLIENT_ID,
-        }),
-      };
       const response = await request(call.url, {
         method: call.method,
         headers: call.headers,
@@ -172,14 +176,7 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
         ...(dispatcher !== undefined ? { dispatcher } : {}),
       });
       const raw = await response.body.text();
-      if (this.traffic?.enabled === true) {
-        this.traffic.exchange(
-          { keyId: null, accountId },
-          call,
-          { status: response.statusCode, headers: response.headers, body: raw },
-          [refreshToken],
-        );
-      }
+      traced?.completed(response.statusCode, response.headers, Buffer.from(raw));
       let body: TokenResponse | null = null;
       try {
         body = JSON.parse(raw) as TokenResponse;
@@ -207,6 +204,7 @@ export class ClaudeOAuthRefresher extends DisciplinedRefresher<ClaudeOAuthCreden
         status,
       };
     } catch (error) {
+      traced?.failed(error);
       const code = (error as { code?: unknown }).code;
       const name = (error as { name?: unknown }).name;
       return {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { request } from 'undici';
 import { ConfigService } from 'src/config/config.service';
+import { HttpTrafficLogger } from 'src/infra/http/http-traffic-logger';
 import {
   ACCOUNT_DISPATCHER_FACTORY,
   proxiedDispatcher,
@@ -68,6 +69,7 @@ export class ClaudeOAuthClient {
     @Optional()
     @Inject(CLAUDE_OAUTH_CLIENT_OPTIONS)
     options?: Partial<ClaudeOAuthClientOptions>,
+    @Optional() private readonly traffic?: HttpTrafficLogger,
   ) {
     this.options = { ...DEFAULTS, ...options };
   }
@@ -75,8 +77,13 @@ export class ClaudeOAuthClient {
   /**
    * Claude Code's exchange (its `exchangeCodeForTokens`): a JSON body with grant_type, code,
    * redirect_uri, client_id, code_verifier and state, plus expires_in for a setup token.
+   * `accountId`: the account a login replaces the credentials of (DEBUG_HTTP_TRAFFIC), else null.
    */
-  async exchangeCode(grant: ClaudeCodeGrant, proxyUrl: string | null): Promise<ClaudeTokenCall> {
+  async exchangeCode(
+    grant: ClaudeCodeGrant,
+    proxyUrl: string | null,
+    accountId: string | null = null,
+  ): Promise<ClaudeTokenCall> {
     const body: Record<string, unknown> = {
       grant_type: 'authorization_code',
       code: grant.code,
@@ -96,6 +103,7 @@ export class ClaudeOAuthClient {
           body: JSON.stringify(body),
         },
         proxyUrl,
+        { accountId, secrets: [grant.code, grant.codeVerifier] },
       );
     } catch (error) {
       return { ok: false, reason: 'unavailable', detail: unreachable('token endpoint', error) };
@@ -123,7 +131,11 @@ export class ClaudeOAuthClient {
   }
 
   /** `GET /api/oauth/profile` with the login's access token: the account, organization, plan. */
-  async fetchProfile(accessToken: string, proxyUrl: string | null): Promise<ClaudeProfileCall> {
+  async fetchProfile(
+    accessToken: string,
+    proxyUrl: string | null,
+    accountId: string | null = null,
+  ): Promise<ClaudeProfileCall> {
     let answer: Answer;
     try {
       answer = await this.call(
@@ -138,6 +150,7 @@ export class ClaudeOAuthClient {
           },
         },
         proxyUrl,
+        { accountId, secrets: [accessToken] },
       );
     } catch (error) {
       return { ok: false, detail: unreachable('profile endpoint', error) };
@@ -158,7 +171,17 @@ export class ClaudeOAuthClient {
     url: string,
     init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
     proxyUrl: string | null,
+    /** DEBUG_HTTP_TRAFFIC: the account the call is for, and the values to scrub from its log. */
+    trace: { accountId: string | null; secrets: string[] },
   ): Promise<Answer> {
+    const traced =
+      this.traffic?.enabled === true
+        ? this.traffic.begin(
+            { keyId: null, accountId: trace.accountId },
+            { url, ...init },
+            trace.secrets,
+          )
+        : null;
     const { dispatcher, close } = proxiedDispatcher(proxyUrl, this.dispatcherFactory);
     try {
       const response = await request(url, {
@@ -167,6 +190,7 @@ export class ClaudeOAuthClient {
         ...(dispatcher !== undefined ? { dispatcher } : {}),
       });
       const raw = await response.body.text();
+      traced?.completed(response.statusCode, response.headers, Buffer.from(raw));
       let body: unknown = null;
       try {
         body = JSON.parse(raw);
@@ -174,6 +198,9 @@ export class ClaudeOAuthClient {
         body = null;
       }
       return { status: response.statusCode, body };
+    } catch (error) {
+      traced?.failed(error);
+      throw error;
     } finally {
       await close();
     }

@@ -28,14 +28,23 @@ function setup(options: { now?: () => number } = {}) {
   let clock = 1_800_000_000_000;
   const now = options.now ?? (() => clock);
   const coordinator = new LocalCoordinator({ instanceId: 'test', now });
-  const exchanges: { code: string; codeVerifier: string; proxy: string | null }[] = [];
+  const exchanges: {
+    code: string;
+    codeVerifier: string;
+    proxy: string | null;
+    tracedAccount: string | null;
+  }[] = [];
   let answer: TokenCallResult = {
     ok: true,
     body: { access_token: 'at-1', refresh_token: 'rt-1', id_token: ID_TOKEN },
   };
   const tokenClient = {
-    exchangeCode: async (grant: { code: string; codeVerifier: string }, proxy: string | null) => {
-      exchanges.push({ code: grant.code, codeVerifier: grant.codeVerifier, proxy });
+    exchangeCode: async (
+      grant: { code: string; codeVerifier: string },
+      proxy: string | null,
+      tracedAccount: string | null,
+    ) => {
+      exchanges.push({ code: grant.code, codeVerifier: grant.codeVerifier, proxy, tracedAccount });
       return answer;
     },
   } as unknown as CodexTokenClient;
@@ -146,7 +155,10 @@ describe(CodexOAuthLoginService.name, () => {
         callbackUrl: `http://localhost:1455/auth/callback?code=ac-1&state=${state}`,
       });
 
-      expect(s.exchanges).toEqual([{ code: 'ac-1', codeVerifier: verifier, proxy: null }]);
+      // A new account has no id yet: its login is traced under `all` only.
+      expect(s.exchanges).toEqual([
+        { code: 'ac-1', codeVerifier: verifier, proxy: null, tracedAccount: null },
+      ]);
       expect(s.created).toEqual([
         {
           name: 'dev@example.com',
@@ -299,6 +311,8 @@ describe(CodexOAuthLoginService.name, () => {
       await s.service.exchange({ state, code: 'ac', accountId: 'team' });
 
       expect(s.exchanges[0]?.proxy).toBe('http://proxy.test:8080');
+      // DEBUG_HTTP_TRAFFIC=account:acc-9 shows this login's exchange.
+      expect(s.exchanges[0]?.tracedAccount).toBe('acc-9');
       expect(s.updated).toEqual([
         {
           id: 'acc-9',

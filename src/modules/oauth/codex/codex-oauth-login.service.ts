@@ -9,6 +9,7 @@ import { AccountsService } from 'src/modules/accounts/accounts.service';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import {
   OAuthLoginFlow,
+  tracedAccountOf,
   type OAuthExchangeInput,
   type OAuthLoginStart,
   type OAuthLoginTarget,
@@ -144,7 +145,11 @@ export class CodexOAuthLoginService {
       input,
       () => this.flow.resolveTarget(input),
       ({ code, codeVerifier, redirectUri }, target) =>
-        this.tokenClient.exchangeCode({ code, codeVerifier, redirectUri }, target.proxy),
+        this.tokenClient.exchangeCode(
+          { code, codeVerifier, redirectUri },
+          target.proxy,
+          tracedAccountOf(target),
+        ),
       (result, target) => {
         const tokens = tokensFromResponse(result.body);
         if (tokens === null) {

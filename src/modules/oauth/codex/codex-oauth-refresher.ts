@@ -72,7 +72,7 @@ export class CodexOAuthRefresher extends DisciplinedRefresher<CodexOAuthCredenti
 
   protected async renew(subject: RefreshSubject<CodexOAuthCredentials>): Promise<RefreshResult> {
     const { accountId, record } = subject;
-    const call = await this.tokenClient.refresh(subject.refreshToken, subject.proxyUrl);
+    const call = await this.tokenClient.refresh(subject.refreshToken, subject.proxyUrl, accountId);
     if (!call.ok) return this.discipline.callFailed(accountId, call);
     const tokens = tokensFromResponse(call.body);
     if (tokens === null) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { ConfigService } from 'src/config/config.service';
+import { HttpTrafficLogger } from 'src/infra/http/http-traffic-logger';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
 import { classifyTokenFailure, tokenErrorDetail } from './codex-oauth.protocol';
 import type { CodexTokenResponse } from './codex-oauth.tokens';
@@ -43,14 +44,19 @@ export class CodexTokenClient {
     @Optional()
     @Inject(CODEX_TOKEN_CLIENT_OPTIONS)
     options?: Partial<CodexTokenClientOptions>,
+    @Optional() private readonly traffic?: HttpTrafficLogger,
   ) {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  /** codex-rs exchange_code_for_tokens: a form body, answered with id, access and refresh tokens. */
+  /**
+   * codex-rs exchange_code_for_tokens: a form body, answered with id, access and refresh tokens.
+   * `accountId`: the account a login replaces the credentials of (DEBUG_HTTP_TRAFFIC), else null.
+   */
   exchangeCode(
     grant: { code: string; codeVerifier: string; redirectUri: string },
     proxyUrl: string | null,
+    accountId: string | null = null,
   ): Promise<TokenCallResult> {
     const form = new URLSearchParams({
       grant_type: 'authorization_code',
@@ -59,24 +65,43 @@ export class CodexTokenClient {
       client_id: this.config.env.CODEX_OAUTH_CLIENT_ID,
       code_verifier: grant.codeVerifier,
     });
-    return this.post('application/x-www-form-urlencoded', form.toString(), proxyUrl);
+    return this.post('application/x-www-form-urlencoded', form.toString(), proxyUrl, {
+      accountId,
+      secrets: [grant.code, grant.codeVerifier],
+    });
   }
 
   /** codex-rs request_chatgpt_token_refresh: a JSON body; the answer may omit any token. */
-  refresh(refreshToken: string, proxyUrl: string | null): Promise<TokenCallResult> {
+  refresh(
+    refreshToken: string,
+    proxyUrl: string | null,
+    accountId: string | null = null,
+  ): Promise<TokenCallResult> {
     const body = JSON.stringify({
       client_id: this.config.env.CODEX_OAUTH_CLIENT_ID,
       grant_type: 'refresh_token',
       refresh_token: refreshToken,
     });
-    return this.post('application/json', body, proxyUrl);
+    return this.post('application/json', body, proxyUrl, { accountId, secrets: [refreshToken] });
   }
 
   private async post(
     contentType: string,
     body: string,
     proxyUrl: string | null,
+    /** DEBUG_HTTP_TRAFFIC: the account the call is for, and the values to scrub from its log. */
+    trace: { accountId: string | null; secrets: string[] },
   ): Promise<TokenCallResult> {
+    const call = {
+      method: 'POST' as const,
+      url: this.config.env.CODEX_OAUTH_TOKEN_URL,
+      headers: { 'content-type': contentType, accept: 'application/json' },
+      body,
+    };
+    const traced =
+      this.traffic?.enabled === true
+        ? this.traffic.begin({ keyId: null, accountId: trace.accountId }, call, trace.secrets)
+        : null;
     let temporary: Dispatcher | undefined;
     let dispatcher: Dispatcher | undefined;
     if (proxyUrl !== null) {
@@ -84,14 +109,15 @@ export class CodexTokenClient {
       if (dispatcher === undefined) dispatcher = temporary = temporaryProxyAgent(proxyUrl);
     }
     try {
-      const response = await request(this.config.env.CODEX_OAUTH_TOKEN_URL, {
-        method: 'POST',
-        headers: { 'content-type': contentType, accept: 'application/json' },
+      const response = await request(call.url, {
+        method: call.method,
+        headers: call.headers,
         body,
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
         ...(dispatcher !== undefined ? { dispatcher } : {}),
       });
       const raw = await response.body.text();
+      traced?.completed(response.statusCode, response.headers, Buffer.from(raw));
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(raw);
@@ -117,6 +143,7 @@ export class CodexTokenClient {
         status,
       };
     } catch (error) {
+      traced?.failed(error);
       const code = (error as { code?: unknown }).code;
       const name = (error as { name?: unknown }).name;
       return {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import { HttpTrafficLogger, type TrafficTarget } from 'src/infra/http/http-traffic-logger';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
 
 export interface CodeAssistSetupOptions {
@@ -89,6 +90,7 @@ export class CodeAssistSetupClient {
     @Inject(ACCOUNT_DISPATCHER_FACTORY)
     private readonly dispatcherFactory?: AccountDispatcherFactory,
     @Optional() @Inject(CODE_ASSIST_SETUP_OPTIONS) options?: Partial<CodeAssistSetupOptions>,
+    @Optional() private readonly traffic?: HttpTrafficLogger,
   ) {
     this.options = { ...DEFAULTS, ...options };
   }
@@ -99,6 +101,8 @@ export class CodeAssistSetupClient {
     /** The project the admin names (Gemini CLI's GOOGLE_CLOUD_PROJECT), if any. */
     projectId?: string;
     proxyUrl: string | null;
+    /** The account a login replaces the credentials of (DEBUG_HTTP_TRAFFIC), else null. */
+    accountId?: string | null;
   }): Promise<CodeAssistSetupResult> {
     let temporary: Dispatcher | undefined;
     let dispatcher: Dispatcher | undefined;
@@ -134,9 +138,10 @@ export class CodeAssistSetupClient {
   }
 
   private async run(
-    input: { baseUrl: string; accessToken: string; projectId?: string },
+    input: { baseUrl: string; accessToken: string; projectId?: string; accountId?: string | null },
     dispatcher: Dispatcher | undefined,
   ): Promise<CodeAssistSetupResult> {
+    const target: TrafficTarget = { keyId: null, accountId: input.accountId ?? null };
     const call = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
       this.call<T>(
         `${input.baseUrl}/v1internal${path}`,
@@ -144,6 +149,7 @@ export class CodeAssistSetupClient {
         dispatcher,
         method,
         body,
+        target,
       );
     const projectId = input.projectId;
     const load = await call<LoadCodeAssistResponse>('POST', ':loadCodeAssist', {
@@ -207,20 +213,37 @@ export class CodeAssistSetupClient {
     accessToken: string,
     dispatcher: Dispatcher | undefined,
     method: 'GET' | 'POST',
-    body?: unknown,
+    body: unknown,
+    target: TrafficTarget,
   ): Promise<T> {
-    const response = await request(url, {
+    const sent = {
       method,
+      url,
       headers: {
         authorization: `Bearer ${accessToken}`,
         'content-type': 'application/json',
         accept: 'application/json',
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(this.options.requestTimeoutMs),
-      ...(dispatcher !== undefined ? { dispatcher } : {}),
-    });
-    const text = await response.body.text();
+    };
+    const traced =
+      this.traffic?.enabled === true ? this.traffic.begin(target, sent, [accessToken]) : null;
+    let response: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      response = await request(url, {
+        method,
+        headers: sent.headers,
+        ...(sent.body !== undefined ? { body: sent.body } : {}),
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+        ...(dispatcher !== undefined ? { dispatcher } : {}),
+      });
+      text = await response.body.text();
+    } catch (error) {
+      traced?.failed(error);
+      throw error;
+    }
+    traced?.completed(response.statusCode, response.headers, Buffer.from(text));
     const status = response.statusCode;
     let parsed: unknown = null;
     try {

@@ -9,6 +9,7 @@ import { AccountsService } from 'src/modules/accounts/accounts.service';
 import type { AccountResponseDto } from 'src/modules/accounts/dto/account.response.dto';
 import {
   OAuthLoginFlow,
+  tracedAccountOf,
   type OAuthExchangeInput,
   type OAuthLoginStart,
   type OAuthLoginTarget,
@@ -131,7 +132,11 @@ export class GoogleOAuthLoginService {
       input,
       () => this.resolveTarget(input),
       ({ code, codeVerifier, redirectUri }, target) =>
-        this.tokenClient.exchangeCode({ code, codeVerifier, redirectUri }, target.proxy),
+        this.tokenClient.exchangeCode(
+          { code, codeVerifier, redirectUri },
+          target.proxy,
+          tracedAccountOf(target),
+        ),
       (result, target) => this.save(result.tokens, target),
     );
   }
@@ -143,7 +148,11 @@ export class GoogleOAuthLoginService {
       tokens.accessToken === '' ||
       (tokens.expiresAt !== undefined && tokens.expiresAt <= this.options.now() + EXPIRY_MARGIN_MS);
     if (stale && tokens.refreshToken !== undefined) {
-      const refreshed = await this.tokenClient.refresh(tokens.refreshToken, resolved.proxy);
+      const refreshed = await this.tokenClient.refresh(
+        tokens.refreshToken,
+        resolved.proxy,
+        tracedAccountOf(resolved),
+      );
       if (!refreshed.ok) {
         throw new GoogleOAuthException(
           refreshed.reason === 'refused'
@@ -170,6 +179,7 @@ export class GoogleOAuthLoginService {
       baseUrl: target.baseUrl,
       accessToken: tokens.accessToken,
       proxyUrl: target.proxy,
+      accountId: tracedAccountOf(target),
       ...(target.projectId !== undefined ? { projectId: target.projectId } : {}),
     });
     if (!setup.ok) {

@@ -74,7 +74,7 @@ export class GoogleOAuthRefresher extends DisciplinedRefresher<GeminiOAuthCreden
 
   protected async renew(subject: RefreshSubject<GeminiOAuthCredentials>): Promise<RefreshResult> {
     const { accountId, stored } = subject;
-    const call = await this.tokenClient.refresh(subject.refreshToken, subject.proxyUrl);
+    const call = await this.tokenClient.refresh(subject.refreshToken, subject.proxyUrl, accountId);
     if (!call.ok) return this.discipline.callFailed(accountId, call);
     const credentials: GeminiOAuthCredentials = {
       ...stored,

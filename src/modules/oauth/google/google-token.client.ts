@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { fetch as undiciFetch, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { ConfigService } from 'src/config/config.service';
+import { HttpTrafficLogger, type TrafficExchange } from 'src/infra/http/http-traffic-logger';
 import { ACCOUNT_DISPATCHER_FACTORY, type AccountDispatcherFactory } from '../account-dispatcher';
 import { GOOGLE_OAUTH_SCOPES } from './google-oauth.protocol';
 
@@ -18,6 +19,32 @@ export type GoogleTokenResult =
   | { ok: true; tokens: GoogleTokens }
   /** refused: the endpoint said no (final); unavailable: worth trying again later. */
   | { ok: false; reason: 'refused' | 'unavailable'; detail: string; status?: number };
+
+/** DEBUG_HTTP_TRAFFIC: the account a token call is for, and the values to scrub from its log. */
+interface TokenTrace {
+  accountId: string | null;
+  secrets: string[];
+}
+
+/** What the traffic log shows of a request google-auth-library hands its fetch. */
+function loggedRequest(
+  url: string,
+  init: Record<string, unknown> | undefined,
+): { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string } {
+  const headers = Object.fromEntries(
+    new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]),
+  );
+  const raw = init?.body;
+  const body =
+    typeof raw === 'string' ? raw : raw instanceof URLSearchParams ? raw.toString() : undefined;
+  // fetch types a URLSearchParams body itself: the log says so, for the form redaction.
+  if (raw instanceof URLSearchParams && headers['content-type'] === undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  const method =
+    typeof init?.method === 'string' && init.method.toUpperCase() === 'POST' ? 'POST' : 'GET';
+  return { method, url, headers, ...(body !== undefined ? { body } : {}) };
+}
 
 /** A proxy agent for one call when no shared dispatcher factory is bound. */
 function temporaryProxyAgent(proxyUrl: string): Dispatcher {
@@ -82,15 +109,43 @@ export class GoogleTokenClient {
     @Optional()
     @Inject(ACCOUNT_DISPATCHER_FACTORY)
     private readonly dispatcherFactory?: AccountDispatcherFactory,
+    @Optional() private readonly traffic?: HttpTrafficLogger,
   ) {}
 
-  /** An OAuth2Client on the configured endpoints, sending through `dispatcher` when given. */
-  client(dispatcher?: Dispatcher, credentials?: Credentials): OAuth2Client {
-    const fetchThrough = ((url: string, init?: Record<string, unknown>) =>
-      undiciFetch(url, {
-        ...(init ?? {}),
-        ...(dispatcher !== undefined ? { dispatcher } : {}),
-      })) as unknown as typeof fetch;
+  /**
+   * An OAuth2Client on the configured endpoints, sending through `dispatcher` when given; its
+   * calls logged for DEBUG_HTTP_TRAFFIC when `trace` is given and the account is traced.
+   */
+  client(dispatcher?: Dispatcher, credentials?: Credentials, trace?: TokenTrace): OAuth2Client {
+    const traffic = this.traffic?.enabled === true && trace !== undefined ? this.traffic : null;
+    const secrets =
+      trace === undefined ? [] : [...trace.secrets, this.config.env.GOOGLE_OAUTH_CLIENT_SECRET];
+    const fetchThrough = (async (url: string, init?: Record<string, unknown>) => {
+      const traced: TrafficExchange | null =
+        traffic === null
+          ? null
+          : traffic.begin(
+              { keyId: null, accountId: trace?.accountId ?? null },
+              loggedRequest(url, init),
+              secrets,
+            );
+      let response: Awaited<ReturnType<typeof undiciFetch>>;
+      try {
+        response = await undiciFetch(url, {
+          ...(init ?? {}),
+          ...(dispatcher !== undefined ? { dispatcher } : {}),
+        });
+      } catch (error) {
+        traced?.failed(error);
+        throw error;
+      }
+      if (traced !== null) {
+        // A copy for the log; google-auth-library reads the response itself.
+        const text = await response.clone().text();
+        traced.completed(response.status, Object.fromEntries(response.headers), Buffer.from(text));
+      }
+      return response;
+    }) as unknown as typeof fetch;
     const client = new OAuth2Client({
       clientId: this.config.env.GOOGLE_OAUTH_CLIENT_ID,
       clientSecret: this.config.env.GOOGLE_OAUTH_CLIENT_SECRET,
@@ -123,12 +178,17 @@ export class GoogleTokenClient {
     });
   }
 
-  /** The authorization-code exchange with the login's PKCE verifier (OAuth2Client.getToken). */
+  /**
+   * The authorization-code exchange with the login's PKCE verifier (OAuth2Client.getToken).
+   * `accountId`: the account a login replaces the credentials of (DEBUG_HTTP_TRAFFIC), else null.
+   */
   exchangeCode(
     grant: { code: string; codeVerifier: string; redirectUri: string },
     proxyUrl: string | null,
+    accountId: string | null = null,
   ): Promise<GoogleTokenResult> {
-    return this.call(proxyUrl, async (client) => {
+    const trace = { accountId, secrets: [grant.code, grant.codeVerifier] };
+    return this.call(proxyUrl, trace, async (client) => {
       const { tokens } = await client.getToken({
         code: grant.code,
         codeVerifier: grant.codeVerifier,
@@ -139,8 +199,12 @@ export class GoogleTokenClient {
   }
 
   /** A refresh-token grant (OAuth2Client.refreshAccessToken); Google may omit a new refresh token. */
-  refresh(refreshToken: string, proxyUrl: string | null): Promise<GoogleTokenResult> {
-    return this.call(proxyUrl, async (client) => {
+  refresh(
+    refreshToken: string,
+    proxyUrl: string | null,
+    accountId: string | null = null,
+  ): Promise<GoogleTokenResult> {
+    return this.call(proxyUrl, { accountId, secrets: [refreshToken] }, async (client) => {
       client.setCredentials({ refresh_token: refreshToken });
       const { credentials } = await client.refreshAccessToken();
       return credentials;
@@ -149,6 +213,7 @@ export class GoogleTokenClient {
 
   private async call(
     proxyUrl: string | null,
+    trace: TokenTrace,
     run: (client: OAuth2Client) => Promise<Credentials>,
   ): Promise<GoogleTokenResult> {
     let temporary: Dispatcher | undefined;
@@ -158,7 +223,7 @@ export class GoogleTokenClient {
       if (dispatcher === undefined) dispatcher = temporary = temporaryProxyAgent(proxyUrl);
     }
     try {
-      const tokens = tokensOf(await run(this.client(dispatcher)));
+      const tokens = tokensOf(await run(this.client(dispatcher, undefined, trace)));
       if (tokens === null) {
         return { ok: false, reason: 'unavailable', detail: 'token endpoint sent no access token' };
       }
