@@ -723,6 +723,16 @@ export class EnvironmentSchema {
   @Min(100)
   @Max(120_000)
   NOTIFY_TIMEOUT_MS = 10_000;
+
+  /**
+   * Days processed notification events and finished deliveries (delivered, failed) are kept
+   * before the hourly job prunes them. 0 = forever.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  NOTIFY_RETENTION_DAYS = 30;
   // --- billing event stream (docs/billing-stream.md) ---
 
   /**

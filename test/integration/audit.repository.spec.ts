@@ -5,11 +5,11 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { loadEnvironment } from 'src/config/config.loader';
 import { ConfigService } from 'src/config/config.service';
 import { LocalCoordinator, LocalCoordinatorStore } from 'src/infra/coordination/local.coordinator';
+import { PRUNE_BATCH_ROWS } from 'src/infra/coordination/locked-prune';
 import { createDatabase, migrateToLatest } from 'src/infra/database/database.factory';
 import type { Db } from 'src/infra/database/database.types';
 import { AuditRecorder, toAuditRow } from 'src/modules/audit/audit-recorder.service';
 import {
-  AUDIT_PRUNE_BATCH_ROWS,
   AUDIT_RETENTION_LOCK,
   AuditRetentionService,
   auditRetentionHorizon,
@@ -145,7 +145,7 @@ function repositoryContract(open: () => Promise<{ db: Db; close(): Promise<void>
   });
 
   it('should delete only rows before the horizon, in batches', async () => {
-    const old = Array.from({ length: AUDIT_PRUNE_BATCH_ROWS + 17 }, () =>
+    const old = Array.from({ length: PRUNE_BATCH_ROWS + 17 }, () =>
       toAuditRow({
         at: T0 - 400 * DAY,
         actor: 'old',

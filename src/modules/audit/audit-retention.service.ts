@@ -5,15 +5,13 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { pruneInBatchesUnderLock } from 'src/infra/coordination/locked-prune';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { AuditRepository } from './audit.repository';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-export const AUDIT_PRUNE_BATCH_ROWS = 5000;
-const JOB_LOCK_TTL_MS = 10 * 60_000;
-const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
 export const AUDIT_RETENTION_LOCK = coordinationKeys.lock('job:audit-retention');
 
 /** Rows before this UTC day start are past the retention of `days` (0: keep forever). */
@@ -62,23 +60,21 @@ export class AuditRetentionService implements OnApplicationShutdown {
   async prune(now = Date.now()): Promise<number | null> {
     const retentionDays = this.settings.get('auditRetentionDays');
     if (retentionDays === 0) return null;
-    const lock = await this.coordinator.acquireLock(AUDIT_RETENTION_LOCK, JOB_LOCK_TTL_MS);
-    if (lock === null) return null;
     const before = auditRetentionHorizon(now, retentionDays);
-    const started = Date.now();
-    let deleted = 0;
-    try {
-      for (;;) {
-        const n = await this.repository.prune(before, AUDIT_PRUNE_BATCH_ROWS);
-        deleted += n;
-        this.prunedTotal.inc(n);
-        if (n < AUDIT_PRUNE_BATCH_ROWS || this.stopping) break;
-        if (Date.now() - started > RUN_BUDGET_MS) break;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      await this.coordinator.releaseLock(lock).catch(() => undefined);
-    }
+    const result = await pruneInBatchesUnderLock(
+      this.coordinator,
+      AUDIT_RETENTION_LOCK,
+      [
+        async (limit) => {
+          const n = await this.repository.prune(before, limit);
+          this.prunedTotal.inc(n);
+          return n;
+        },
+      ],
+      () => this.stopping,
+    );
+    if (result === null) return null;
+    const [deleted] = result;
     if (deleted > 0) {
       appLogger.info(
         { deleted, before: new Date(before).toISOString(), days: retentionDays },

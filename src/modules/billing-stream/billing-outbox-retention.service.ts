@@ -5,13 +5,10 @@ import { ConfigService } from 'src/config/config.service';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { pruneInBatchesUnderLock } from 'src/infra/coordination/locked-prune';
 import { OutboxRepository } from 'src/infra/outbox/outbox.repository';
 
 const HOUR_MS = 3_600_000;
-/** Rows deleted per statement: short transactions, so the usage writer never waits long. */
-export const BILLING_PRUNE_BATCH_ROWS = 5000;
-const JOB_LOCK_TTL_MS = 10 * 60_000;
-const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
 const JOB_LOCK = coordinationKeys.lock('job:billing-outbox-retention');
 
 /**
@@ -52,23 +49,15 @@ export class BillingOutboxRetention implements OnApplicationShutdown {
   /** One run; returns the number deleted, or null when off or another instance holds the job. */
   async prune(now = Date.now()): Promise<number | null> {
     if (!this.enabled) return null;
-    const lock = await this.coordinator.acquireLock(JOB_LOCK, JOB_LOCK_TTL_MS);
-    if (lock === null) return null;
     const before = now - this.retentionHours * HOUR_MS;
-    const started = Date.now();
-    let deleted = 0;
-    try {
-      for (;;) {
-        const n = await this.outbox.pruneProcessed(before, BILLING_PRUNE_BATCH_ROWS, 'usage');
-        deleted += n;
-        if (n < BILLING_PRUNE_BATCH_ROWS || this.stopping) break;
-        if (Date.now() - started > RUN_BUDGET_MS) break;
-        // SQLite deletes on the event loop: let requests through between batches.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      await this.coordinator.releaseLock(lock).catch(() => undefined);
-    }
+    const result = await pruneInBatchesUnderLock(
+      this.coordinator,
+      JOB_LOCK,
+      [(limit) => this.outbox.pruneProcessed(before, limit, 'usage')],
+      () => this.stopping,
+    );
+    if (result === null) return null;
+    const [deleted] = result;
     if (deleted > 0) {
       appLogger.info(
         { deleted, before: new Date(before).toISOString() },

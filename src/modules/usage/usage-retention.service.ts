@@ -5,16 +5,12 @@ import { appLogger } from 'src/common/logging/app-logger';
 import { coordinationKeys } from 'src/infra/coordination/coordination.keys';
 import { InjectCoordinator } from 'src/infra/coordination/coordination.module';
 import type { Coordinator } from 'src/infra/coordination/coordinator.port';
+import { pruneInBatchesUnderLock } from 'src/infra/coordination/locked-prune';
 import { MetricsService } from 'src/modules/metrics/metrics.service';
 import { RuntimeSettings } from 'src/modules/settings/runtime-settings';
 import { HOUR_MS, retentionHorizon } from './usage-range';
 import { UsageRepository } from './usage.repository';
 
-/** Rows deleted per statement: short transactions, so writers and readers never wait long. */
-export const PRUNE_BATCH_ROWS = 5000;
-/** The job's lock outlives a run; a run stops itself well before and goes on at the next one. */
-const JOB_LOCK_TTL_MS = 10 * 60_000;
-const RUN_BUDGET_MS = JOB_LOCK_TTL_MS / 2;
 const JOB_LOCK = coordinationKeys.lock('job:request-log-retention');
 
 /**
@@ -62,24 +58,21 @@ export class UsageRetentionService implements OnApplicationShutdown {
     // Read per run: a change of the runtime setting applies at the next run.
     const retentionDays = this.settings.get('requestLogRetentionDays');
     if (retentionDays === 0) return null;
-    const lock = await this.coordinator.acquireLock(JOB_LOCK, JOB_LOCK_TTL_MS);
-    if (lock === null) return null;
     const before = retentionHorizon(now, retentionDays);
-    const started = Date.now();
-    let deleted = 0;
-    try {
-      for (;;) {
-        const n = await this.repository.pruneRequestLog(before, PRUNE_BATCH_ROWS);
-        deleted += n;
-        this.prunedTotal.inc(n);
-        if (n < PRUNE_BATCH_ROWS || this.stopping) break;
-        if (Date.now() - started > RUN_BUDGET_MS) break;
-        // SQLite deletes on the event loop: let requests through between batches.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      await this.coordinator.releaseLock(lock).catch(() => undefined);
-    }
+    const result = await pruneInBatchesUnderLock(
+      this.coordinator,
+      JOB_LOCK,
+      [
+        async (limit) => {
+          const n = await this.repository.pruneRequestLog(before, limit);
+          this.prunedTotal.inc(n);
+          return n;
+        },
+      ],
+      () => this.stopping,
+    );
+    if (result === null) return null;
+    const [deleted] = result;
     if (deleted > 0) {
       appLogger.info(
         { deleted, before: new Date(before).toISOString(), days: retentionDays },

@@ -163,6 +163,27 @@ export class NotificationDeliveriesRepository {
     return { records: rows.map(normalise), total: Number(count.n) };
   }
 
+  /**
+   * Deletes up to `limit` deliveries that reached a final state (delivered or failed) and were
+   * created and last changed before `before`; pending ones stay, however old. Returns how many.
+   */
+  async pruneFinal(before: number, limit: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('notification_deliveries')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('notification_deliveries')
+          .select('id')
+          // created_at is indexed; updated_at keeps a delivery retried by hand a full period.
+          .where('created_at', '<', before)
+          .where('updated_at', '<', before)
+          .where('status', 'in', ['delivered', 'failed'])
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Deliveries still pending (the retry queue's depth). */
   async countPending(): Promise<number> {
     const row = await this.db
