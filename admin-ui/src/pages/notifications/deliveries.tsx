@@ -76,10 +76,10 @@ export function DeliveriesPanel({ canChange }: { canChange: boolean }) {
       toast('error', error instanceof ApiError ? error.message : tc('state.error')),
   });
 
-  const retryButton = (delivery: Delivery) =>
+  const retryButton = (delivery: Delivery, size: 'sm' | 'md' = 'sm') =>
     canChange && delivery.status === 'failed' ? (
       <Button
-        size="sm"
+        size={size}
         aria-label={t('deliveries.retryOf', { id: delivery.id })}
         title={t('deliveries.retryOf', { id: delivery.id })}
         loading={retry.isPending && retry.variables?.id === delivery.id}
@@ -146,7 +146,7 @@ export function DeliveriesPanel({ canChange }: { canChange: boolean }) {
           {delivery.lastDurationMs !== null && (
             <span className="text-muted">{formatDuration(delivery.lastDurationMs)}</span>
           )}
-          {delivery.lastError && (
+          {delivery.lastError && delivery.lastError !== `HTTP ${delivery.lastStatus}` && (
             <div className="truncate text-danger" title={delivery.lastError}>
               {delivery.lastError}
             </div>
@@ -266,7 +266,7 @@ export function DeliveriesPanel({ canChange }: { canChange: boolean }) {
           delivery={open}
           targetName={nameOf(open.targetId)}
           onClose={() => setOpen(null)}
-          retry={retryButton(open)}
+          retry={retryButton(open, 'md')}
           error={retry.error}
         />
       )}

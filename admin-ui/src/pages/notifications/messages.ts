@@ -43,7 +43,8 @@ export const en = {
   created: 'Target created',
   updated: 'Target saved',
   sendTest: 'Send test',
-  sendTestTo: 'Send a test notification to {{name}}',
+  // The accessible name starts with the visible text (axe: label-content-name-mismatch).
+  sendTestTo: 'Send test to {{name}}',
   test: {
     ok: 'Test delivered',
     failed: 'Test failed',
@@ -185,7 +186,7 @@ export const zh: typeof en = {
   created: '目标已创建',
   updated: '目标已保存',
   sendTest: '发送测试',
-  sendTestTo: '向 {{name}} 发送一条测试通知',
+  sendTestTo: '发送测试：{{name}}',
   test: {
     ok: '测试已送达',
     failed: '测试失败',
