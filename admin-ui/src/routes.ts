@@ -3,6 +3,7 @@ import { lazy } from 'react';
 import type { LucideIcon } from 'lucide-react';
 import {
   Activity,
+  Bell,
   BookOpen,
   FileClock,
   Gauge,
@@ -30,6 +31,7 @@ export interface PageRoute {
     | 'usage'
     | 'audit'
     | 'settings'
+    | 'notifications'
     | 'routing'
     | 'setup';
   icon: LucideIcon;
@@ -98,6 +100,13 @@ export const PAGES: PageRoute[] = [
     icon: Settings,
     roles: ['admin', 'viewer'],
     page: lazy(() => import('@/pages/settings')),
+  },
+  {
+    path: 'notifications',
+    label: 'notifications',
+    icon: Bell,
+    roles: ['admin', 'viewer'],
+    page: lazy(() => import('@/pages/notifications')),
   },
   {
     path: 'me/keys',

@@ -178,6 +178,28 @@ describeWithChromium(SUITE, () => {
       role: 'operator',
       password: 'x'.repeat(12),
     });
+    // Notification targets: a webhook to the fake upstream (which answers its path with an
+    // error, so the test delivery is a failed one with a Retry button) and a disabled email.
+    const hook = await admin<{ id: string }>('POST', '/notifications/targets', {
+      name: 'ops-webhook',
+      kind: 'webhook',
+      events: ['account.auth_failed', 'account.blocked', 'key.budget_exhausted'],
+      config: { url: `${upstream.url}/hooks/switchyard`, secret: 'whsec-admin-ui-browser-0001' },
+    });
+    await admin('POST', '/notifications/targets', {
+      name: 'oncall-mail',
+      kind: 'email',
+      enabled: false,
+      config: {
+        host: 'smtp.example.com',
+        port: 587,
+        secure: false,
+        starttls: true,
+        from: 'switchyard@example.com',
+        to: ['oncall@example.com'],
+      },
+    });
+    await admin('POST', `/notifications/targets/${hook.id}/test`);
     userToken = await login('sam', USER_PASSWORD);
     const own = await api<{ id: string; secret: string }>(userToken, 'POST', '/me/keys', {
       name: 'sam-laptop',
@@ -436,6 +458,7 @@ describeWithChromium(SUITE, () => {
     { path: '/admin/users', name: 'users' },
     { path: '/admin/audit', name: 'audit' },
     { path: '/admin/settings', name: 'settings' },
+    { path: '/admin/notifications', name: 'notifications' },
     { path: '/admin/me/keys', name: 'me-keys' },
     { path: '/admin/me/usage', name: 'me-usage' },
     { path: '/admin/setup', name: 'setup' },
@@ -533,6 +556,30 @@ describeWithChromium(SUITE, () => {
       await check('key-secret');
       await dialog.getByRole('button', { name: 'Done' }).click();
       await dialog.waitFor({ state: 'detached' });
+
+      // Notifications: the delivery log, a delivery's detail, and the target form.
+      await go(page, '/admin/notifications?tab=deliveries');
+      await page
+        .getByRole('button', { name: /^Details of the delivery/ })
+        .first()
+        .waitFor();
+      await check('notification-deliveries');
+      await page
+        .getByRole('button', { name: /^Details of the delivery/ })
+        .first()
+        .click();
+      await page.getByTestId('delivery-detail').waitFor();
+      await settled(page);
+      await check('notification-delivery');
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      await go(page, '/admin/notifications');
+      await page.getByRole('button', { name: 'Edit ops-webhook' }).click();
+      await page.getByRole('dialog').waitFor();
+      await settled(page);
+      await check('notification-edit');
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
       process.stdout.write(`${SUITE}: ${scheme} screenshots in ${screenshotDir()}\n`);
       expect(serious).toEqual({});
       expectNoProblems();
@@ -554,6 +601,7 @@ describeWithChromium(SUITE, () => {
         ...NAV_PAGES,
         { path: `/admin/accounts/${seeded.primaryAccountId}`, name: 'account-detail' },
         { path: '/admin/accounts/new', name: 'account-new' },
+        { path: '/admin/notifications?tab=deliveries', name: 'notification-deliveries' },
         { path: `/admin/usage/requests/${seeded.requestId}`, name: 'request-detail' },
       ]) {
         await go(page, path);

@@ -6,6 +6,7 @@ import * as audit from '@/pages/audit/messages';
 import * as dashboard from '@/pages/dashboard/messages';
 import * as keys from '@/pages/keys/messages';
 import * as me from '@/pages/me/messages';
+import * as notifications from '@/pages/notifications/messages';
 import * as routing from '@/pages/routing/messages';
 import * as settings from '@/pages/settings/messages';
 import * as setup from '@/pages/setup/messages';
@@ -25,6 +26,7 @@ export const resources = {
     dashboard: dashboard.en,
     keys: keys.en,
     me: me.en,
+    notifications: notifications.en,
     routing: routing.en,
     settings: settings.en,
     setup: setup.en,
@@ -38,6 +40,7 @@ export const resources = {
     dashboard: dashboard.zh,
     keys: keys.zh,
     me: me.zh,
+    notifications: notifications.zh,
     routing: routing.zh,
     settings: settings.zh,
     setup: setup.zh,
