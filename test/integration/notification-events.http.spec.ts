@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createApp } from 'src/bootstrap';
 import { loadEnvironment } from 'src/config/config.loader';
 import { ConfigService } from 'src/config/config.service';
-import { OutboxRepository } from 'src/infra/outbox/outbox.repository';
+import { DATABASE } from 'src/infra/database/database.module';
+import type { Db } from 'src/infra/database/database.types';
 import type { OutboxEvent } from 'src/infra/outbox/outbox.types';
 import { UsersService } from 'src/modules/users/users.service';
 
@@ -24,7 +25,7 @@ describe('notification events (embedded app, SQLite)', () => {
   let app: NestExpressApplication;
   let url: string;
   let token: string;
-  let outbox: OutboxRepository;
+  let db: Db;
 
   beforeAll(async () => {
     const env = loadEnvironment({
@@ -35,7 +36,7 @@ describe('notification events (embedded app, SQLite)', () => {
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as { port: number };
     url = `http://127.0.0.1:${port}`;
-    outbox = app.get(OutboxRepository);
+    db = app.get<Db>(DATABASE);
     await app.get(UsersService).bootstrapAdmin('admin', PASSWORD);
     token = ((await login('admin', PASSWORD)).body as { token: string }).token;
   });
@@ -56,7 +57,23 @@ describe('notification events (embedded app, SQLite)', () => {
   async function eventsOf(type: string): Promise<OutboxEvent[]> {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const events = (await outbox.pending('notification', 100)).filter((e) => e.type === type);
+      // Read processed events too: the app's dispatcher fans them out meanwhile.
+      const rows = await db
+        .selectFrom('outbox_events')
+        .selectAll()
+        .where('topic', '=', 'notification')
+        .where('type', '=', type)
+        .execute();
+      const events: OutboxEvent[] = rows.map((row) => ({
+        id: row.id,
+        topic: 'notification',
+        type: row.type,
+        partitionKey: row.partition_key,
+        dedupeKey: row.dedupe_key,
+        payload: JSON.parse(row.payload) as unknown,
+        createdAt: Number(row.created_at),
+        processedAt: row.processed_at === null ? null : Number(row.processed_at),
+      }));
       if (events.length > 0 || Date.now() > deadline) return events;
       await sleep(20);
     }

@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
-import { createDatabase, migrateToLatest } from 'src/infra/database/database.factory';
+import {
+  createDatabase,
+  migrateToLatest,
+  sqliteHandleOf,
+} from 'src/infra/database/database.factory';
 import type { Db } from 'src/infra/database/database.types';
 import { OutboxRepository } from 'src/infra/outbox/outbox.repository';
 import { timeOrderedId } from 'src/common/ids/time-ordered-id';
@@ -114,18 +118,19 @@ function billingOutboxContract(open: () => Promise<Engine>): void {
     });
 
     it('should store neither the rows nor their events when the events cannot be written', async () => {
-      const repository = new UsageRepository(db, { billingStream: true });
-      // A first batch prepares the statements: the failure below happens inside the transaction.
       const first = usageEvent(0);
-      await repository.writeBatch([first]);
+      await new UsageRepository(db, { billingStream: true }).writeBatch([first]);
       const events = [usageEvent(1), usageEvent(2)];
       await engine.breakOutbox();
+      // A repository made after the outbox broke prepares its statements against the broken
+      // table, so the failure happens inside the batch's transaction, after its request-log rows.
+      const repository = new UsageRepository(db, { billingStream: true });
       await expect(repository.writeBatch(events)).rejects.toThrow('outbox refused');
       await engine.mendOutbox();
       const log = await db.selectFrom('request_log').select('id').execute();
       expect(log.map((r) => r.id)).toEqual([first.requestId]);
       // The recorder retries the batch: rows and events then arrive together.
-      expect(await repository.writeBatch(events)).toBe(2);
+      expect(await new UsageRepository(db, { billingStream: true }).writeBatch(events)).toBe(2);
       expect(await usageOutbox(db)).toHaveLength(3);
     });
 
@@ -142,18 +147,39 @@ function billingOutboxContract(open: () => Promise<Engine>): void {
 }
 
 describe('UsageRepository billing events on SQLite', () => {
+  let prepareSpy: jest.SpyInstance | undefined;
   billingOutboxContract(async () => {
     const db = createDatabase({ engine: 'sqlite', sqliteFile: ':memory:' });
     await migrateToLatest(db);
     return {
       db,
       close: () => db.destroy(),
+      // The outbox insert is the batch's last statement: make better-sqlite3's prepared outbox
+      // statement throw (a trigger raising ABORT did not fail it reliably under this suite).
       breakOutbox: async () => {
-        await sql`CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_events
-          BEGIN SELECT RAISE(ABORT, 'outbox refused'); END`.execute(db);
+        const handle = sqliteHandleOf(db);
+        if (handle === undefined) throw new Error('not a SQLite database');
+        const prepare = handle.prepare.bind(handle);
+        prepareSpy = jest.spyOn(handle, 'prepare').mockImplementation((source: string) => {
+          const statement = prepare(source);
+          if (!source.startsWith('INSERT INTO outbox_events')) return statement;
+          return new Proxy(statement, {
+            get(target, property) {
+              if (property === 'run') {
+                return () => {
+                  throw new Error('outbox refused');
+                };
+              }
+              const value: unknown = Reflect.get(target, property);
+              return typeof value === 'function' ? value.bind(target) : value;
+            },
+          });
+        });
+        await Promise.resolve();
       },
       mendOutbox: async () => {
-        await sql`DROP TRIGGER refuse_outbox`.execute(db);
+        prepareSpy?.mockRestore();
+        await Promise.resolve();
       },
     };
   });
